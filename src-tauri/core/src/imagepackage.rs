@@ -1,0 +1,1 @@
+//! Reads `.imagepackage` files (filled in by the reader work).

@@ -1,0 +1,6 @@
+//! ASG FOTA's core: every piece of domain logic, with no dependency on Tauri.
+//!
+//! The desktop shell (`asg-fota`), the command-line twin (`asg-fota-cli`) and the simulated tenant
+//! (`asg-fota-sim`) are all thin layers over this crate.
+
+pub mod imagepackage;

@@ -1,0 +1,1 @@
+//! The simulated tenant (see issue 3).
