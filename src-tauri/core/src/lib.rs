@@ -4,3 +4,4 @@
 //! (`asg-fota-sim`) are all thin layers over this crate.
 
 pub mod imagepackage;
+pub mod inspect;
