@@ -3,5 +3,6 @@
 //! The desktop shell (`asg-fota`), the command-line twin (`asg-fota-cli`) and the simulated tenant
 //! (`asg-fota-sim`) are all thin layers over this crate.
 
+pub mod cloud;
 pub mod imagepackage;
 pub mod inspect;
