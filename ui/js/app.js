@@ -116,10 +116,13 @@ function showError(key, err) {
 const packageActions = {
   addFromPicker,
   remove(file) {
+    const at = state.entries.findIndex((e) => e.file === file);
     setState({ entries: removeEntry(state.entries, file) });
     announce(t('packages.removedAnnounce', { file: baseName(file) }));
-    // Keep keyboard focus in the list rather than losing it to <body>.
-    const next = document.querySelector('[data-testid="package-row"] .remove-button') || document.querySelector('[data-testid="add-packages"]');
+    // Keep keyboard focus in the list (on the row that took the removed one's place) rather
+    // than losing it to <body>.
+    const buttons = document.querySelectorAll('[data-testid="package-row"] .remove-button');
+    const next = buttons[Math.min(at, buttons.length - 1)] || document.querySelector('[data-testid="add-packages"]');
     if (next) next.focus();
   },
   clear() {

@@ -98,6 +98,7 @@ export function mountPackagesStep(section, step, actions) {
         setText(name, t(`slot.${slot.id}`));
         setText(hint, t(`slot.${slot.id}.hint`));
         setText(value, report ? report.name : t('slots.empty'));
+        setAttr(value, 'title', report ? report.name : null);
         card.classList.toggle('is-filled', Boolean(report));
       }
 
