@@ -15,6 +15,7 @@ import {
   partitionDropped,
   planSlots,
   removeEntry,
+  settleInspection,
 } from '../../ui/js/logic.js';
 
 let serial = 0;
@@ -146,6 +147,24 @@ test('inspection answers become entries; an odd answer becomes an error entry', 
     assert.equal(entry.error.kind, kind, JSON.stringify(answer));
     assert.equal(entry.error.message, message);
   }
+});
+
+test('inspection answers pair with the requested paths by position', () => {
+  const report = { file: '/canonical/a.imagepackage', imageId: 'i' };
+  const answer = [
+    { file: '/canonical/a.imagepackage', ok: true, report },
+    { file: '/b.imagepackage', ok: false, error: { kind: 'io', message: 'permission denied' } },
+  ];
+  const entries = settleInspection(['/link/a.imagepackage', '/b.imagepackage', '/c.imagepackage'], answer);
+  assert.deepEqual(entries.map((e) => [e.file, e.status]), [
+    ['/link/a.imagepackage', 'ok'],
+    ['/b.imagepackage', 'error'],
+    ['/c.imagepackage', 'error'],
+  ]);
+  assert.equal(entries[0].report, report);
+  assert.equal(entries[1].error.kind, 'io');
+  assert.equal(entries[2].error.kind, 'unknown', 'a path the backend did not answer for');
+  assert.deepEqual(settleInspection(['/x'], null).map((e) => e.error.kind), ['unknown']);
 });
 
 test('dropped paths split into image packages and other files', () => {

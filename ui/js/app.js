@@ -25,7 +25,7 @@
 import { backendMode, call, on, toBackendError } from './backend.js';
 import { announce, setAttr, setText, translateStatic } from './dom.js';
 import { getLanguage, initialLanguage, setLanguage, t, tn } from './i18n.js';
-import { entryFromInspection, mergeEntries, partitionDropped, planSlots, removeEntry, baseName } from './logic.js';
+import { mergeEntries, settleInspection, partitionDropped, planSlots, removeEntry, baseName } from './logic.js';
 import { mountLaterStep } from './steps/later.js';
 import { mountPackagesStep } from './steps/packages.js';
 import { STEPS, mountStepRail, openingStep } from './wizard.js';
@@ -41,6 +41,8 @@ const state = {
   /** One message above step 2's list: `{ tone: 'info' | 'error', key, params, count? }`. */
   notice: null,
   dragging: false,
+  /** True while the native file picker is open. */
+  picking: false,
 };
 
 const views = [];
@@ -70,12 +72,18 @@ function noticeText(notice) {
 // ---- Step 2 actions -------------------------------------------------------------------------
 
 async function addFromPicker() {
+  // The native picker is modal to the app but not to this page: a second click while it is
+  // open would queue a second dialog, so the button is disabled until it closes.
+  if (state.picking) return;
+  setState({ picking: true });
   let paths;
   try {
     paths = await call('pick_packages');
   } catch (err) {
     showError('notice.pickFailed', err);
     return;
+  } finally {
+    setState({ picking: false });
   }
   if (Array.isArray(paths) && paths.length > 0) await addPaths(paths);
 }
@@ -91,13 +99,13 @@ async function addPaths(paths) {
   setState({ step: 2, entries: mergeEntries(state.entries, fresh.map((file) => ({ file, status: 'reading' }))) });
   if (packages.length === 0) return;
 
+  const requested = [...new Set(packages)];
   let results;
   try {
-    const answer = await call('inspect_packages', { paths: [...new Set(packages)] });
-    results = answer.map(entryFromInspection);
+    results = settleInspection(requested, await call('inspect_packages', { paths: requested }));
   } catch (err) {
     const error = toBackendError(err);
-    results = packages.map((file) => ({ file, status: 'error', error }));
+    results = requested.map((file) => ({ file, status: 'error', error }));
   }
   // A file removed while it was being read stays removed.
   const listed = new Set(state.entries.map((e) => e.file));

@@ -64,6 +64,23 @@ export function entryFromInspection(result) {
   };
 }
 
+/**
+ * Turns the `inspect_packages` answer for `requested` paths into list entries, one per
+ * requested path and keyed by it. The backend answers one element per path, in order; pairing
+ * by position (not by the answer's `file`) keeps a row stable even if the backend reports the
+ * path in another spelling, and a missing answer becomes an error instead of a row that says
+ * "Reading…" forever.
+ */
+export function settleInspection(requested, answer) {
+  const list = Array.isArray(answer) ? answer : [];
+  return requested.map((file, i) => {
+    const entry = list[i] === undefined
+      ? { file, status: 'error', error: { kind: 'unknown', message: '' } }
+      : entryFromInspection(list[i]);
+    return { ...entry, file };
+  });
+}
+
 /** Whether a dropped or picked path names an image package (by extension, case-insensitive). */
 export function isImagePackagePath(path) {
   return typeof path === 'string' && /\.imagepackage$/i.test(path);

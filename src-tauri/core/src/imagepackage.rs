@@ -702,7 +702,15 @@ fn read_sections(bytes: &[u8], block: &MetadataBlock) -> Result<Metadata, ImageP
 
     let mut metadata = Metadata::default();
     let mut cursor = Cursor::new(area, sections_start);
-    for _ in 0..block.section_count {
+    for index in 0..block.section_count {
+        if cursor.remaining() < SECTION_HEADER_LEN {
+            // The header announced more sections than the block holds.
+            return Err(ImagePackageError::SectionCount {
+                offset: block.start + 4,
+                count: block.section_count,
+                max: index as usize,
+            });
+        }
         let header_at = cursor.offset();
         let id = cursor.u16("a section id")?;
         let length = cursor.u16("a section length")? as usize;

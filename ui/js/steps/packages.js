@@ -73,6 +73,8 @@ export function mountPackagesStep(section, step, actions) {
       head.update();
       setText(intro, t('packages.intro'));
       setText(addButton, t('packages.add'));
+      addButton.disabled = view.picking;
+      setAttr(addButton, 'aria-busy', view.picking ? 'true' : null);
       setText(dropHint, t('packages.dropHint'));
       setText(clearButton, t('packages.clear'));
       clearButton.hidden = view.entries.length === 0;
