@@ -150,6 +150,16 @@ function selectStep(number) {
   setState({ step: number });
 }
 
+/**
+ * Opens step `number` from a button inside a panel. The button disappears with its panel, so
+ * focus moves to the new panel's heading instead of falling back to <body>.
+ */
+function goToStep(number) {
+  selectStep(number);
+  const heading = document.getElementById(`step-${number}-title`);
+  if (heading) heading.focus();
+}
+
 function mountHeader() {
   const group = document.querySelector('[data-testid="lang-switch"]');
   for (const button of group.querySelectorAll('button[data-lang]')) {
@@ -188,7 +198,7 @@ function mountPanels() {
     main.append(section);
     const view = step.id === 'packages'
       ? mountPackagesStep(section, step, packageActions)
-      : mountLaterStep(section, step, { onGoTo: selectStep });
+      : mountLaterStep(section, step, { onGoTo: goToStep });
     views.push({
       update(v) {
         section.hidden = v.step !== step.number;
