@@ -244,6 +244,7 @@ function buildRow(row, entry, actions) {
       setText(badge, t(has(`kind.${report.kind}`) ? `kind.${report.kind}` : 'kind.Other'));
       setAttr(badge, 'title', `${report.imageTypeName} (${report.imageType})`);
       setText(name, report.name);
+      setAttr(name, 'title', report.name);
 
       let slotText;
       if (slotId) slotText = t(`slot.${slotId}`);
