@@ -39,6 +39,7 @@ export async function call(command, args = {}) {
 export async function on(event, handler) {
   const tauri = tauriGlobal();
   if (tauri && tauri.event) {
+    // UNSURE: Tauri 2's global listen (default target Any) receives the window's tauri://drag-* events; if not, pass { target: { kind: 'Window', label: 'main' } }.
     return tauri.event.listen(event, (e) => handler(e ? e.payload : undefined));
   }
   if (fakeRequested()) return (await fakeBackend()).on(event, handler);

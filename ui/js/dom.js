@@ -77,6 +77,7 @@ export async function copyText(text) {
   } catch {
     // Denied or unavailable (e.g. not a secure context): try the fallback below.
   }
+  // UNSURE: WebKitGTK may refuse execCommand('copy') once a rejected writeText() has consumed the click's user activation; the caller then selects the id for Ctrl+C.
   const area = el('textarea', { className: 'clipboard-buffer', attrs: { readonly: true, 'aria-hidden': 'true', tabindex: '-1' } });
   area.value = text;
   const focused = document.activeElement;
