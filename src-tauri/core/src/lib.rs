@@ -5,4 +5,7 @@
 
 pub mod cloud;
 pub mod imagepackage;
+pub mod paths;
+pub mod profiles;
+pub mod secrets;
 pub mod inspect;
