@@ -11,14 +11,18 @@
 //! Every base URL is injectable, so a profile can point at a sovereign cloud, a proxy, or the
 //! simulator. Nothing here knows about Tauri.
 
+pub mod arm;
 pub mod auth;
 pub mod error;
 pub mod iothub;
+pub mod legacy;
 pub mod model;
+pub mod plane;
 pub mod secret;
 pub mod transport;
 
 pub use error::{CloudError, Service, ServiceFault, TransportFailure};
+pub use plane::{ControlPlane, DevicePages, ImageSource, PlaneSettings};
 pub use secret::Secret;
 pub use transport::{RetryPolicy, Transport, TransportSettings};
 

@@ -150,6 +150,8 @@ pub(crate) enum RequestBody {
     Json(Bytes),
     /// `application/x-www-form-urlencoded`.
     Form(String),
+    /// Bytes in memory as `application/octet-stream`.
+    Octets(Bytes),
     /// A file streamed from disk as `application/octet-stream`.
     File {
         path: PathBuf,
@@ -388,6 +390,9 @@ impl Transport {
             RequestBody::Empty => builder,
             RequestBody::Json(bytes) => builder
                 .header("content-type", "application/json")
+                .body(bytes.clone()),
+            RequestBody::Octets(bytes) => builder
+                .header("content-type", "application/octet-stream")
                 .body(bytes.clone()),
             RequestBody::Form(text) => builder
                 .header("content-type", "application/x-www-form-urlencoded")

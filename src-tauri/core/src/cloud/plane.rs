@@ -1,0 +1,245 @@
+//! [`ControlPlane`]: the one interface over both Azure Sphere control planes.
+//!
+//! The legacy public API (retiring 2027-09-27) and ARM `Microsoft.AzureSphere` reach the same
+//! tenant; the rest of the product calls this enum and never asks which one it talks to. Ids are
+//! plane-specific strings (GUIDs on legacy, full resource ids on ARM) wrapped in the same newtypes.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::arm::ArmClient;
+use super::error::CloudError;
+use super::legacy::LegacyClient;
+use super::model::*;
+
+/// Paging and operation polling of a control plane.
+#[derive(Debug, Clone)]
+pub struct PlaneSettings {
+    /// Items per page to ask for (`maxPageSize` / `$maxpagesize`); `None` = the service's default.
+    pub page_size: Option<u32>,
+    /// Wait between operation polls when the service gives no `Retry-After`.
+    pub poll_interval: Duration,
+    /// Give up waiting for an operation after this long.
+    pub operation_deadline: Duration,
+}
+
+impl Default for PlaneSettings {
+    fn default() -> Self {
+        // The legacy API documents no poll interval: 1–2 s with a deadline.
+        PlaneSettings {
+            page_size: None,
+            poll_interval: Duration::from_millis(1500),
+            operation_deadline: Duration::from_secs(600),
+        }
+    }
+}
+
+/// An image package to upload.
+#[derive(Debug, Clone)]
+pub enum ImageSource {
+    /// A file, streamed from disk (never read into memory whole).
+    Path {
+        path: PathBuf,
+        len: u64,
+    },
+    Bytes(Bytes),
+}
+
+impl ImageSource {
+    /// A file source; reads its length now so a missing file fails before any request.
+    pub fn file(path: &Path) -> Result<ImageSource, CloudError> {
+        let meta = std::fs::metadata(path).map_err(|source| CloudError::File {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(ImageSource::Path {
+            path: path.to_owned(),
+            len: meta.len(),
+        })
+    }
+}
+
+/// Where the next page of a listing starts.
+#[derive(Debug, Clone)]
+enum PageCursor {
+    Start,
+    Legacy(String),
+    Arm(url::Url),
+    Done,
+}
+
+/// The devices of a group, one page at a time, so a UI can show progress.
+#[derive(Debug)]
+pub struct DevicePages<'a> {
+    plane: &'a ControlPlane,
+    group: DeviceGroupId,
+    cursor: PageCursor,
+}
+
+impl DevicePages<'_> {
+    /// The next page, or `None` after the last one.
+    pub async fn next_page(&mut self) -> Result<Option<Vec<Device>>, CloudError> {
+        let (devices, next) = match (&self.cursor, self.plane) {
+            (PageCursor::Done, _) => return Ok(None),
+            (PageCursor::Start, ControlPlane::Legacy(c))
+            | (PageCursor::Legacy(_), ControlPlane::Legacy(c)) => {
+                let token = match &self.cursor {
+                    PageCursor::Legacy(t) => Some(t.as_str()),
+                    _ => None,
+                };
+                let (devices, next) = c.device_page(&self.group, token).await?;
+                (devices, next.map(PageCursor::Legacy))
+            }
+            (PageCursor::Start, ControlPlane::Arm(c))
+            | (PageCursor::Arm(_), ControlPlane::Arm(c)) => {
+                let url = match &self.cursor {
+                    PageCursor::Arm(u) => Some(u.clone()),
+                    _ => None,
+                };
+                let (devices, next) = c.device_page(&self.group, url).await?;
+                (devices, next.map(PageCursor::Arm))
+            }
+            // A cursor of the other plane cannot happen: the cursor is made by this plane.
+            _ => return Ok(None),
+        };
+        self.cursor = next.unwrap_or(PageCursor::Done);
+        Ok(Some(devices))
+    }
+}
+
+/// One of the two control planes.
+#[derive(Debug, Clone)]
+pub enum ControlPlane {
+    Legacy(LegacyClient),
+    Arm(ArmClient),
+}
+
+impl ControlPlane {
+    /// Legacy: the tenants the account sees; ARM: the subscription's catalogs.
+    pub async fn tenants_or_catalogs(&self) -> Result<Vec<TenantInfo>, CloudError> {
+        match self {
+            ControlPlane::Legacy(c) => c.tenants().await,
+            ControlPlane::Arm(c) => c.catalogs().await,
+        }
+    }
+
+    pub async fn products(&self) -> Result<Vec<Product>, CloudError> {
+        match self {
+            ControlPlane::Legacy(c) => c.products().await,
+            ControlPlane::Arm(c) => c.products().await,
+        }
+    }
+
+    /// Every device group with its update policy.
+    pub async fn device_groups(&self) -> Result<Vec<DeviceGroup>, CloudError> {
+        match self {
+            ControlPlane::Legacy(c) => c.device_groups().await,
+            ControlPlane::Arm(c) => c.device_groups().await,
+        }
+    }
+
+    pub async fn device_group(&self, group: &DeviceGroupId) -> Result<DeviceGroup, CloudError> {
+        match self {
+            ControlPlane::Legacy(c) => c.device_group(group).await,
+            ControlPlane::Arm(c) => c.device_group(group).await,
+        }
+    }
+
+    /// The devices of a group, page by page.
+    pub fn device_pages(&self, group: &DeviceGroupId) -> DevicePages<'_> {
+        DevicePages {
+            plane: self,
+            group: group.clone(),
+            cursor: PageCursor::Start,
+        }
+    }
+
+    /// All devices of a group (every page).
+    pub async fn devices(&self, group: &DeviceGroupId) -> Result<Vec<Device>, CloudError> {
+        let mut pages = self.device_pages(group);
+        let mut all = Vec::new();
+        while let Some(page) = pages.next_page().await? {
+            all.extend(page);
+        }
+        Ok(all)
+    }
+
+    /// The number of devices in a group (ARM counts on the service; legacy pages through them).
+    pub async fn count_devices(&self, group: &DeviceGroupId) -> Result<u64, CloudError> {
+        match self {
+            ControlPlane::Legacy(_) => Ok(self.devices(group).await?.len() as u64),
+            ControlPlane::Arm(c) => c.count_devices(group).await,
+        }
+    }
+
+    pub async fn images(&self) -> Result<Vec<ImageInfo>, CloudError> {
+        match self {
+            ControlPlane::Legacy(c) => c.images().await,
+            ControlPlane::Arm(c) => c.images().await,
+        }
+    }
+
+    pub async fn image(&self, image: &ImageId) -> Result<ImageInfo, CloudError> {
+        match self {
+            ControlPlane::Legacy(c) => c.image(image).await,
+            ControlPlane::Arm(c) => c.image(image).await,
+        }
+    }
+
+    /// Uploads a package whose image id was read locally from the file, and waits until the service
+    /// has processed it. Retried only after checking the image is not already there.
+    pub async fn upload_image(
+        &self,
+        source: &ImageSource,
+        image: &ImageId,
+    ) -> Result<ImageInfo, CloudError> {
+        match self {
+            ControlPlane::Legacy(c) => c.upload_image(source, image).await,
+            ControlPlane::Arm(c) => c.upload_image(source, image).await,
+        }
+    }
+
+    /// Replaces the group's image set with `images` and waits for it. Retried only after checking
+    /// that the current deployment does not already hold exactly these images.
+    pub async fn create_deployment(
+        &self,
+        group: &DeviceGroupId,
+        images: &[ImageId],
+    ) -> Result<Deployment, CloudError> {
+        match self {
+            ControlPlane::Legacy(c) => c.create_deployment(group, images).await,
+            ControlPlane::Arm(c) => c.create_deployment(group, images).await,
+        }
+    }
+
+    pub async fn deployments(&self, group: &DeviceGroupId) -> Result<Vec<Deployment>, CloudError> {
+        match self {
+            ControlPlane::Legacy(c) => c.deployments(group).await,
+            ControlPlane::Arm(c) => c.deployments(group).await,
+        }
+    }
+
+    pub async fn current_deployment(
+        &self,
+        group: &DeviceGroupId,
+    ) -> Result<Option<Deployment>, CloudError> {
+        match self {
+            ControlPlane::Legacy(c) => c.current_deployment(group).await,
+            ControlPlane::Arm(c) => c.current_deployment(group).await,
+        }
+    }
+
+    /// Moves a device into `target` and waits for the move to finish.
+    pub async fn move_device(
+        &self,
+        device: &DeviceId,
+        target: &DeviceGroupId,
+    ) -> Result<(), CloudError> {
+        match self {
+            ControlPlane::Legacy(c) => c.move_device(device, target).await,
+            ControlPlane::Arm(c) => c.move_device(device, target).await,
+        }
+    }
+}
