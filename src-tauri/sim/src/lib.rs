@@ -18,6 +18,7 @@ pub mod fleet;
 pub mod identity;
 pub mod iothub;
 pub mod legacy;
+pub mod openapi;
 pub mod package;
 pub mod paging;
 pub mod persist;
