@@ -31,9 +31,9 @@ pub const KEYCHAIN_SERVICE: &str = "asg-fota";
 pub struct Sensitive<T: Zeroize>(T);
 
 impl<T: Zeroize> Sensitive<T> {
-    /// Wraps a secret value.
-    pub fn new(value: T) -> Self {
-        Self(value)
+    /// Wraps a secret value (`Sensitive::<String>::new("...")` takes a `&str` too).
+    pub fn new(value: impl Into<T>) -> Self {
+        Self(value.into())
     }
 
     /// Gives read access to the secret. Call it only at the point where the secret leaves for
@@ -89,6 +89,16 @@ impl From<&str> for Sensitive<String> {
 impl<T: Zeroize + PartialEq> PartialEq for Sensitive<T> {
     fn eq(&self, other: &Self) -> bool {
         self.0 == other.0
+    }
+}
+
+impl<T: Zeroize + Eq> Eq for Sensitive<T> {}
+
+/// Secrets arrive inside service answers (token responses), so they can be read from JSON; there
+/// is deliberately no `Serialize`, so they can never be written back out.
+impl<'de, T: Zeroize + serde::Deserialize<'de>> serde::Deserialize<'de> for Sensitive<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer).map(Self)
     }
 }
 
@@ -390,6 +400,17 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "<redacted>");
         assert_eq!(format!("{:?}", Some(&secret)), "Some(<redacted>)");
         assert_eq!(secret.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn sensitive_reads_from_json_but_stays_redacted() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Answer {
+            access_token: Sensitive<String>,
+        }
+        let answer: Answer = serde_json::from_str(r#"{"access_token":"eyJ.secret.sig"}"#).unwrap();
+        assert_eq!(answer.access_token.expose(), "eyJ.secret.sig");
+        assert!(!format!("{answer:?}").contains("eyJ"));
     }
 
     #[test]

@@ -1,60 +1,10 @@
-//! A stop-gap secret type for the cloud layer until it is merged with `crate::secrets::Sensitive`.
+//! The cloud layer's name for a secret string: the crate-wide [`crate::secrets::Sensitive`].
 //!
-//! Same promise as the real one: `Debug` and `Display` print `<redacted>`, there is no `Serialize`,
-//! and the value is reached only through [`Secret::expose`]. When `secrets.rs` is wired into the
-//! crate this file becomes `pub type Secret = crate::secrets::Sensitive<String>;`.
-
-use std::fmt;
+//! `Debug` and `Display` print `<redacted>`, there is no `Serialize`, the value is reached only
+//! through `expose()`, and it is zeroed on drop. Token answers deserialize into it.
 
 /// A string that must never be logged or serialized (tokens, keys, client secrets).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself: call only where it leaves for the wire or the keychain.
-    pub fn expose(&self) -> &String {
-        &self.0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Secret(value)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(value: &str) -> Self {
-        Secret(value.to_owned())
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Secret {
-    /// Secrets arrive in token answers, so they can be read; they can never be written back out.
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret)
-    }
-}
+pub type Secret = crate::secrets::Sensitive<String>;
 
 #[cfg(test)]
 mod tests {
