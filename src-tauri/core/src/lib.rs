@@ -8,4 +8,5 @@ pub mod imagepackage;
 pub mod paths;
 pub mod profiles;
 pub mod secrets;
+pub mod session;
 pub mod inspect;
