@@ -302,22 +302,40 @@ impl ArmSpec {
         matched: &OperationMatch<'_>,
     ) -> Result<(), SpecViolation> {
         for declared in &matched.operation.path_parameters {
-            let (Some(pattern), Some(value)) =
-                (&declared.pattern, matched.parameter(&declared.name))
-            else {
-                continue;
-            };
-            let schema = json!({ "type": "string", "pattern": pattern });
-            let validator = self.compile(Strictness::Open, &schema, &declared.name)?;
-            if !validator.is_valid(&Value::String(value.to_owned())) {
-                return Err(SpecViolation::PathParameter {
-                    name: declared.name.clone(),
-                    value: value.to_owned(),
-                    pattern: pattern.clone(),
-                });
-            }
+            self.validate_path_parameter(matched, &declared.name)?;
         }
         Ok(())
+    }
+
+    /// Checks one matched path parameter (e.g. the name of a resource being created) against
+    /// the pattern the spec gives it; a parameter without a pattern or value passes.
+    pub fn validate_path_parameter(
+        &self,
+        matched: &OperationMatch<'_>,
+        name: &str,
+    ) -> Result<(), SpecViolation> {
+        let declared = matched
+            .operation
+            .path_parameters
+            .iter()
+            .find(|p| p.name == name);
+        let (Some(pattern), Some(value)) = (
+            declared.and_then(|d| d.pattern.as_ref()),
+            matched.parameter(name),
+        ) else {
+            return Ok(());
+        };
+        let schema = json!({ "type": "string", "pattern": pattern });
+        let validator = self.compile(Strictness::Open, &schema, name)?;
+        if validator.is_valid(&Value::String(value.to_owned())) {
+            Ok(())
+        } else {
+            Err(SpecViolation::PathParameter {
+                name: name.to_owned(),
+                value: value.to_owned(),
+                pattern: pattern.clone(),
+            })
+        }
     }
 
     /// Checks a request body against the operation's body parameter.

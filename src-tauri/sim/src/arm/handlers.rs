@@ -263,15 +263,18 @@ fn group_patch(body: &Value) -> Result<DeviceGroupPatch, ArmError> {
 /// Creation is synchronous in the tenant, so the answer carries the finished resource.
 fn put_group(call: &Call<'_>) -> Result<Reply, ArmError> {
     let spec = crate::openapi::arm_spec().map_err(|e| ArmError::internal(e.to_string()))?;
-    // ARM refuses names outside the spec's pattern when a resource is created.
+    // ARM refuses a new resource's name outside the spec's pattern. Only the new name is
+    // checked: the demo fleet's product names hold hyphens, which the spec's product pattern
+    // does not allow (a real catalog could not hold them).
     // UNSURE: the code ARM gives for a bad name (`InvalidResourceName` assumed).
-    spec.validate_path_parameters(&call.matched).map_err(|e| {
-        ArmError::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidResourceName",
-            e.to_string(),
-        )
-    })?;
+    spec.validate_path_parameter(&call.matched, "deviceGroupName")
+        .map_err(|e| {
+            ArmError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidResourceName",
+                e.to_string(),
+            )
+        })?;
     let patch = group_patch(&call.body)?;
     let name = call.param("deviceGroupName")?.to_owned();
     let (product, existing) = call.app.tenant.read(|s| -> Result<_, ArmError> {

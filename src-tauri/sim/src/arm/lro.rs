@@ -133,7 +133,7 @@ pub(super) fn answer(app: &AppState, scope: &Scope, method: &Method, path: &str)
         ));
     };
     Some(match poll {
-        Poll::Status => status(scope, &operation),
+        Poll::Status => status(app, scope, &operation),
         Poll::Result => result(app, scope, &operation),
     })
 }
@@ -164,7 +164,7 @@ fn operation_error(operation: &Operation) -> ArmError {
     ArmError::new(status, name, message)
 }
 
-fn status(scope: &Scope, operation: &Operation) -> Reply {
+fn status(app: &AppState, scope: &Scope, operation: &Operation) -> Reply {
     let mut body = json!({
         "id": scope.operation_status_id(operation.id),
         "name": operation.id.to_string(),
@@ -181,11 +181,17 @@ fn status(scope: &Scope, operation: &Operation) -> Reply {
         }
         _ => {}
     }
-    Reply::json(
+    let reply = Reply::json(
         StatusCode::OK,
         body,
         Contract::Definition("ct.OperationStatusResult"),
-    )
+    );
+    // While the operation runs, the status answer says when to look again.
+    if operation.state.is_terminal() {
+        reply
+    } else {
+        reply.header("retry-after", retry_after(app, operation))
+    }
 }
 
 fn result(app: &AppState, scope: &Scope, operation: &Operation) -> Reply {
