@@ -1,2 +1,47 @@
 //! `asg-fota-cli`: the command-line twin of the desktop app, for pipelines.
-fn main() {}
+//!
+//! The binary is glue: each verb lives in its own module with a clap `Args` struct and a `run`
+//! function that calls into `asg_fota_core` and returns the process exit code. Library errors are
+//! typed in the core; here they become `anyhow` errors with context for the person at the terminal.
+
+mod inspect;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "asg-fota-cli",
+    version,
+    about = "Over-the-air firmware updates for WIZnet ASG210 gateways (Azure Sphere), from the command line",
+    long_about = "asg-fota-cli does what the ASG FOTA desktop app does, for scripts and pipelines: \
+                  inspect Azure Sphere image packages before they are uploaded and deployed to \
+                  ASG210 gateways.\n\n\
+                  Every command exits with 0 on success and 1 when any part of the work failed; \
+                  errors go to stderr, results to stdout.",
+    propagate_version = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Inspect(inspect::InspectArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(args) => inspect::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("asg-fota-cli: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
