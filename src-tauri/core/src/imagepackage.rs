@@ -726,21 +726,24 @@ fn read_sections(bytes: &[u8], block: &MetadataBlock) -> Result<Metadata, ImageP
         let data = cursor.take(length, "section data")?;
         match id {
             section_id::IDENTITY => {
-                reject_duplicate(metadata.identity.is_some(), header_at, "Identity")?;
-                metadata.identity = Some(read_identity(data, data_at)?);
+                set_once(&mut metadata.identity, header_at, "Identity", || {
+                    read_identity(data, data_at)
+                })?
             }
             section_id::SIGNATURE => {
-                reject_duplicate(metadata.signing.is_some(), header_at, "Signature")?;
-                metadata.signing = Some(read_signing(data, data_at)?);
+                set_once(&mut metadata.signing, header_at, "Signature", || {
+                    read_signing(data, data_at)
+                })?
             }
-            section_id::DEBUG => {
-                reject_duplicate(metadata.debug.is_some(), header_at, "Debug")?;
-                metadata.debug = Some(read_debug(data, data_at)?);
-            }
-            section_id::TEMPORARY_IMAGE => {
-                reject_duplicate(metadata.temporary.is_some(), header_at, "Temporary image")?;
-                metadata.temporary = Some(read_temporary(data, data_at)?);
-            }
+            section_id::DEBUG => set_once(&mut metadata.debug, header_at, "Debug", || {
+                read_debug(data, data_at)
+            })?,
+            section_id::TEMPORARY_IMAGE => set_once(
+                &mut metadata.temporary,
+                header_at,
+                "Temporary image",
+                || read_temporary(data, data_at),
+            )?,
             section_id::ABI_DEPENDS => {
                 metadata.abi_depends.extend(read_abi(data, data_at)?);
             }
@@ -750,18 +753,20 @@ fn read_sections(bytes: &[u8], block: &MetadataBlock) -> Result<Metadata, ImageP
     Ok(metadata)
 }
 
-/// Microsoft's reader refuses a second Identity, Signature, Debug or Temporary image section, and
-/// a second Identity would make the ids ambiguous, so we refuse them too.
-fn reject_duplicate(
-    present: bool,
+/// Stores a section read by `read` in `slot`, refusing a second one: Microsoft's reader refuses
+/// a second Identity, Signature, Debug or Temporary image section, and a second Identity would
+/// make the ids ambiguous.
+fn set_once<T>(
+    slot: &mut Option<T>,
     offset: usize,
     section: &'static str,
+    read: impl FnOnce() -> Result<T, ImagePackageError>,
 ) -> Result<(), ImagePackageError> {
-    if present {
-        Err(ImagePackageError::DuplicateSection { offset, section })
-    } else {
-        Ok(())
+    if slot.is_some() {
+        return Err(ImagePackageError::DuplicateSection { offset, section });
     }
+    *slot = Some(read()?);
+    Ok(())
 }
 
 fn require_len(

@@ -41,16 +41,17 @@ struct Regions {
     manifest: std::ops::Range<usize>,
 }
 
-fn regions(bytes: &[u8]) -> Regions {
-    // All four fixtures carry a 64-byte signature and put Identity first.
-    let len_at = bytes.len() - 64 - 4;
+fn regions(bytes: &[u8], signature_len: usize) -> Regions {
+    // Every input here puts Identity first, as the SDK does.
+    let len_at = bytes.len() - signature_len - 4;
     let metadata_len = u32::from_le_bytes(bytes[len_at..len_at + 4].try_into().unwrap()) as usize;
-    let metadata_start = bytes.len() - 64 - metadata_len;
+    let metadata_start = bytes.len() - signature_len - metadata_len;
     let identity_at = metadata_start + 8 + 4;
+    // Board configurations have no manifest: aim at the start of the body instead.
     let manifest_at = bytes
         .windows(b"\"SchemaVersion\"".len())
         .position(|w| w == b"\"SchemaVersion\"")
-        .expect("fixture holds a manifest")
+        .unwrap_or(0)
         .saturating_sub(8);
     Regions {
         metadata_start,
@@ -59,18 +60,18 @@ fn regions(bytes: &[u8]) -> Regions {
     }
 }
 
-/// Runs the cases on one fixture and returns how many were read successfully.
-fn mutate_fixture(file: &str, seed: u64) -> (usize, usize) {
-    let original = support::fixture_bytes(file);
-    let expected = imagepackage::read(&original).expect("the untouched fixture reads");
-    let regions = regions(&original);
+/// Runs `cases` mutations of `original` and returns how many still read, and how many of those
+/// had their Identity bytes changed.
+fn mutate(file: &str, original: &[u8], seed: u64, cases: usize) -> (usize, usize) {
+    let expected = imagepackage::read(original).expect("the untouched input reads");
+    let regions = regions(original, expected.signature_len);
     let tail = regions.metadata_start.saturating_sub(16)..original.len();
     let mut rng = SplitMix(seed);
-    let mut work = original.clone();
+    let mut work = original.to_vec();
     let mut successes = 0;
     let mut identity_changed_successes = 0;
 
-    for case in 0..CASES_PER_FIXTURE {
+    for case in 0..cases {
         // Truncation: mostly cutting into the signature and metadata, sometimes anywhere.
         if rng.below(8) == 0 {
             let cut = if rng.below(2) == 0 {
@@ -133,19 +134,23 @@ fn mutate_fixture(file: &str, seed: u64) -> (usize, usize) {
     (successes, identity_changed_successes)
 }
 
-fn run(file: &str, seed: u64) {
+fn run_on(file: &str, original: &[u8], seed: u64, cases: usize) {
     let started = Instant::now();
-    let (successes, identity_changed) = mutate_fixture(file, seed);
+    let (successes, identity_changed) = mutate(file, original, seed, cases);
     eprintln!(
-        "{file}: {CASES_PER_FIXTURE} cases in {:.2?} ({successes} still read, {identity_changed} with changed Identity bytes)",
+        "{file}: {cases} cases in {:.2?} ({successes} still read, {identity_changed} with changed Identity bytes)",
         started.elapsed()
     );
     // A mutation run where nothing ever reads back would mean the mutations never exercise the
     // success path; one where everything reads would mean they miss the parsed structures.
     assert!(
-        successes > 0 && successes < CASES_PER_FIXTURE,
+        successes > 0 && successes < cases,
         "{file}: {successes} successes"
     );
+}
+
+fn run(file: &str, seed: u64) {
+    run_on(file, &support::fixture_bytes(file), seed, CASES_PER_FIXTURE);
 }
 
 #[test]
@@ -166,4 +171,25 @@ fn mutations_of_rt_avnet_grove_gps() {
 #[test]
 fn mutations_of_rt_avnet_reference_design() {
     run("rt_avnet_reference_design.imagepackage", 0xA5_F07A_0004);
+}
+
+/// The real fixtures are all P-256 applications: also shake a P-384 app and a board configuration,
+/// whose metadata is found by the second signature-length attempt or has no file system.
+#[test]
+fn mutations_of_synthetic_p384_app_and_board_config() {
+    use support::builder::{app_package, assemble, manifest_json, PackageSpec, SigningKey};
+    let key = SigningKey::p384();
+    let spec = PackageSpec::app("P384Mutations");
+    let app = app_package(&spec, &manifest_json(&spec, "P384Mutations", None), &key);
+    run_on("synthetic P-384 app", &app.bytes, 0xA5_F07A_0005, 10_000);
+
+    let mut board = PackageSpec::app("BoardMutations");
+    board.image_type = 21;
+    let board = assemble(&[0x42; 512], &board.sections(2), &key);
+    run_on(
+        "synthetic board config",
+        &board.bytes,
+        0xA5_F07A_0006,
+        10_000,
+    );
 }
