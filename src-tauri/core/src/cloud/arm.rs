@@ -233,6 +233,19 @@ fn device_from(r: Resource<DeviceProps>) -> Result<Device, CloudError> {
     })
 }
 
+/// Reads `properties.provisioningState` of a resource answer; absent means done.
+fn provisioning_state(body: &[u8]) -> OperationState {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.get("properties")?
+                .get("provisioningState")?
+                .as_str()
+                .map(OperationState::from_arm)
+        })
+        .unwrap_or(OperationState::Succeeded)
+}
+
 /// The ARM client, bound to one catalog.
 #[derive(Debug, Clone)]
 pub struct ArmClient {
@@ -453,11 +466,24 @@ impl ArmClient {
             .json("the image")
     }
 
+    /// The image once the service finished processing it; `None` if absent or failed. An image
+    /// still processing is waited for (an earlier attempt reached the service).
     async fn image_if_ready(&self, image: &ImageId) -> Result<Option<ImageInfo>, CloudError> {
-        match self.image(image).await {
-            Ok(i) if i.state == ImageState::Ready => Ok(Some(i)),
-            Ok(_) | Err(CloudError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
+        let started = tokio::time::Instant::now();
+        loop {
+            match self.image(image).await {
+                Ok(i) if i.state == ImageState::Ready => return Ok(Some(i)),
+                Ok(i) if i.state == ImageState::Processing => {}
+                Ok(_) | Err(CloudError::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+            if started.elapsed() > self.settings.operation_deadline {
+                return Err(CloudError::DeadlineExceeded {
+                    what: "image processing".into(),
+                    waited: started.elapsed(),
+                });
+            }
+            tokio::time::sleep(self.settings.poll_interval).await;
         }
     }
 
@@ -494,7 +520,7 @@ impl ArmClient {
                 "image upload",
                 || async {
                     let resp = self.transport.send(&request, &self.credentials).await?;
-                    self.wait_lro(&resp, "image upload").await?;
+                    self.wait_lro(&resp, &request.url, "image upload").await?;
                     self.image(image).await
                 },
                 || self.image_if_ready(image),
@@ -514,6 +540,7 @@ impl ArmClient {
             deployed.push(self.image_raw(id).await?);
         }
         let body = serde_json::json!({ "properties": { "deployedImages": deployed } });
+        let since = time::OffsetDateTime::now_utc();
         let request = Request::new(
             Service::Arm,
             Method::PUT,
@@ -525,7 +552,7 @@ impl ArmClient {
                 "deployment",
                 || async {
                     let resp = self.transport.send(&request, &self.credentials).await?;
-                    self.wait_lro(&resp, "deployment").await?;
+                    self.wait_lro(&resp, &request.url, "deployment").await?;
                     self.current_deployment(group).await?.ok_or_else(|| CloudError::OperationFailed {
                         operation: "deployment".into(),
                         fault: ServiceFault {
@@ -535,7 +562,13 @@ impl ArmClient {
                         },
                     })
                 },
-                || async { Ok(self.current_deployment(group).await?.filter(|d| d.holds_exactly(images))) },
+                || super::plane::deployment_taken_effect(
+                    since,
+                    images,
+                    self.settings.clone(),
+                    || self.current_deployment(group),
+                    || self.deployments(group),
+                ),
             )
             .await
     }
@@ -617,7 +650,7 @@ impl ArmClient {
                 "device move",
                 || async {
                     let resp = self.transport.send(&request, &self.credentials).await?;
-                    self.wait_lro(&resp, "device move").await?;
+                    self.wait_lro(&resp, &request.url, "device move").await?;
                     Ok(())
                 },
                 || async {
@@ -633,7 +666,12 @@ impl ArmClient {
 
     /// Waits for a long-running operation announced by `resp`: `Azure-AsyncOperation` when given,
     /// else `Location`, else the answer's own `provisioningState`.
-    async fn wait_lro(&self, resp: &Response, what: &str) -> Result<OperationStatus, CloudError> {
+    async fn wait_lro(
+        &self,
+        resp: &Response,
+        resource: &url::Url,
+        what: &str,
+    ) -> Result<OperationStatus, CloudError> {
         let started = tokio::time::Instant::now();
         let mut wait = resp.retry_after().unwrap_or(self.settings.poll_interval);
         let (url, by_status) = if let Some(u) = resp.header("azure-asyncoperation") {
@@ -641,24 +679,22 @@ impl ArmClient {
         } else if let Some(u) = resp.header("location") {
             (self.followed_url(u)?, false)
         } else {
-            #[derive(Deserialize, Default)]
-            #[serde(rename_all = "camelCase")]
-            struct State {
-                #[serde(default)]
-                provisioning_state: Option<String>,
+            // No operation header: the answer's own provisioningState tells; while it is not
+            // terminal, poll the resource itself.
+            let mut state = provisioning_state(&resp.body);
+            while !state.is_terminal() {
+                if started.elapsed() + wait > self.settings.operation_deadline {
+                    return Err(CloudError::DeadlineExceeded {
+                        what: what.to_owned(),
+                        waited: started.elapsed(),
+                    });
+                }
+                tokio::time::sleep(wait.min(Duration::from_secs(60))).await;
+                let poll = self.get(resource.clone()).await?;
+                wait = poll.retry_after().unwrap_or(self.settings.poll_interval);
+                state = provisioning_state(&poll.body);
             }
-            #[derive(Deserialize)]
-            struct Body {
-                #[serde(default)]
-                properties: Option<State>,
-            }
-            let state = serde_json::from_slice::<Body>(&resp.body)
-                .ok()
-                .and_then(|b| b.properties)
-                .and_then(|p| p.provisioning_state)
-                .map(|s| OperationState::from_arm(&s))
-                .unwrap_or(OperationState::Succeeded);
-            return self.finish(OperationId::new(""), state, None, what);
+            return self.finish(OperationId::new(resource.path()), state, None, what);
         };
         let id = OperationId::new(url.path());
         loop {

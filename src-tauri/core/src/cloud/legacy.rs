@@ -466,6 +466,7 @@ impl LegacyClient {
         images: &[ImageId],
     ) -> Result<Deployment, CloudError> {
         let ids: Vec<&str> = images.iter().map(ImageId::as_str).collect();
+        let since = time::OffsetDateTime::now_utc();
         let request = Request::new(
             Service::Legacy,
             Method::POST,
@@ -488,7 +489,13 @@ impl LegacyClient {
                         },
                     })
                 },
-                || async { Ok(self.current_deployment(group).await?.filter(|d| d.holds_exactly(images))) },
+                || super::plane::deployment_taken_effect(
+                    since,
+                    images,
+                    self.settings.clone(),
+                    || self.current_deployment(group),
+                    || self.deployments(group),
+                ),
             )
             .await
     }

@@ -243,3 +243,48 @@ impl ControlPlane {
         }
     }
 }
+
+/// How far a service's clock may lag ours when deciding that a deployment is the one an earlier
+/// attempt created.
+// UNSURE: one minute covers the clock skew between a desktop and Azure.
+const CLOCK_SKEW: Duration = Duration::from_secs(60);
+
+/// The idempotency check of a deployment retry: the earlier attempt took effect when the group's
+/// current deployment holds exactly `images`, or when a deployment of exactly these images was
+/// created since the first attempt (then it is waited for until it is current).
+pub(crate) async fn deployment_taken_effect<C, CF, L, LF>(
+    since: time::OffsetDateTime,
+    images: &[ImageId],
+    settings: PlaneSettings,
+    current: C,
+    list: L,
+) -> Result<Option<Deployment>, CloudError>
+where
+    C: Fn() -> CF,
+    CF: std::future::Future<Output = Result<Option<Deployment>, CloudError>>,
+    L: Fn() -> LF,
+    LF: std::future::Future<Output = Result<Vec<Deployment>, CloudError>>,
+{
+    if let Some(d) = current().await?.filter(|d| d.holds_exactly(images)) {
+        return Ok(Some(d));
+    }
+    let recent = list().await?.into_iter().any(|d| {
+        d.holds_exactly(images) && d.deployed_at.is_some_and(|at| at >= since - CLOCK_SKEW)
+    });
+    if !recent {
+        return Ok(None);
+    }
+    let started = tokio::time::Instant::now();
+    loop {
+        if let Some(d) = current().await?.filter(|d| d.holds_exactly(images)) {
+            return Ok(Some(d));
+        }
+        if started.elapsed() > settings.operation_deadline {
+            return Err(CloudError::DeadlineExceeded {
+                what: "deployment".into(),
+                waited: started.elapsed(),
+            });
+        }
+        tokio::time::sleep(settings.poll_interval).await;
+    }
+}
