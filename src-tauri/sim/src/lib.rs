@@ -261,6 +261,8 @@ pub fn router(state: AppState) -> Router {
     services
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state, faults::layer))
+        // Image packages can be a few megabytes; axum's default limit is 2 MB.
+        .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
 }
 
 /// Unknown routes answer 404 in the format of the service the prefix names.
