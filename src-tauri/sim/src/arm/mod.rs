@@ -359,6 +359,58 @@ fn check(reply: &Reply) -> Result<(), openapi::SpecViolation> {
 mod tests {
     use super::*;
 
+    /// A reply that breaks the spec is the simulator's bug: in debug builds it becomes a 500.
+    #[test]
+    fn replies_outside_the_spec_become_internal_errors() {
+        let typo = serde_json::json!({"id": "/x", "name": "d", "properties": {"lastOSUpdateUtc": "2024-01-01T00:00:00Z"}});
+        let table = [
+            (
+                Reply::json(
+                    StatusCode::OK,
+                    typo,
+                    Contract::Operation("Devices_Get".into()),
+                ),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                Reply::json(
+                    StatusCode::OK,
+                    serde_json::json!({"value": 3}),
+                    Contract::Operation("DeviceGroups_CountDevices".into()),
+                ),
+                StatusCode::OK,
+            ),
+            (
+                Reply::json(
+                    StatusCode::CREATED,
+                    serde_json::json!({"value": 3}),
+                    Contract::Operation("DeviceGroups_CountDevices".into()),
+                ),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                Reply::json(
+                    StatusCode::OK,
+                    serde_json::json!({"status": "Running"}),
+                    Contract::Definition("ct.OperationStatusResult"),
+                ),
+                StatusCode::OK,
+            ),
+            (
+                Reply::json(
+                    StatusCode::OK,
+                    serde_json::json!({"state": "Running"}),
+                    Contract::Definition("ct.OperationStatusResult"),
+                ),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        ];
+        for (reply, expected) in table {
+            let shown = format!("{reply:?}");
+            assert_eq!(finish(reply).status(), expected, "{shown}");
+        }
+    }
+
     #[test]
     fn resource_types_are_read_from_paths() {
         let table = [
