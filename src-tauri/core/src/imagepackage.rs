@@ -14,6 +14,7 @@
 //!
 //! Each part is documented next to the code that reads it.
 
+use std::collections::HashSet;
 use std::fmt;
 
 use serde_json::Value;
@@ -968,7 +969,8 @@ fn find_manifest(body: &[u8]) -> Result<ManifestBytes<'_>, ImagePackageError> {
     }
 
     let mut manifest = None;
-    let mut visited: Vec<usize> = Vec::new();
+    // A set, not a list: a crafted tree may hold tens of thousands of directories.
+    let mut visited: HashSet<usize> = HashSet::new();
     let mut entries = 0usize;
     // (children offset, children size, depth, inode offset that pointed there)
     let mut pending = vec![(root.offset, root.size, 0usize, FS_ROOT_INODE_OFFSET)];
@@ -977,10 +979,9 @@ fn find_manifest(body: &[u8]) -> Result<ManifestBytes<'_>, ImagePackageError> {
             continue;
         }
         check_inside(body, from, "directory", start, size)?;
-        if visited.contains(&start) {
+        if !visited.insert(start) {
             return Err(ImagePackageError::FsCycle { offset: from });
         }
-        visited.push(start);
         if depth >= FS_MAX_DEPTH {
             return Err(ImagePackageError::FsTooLarge {
                 offset: from,

@@ -5,8 +5,8 @@ mod support;
 
 use asg_fota_core::imagepackage::{self, ImagePackageError, PackageKind, SigningType};
 use support::builder::{
-    app_package, assemble, manifest_json, AppFs, Built, PackageSpec, SigningKey, ID_ABI_DEPENDS,
-    ID_COMPRESSION, ID_IDENTITY, ID_SIGNATURE,
+    app_package, assemble, inode, manifest_json, AppFs, Built, PackageSpec, SigningKey,
+    ID_ABI_DEPENDS, ID_COMPRESSION, ID_IDENTITY, ID_SIGNATURE,
 };
 
 fn read_ok(bytes: &[u8]) -> imagepackage::ImagePackage {
@@ -200,6 +200,20 @@ fn with_body(key: &SigningKey, patch: impl FnOnce(&mut Vec<u8>, &AppFs)) -> Vec<
     let mut body = fs.bytes.clone();
     patch(&mut body, &fs);
     assemble(&body, &spec.sections(1), key).bytes
+}
+
+/// An ASXipFS body whose root holds a chain of `levels` nested directories (and no manifest).
+fn deep_tree(levels: usize) -> Vec<u8> {
+    const DIR: u32 = 0o040_755;
+    let mut body = AppFs::new(b"{}", b"").bytes;
+    body.truncate(64); // keep the superblock only
+    body.extend(inode(DIR, 16, "", 76));
+    for level in 0..levels {
+        let at = body.len();
+        let size = if level + 1 == levels { 0 } else { 16 };
+        body.extend(inode(DIR, size, "d", at + 16));
+    }
+    body
 }
 
 /// The good app with its manifest text replaced.
@@ -410,6 +424,11 @@ fn damage_table() -> Vec<Damage> {
                 put_u32(body, fs.bin_inode_at + 8, 1 | ((76 / 4) << 6));
             }),
             kind: "fs_cycle",
+        },
+        Damage {
+            name: "directory chain deeper than the walk allows",
+            bytes: assemble(&deep_tree(40), &spec.sections(1), &key).bytes,
+            kind: "fs_too_large",
         },
         Damage {
             name: "bad ASXipFS magic",

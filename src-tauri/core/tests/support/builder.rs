@@ -83,7 +83,8 @@ pub struct AppFs {
     pub manifest_len: usize,
 }
 
-fn inode(mode: u32, size: usize, name: &str, offset: usize) -> Vec<u8> {
+/// One ASXipFS inode followed by its NUL-padded name.
+pub fn inode(mode: u32, size: usize, name: &str, offset: usize) -> Vec<u8> {
     let padded = name.len().div_ceil(4) * 4;
     assert!(offset % 4 == 0 && size < 1 << 24 && padded / 4 < 64);
     let mut out = Vec::new();
