@@ -1,0 +1,145 @@
+//! The legacy client against the simulated tenant over real HTTP: paging with
+//! `Sphere-Continuation`, operations, retries, idempotent upload/deployment retries, typed errors.
+
+mod cloud_support;
+
+use asg_fota_core::cloud::ImageSource;
+use cloud_support::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn lists_page_upload_deploy_and_move() {
+    let sim = sim().await;
+    let plane = legacy(&sim, Some(3));
+    let tenants = plane.tenants_or_catalogs().await.expect("tenants");
+    assert!(
+        tenants.iter().any(|t| t
+            .id
+            .as_str()
+            .eq_ignore_ascii_case(&sim.demo().legacy_tenant_id)),
+        "{tenants:?}"
+    );
+    let groups = plane.device_groups().await.expect("groups");
+    let mut sized = Vec::new();
+    for g in &groups {
+        sized.push((plane.count_devices(&g.id).await.expect("count"), g.clone()));
+    }
+    sized.sort_by_key(|(n, _)| std::cmp::Reverse(*n));
+    let (count, group) = sized[0].clone();
+    assert!(count > 3, "needs several pages of 3 ({count})");
+    let mut pages = plane.device_pages(&group.id);
+    let mut n_pages = 0;
+    while let Some(page) = pages.next_page().await.expect("page") {
+        assert!(page.len() <= 3);
+        n_pages += 1;
+    }
+    assert!(n_pages > 1);
+    assert_eq!(
+        legacy(&sim, None)
+            .devices(&group.id)
+            .await
+            .expect("devices")
+            .len() as u64,
+        count
+    );
+
+    let id = fixture_image_id("hl_azure_sphere_blink.imagepackage");
+    faults(
+        &sim,
+        json!({"rules": [
+            {"service": "legacy", "method": "POST", "path": "/v2/tenants/*/images", "when": {"first_n": 1}, "action": {"kind": "reset_request", "after_bytes": 2000}}
+        ]}),
+    );
+    let image = plane
+        .upload_image(
+            &ImageSource::file(&fixture("hl_azure_sphere_blink.imagepackage")).expect("fixture"),
+            &id,
+        )
+        .await
+        .expect("upload after a reset mid-body");
+    assert_eq!(image.id, id);
+    faults(
+        &sim,
+        json!({"rules": [
+            {"service": "legacy", "method": "POST", "path": "/v2/tenants/*/devicegroups/*/deployments", "when": {"first_n": 1}, "action": {"kind": "reset_response", "after_bytes": 0}}
+        ]}),
+    );
+    let before = plane
+        .deployments(&group.id)
+        .await
+        .expect("deployments")
+        .len();
+    let d = plane
+        .create_deployment(&group.id, std::slice::from_ref(&id))
+        .await
+        .expect("deploy");
+    assert!(d.holds_exactly(std::slice::from_ref(&id)));
+    assert_eq!(
+        plane
+            .deployments(&group.id)
+            .await
+            .expect("deployments")
+            .len(),
+        before + 1,
+        "not created twice"
+    );
+    faults(&sim, json!({}));
+
+    let (_, other) = sized[1].clone();
+    let device = plane
+        .devices(&group.id)
+        .await
+        .expect("devices")
+        .into_iter()
+        .next()
+        .expect("a device");
+    plane
+        .move_device(&device.id, &other.id)
+        .await
+        .expect("move");
+    assert!(plane
+        .devices(&other.id)
+        .await
+        .expect("devices")
+        .iter()
+        .any(|d| d.id == device.id));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn errors_are_typed_from_the_error_array() {
+    let sim = sim().await;
+    let plane = legacy(&sim, None);
+    plane.products().await.expect("warm-up");
+    faults(
+        &sim,
+        json!({"rules": [{"service": "legacy", "action": {"kind": "status", "status": 403}}]}),
+    );
+    let e = plane.products().await.expect_err("403");
+    assert_eq!(e.kind(), "forbidden");
+    faults(
+        &sim,
+        json!({"rules": [{"service": "legacy", "when": {"first_n": 2}, "action": {"kind": "status", "status": 500}}]}),
+    );
+    plane.products().await.expect("500 retried");
+    faults(
+        &sim,
+        json!({"operations": [{"kind": "deploy", "code": 0, "message": "boom"}]}),
+    );
+    let g = plane
+        .device_groups()
+        .await
+        .expect("groups")
+        .into_iter()
+        .next()
+        .expect("a group");
+    let images = plane.images().await.expect("images");
+    if let Some(image) = images.first() {
+        let e = plane
+            .create_deployment(&g.id, std::slice::from_ref(&image.id))
+            .await
+            .expect_err("failed operation");
+        assert_eq!(e.kind(), "operation_failed", "{e}");
+    }
+    sim.shutdown().await;
+}
