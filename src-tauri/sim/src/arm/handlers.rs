@@ -398,13 +398,12 @@ fn move_device(call: &Call<'_>) -> Result<Reply, ArmError> {
         .tenant
         .move_device(&device, group)
         .map_err(|e| call.tenant_error(&e))?;
-    let reply = Reply {
-        status: StatusCode::ACCEPTED,
-        headers: Vec::new(),
-        body: None,
-        contract: call.contract(),
-    };
-    Ok(lro::started(call.app, &call.scope, &operation, reply, true))
+    Ok(lro::accepted(
+        call.app,
+        &call.scope,
+        &operation,
+        call.contract(),
+    ))
 }
 
 /// The package bytes of an image body (`properties.image`, base64).
@@ -440,13 +439,12 @@ fn upload_image(call: &Call<'_>) -> Result<Reply, ArmError> {
         .tenant
         .add_image(&bytes)
         .map_err(|e| call.tenant_error(&e))?;
-    let reply = Reply {
-        status: StatusCode::ACCEPTED,
-        headers: Vec::new(),
-        body: None,
-        contract: call.contract(),
-    };
-    Ok(lro::started(call.app, &call.scope, &operation, reply, true))
+    Ok(lro::accepted(
+        call.app,
+        &call.scope,
+        &operation,
+        call.contract(),
+    ))
 }
 
 /// `PUT {C}/images/{imageId}`: 201 with the image (Provisioning) and `Azure-AsyncOperation`.
@@ -487,13 +485,12 @@ fn put_image(call: &Call<'_>) -> Result<Reply, ArmError> {
         .app
         .tenant
         .read(|s| render::image(&call.scope, s, &image));
-    let reply = Reply::json(StatusCode::CREATED, body, call.contract());
-    Ok(lro::started(
+    Ok(lro::created(
         call.app,
         &call.scope,
         &operation,
-        reply,
-        false,
+        body,
+        call.contract(),
     ))
 }
 
@@ -552,13 +549,12 @@ fn put_deployment(call: &Call<'_>) -> Result<Reply, ArmError> {
         .app
         .tenant
         .read(|s| render::deployment(&call.scope, s, &deployment));
-    let reply = Reply::json(StatusCode::CREATED, body, call.contract());
-    Ok(lro::started(
+    Ok(lro::created(
         call.app,
         &call.scope,
         &operation,
-        reply,
-        false,
+        body,
+        call.contract(),
     ))
 }
 

@@ -59,25 +59,48 @@ fn retry_after(app: &AppState, operation: &Operation) -> String {
     remaining.as_secs_f64().round().to_string()
 }
 
-/// Adds the polling headers of a freshly started operation to `reply`.
-pub(super) fn started(
+/// `202 Accepted` for a started operation, without a body: `Location`, `Azure-AsyncOperation`
+/// and `Retry-After` (POST actions and PATCH, whose final state is read through `Location`).
+pub(super) fn accepted(
     app: &AppState,
     scope: &Scope,
     operation: &Operation,
-    reply: Reply,
-    with_location: bool,
+    contract: Contract,
 ) -> Reply {
-    let reply = reply
+    let reply = Reply {
+        status: StatusCode::ACCEPTED,
+        headers: Vec::new(),
+        body: None,
+        contract,
+    };
+    with_status_url(app, scope, operation, reply)
+        .header("location", poll_url(scope, Poll::Result, operation.id))
+}
+
+/// `201 Created` with the resource as it starts: `Azure-AsyncOperation` and `Retry-After` (PUT,
+/// whose final state is read through the status URL and then the resource itself).
+pub(super) fn created(
+    app: &AppState,
+    scope: &Scope,
+    operation: &Operation,
+    body: Value,
+    contract: Contract,
+) -> Reply {
+    with_status_url(
+        app,
+        scope,
+        operation,
+        Reply::json(StatusCode::CREATED, body, contract),
+    )
+}
+
+fn with_status_url(app: &AppState, scope: &Scope, operation: &Operation, reply: Reply) -> Reply {
+    reply
         .header(
             "azure-asyncoperation",
             poll_url(scope, Poll::Status, operation.id),
         )
-        .header("retry-after", retry_after(app, operation));
-    if with_location {
-        reply.header("location", poll_url(scope, Poll::Result, operation.id))
-    } else {
-        reply
-    }
+        .header("retry-after", retry_after(app, operation))
 }
 
 /// Serves the polling URLs; `None` when the path is not one of them.
