@@ -512,13 +512,21 @@ impl BodyTransform {
                 if let Ok(v) = axum::http::HeaderValue::from_str(&bytes.len().max(1).to_string()) {
                     parts.headers.insert("content-length", v);
                 }
-                let stream = futures_util::stream::iter(vec![
-                    Ok(head),
-                    Err(std::io::Error::new(
-                        std::io::ErrorKind::ConnectionReset,
-                        "simulated connection reset",
-                    )),
-                ]);
+                // The pause lets hyper flush the headers and the first bytes before the
+                // error tears the connection down.
+                let stream =
+                    futures_util::stream::iter([Some(head), None]).then(|chunk| async move {
+                        match chunk {
+                            Some(bytes) => Ok(bytes),
+                            None => {
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                                Err(std::io::Error::new(
+                                    std::io::ErrorKind::ConnectionReset,
+                                    "simulated connection reset",
+                                ))
+                            }
+                        }
+                    });
                 Response::from_parts(parts, Body::from_stream(stream))
             }
             BodyTransform::Slow { chunk_bytes, delay } => {

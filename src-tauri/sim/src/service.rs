@@ -30,6 +30,7 @@ pub enum Service {
     /// `/login`.
     Identity,
     /// `/iothub`.
+    #[serde(rename = "iothub")]
     IotHub,
     /// `/_sim`, never faulted.
     Control,
