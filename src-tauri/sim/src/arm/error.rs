@@ -133,6 +133,8 @@ impl ArmError {
     }
 
     /// A path that names no resource type of the provider.
+    // UNSURE: ARM's code for a path matching no route of the provider (`InvalidResourceType`
+    // assumed, 404); a known path with an unsupported method gets the same answer.
     pub fn invalid_resource_type(path: &str) -> Self {
         ArmError::new(
             StatusCode::NOT_FOUND,

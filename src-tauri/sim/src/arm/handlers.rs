@@ -513,6 +513,8 @@ fn deployed_image_id(element: &Value) -> Option<Uuid> {
         .find_map(|text| text.parse::<Uuid>().ok())
 }
 
+// UNSURE: any deployment name is accepted on PUT (the new deployment gets a fresh id); the
+// service may insist on `.default`.
 /// `PUT deployments/{name}` (normally `.default`): 201 with the deployment (Provisioning) and
 /// `Azure-AsyncOperation`; it becomes the group's current deployment when the operation ends.
 fn put_deployment(call: &Call<'_>) -> Result<Reply, ArmError> {

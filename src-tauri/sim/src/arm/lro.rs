@@ -40,6 +40,8 @@ impl Poll {
     }
 }
 
+// UNSURE: the real provider's polling URLs; these follow the common ARM shape
+// `/subscriptions/{s}/providers/{namespace}/locations/{location}/operationStatuses/{id}`.
 fn poll_url(scope: &Scope, poll: Poll, operation: Uuid) -> String {
     scope.url(&format!(
         "/subscriptions/{}/providers/Microsoft.AzureSphere/locations/global/{}/{operation}",
@@ -162,6 +164,7 @@ pub(super) fn answer(app: &AppState, scope: &Scope, method: &Method, path: &str)
 }
 
 /// ARM's `status` for a tenant operation state.
+// UNSURE: whether the provider reports `Accepted` or `NotStarted` before `InProgress`.
 fn status_text(state: OperationState) -> &'static str {
     match state {
         OperationState::NotStarted | OperationState::InProgress => "InProgress",

@@ -144,6 +144,7 @@ async fn dispatch(
     body: Bytes,
 ) -> Response {
     // ARM authenticates before it looks at anything else.
+    // UNSURE: that a missing token wins over a missing api-version (401 before 400).
     if let Err(failure) = app.identity.authorize(&headers, Audience::Arm) {
         return identity::unauthorized(Service::Arm, failure);
     }

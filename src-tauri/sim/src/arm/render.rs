@@ -273,6 +273,7 @@ pub fn image(scope: &Scope, state: &TenantState, image: &Image) -> Value {
             "image": uri,
             "imageId": image.id.to_string(),
             "imageName": image.name,
+            // UNSURE: images uploaded without a boundary report `None`.
             "regionalDataBoundary": "None",
             "uri": uri,
             "description": image.description,
