@@ -37,7 +37,6 @@
 use std::time::Duration;
 
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::rng::SeededRng;
 use crate::state::{
@@ -446,11 +445,6 @@ pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
     let mut mac = [0u8; 6];
     hex::decode_to_slice(digits, &mut mac).ok()?;
     Some(mac)
-}
-
-/// The legacy tenant id of a state (for the demo identity of a reloaded state).
-pub fn tenant_id(state: &TenantState) -> Uuid {
-    state.info.id
 }
 
 #[cfg(test)]

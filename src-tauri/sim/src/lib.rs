@@ -279,12 +279,14 @@ async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
 /// Builds the shared state for `config` (loading the state file when it exists).
 pub fn build_state(config: SimConfig, addr: SocketAddr) -> Result<AppState, SimError> {
     let faults = Faults::new(config.faults.clone(), config.seed);
-    let (fleet, demo) = fleet::generate(&config);
+    let (fleet, mut demo) = fleet::generate(&config);
     let loaded = match &config.state_file {
         Some(path) if path.exists() => Some(persist::load(path)?),
         _ => None,
     };
     let tenant_state = loaded.unwrap_or(fleet);
+    // A state saved under another seed keeps its own tenant id.
+    demo.legacy_tenant_id = tenant_state.info.id.to_string();
     let tenant = Tenant::new(tenant_state, config.timing.clone(), faults);
     let identity = Identity::new(&config, &demo);
     let app = AppState {
