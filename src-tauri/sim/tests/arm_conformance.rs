@@ -417,6 +417,31 @@ async fn next_links_walk_a_large_fleet_page_by_page() {
     assert_eq!(window[0], all[10]);
     assert_eq!(window[44], all[54]);
 
+    // A POST list action's nextLink may be followed with GET, and with POST without a body.
+    let first = arm
+        .call(
+            Method::POST,
+            &format!("{c}/listDeviceGroups?$maxpagesize=2"),
+            Some(json!({})),
+        )
+        .await;
+    let next = first.body["nextLink"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
+    let by_get = arm.get(&next).await;
+    assert_eq!(by_get.status, StatusCode::OK, "{}", by_get.body);
+    let by_bare_post = arm.call(Method::POST, &next, None).await;
+    assert_eq!(by_bare_post.body, by_get.body);
+    let (by_get_walk, pages) = walk(
+        &arm,
+        Method::POST,
+        &format!("{c}/listDeviceGroups?$maxpagesize=2"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!((by_get_walk.len(), pages), (5, 3));
+
     // A token only works on the list that issued it.
     let first = arm
         .call(

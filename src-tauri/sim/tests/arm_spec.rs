@@ -256,6 +256,13 @@ fn requests_are_open_and_responses_are_closed() {
         }
         other => panic!("a misspelt property passed: {other:?}"),
     }
+    let relative_link = json!({"value": [], "nextLink": "page 2"});
+    assert!(
+        spec()
+            .validate_response("Devices_ListByDeviceGroup", 200, &relative_link)
+            .is_err(),
+        "nextLink must be a URI"
+    );
     let bad_date = json!({"id": "/x", "name": "d", "properties": {"lastOsUpdateUtc": "yesterday"}});
     assert!(spec()
         .validate_response("Devices_Get", 200, &bad_date)
