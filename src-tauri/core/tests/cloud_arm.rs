@@ -136,6 +136,16 @@ async fn upload_deploy_and_move() {
         moved.iter().any(|d| d.id == device.id),
         "the device is in the target group now"
     );
+
+    // The simulator checks every ARM request against the 2024-04-01 spec and answers 400 to one
+    // that does not fit: a clean journal means every request this client sent validated.
+    let arm_calls: Vec<Call> = calls(&sim)
+        .into_iter()
+        .filter(|c| c.service == "arm")
+        .collect();
+    assert!(arm_calls.len() > 10, "{arm_calls:?}");
+    let refused: Vec<&Call> = arm_calls.iter().filter(|c| c.status >= 400).collect();
+    assert!(refused.is_empty(), "ARM refused requests: {refused:?}");
     sim.shutdown().await;
 }
 
@@ -235,11 +245,12 @@ async fn an_upload_reset_mid_body_is_retried_without_a_second_image() {
         1,
         "exactly one image"
     );
-    let puts = journal(&sim)
+    let puts = calls(&sim)
         .iter()
-        .filter(|(m, p)| {
-            m == "PUT"
-                && p.to_ascii_lowercase()
+        .filter(|c| {
+            c.method == "PUT"
+                && c.path
+                    .to_ascii_lowercase()
                     .contains(&id2.as_str().to_ascii_lowercase())
         })
         .count();

@@ -53,12 +53,42 @@ async fn twins_queries_and_methods() {
     assert_eq!(e.kind(), "device_offline");
     faults(
         &sim,
-        json!({"rules": [{"service": "iot_hub", "path": "/twins/*/methods", "action": {"kind": "device_timeout"}}]}),
+        json!({"rules": [{"service": "iothub", "path": "/twins/*/methods", "action": {"kind": "device_timeout"}}]}),
     );
     let e = hub
         .invoke_method(&id, "RestartDevice", &json!({}), MethodTimeouts::default())
         .await
         .expect_err("timeout");
     assert_eq!(e.kind(), "device_timeout");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_entra_token_works_too_and_a_bad_key_is_refused() {
+    let sim = sim().await;
+    let tokens = service_principal(&sim, asg_fota_core::cloud::auth::scopes::IOTHUB);
+    let hub = IotHubClient::with_token(transport(), &sim.urls().iothub, tokens).expect("client");
+    let twins = hub
+        .query_twins("SELECT * FROM devices", None, |_| {})
+        .await
+        .expect("query");
+    assert!(!twins.is_empty());
+
+    let real = sim.demo().iothub_connection_string.clone();
+    let host = real
+        .split(';')
+        .find_map(|p| p.strip_prefix("HostName="))
+        .expect("a host name")
+        .to_owned();
+    let wrong = ConnectionString::parse(&Secret::new(format!(
+        "HostName={host};SharedAccessKeyName=service;SharedAccessKey=d3Jvbmcta2V5LXdyb25nLWtleQ=="
+    )))
+    .expect("well-formed");
+    let hub = IotHubClient::with_sas(transport(), &sim.urls().iothub, &wrong).expect("client");
+    let e = hub
+        .query_twins("SELECT * FROM devices", None, |_| {})
+        .await
+        .expect_err("bad key");
+    assert_eq!(e.kind(), "unauthorized", "{e}");
     sim.shutdown().await;
 }

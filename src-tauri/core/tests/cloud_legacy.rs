@@ -143,3 +143,66 @@ async fn errors_are_typed_from_the_error_array() {
     }
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn who_is_signed_in_and_with_which_role() {
+    let sim = sim().await;
+    let tokens = service_principal(
+        &sim,
+        asg_fota_core::cloud::auth::scopes::LEGACY_SERVICE_PRINCIPAL,
+    );
+    let plane = legacy_with(&sim, tokens.clone(), None);
+    plane.products().await.expect("signed in");
+    let claims = tokens.claims().await.expect("a token is held");
+    let oid = claims.oid.clone().expect("an object id");
+    let asg_fota_core::cloud::ControlPlane::Legacy(client) = &plane else {
+        unreachable!("built as legacy")
+    };
+    let roles = client.user_roles(&oid).await.expect("roles");
+    assert_eq!(roles, vec!["Contributor".to_owned()]);
+    let e = client
+        .user_roles("nobody@example.com")
+        .await
+        .expect_err("unknown user");
+    assert_eq!(e.kind(), "not_found");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_slow_operation_ends_at_the_deadline() {
+    let sim = sim_with(asg_fota_sim::SimTiming {
+        operation_run: std::time::Duration::from_secs(30),
+        ..asg_fota_sim::SimTiming::fast()
+    })
+    .await;
+    let tokens = service_principal(
+        &sim,
+        asg_fota_core::cloud::auth::scopes::LEGACY_SERVICE_PRINCIPAL,
+    );
+    let plane = asg_fota_core::cloud::ControlPlane::Legacy(
+        asg_fota_core::cloud::legacy::LegacyClient::new(
+            transport(),
+            &sim.urls().legacy,
+            asg_fota_core::cloud::model::TenantId::new(sim.demo().legacy_tenant_id.clone()),
+            asg_fota_core::cloud::transport::Credentials::Bearer(tokens),
+            asg_fota_core::cloud::PlaneSettings {
+                page_size: None,
+                poll_interval: std::time::Duration::from_millis(50),
+                operation_deadline: std::time::Duration::from_millis(400),
+            },
+        )
+        .expect("client"),
+    );
+    let id = fixture_image_id("hl_anvil_test_app.imagepackage");
+    let started = std::time::Instant::now();
+    let e = plane
+        .upload_image(
+            &ImageSource::file(&fixture("hl_anvil_test_app.imagepackage")).expect("fixture"),
+            &id,
+        )
+        .await
+        .expect_err("the operation outlives the deadline");
+    assert_eq!(e.kind(), "deadline_exceeded", "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    sim.shutdown().await;
+}

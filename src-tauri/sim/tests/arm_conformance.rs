@@ -509,6 +509,17 @@ async fn image_put_and_upload_image_are_long_running_operations() {
         .await;
     assert_eq!(again.status, StatusCode::OK);
 
+    // uploadImage of a package already uploaded is a conflict.
+    let twice = arm
+        .call(
+            Method::POST,
+            &format!("{c}/uploadImage"),
+            Some(json!({"properties": {"image": fixture_b64(HL_APP.0)}})),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    assert_eq!(twice.code(), "Conflict");
+
     // uploadImage: 202 + Location, whose final answer is the image (the id is learnt there).
     let upload = arm
         .call(

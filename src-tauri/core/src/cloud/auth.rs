@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::{CloudError, Service};
 use super::secret::Secret;
-use super::transport::{Credentials, Request, RequestBody, Transport};
+use super::transport::{Credentials, Request, RequestBody, Retry, Transport};
 
 /// A boxed, sendable future (see [`TokenCache::token`]).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -262,14 +262,18 @@ impl IdentityClient {
         &self,
         url: url::Url,
         form: &[(&str, &str)],
+        retry: Retry,
     ) -> Result<super::transport::Response, CloudError> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
-        // Token requests change nothing in a tenant, but a device code is single-use once
-        // redeemed: send once and let the flows decide.
-        let request =
+        // Token requests change nothing in a tenant. Client credentials and refresh may be
+        // resent on 429/5xx; the device-code calls handle their own waiting (`retry` = Never).
+        let mut request =
             Request::new(Service::Identity, Method::POST, url).body(RequestBody::Form(body));
+        if retry == Retry::Safe {
+            request = request.read_only();
+        }
         self.transport.send(&request, &Credentials::Anonymous).await
     }
 
@@ -283,6 +287,7 @@ impl IdentityClient {
             .post_form(
                 url,
                 &[("client_id", &grant.client_id), ("scope", &grant.scope)],
+                Retry::Never,
             )
             .await
             .map_err(sign_in_error)?;
@@ -330,7 +335,7 @@ impl IdentityClient {
             let now = SystemTime::now();
             let outcome = tokio::select! {
                 _ = cancel.cancelled() => return Err(CloudError::Cancelled),
-                r = self.post_form(url.clone(), &form) => r,
+                r = self.post_form(url.clone(), &form, Retry::Never) => r,
             };
             match outcome {
                 Ok(resp) => return Ok(resp.json::<TokenAnswer>("the token answer")?.into_set(now)),
@@ -359,6 +364,7 @@ impl IdentityClient {
                     ("client_secret", sp.client_secret.expose()),
                     ("scope", &sp.scope),
                 ],
+                Retry::Safe,
             )
             .await
             .map_err(sign_in_error)?;
@@ -382,6 +388,7 @@ impl IdentityClient {
                     ("refresh_token", refresh_token.expose()),
                     ("scope", &grant.scope),
                 ],
+                Retry::Safe,
             )
             .await
             .map_err(sign_in_error)?;

@@ -117,8 +117,29 @@ pub fn faults(sim: &SimHandle, plan: serde_json::Value) {
     sim.set_faults(serde_json::from_value(plan).expect("a valid fault plan"));
 }
 
-/// The `(method, path)` of every call the simulator journaled, in order.
-pub fn journal(sim: &SimHandle) -> Vec<(String, String)> {
+pub fn fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/fixtures/imagepackages")
+        .join(name)
+}
+
+pub fn fixture_image_id(name: &str) -> asg_fota_core::cloud::model::ImageId {
+    let bytes = std::fs::read(fixture(name)).expect("fixture");
+    let pkg = asg_fota_core::imagepackage::read(&bytes).expect("fixture reads");
+    asg_fota_core::cloud::model::ImageId::new(pkg.image_id.0.to_string())
+}
+
+/// One call the simulator journaled.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub service: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+}
+
+/// Every call the simulator journaled, in order, with its status.
+pub fn calls(sim: &SimHandle) -> Vec<Call> {
     let snap = sim.snapshot();
     let entries = snap
         .get("journal")
@@ -134,19 +155,12 @@ pub fn journal(sim: &SimHandle) -> Vec<(String, String)> {
                     .unwrap_or_default()
                     .to_owned()
             };
-            (s("method"), s("path"))
+            Call {
+                service: s("service"),
+                method: s("method"),
+                path: s("path"),
+                status: e.get("status").and_then(|v| v.as_u64()).unwrap_or(0) as u16,
+            }
         })
         .collect()
-}
-
-pub fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/imagepackages")
-        .join(name)
-}
-
-pub fn fixture_image_id(name: &str) -> asg_fota_core::cloud::model::ImageId {
-    let bytes = std::fs::read(fixture(name)).expect("fixture");
-    let pkg = asg_fota_core::imagepackage::read(&bytes).expect("fixture reads");
-    asg_fota_core::cloud::model::ImageId::new(pkg.image_id.0.to_string())
 }
