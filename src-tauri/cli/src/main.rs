@@ -4,7 +4,15 @@
 //! function that calls into `asg_fota_core` and returns the process exit code. Library errors are
 //! typed in the core; here they become `anyhow` errors with context for the person at the terminal.
 
+mod context;
+mod device;
 mod inspect;
+mod listing;
+mod login;
+mod move_cmd;
+mod profile;
+mod upload;
+mod verbs;
 
 use std::process::ExitCode;
 
@@ -25,17 +33,23 @@ use clap::{Parser, Subcommand};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    #[command(flatten)]
+    global: context::GlobalArgs,
 }
 
 #[derive(Subcommand)]
 enum Command {
     Inspect(inspect::InspectArgs),
+    #[command(flatten)]
+    Cloud(verbs::CloudCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(args),
+        Command::Cloud(command) => verbs::run(command, cli.global),
     };
     match result {
         Ok(code) => code,

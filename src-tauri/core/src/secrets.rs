@@ -333,6 +333,53 @@ fn describe_platform_error(err: &keyring::Error) -> String {
     }
 }
 
+/// Stands in for the OS keychain when none is reachable: every operation fails with the reason
+/// the keychain could not be opened. Callers that get their secrets elsewhere (the CLI's
+/// environment variables) never touch it and so still work.
+#[derive(Debug, Clone)]
+pub struct UnreachableStore {
+    reason: String,
+}
+
+impl UnreachableStore {
+    /// A store that reports `error` (normally [`KeychainStore::open`]'s) on every use.
+    pub fn new(error: &SecretError) -> Self {
+        let reason = match error {
+            SecretError::Unavailable { reason } => reason.clone(),
+            other => other.to_string(),
+        };
+        Self { reason }
+    }
+
+    fn fail(&self) -> SecretError {
+        SecretError::Unavailable {
+            reason: self.reason.clone(),
+        }
+    }
+}
+
+impl SecretStore for UnreachableStore {
+    fn persist(&self, _key: &SecretKey, _value: &Sensitive<String>) -> Result<(), SecretError> {
+        Err(self.fail())
+    }
+
+    fn retrieve(&self, _key: &SecretKey) -> Result<Option<Sensitive<String>>, SecretError> {
+        Err(self.fail())
+    }
+
+    fn delete(&self, _key: &SecretKey) -> Result<(), SecretError> {
+        Err(self.fail())
+    }
+}
+
+/// The OS keychain, or an [`UnreachableStore`] that explains why there is none.
+pub fn os_store() -> Box<dyn SecretStore> {
+    match KeychainStore::open() {
+        Ok(store) => Box::new(store),
+        Err(err) => Box::new(UnreachableStore::new(&err)),
+    }
+}
+
 /// An in-memory store for tests and for code that must not touch the OS keychain (the Demo
 /// tenant, whose secrets are made up by the simulator).
 #[derive(Default)]

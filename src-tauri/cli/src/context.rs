@@ -1,0 +1,290 @@
+//! What every cloud verb of the CLI shares: the chosen profile, the OS directories, the secret
+//! store, the environment variables for pipelines, opening a session (starting the simulated
+//! Demo tenant when that is the profile), and printing results as a table or as JSON.
+//!
+//! Environment variables read here (and only here) for pipelines, each winning over the keychain:
+//! `ASG_FOTA_CLIENT_SECRET`, `ASG_FOTA_REFRESH_TOKEN`, `ASG_FOTA_IOTHUB_CONNECTION_STRING`; plus
+//! `ASG_FOTA_PROFILE` (the profile, like `--profile`) and the directory overrides
+//! `ASG_FOTA_CONFIG_DIR` / `ASG_FOTA_DATA_DIR` / `ASG_FOTA_LOG_DIR`.
+
+use std::io::Write;
+
+use anyhow::{Context as _, Result};
+use asg_fota_core::paths::AppDirs;
+use asg_fota_core::profiles::{Backend, Profile, ProfileStore, Profiles};
+use asg_fota_core::secrets::{
+    os_store, MemoryStore, SecretKey, SecretKind, SecretStore, Sensitive,
+};
+use asg_fota_core::session::{
+    DemoTenant, PlaneKind, SecretOverrides, SecretSources, Session, SessionConfig,
+};
+use clap::Args;
+use serde::Serialize;
+
+/// Environment variable with a service principal's client secret.
+pub const CLIENT_SECRET_ENV: &str = "ASG_FOTA_CLIENT_SECRET";
+/// Environment variable with a refresh token of a person's sign-in.
+pub const REFRESH_TOKEN_ENV: &str = "ASG_FOTA_REFRESH_TOKEN";
+/// Environment variable with an IoT Hub shared access policy connection string.
+pub const IOTHUB_CONNECTION_STRING_ENV: &str = "ASG_FOTA_IOTHUB_CONNECTION_STRING";
+
+/// Options of the whole CLI (flattened into the top-level parser; `global` so they may follow
+/// the verb).
+#[derive(Args, Debug, Clone, Default)]
+pub struct GlobalArgs {
+    /// The profile to use (default: the active profile, else the Demo tenant).
+    #[arg(long, global = true, env = "ASG_FOTA_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+/// The output switch every cloud verb takes.
+#[derive(Args, Debug, Clone, Copy, Default)]
+pub struct Output {
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The CLI's view of the machine: directories, profiles, keychain, environment.
+pub struct Context {
+    pub global: GlobalArgs,
+    pub output: Output,
+    pub dirs: AppDirs,
+    pub profiles_file: ProfileStore,
+    pub store: Box<dyn SecretStore>,
+}
+
+impl Context {
+    /// Finds the directories and opens the keychain (an unreachable keychain is reported only
+    /// when a secret is actually needed from it).
+    pub fn new(global: GlobalArgs, output: Output) -> Result<Self> {
+        let dirs = AppDirs::discover()?;
+        let profiles_file = ProfileStore::new(dirs.profiles_file());
+        Ok(Self {
+            global,
+            output,
+            dirs,
+            profiles_file,
+            store: os_store(),
+        })
+    }
+
+    /// Every profile, from the file.
+    pub fn profiles(&self) -> Result<Profiles> {
+        Ok(self.profiles_file.load()?)
+    }
+
+    /// The name and settings of the profile this invocation uses.
+    pub fn profile(&self) -> Result<(String, Profile)> {
+        let profiles = self.profiles()?;
+        let name = self
+            .global
+            .profile
+            .clone()
+            .unwrap_or_else(|| profiles.active_name());
+        let profile = profiles.get(&name)?;
+        Ok((name, profile))
+    }
+
+    /// Secrets from the environment, for pipelines.
+    pub fn overrides() -> SecretOverrides {
+        let read = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .map(Sensitive::<String>::new)
+        };
+        SecretOverrides {
+            client_secret: read(CLIENT_SECRET_ENV),
+            refresh_token: read(REFRESH_TOKEN_ENV),
+            iothub_connection_string: read(IOTHUB_CONNECTION_STRING_ENV),
+        }
+    }
+
+    /// The resolved settings of the chosen profile; for the Demo tenant this starts the simulator
+    /// (its state kept in `<data dir>/demo-tenant.json` between runs).
+    pub async fn resolve(&self) -> Result<Resolved> {
+        let (name, profile) = self.profile()?;
+        if profile.backend != Backend::Demo {
+            let config = SessionConfig::from_profile(&name, &profile)?;
+            return Ok(Resolved { config, demo: None });
+        }
+        std::fs::create_dir_all(&self.dirs.data).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                self.dirs.data.display()
+            )
+        })?;
+        let sim = asg_fota_sim::start(asg_fota_sim::SimConfig {
+            state_file: Some(self.dirs.demo_state_file()),
+            ..Default::default()
+        })
+        .await
+        .context("cannot start the Demo tenant")?;
+        let urls = sim.urls().clone();
+        let id = sim.demo().clone();
+        let tenant = DemoTenant {
+            plane: PlaneKind::Arm,
+            legacy_api_base: urls.legacy,
+            arm_api_base: urls.arm,
+            authority_host: urls.authority,
+            iothub_api_base: urls.iothub,
+            iothub_host: iothub_host(&id.iothub_connection_string),
+            tenant_id: id.tenant_id.clone(),
+            sphere_tenant_id: id.legacy_tenant_id.clone(),
+            subscription_id: id.subscription_id.clone(),
+            resource_group: id.resource_group.clone(),
+            catalog: id.catalog.clone(),
+            service_principal_client_id: id.service_principal_client_id.clone(),
+        };
+        // The Demo tenant's secrets are made up by the simulator: they stay in memory and never
+        // reach the OS keychain.
+        let secrets = MemoryStore::new();
+        secrets.persist(
+            &SecretKey::new(&name, SecretKind::ClientSecret),
+            &Sensitive::from(id.service_principal_secret.as_str()),
+        )?;
+        secrets.persist(
+            &SecretKey::new(&name, SecretKind::IotHubConnectionString),
+            &Sensitive::from(id.iothub_connection_string.as_str()),
+        )?;
+        Ok(Resolved {
+            config: SessionConfig::demo(&name, &profile, &tenant),
+            demo: Some(Demo { sim, secrets }),
+        })
+    }
+
+    /// Opens a signed-in session on the chosen profile. Call [`Resolved::finish`] afterwards.
+    pub async fn open(&self) -> Result<(Session, Resolved)> {
+        let resolved = self.resolve().await?;
+        let session = {
+            let sources = SecretSources {
+                store: resolved.store_or(self.store.as_ref()),
+                overrides: Self::overrides(),
+            };
+            Session::open(resolved.config.clone(), &sources).await?
+        };
+        Ok((session, resolved))
+    }
+
+    /// Prints `value` as JSON, or `human` as text.
+    pub fn print<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) -> Result<()> {
+        let text = if self.output.json {
+            let mut json =
+                serde_json::to_string_pretty(value).context("cannot format the answer as JSON")?;
+            json.push('\n');
+            json
+        } else {
+            human()
+        };
+        write_stdout(&text)
+    }
+}
+
+/// A running simulated Demo tenant and its in-memory secrets.
+pub struct Demo {
+    sim: asg_fota_sim::SimHandle,
+    secrets: MemoryStore,
+}
+
+/// A resolved profile, plus the Demo tenant when it is one.
+pub struct Resolved {
+    pub config: SessionConfig,
+    demo: Option<Demo>,
+}
+
+impl Resolved {
+    /// The Demo tenant's memory store, else `os`.
+    pub fn store_or<'a>(&'a self, os: &'a dyn SecretStore) -> &'a dyn SecretStore {
+        match &self.demo {
+            Some(demo) => &demo.secrets,
+            None => os,
+        }
+    }
+
+    /// Stops the Demo tenant (saving its state) if one was started.
+    pub async fn finish(self) {
+        if let Some(demo) = self.demo {
+            demo.sim.shutdown().await;
+        }
+    }
+}
+
+/// The `HostName` of a connection string (not secret), or a placeholder.
+fn iothub_host(connection_string: &str) -> String {
+    connection_string
+        .split(';')
+        .find_map(|part| part.trim().strip_prefix("HostName="))
+        .unwrap_or("asg-demo-hub.azure-devices.net")
+        .to_owned()
+}
+
+/// Writes to stdout; a reader that stops early (`| head`) is not an error.
+pub fn write_stdout(text: &str) -> Result<()> {
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(err).context("cannot write to stdout")
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A multi-thread runtime for one command.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Formats rows as left-aligned columns under a header.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let last = i + 1 == cells.len();
+            out.push_str(cell);
+            if !last {
+                let pad = widths[i].saturating_sub(cell.chars().count()) + 2;
+                out.push_str(&" ".repeat(pad));
+            }
+        }
+        out.push('\n');
+        out
+    };
+    let mut out = line(header.to_vec());
+    for row in rows {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    if rows.is_empty() {
+        out.push_str("(none)\n");
+    }
+    out
+}
+
+/// A time as RFC 3339 (UTC), or `-`.
+pub fn when(value: Option<time::OffsetDateTime>) -> String {
+    value
+        .and_then(|t| {
+            t.to_offset(time::UtcOffset::UTC)
+                .replace_nanosecond(0)
+                .ok()?
+                .format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+/// `-` for a missing value in a table.
+pub fn or_dash(value: Option<impl ToString>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| v.to_string())
+}

@@ -1,0 +1,126 @@
+//! `twin DEVICE` and `invoke DEVICE METHOD [--payload JSON]`: a gateway's IoT Hub twin, and a
+//! direct method called on it (the profile's IoT Hub settings and keychain secret are used).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use asg_fota_core::cloud::iothub::{MethodResponse, MethodTimeouts, Twin};
+use asg_fota_core::cloud::model::DeviceId;
+use clap::Args;
+
+use crate::context::{Context, Output};
+
+#[derive(Args, Debug)]
+pub struct TwinArgs {
+    /// The device id (128 hexadecimal characters).
+    #[arg(value_name = "DEVICE")]
+    device: String,
+    #[command(flatten)]
+    pub(crate) output: Output,
+}
+
+#[derive(Args, Debug)]
+pub struct InvokeArgs {
+    /// The device id (128 hexadecimal characters).
+    #[arg(value_name = "DEVICE")]
+    device: String,
+    /// The direct method, e.g. RestartDevice or UpdateNodeFirmware.
+    #[arg(value_name = "METHOD")]
+    method: String,
+    /// The method's JSON payload.
+    #[arg(long, value_name = "JSON", default_value = "{}")]
+    payload: String,
+    /// Seconds IoT Hub waits for the device's answer (5..=300).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(5..=300))]
+    timeout: u64,
+    #[command(flatten)]
+    pub(crate) output: Output,
+}
+
+pub async fn twin(ctx: &Context, args: TwinArgs) -> Result<ExitCode> {
+    let device = DeviceId::parse(&args.device)?;
+    let (session, resolved) = ctx.open().await?;
+    let outcome = async {
+        let twin = session.iothub()?.twin(&device).await?;
+        let contract = session.device_contract().clone();
+        anyhow::Ok((twin, contract))
+    }
+    .await;
+    resolved.finish().await;
+    let (twin, contract) = outcome?;
+    ctx.print(&twin, || describe_twin(&twin, &contract))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe_twin(twin: &Twin, contract: &asg_fota_core::profiles::DeviceContract) -> String {
+    let text = |name: &str| {
+        twin.reported(name)
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .unwrap_or_else(|| "-".to_owned())
+    };
+    let mut out = format!(
+        "device:      {}\nconnection:  {}\nlast seen:   {}\n{:<12} {}\n{:<12} {}\n{:<12} {}\n",
+        twin.device_id,
+        twin.connection_state.as_deref().unwrap_or("-"),
+        twin.last_activity_time.as_deref().unwrap_or("-"),
+        format!("{}:", contract.hl_app_version_property),
+        text(&contract.hl_app_version_property),
+        format!("{}:", contract.rt_app_version_property),
+        text(&contract.rt_app_version_property),
+        format!("{}:", contract.node_fw_available_property),
+        text(&contract.node_fw_available_property),
+    );
+    if let Some(nodes) = twin
+        .reported(&contract.nodes_property)
+        .and_then(|v| v.as_object())
+    {
+        out.push_str("nodes:\n");
+        for (mac, node) in nodes {
+            let field = |k: &str| node.get(k).and_then(|v| v.as_str()).unwrap_or("-");
+            out.push_str(&format!(
+                "  {mac}  {}  {}  {}\n",
+                field("name"),
+                field("fwVersion"),
+                field("status")
+            ));
+        }
+    }
+    out
+}
+
+pub async fn invoke(ctx: &Context, args: InvokeArgs) -> Result<ExitCode> {
+    let device = DeviceId::parse(&args.device)?;
+    let payload: serde_json::Value = serde_json::from_str(&args.payload)
+        .with_context(|| format!("--payload is not JSON: {}", args.payload))?;
+    let (session, resolved) = ctx.open().await?;
+    let outcome = async {
+        let timeouts = MethodTimeouts {
+            response: Duration::from_secs(args.timeout),
+            ..MethodTimeouts::default()
+        };
+        let answer = session
+            .iothub()?
+            .invoke_method(&device, &args.method, &payload, timeouts)
+            .await?;
+        anyhow::Ok(answer)
+    }
+    .await;
+    resolved.finish().await;
+    let answer: MethodResponse = outcome?;
+    ctx.print(
+        &serde_json::json!({"status": answer.status, "payload": answer.payload}),
+        || format!("status:  {}\npayload: {}\n", answer.status, answer.payload),
+    )?;
+    // The device's own status decides the exit code, so a pipeline notices a 404 or 409.
+    Ok(if (200..300).contains(&answer.status) {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!(
+            "asg-fota-cli: the device answered {} to {}",
+            answer.status, args.method
+        );
+        ExitCode::FAILURE
+    })
+}

@@ -1,0 +1,162 @@
+//! The read-only verbs over the control plane: `groups`, `devices --group G`, `images`,
+//! `deployments --group G`.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use asg_fota_core::cloud::model::{Deployment, Device, DeviceGroup, ImageInfo};
+use asg_fota_core::session::group_label;
+use clap::Args;
+use serde::Serialize;
+
+use crate::context::{or_dash, table, when, Context, Output};
+
+/// A verb that works on one device group.
+#[derive(Args, Debug)]
+pub struct GroupArgs {
+    /// The device group: its id, `product/group`, or a group name that is unique.
+    #[arg(long, short = 'g', value_name = "GROUP")]
+    pub group: String,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+#[derive(Serialize)]
+struct GroupView {
+    label: String,
+    #[serde(flatten)]
+    group: DeviceGroup,
+}
+
+pub async fn groups(ctx: &Context) -> Result<ExitCode> {
+    let (session, resolved) = ctx.open().await?;
+    let listed = async {
+        let groups = session.plane().device_groups().await?;
+        let products = session.plane().products().await?;
+        anyhow::Ok((groups, products))
+    }
+    .await;
+    resolved.finish().await;
+    let (groups, products) = listed?;
+    let views: Vec<GroupView> = groups
+        .into_iter()
+        .map(|group| GroupView {
+            label: group_label(&group, &products),
+            group,
+        })
+        .collect();
+    ctx.print(&views, || {
+        let rows: Vec<Vec<String>> = views
+            .iter()
+            .map(|v| {
+                vec![
+                    v.label.clone(),
+                    or_dash(v.group.update_policy.as_ref().map(|p| format!("{p:?}"))),
+                    or_dash(v.group.os_feed.as_ref().map(|f| format!("{f:?}"))),
+                    v.group.id.to_string(),
+                ]
+            })
+            .collect();
+        table(&["GROUP", "UPDATE POLICY", "OS FEED", "ID"], &rows)
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn devices(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
+    let (session, resolved) = ctx.open().await?;
+    let listed = async {
+        let group = session.find_group(&args.group).await?;
+        let devices = session.plane().devices(&group.id).await?;
+        anyhow::Ok(devices)
+    }
+    .await;
+    resolved.finish().await;
+    let devices: Vec<Device> = listed?;
+    ctx.print(&devices, || {
+        let rows: Vec<Vec<String>> = devices
+            .iter()
+            .map(|d| {
+                vec![
+                    d.id.to_string(),
+                    or_dash(d.last_installed_os_version.as_ref()),
+                    when(d.last_update_request),
+                ]
+            })
+            .collect();
+        table(&["DEVICE", "OS", "LAST UPDATE CHECK"], &rows)
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn images(ctx: &Context) -> Result<ExitCode> {
+    let (session, resolved) = ctx.open().await?;
+    let listed = session.plane().images().await;
+    resolved.finish().await;
+    let images: Vec<ImageInfo> = listed?;
+    ctx.print(&images, || image_table(&images))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn image_table(images: &[ImageInfo]) -> String {
+    let rows: Vec<Vec<String>> = images
+        .iter()
+        .map(|i| {
+            vec![
+                i.id.to_string(),
+                or_dash(i.name.as_ref()),
+                or_dash(i.component_id.as_ref()),
+                or_dash(i.image_type.as_ref()),
+                format!("{:?}", i.state),
+            ]
+        })
+        .collect();
+    table(&["IMAGE", "NAME", "COMPONENT", "TYPE", "STATE"], &rows)
+}
+
+#[derive(Serialize)]
+struct DeploymentView {
+    current: bool,
+    #[serde(flatten)]
+    deployment: Deployment,
+}
+
+pub async fn deployments(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
+    let (session, resolved) = ctx.open().await?;
+    let listed = async {
+        let group = session.find_group(&args.group).await?;
+        let all = session.plane().deployments(&group.id).await?;
+        let current = session.plane().current_deployment(&group.id).await?;
+        anyhow::Ok((all, current))
+    }
+    .await;
+    resolved.finish().await;
+    let (all, current) = listed?;
+    let current_id = current.map(|d| d.id);
+    let views: Vec<DeploymentView> = all
+        .into_iter()
+        .map(|deployment| DeploymentView {
+            current: Some(&deployment.id) == current_id.as_ref(),
+            deployment,
+        })
+        .collect();
+    ctx.print(&views, || {
+        let rows: Vec<Vec<String>> = views
+            .iter()
+            .map(|v| {
+                vec![
+                    if v.current { "*" } else { "" }.to_owned(),
+                    v.deployment.id.to_string(),
+                    when(v.deployment.deployed_at),
+                    v.deployment
+                        .images
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ]
+            })
+            .collect();
+        table(&["", "DEPLOYMENT", "DATE", "IMAGES"], &rows)
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

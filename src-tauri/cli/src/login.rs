@@ -1,0 +1,213 @@
+//! `login`, `logout` and `whoami`: putting a profile's secrets into the OS keychain, taking them
+//! out, and showing who a profile is signed in as.
+//!
+//! `login` without options runs the device-code flow: it prints the code and the address (on
+//! stderr, so `--json` output stays clean), tries to open the browser, waits for the approval
+//! (Ctrl-C cancels) and keeps the refresh token in the keychain. `--service-principal` stores a
+//! client secret read from `ASG_FOTA_CLIENT_SECRET` or typed at a hidden prompt (or piped on
+//! stdin); `--iothub-connection-string` does the same for IoT Hub. No secret is ever printed.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use asg_fota_core::cloud::iothub::ConnectionString;
+use asg_fota_core::profiles::Backend;
+use asg_fota_core::secrets::{SecretKey, SecretKind, Sensitive};
+use asg_fota_core::session::{
+    finish_device_code_sign_in, forget_profile_secrets, start_device_code_sign_in, Identity,
+};
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use crate::context::{or_dash, Context, Output, CLIENT_SECRET_ENV, IOTHUB_CONNECTION_STRING_ENV};
+
+/// Sign a profile in and keep the sign-in in the OS keychain.
+#[derive(Args, Debug)]
+#[command(
+    long_about = "Signs the profile in and keeps what is needed to stay signed in in the \
+                        OS keychain (Windows Credential Manager, macOS Keychain, Secret Service).\n\n\
+                        Without options: the device-code flow for a person. Open the address \
+                        shown, enter the code, approve; Ctrl-C cancels.\n\n\
+                        --service-principal: stores the client secret of the profile's service \
+                        principal, read from ASG_FOTA_CLIENT_SECRET or from a hidden prompt / stdin.\n\n\
+                        --iothub-connection-string: stores the IoT Hub shared access policy \
+                        connection string, read from ASG_FOTA_IOTHUB_CONNECTION_STRING or from a \
+                        hidden prompt / stdin."
+)]
+pub struct LoginArgs {
+    /// Store a service principal's client secret instead of signing a person in.
+    #[arg(long, conflicts_with = "iothub_connection_string")]
+    service_principal: bool,
+
+    /// With --service-principal: the application (client) id to save in the profile.
+    #[arg(long, requires = "service_principal", value_name = "ID")]
+    client_id: Option<String>,
+
+    /// Store the IoT Hub connection string instead of signing in.
+    #[arg(long)]
+    iothub_connection_string: bool,
+
+    /// Do not try to open the browser during the device-code flow.
+    #[arg(long)]
+    no_browser: bool,
+
+    #[command(flatten)]
+    pub(crate) output: Output,
+}
+
+/// Forget every secret the profile keeps in the OS keychain.
+#[derive(Args, Debug)]
+pub struct LogoutArgs {
+    #[command(flatten)]
+    pub(crate) output: Output,
+}
+
+pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
+    let (name, mut profile) = ctx.profile()?;
+    if profile.backend == Backend::Demo {
+        bail!("profile `{name}` is the Demo tenant: it needs no sign-in");
+    }
+
+    if args.iothub_connection_string {
+        let text = read_secret(IOTHUB_CONNECTION_STRING_ENV, "IoT Hub connection string")?;
+        // Check the shape before storing, so a typo is caught now and not at the first restart.
+        ConnectionString::parse(&text).context("this is not an IoT Hub connection string")?;
+        ctx.store.persist(
+            &SecretKey::new(&name, SecretKind::IotHubConnectionString),
+            &text,
+        )?;
+        eprintln!("The IoT Hub connection string of profile `{name}` is in the OS keychain.");
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    if args.service_principal {
+        if let Some(client_id) = &args.client_id {
+            profile.service_principal_client_id = Some(client_id.clone());
+            let mut profiles = ctx.profiles()?;
+            profiles.upsert(&name, profile.clone())?;
+            ctx.profiles_file.save(&profiles)?;
+        }
+        if profile.service_principal_client_id.is_none() {
+            bail!(
+                "profile `{name}` names no service principal: pass --client-id ID (the \
+                 application id of the app registration)"
+            );
+        }
+        let secret = read_secret(CLIENT_SECRET_ENV, "client secret")?;
+        ctx.store
+            .persist(&SecretKey::new(&name, SecretKind::ClientSecret), &secret)?;
+    } else {
+        let resolved = ctx.resolve().await?;
+        let (identity, prompt) = start_device_code_sign_in(&resolved.config).await?;
+        eprintln!("{}", prompt.message);
+        if !args.no_browser {
+            open_browser(&prompt.verification_uri);
+        }
+        let cancel = CancellationToken::new();
+        let on_ctrl_c = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                on_ctrl_c.cancel();
+            }
+        });
+        finish_device_code_sign_in(
+            &resolved.config,
+            &identity,
+            &prompt,
+            &cancel,
+            ctx.store.as_ref(),
+        )
+        .await?;
+        resolved.finish().await;
+    }
+
+    // Prove the stored sign-in works before saying so.
+    let who = whoami_of(ctx).await?;
+    ctx.print(&who, || describe(&who))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn logout(ctx: &Context, _args: LogoutArgs) -> Result<ExitCode> {
+    let (name, _) = ctx.profile()?;
+    forget_profile_secrets(&name, ctx.store.as_ref())?;
+    eprintln!("Profile `{name}` holds no secrets in the OS keychain any more.");
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn whoami(ctx: &Context) -> Result<ExitCode> {
+    let who = whoami_of(ctx).await?;
+    ctx.print(&who, || describe(&who))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn whoami_of(ctx: &Context) -> Result<Identity> {
+    let (session, resolved) = ctx.open().await?;
+    let who = session.whoami().await;
+    session
+        .keep_rotated_refresh_token(resolved.store_or(ctx.store.as_ref()))
+        .await?;
+    resolved.finish().await;
+    Ok(who?)
+}
+
+fn describe(who: &Identity) -> String {
+    format!(
+        "profile:  {}\nplane:    {:?}\nsign-in:  {:?}\naccount:  {}\ntenant:   {}\nscope:    {}\nroles:    {}\n",
+        who.profile,
+        who.plane,
+        who.sign_in,
+        or_dash(who.account.as_ref()),
+        or_dash(who.tenant.as_ref()),
+        who.scope,
+        if who.roles.is_empty() {
+            "-".to_owned()
+        } else {
+            who.roles.join(", ")
+        }
+    )
+}
+
+/// Reads a secret from `env`, else from a hidden prompt (a terminal) or the first line of stdin.
+fn read_secret(env: &str, what: &str) -> Result<Sensitive<String>> {
+    if let Ok(value) = std::env::var(env) {
+        if !value.is_empty() {
+            return Ok(Sensitive::new(value));
+        }
+    }
+    let value = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("{what} (input hidden): "))
+            .with_context(|| format!("cannot read the {what} from the terminal"))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .with_context(|| format!("cannot read the {what} from stdin"))?;
+        line
+    };
+    let value = Sensitive::<String>::new(value.trim().to_owned());
+    if value.is_empty() {
+        bail!("no {what} given: set {env} or type it at the prompt");
+    }
+    Ok(value)
+}
+
+/// Best effort: the person can always copy the address from the terminal.
+fn open_browser(url: &str) {
+    let mut command = if cfg!(target_os = "windows") {
+        let mut c = std::process::Command::new("cmd");
+        c.args(["/C", "start", ""]);
+        c
+    } else if cfg!(target_os = "macos") {
+        std::process::Command::new("open")
+    } else {
+        std::process::Command::new("xdg-open")
+    };
+    let _ = command
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+}

@@ -1,0 +1,92 @@
+//! `move --group G DEVICE...`: devices into a device group (each move waits for the service's
+//! operation to finish). One device failing does not stop the others; the exit code says whether
+//! every move worked.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use asg_fota_core::cloud::model::DeviceId;
+use asg_fota_core::session::group_label;
+use clap::Args;
+use serde::Serialize;
+
+use crate::context::{table, Context, Output};
+
+#[derive(Args, Debug)]
+pub struct MoveArgs {
+    /// The target device group: its id, `product/group`, or a unique group name.
+    #[arg(long, short = 'g', value_name = "GROUP")]
+    group: String,
+    /// Device ids (128 hexadecimal characters).
+    #[arg(value_name = "DEVICE", required = true)]
+    devices: Vec<String>,
+    #[command(flatten)]
+    pub(crate) output: Output,
+}
+
+#[derive(Serialize)]
+struct MoveRow {
+    device: String,
+    group: String,
+    moved: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+}
+
+pub async fn run(ctx: &Context, args: MoveArgs) -> Result<ExitCode> {
+    let (session, resolved) = ctx.open().await?;
+    let outcome = async {
+        let group = session.find_group(&args.group).await?;
+        let products = if group.product_name.is_none() {
+            session.plane().products().await?
+        } else {
+            Vec::new()
+        };
+        let label = group_label(&group, &products);
+        let mut rows = Vec::new();
+        for text in &args.devices {
+            let result = match DeviceId::parse(text) {
+                Ok(device) => session.plane().move_device(&device, &group.id).await,
+                Err(err) => Err(err),
+            };
+            rows.push(MoveRow {
+                device: text.trim().to_owned(),
+                group: label.clone(),
+                moved: result.is_ok(),
+                error: result.err().map(|e| e.to_string()),
+            });
+        }
+        anyhow::Ok(rows)
+    }
+    .await;
+    resolved.finish().await;
+    let rows = outcome?;
+    for row in &rows {
+        if let Some(error) = &row.error {
+            eprintln!("asg-fota-cli: {}: {error}", short(&row.device));
+        }
+    }
+    ctx.print(&rows, || {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    short(&r.device).to_owned(),
+                    r.group.clone(),
+                    if r.moved { "moved" } else { "FAILED" }.to_owned(),
+                ]
+            })
+            .collect();
+        table(&["DEVICE", "GROUP", "RESULT"], &cells)
+    })?;
+    Ok(if rows.iter().all(|r| r.moved) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The first 16 characters of a device id, enough to tell devices apart in a terminal.
+fn short(device: &str) -> &str {
+    device.get(..16).unwrap_or(device)
+}

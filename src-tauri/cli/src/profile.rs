@@ -1,0 +1,320 @@
+//! `profile list|add|show|remove|use`: the named connection settings in `profiles.json`.
+//!
+//! Only non-secret settings are written here; `show` says which secrets the OS keychain holds for
+//! a profile (yes/no), never their values.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use asg_fota_core::profiles::{Backend, IotHubAuth, IotHubSettings, Profile};
+use asg_fota_core::secrets::{SecretKey, SecretKind};
+use asg_fota_core::session::forget_profile_secrets;
+use clap::{Args, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::context::{table, Context, Output};
+
+/// Manage profiles (named connection settings; secrets stay in the OS keychain).
+#[derive(Subcommand, Debug)]
+pub enum ProfileCommand {
+    /// List every profile and mark the active one.
+    List(Output),
+    /// Create a profile (or replace one with --replace).
+    Add(AddArgs),
+    /// Show a profile's settings and which secrets the keychain holds for it.
+    Show(NameArgs),
+    /// Delete a profile and its secrets.
+    Remove(NameArgs),
+    /// Make a profile the one used when --profile is not given.
+    Use(NameArgs),
+}
+
+impl ProfileCommand {
+    pub fn output(&self) -> Output {
+        match self {
+            ProfileCommand::List(o) => *o,
+            ProfileCommand::Add(a) => a.output,
+            ProfileCommand::Show(a) | ProfileCommand::Remove(a) | ProfileCommand::Use(a) => {
+                a.output
+            }
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct NameArgs {
+    /// The profile's name (default for `show`: the profile in use).
+    #[arg(value_name = "NAME")]
+    name: Option<String>,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum BackendArg {
+    Legacy,
+    Arm,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum IotHubAuthArg {
+    ConnectionString,
+    Entra,
+}
+
+#[derive(Args, Debug)]
+pub struct AddArgs {
+    /// The new profile's name.
+    #[arg(value_name = "NAME")]
+    name: String,
+    /// Which control plane: the legacy Azure Sphere API or Azure Resource Manager.
+    #[arg(long, value_enum)]
+    backend: BackendArg,
+    /// Microsoft Entra tenant (directory) id.
+    #[arg(long, value_name = "ID")]
+    tenant_id: Option<String>,
+    /// Legacy: the Azure Sphere tenant id (default: the only one the account sees).
+    #[arg(long, value_name = "ID")]
+    sphere_tenant_id: Option<String>,
+    /// ARM: subscription id.
+    #[arg(long, value_name = "ID")]
+    subscription_id: Option<String>,
+    /// ARM: resource group.
+    #[arg(long, value_name = "NAME")]
+    resource_group: Option<String>,
+    /// ARM: Azure Sphere catalog.
+    #[arg(long, value_name = "NAME")]
+    catalog: Option<String>,
+    /// Public-client app registration for device-code sign-in.
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// A service principal's application id (store its secret with `login --service-principal`).
+    #[arg(long, value_name = "ID")]
+    service_principal_client_id: Option<String>,
+    /// Identity platform host (default: https://login.microsoftonline.com).
+    #[arg(long, value_name = "URL")]
+    authority_host: Option<String>,
+    /// Control plane base URL (default: the public cloud's).
+    #[arg(long, value_name = "URL")]
+    api_base: Option<String>,
+    /// IoT Hub host name, `<hub>.azure-devices.net`.
+    #[arg(long, value_name = "HOST")]
+    iothub_host: Option<String>,
+    /// IoT Hub service API base URL (default: https://<host>).
+    #[arg(long, value_name = "URL", requires = "iothub_host")]
+    iothub_api_base: Option<String>,
+    /// How to authenticate to IoT Hub.
+    #[arg(long, value_enum, default_value = "connection-string")]
+    iothub_auth: IotHubAuthArg,
+    /// Gateways worked on at once (1..=64).
+    #[arg(long, default_value_t = 8)]
+    concurrency: u32,
+    /// Direct method that restarts a gateway.
+    #[arg(long, value_name = "NAME")]
+    restart_method: Option<String>,
+    /// Direct method that updates a node.
+    #[arg(long, value_name = "NAME")]
+    update_node_method: Option<String>,
+    /// Replace an existing profile of that name.
+    #[arg(long)]
+    replace: bool,
+    /// Make the new profile the active one.
+    #[arg(long = "use")]
+    make_active: bool,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Serialize)]
+struct ProfileRow {
+    name: String,
+    backend: Backend,
+    active: bool,
+}
+
+#[derive(Serialize)]
+struct ProfileView {
+    name: String,
+    active: bool,
+    settings: Profile,
+    /// Which secrets the keychain holds: `true`/`false`, or `null` when it cannot be asked.
+    secrets: Vec<SecretPresence>,
+}
+
+#[derive(Serialize)]
+struct SecretPresence {
+    secret: &'static str,
+    stored: Option<bool>,
+}
+
+pub async fn run(ctx: &Context, command: ProfileCommand) -> Result<ExitCode> {
+    match command {
+        ProfileCommand::List(_) => list(ctx),
+        ProfileCommand::Add(args) => add(ctx, args),
+        ProfileCommand::Show(args) => show(ctx, args),
+        ProfileCommand::Remove(args) => remove(ctx, args),
+        ProfileCommand::Use(args) => use_profile(ctx, args),
+    }
+}
+
+fn list(ctx: &Context) -> Result<ExitCode> {
+    let profiles = ctx.profiles()?;
+    let active = profiles.active_name();
+    let mut rows = Vec::new();
+    for name in profiles.names() {
+        let profile = profiles.get(&name)?;
+        rows.push(ProfileRow {
+            active: name == active,
+            backend: profile.backend,
+            name,
+        });
+    }
+    ctx.print(&rows, || {
+        table(
+            &["", "PROFILE", "BACKEND"],
+            &rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        if r.active { "*" } else { "" }.to_owned(),
+                        r.name.clone(),
+                        r.backend.to_string(),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        )
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
+    let mut profiles = ctx.profiles()?;
+    if profiles.profiles.contains_key(&args.name) && !args.replace {
+        bail!(
+            "profile `{}` exists already: pass --replace to overwrite it",
+            args.name
+        );
+    }
+    let backend = match args.backend {
+        BackendArg::Legacy => Backend::Legacy,
+        BackendArg::Arm => Backend::Arm,
+    };
+    let mut profile = Profile::new(backend);
+    profile.tenant_id = args.tenant_id;
+    profile.sphere_tenant_id = args.sphere_tenant_id;
+    profile.subscription_id = args.subscription_id;
+    profile.resource_group = args.resource_group;
+    profile.catalog = args.catalog;
+    profile.client_id = args.client_id;
+    profile.service_principal_client_id = args.service_principal_client_id;
+    if let Some(host) = args.authority_host {
+        profile.authority_host = host;
+    }
+    profile.api_base = args.api_base;
+    profile.iothub = args.iothub_host.map(|host| IotHubSettings {
+        host,
+        api_base: args.iothub_api_base,
+        auth: match args.iothub_auth {
+            IotHubAuthArg::ConnectionString => IotHubAuth::ConnectionString,
+            IotHubAuthArg::Entra => IotHubAuth::Entra,
+        },
+    });
+    profile.concurrency = args.concurrency;
+    if let Some(method) = args.restart_method {
+        profile.device_contract.restart_method = method;
+    }
+    if let Some(method) = args.update_node_method {
+        profile.device_contract.update_node_method = method;
+    }
+    profiles.upsert(&args.name, profile)?;
+    if args.make_active {
+        profiles.set_active(&args.name)?;
+    }
+    ctx.profiles_file.save(&profiles)?;
+    eprintln!(
+        "Profile `{}` saved in {}.",
+        args.name,
+        ctx.profiles_file.path().display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
+    let profiles = ctx.profiles()?;
+    let name = match args.name {
+        Some(name) => name,
+        None => ctx.profile()?.0,
+    };
+    let settings = profiles.get(&name)?;
+    let secrets = SecretKind::ALL
+        .iter()
+        .map(|&kind| SecretPresence {
+            secret: kind.as_str(),
+            stored: if settings.backend == Backend::Demo {
+                // The Demo tenant's secrets are the simulator's and never stored.
+                Some(false)
+            } else {
+                ctx.store
+                    .retrieve(&SecretKey::new(&name, kind))
+                    .ok()
+                    .map(|found| found.is_some())
+            },
+        })
+        .collect();
+    let view = ProfileView {
+        active: profiles.active_name() == name,
+        name,
+        settings,
+        secrets,
+    };
+    ctx.print(&view, || {
+        let mut text = format!(
+            "profile: {}{}\n",
+            view.name,
+            if view.active { " (active)" } else { "" }
+        );
+        let settings = serde_json::to_string_pretty(&view.settings).unwrap_or_default();
+        text.push_str(&settings);
+        text.push('\n');
+        for s in &view.secrets {
+            let stored = match s.stored {
+                Some(true) => "stored in the OS keychain",
+                Some(false) => "not stored",
+                None => "unknown (the OS keychain is not reachable)",
+            };
+            text.push_str(&format!("{}: {stored}\n", s.secret));
+        }
+        text
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn remove(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
+    let Some(name) = args.name else {
+        bail!("name the profile to remove");
+    };
+    let mut profiles = ctx.profiles()?;
+    let backend = profiles.get(&name)?.backend;
+    profiles.remove(&name)?;
+    ctx.profiles_file.save(&profiles)?;
+    if backend != Backend::Demo {
+        // The settings are gone either way; a keychain that cannot be reached now must not keep
+        // the profile alive, so its failure is a warning.
+        if let Err(err) = forget_profile_secrets(&name, ctx.store.as_ref()) {
+            eprintln!("warning: the secrets of `{name}` could not be deleted: {err}");
+        }
+    }
+    eprintln!("Profile `{name}` removed.");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn use_profile(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
+    let Some(name) = args.name else {
+        bail!("name the profile to use");
+    };
+    let mut profiles = ctx.profiles()?;
+    profiles.set_active(&name)?;
+    ctx.profiles_file.save(&profiles)?;
+    eprintln!("Profile `{name}` is now the active profile.");
+    Ok(ExitCode::SUCCESS)
+}

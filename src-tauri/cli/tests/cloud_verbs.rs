@@ -1,0 +1,393 @@
+//! The real `asg-fota-cli` binary against a real simulated tenant, once through a `legacy` profile
+//! and once through an `arm` profile, signed in as the demo service principal whose secret (and
+//! the IoT Hub connection string) come from the pipeline environment variables.
+//!
+//! Each test starts its own simulator on an ephemeral port, writes a profile pointing at it into a
+//! temporary config directory, runs the verbs one by one and checks the outcome in the simulator's
+//! own state, not only in what the CLI printed. The OS keychain is made unreachable on purpose, so
+//! these tests prove that a pipeline needs nothing but the environment.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use asg_fota_sim::{SimConfig, SimHandle, SimTiming};
+use serde_json::{json, Value};
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/imagepackages");
+
+fn fixture(name: &str) -> PathBuf {
+    let local = Path::new(FIXTURES).join(name);
+    if local.exists() {
+        return local;
+    }
+    // The shared fixtures live beside the repository on the development machines.
+    Path::new("/work/shared/fixtures/imagepackages").join(name)
+}
+
+/// A temporary home for one CLI: config, data and log directories, plus the environment.
+struct Cli {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Cli {
+    fn new(sim: &SimHandle, profile: Value) -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config");
+        std::fs::create_dir_all(&config).unwrap();
+        let file = json!({"version": 1, "active": "sim", "profiles": {"sim": profile}});
+        std::fs::write(
+            config.join("profiles.json"),
+            serde_json::to_string_pretty(&file).unwrap(),
+        )
+        .unwrap();
+        let demo = sim.demo();
+        let env = vec![
+            ("ASG_FOTA_CONFIG_DIR".into(), path_str(&config)),
+            ("ASG_FOTA_DATA_DIR".into(), path_str(&dir.path().join("data"))),
+            ("ASG_FOTA_LOG_DIR".into(), path_str(&dir.path().join("logs"))),
+            (
+                "ASG_FOTA_CLIENT_SECRET".into(),
+                demo.service_principal_secret.clone(),
+            ),
+            (
+                "ASG_FOTA_IOTHUB_CONNECTION_STRING".into(),
+                demo.iothub_connection_string.clone(),
+            ),
+        ];
+        Cli { dir, env }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env_remove("ASG_FOTA_PROFILE")
+            .env_remove("ASG_FOTA_REFRESH_TOKEN")
+            // No keychain: a pipeline must work from the environment alone, and a test must never
+            // write into the developer's real keychain.
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/asg-fota-test-bus")
+            .env("HOME", self.dir.path())
+            .output()
+            .unwrap()
+    }
+
+    /// Runs a verb with `--json` that must succeed, and parses its stdout.
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.run(&all);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{args:?} printed no JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        })
+    }
+}
+
+fn path_str(path: &Path) -> String {
+    path.to_str().unwrap().to_owned()
+}
+
+async fn sim() -> SimHandle {
+    asg_fota_sim::start(SimConfig {
+        timing: SimTiming::fast(),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn iothub(sim: &SimHandle) -> Value {
+    let host = sim
+        .demo()
+        .iothub_connection_string
+        .split(';')
+        .find_map(|p| p.strip_prefix("HostName="))
+        .unwrap()
+        .to_owned();
+    json!({"host": host, "api_base": sim.urls().iothub})
+}
+
+fn legacy_profile(sim: &SimHandle) -> Value {
+    let demo = sim.demo();
+    // No sphere_tenant_id: the session must find the account's only tenant by itself.
+    json!({
+        "backend": "legacy",
+        "authority_host": sim.urls().authority,
+        "api_base": sim.urls().legacy,
+        "tenant_id": demo.tenant_id,
+        "service_principal_client_id": demo.service_principal_client_id,
+        "iothub": iothub(sim),
+    })
+}
+
+fn arm_profile(sim: &SimHandle) -> Value {
+    let demo = sim.demo();
+    json!({
+        "backend": "arm",
+        "authority_host": sim.urls().authority,
+        "api_base": sim.urls().arm,
+        "tenant_id": demo.tenant_id,
+        "subscription_id": demo.subscription_id,
+        "resource_group": demo.resource_group,
+        "catalog": demo.catalog,
+        "service_principal_client_id": demo.service_principal_client_id,
+        "iothub": iothub(sim),
+    })
+}
+
+/// The whole verb tour; the same assertions hold for both control planes.
+fn tour(sim: &SimHandle, cli: &Cli) {
+    // groups: every group of the simulated tenant, labelled product/group.
+    let groups = cli.json(&["groups"]);
+    let labels: Vec<&str> = groups
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["label"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"ASG210-Gateways/Production"), "{labels:?}");
+    assert_eq!(labels.len(), sim.snapshot()["groups"].as_array().unwrap().len());
+
+    // devices of a group named by product/group.
+    let devices = cli.json(&["devices", "--group", "ASG210-Gateways/Field Test"]);
+    let device = devices[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(device.len(), 128);
+
+    // upload twice: the second run skips both images and creates nothing new.
+    let hl = fixture("hl_azure_sphere_blink.imagepackage");
+    let rt = fixture("rt_avnet_grove_gps.imagepackage");
+    let (hl, rt) = (path_str(&hl), path_str(&rt));
+    let first = cli.json(&["upload", "--group", "Production", &hl, &rt]);
+    let statuses: Vec<&str> = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["uploaded", "uploaded"]);
+    let images_after_first = sim.snapshot()["images"].as_array().unwrap().len();
+    let second = cli.json(&["upload", "--group", "Production", &hl, &rt]);
+    assert!(second
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["status"] == "already_present"));
+    assert_eq!(
+        sim.snapshot()["images"].as_array().unwrap().len(),
+        images_after_first
+    );
+    let ids: Vec<String> = first
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["image_id"].as_str().unwrap().to_lowercase())
+        .collect();
+
+    // deploy files (already uploaded) to the group; the simulator's group now holds exactly them.
+    let deployed = cli.json(&["deploy", "--group", "ASG210-Gateways/Production", &hl, &rt]);
+    let mut held: Vec<String> = deployed["deployment"]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap().to_lowercase())
+        .collect();
+    held.sort();
+    let mut want = ids.clone();
+    want.sort();
+    assert_eq!(held, want);
+    let snapshot = sim.snapshot();
+    let production = snapshot["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["name"] == "Production")
+        .unwrap()
+        .clone();
+    let sim_deployments: Vec<&Value> = snapshot["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["group_id"] == production["id"])
+        .collect();
+    assert_eq!(sim_deployments.len(), 1, "exactly one deployment was created");
+
+    // deployments: the new one is there and marked current.
+    let listed = cli.json(&["deployments", "--group", "Production"]);
+    let current: Vec<&Value> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["current"] == true)
+        .collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!(current[0]["id"], deployed["deployment"]["id"]);
+
+    // move the Field Test device into Production; the simulator agrees.
+    let moved = cli.json(&["move", "--group", "Production", &device]);
+    assert_eq!(moved[0]["moved"], true);
+    let snapshot = sim.snapshot();
+    let sim_device = snapshot["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"].as_str().unwrap().eq_ignore_ascii_case(&device))
+        .unwrap();
+    assert_eq!(sim_device["group_id"], production["id"]);
+
+    // twin and invoke through IoT Hub with the SAS made from the connection string.
+    let twin = cli.json(&["twin", &device]);
+    assert!(twin["deviceId"]
+        .as_str()
+        .unwrap()
+        .eq_ignore_ascii_case(&device));
+    assert!(twin["properties"]["reported"]["HLAppVer"].is_string());
+    let answer = cli.json(&[
+        "invoke",
+        &device,
+        "RestartDevice",
+        "--payload",
+        r#"{"delaySeconds":0}"#,
+    ]);
+    assert_eq!(answer["status"], 200);
+
+    // Errors: one line on stderr and a non-zero exit.
+    for (args, words) in [
+        (vec!["devices", "--group", "No Such Group"], "no device group matches"),
+        (vec!["twin", "not-a-device"], "128 hexadecimal"),
+        (vec!["upload", "--group", "Production", "/nonexistent.imagepackage"], "nonexistent"),
+        (vec!["invoke", &device, "RestartDevice", "--payload", "{oops"], "not JSON"),
+    ] {
+        let out = cli.run(&args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(words), "{args:?}: {stderr}");
+        assert!(stderr.trim().lines().count() <= 2, "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_profile_runs_every_verb() {
+    let sim = sim().await;
+    let cli = Cli::new(&sim, legacy_profile(&sim));
+    let who = cli.json(&["whoami"]);
+    assert_eq!(who["plane"], "legacy");
+    assert_eq!(who["sign_in"], "service_principal");
+    tour(&sim, &cli);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn arm_profile_runs_every_verb() {
+    let sim = sim().await;
+    let cli = Cli::new(&sim, arm_profile(&sim));
+    let who = cli.json(&["whoami"]);
+    assert_eq!(who["plane"], "arm");
+    tour(&sim, &cli);
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_secrets_or_keychain_the_cli_says_what_to_do() {
+    let sim = sim().await;
+    let mut cli = Cli::new(&sim, arm_profile(&sim));
+    cli.env.retain(|(k, _)| k != "ASG_FOTA_CLIENT_SECRET");
+    let out = cli.run(&["groups"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no OS keychain is reachable"), "{stderr}");
+    assert!(stderr.contains("ASG_FOTA_CLIENT_SECRET"), "{stderr}");
+    sim.shutdown().await;
+}
+
+#[test]
+fn profile_verbs_manage_the_file_and_refuse_a_damaged_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
+            .args(args)
+            .env("ASG_FOTA_CONFIG_DIR", &config)
+            .env("ASG_FOTA_DATA_DIR", dir.path().join("data"))
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/asg-fota-test-bus")
+            .env_remove("ASG_FOTA_PROFILE")
+            .output()
+            .unwrap()
+    };
+    let listed = run(&["profile", "list", "--json"]);
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(listed[0]["name"], "Demo tenant");
+    assert_eq!(listed[0]["active"], true);
+
+    let add = run(&[
+        "profile", "add", "contoso", "--backend", "arm", "--tenant-id", "t", "--subscription-id",
+        "s", "--resource-group", "rg", "--catalog", "c", "--use",
+    ]);
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let shown: Value =
+        serde_json::from_slice(&run(&["profile", "show", "--json"]).stdout).unwrap();
+    assert_eq!(shown["name"], "contoso");
+    assert_eq!(shown["settings"]["catalog"], "c");
+    // The keychain cannot be asked here, so presence is unknown rather than a guess.
+    assert!(shown["secrets"][0]["stored"].is_null());
+
+    let missing_catalog = run(&["profile", "add", "x", "--backend", "arm"]);
+    assert!(!missing_catalog.status.success());
+    assert!(String::from_utf8_lossy(&missing_catalog.stderr).contains("subscription_id"));
+
+    assert!(run(&["profile", "use", "Demo tenant"]).status.success());
+    assert!(run(&["profile", "remove", "contoso"]).status.success());
+    let names: Value = serde_json::from_slice(&run(&["profile", "list", "--json"]).stdout).unwrap();
+    assert_eq!(names.as_array().unwrap().len(), 1);
+
+    // A damaged file: a clear error naming it, and the file is left exactly as it was.
+    let file = config.join("profiles.json");
+    std::fs::write(&file, "{\"version\": 1,\n \"profiles\": {,}}").unwrap();
+    let out = run(&["profile", "add", "y", "--backend", "legacy"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("profiles.json") && stderr.contains("line 2"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "{\"version\": 1,\n \"profiles\": {,}}"
+    );
+}
+
+#[test]
+fn the_demo_tenant_keeps_its_state_between_invocations() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
+            .args(args)
+            .env("ASG_FOTA_CONFIG_DIR", dir.path().join("config"))
+            .env("ASG_FOTA_DATA_DIR", dir.path().join("data"))
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/asg-fota-test-bus")
+            .env_remove("ASG_FOTA_PROFILE")
+            .env_remove("ASG_FOTA_CLIENT_SECRET")
+            .output()
+            .unwrap()
+    };
+    let devices = run(&["devices", "--group", "Field Test", "--json"]);
+    assert!(devices.status.success(), "{}", String::from_utf8_lossy(&devices.stderr));
+    let devices: Value = serde_json::from_slice(&devices.stdout).unwrap();
+    let device = devices[0]["id"].as_str().unwrap().to_owned();
+    assert!(run(&["move", "--group", "Lab", &device]).status.success());
+    assert!(dir.path().join("data/demo-tenant.json").exists());
+    // A second process sees the move made by the first.
+    let lab: Value =
+        serde_json::from_slice(&run(&["devices", "--group", "Lab", "--json"]).stdout).unwrap();
+    assert!(lab
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["id"].as_str().unwrap().eq_ignore_ascii_case(&device)));
+    // No config file is written just by using the Demo tenant.
+    assert!(!dir.path().join("config/profiles.json").exists());
+}
