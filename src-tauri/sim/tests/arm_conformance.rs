@@ -467,13 +467,7 @@ async fn image_put_and_upload_image_are_long_running_operations() {
     let arm = Arm::fast().await;
     let c = arm.c();
 
-    let put = arm
-        .call(
-            Method::PUT,
-            &format!("{c}/images/{}", HL_APP.1),
-            Some(json!({"properties": {"image": fixture_b64(HL_APP.0)}})),
-        )
-        .await;
+    let put = arm.put_image(HL_APP).await;
     assert_eq!(put.status, StatusCode::CREATED, "{}", put.body);
     assert_eq!(put.body["name"], HL_APP.1);
     assert!(["Accepted", "Provisioning"].contains(
@@ -500,34 +494,16 @@ async fn image_put_and_upload_image_are_long_running_operations() {
     assert_eq!(props["imageName"], "Anvil Test App");
 
     // PUT is idempotent: the same package again answers 200 with the image.
-    let again = arm
-        .call(
-            Method::PUT,
-            &format!("{c}/images/{}", HL_APP.1),
-            Some(json!({"properties": {"image": fixture_b64(HL_APP.0)}})),
-        )
-        .await;
+    let again = arm.put_image(HL_APP).await;
     assert_eq!(again.status, StatusCode::OK);
 
     // uploadImage of a package already uploaded is a conflict.
-    let twice = arm
-        .call(
-            Method::POST,
-            &format!("{c}/uploadImage"),
-            Some(json!({"properties": {"image": fixture_b64(HL_APP.0)}})),
-        )
-        .await;
+    let twice = arm.upload_image(HL_APP.0).await;
     assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
     assert_eq!(twice.code(), "Conflict");
 
     // uploadImage: 202 + Location, whose final answer is the image (the id is learnt there).
-    let upload = arm
-        .call(
-            Method::POST,
-            &format!("{c}/uploadImage"),
-            Some(json!({"properties": {"image": fixture_b64(RT_APP.0)}})),
-        )
-        .await;
+    let upload = arm.upload_image(RT_APP.0).await;
     assert_eq!(upload.status, StatusCode::ACCEPTED);
     assert_eq!(upload.body, Value::Null);
     let location = upload.header("location").expect("Location").to_owned();
@@ -547,13 +523,7 @@ async fn deployment_put_and_device_move_are_long_running_operations() {
     let arm = Arm::fast().await;
     let c = arm.c();
     for (file, id) in [HL_APP, RT_APP] {
-        let put = arm
-            .call(
-                Method::PUT,
-                &format!("{c}/images/{id}"),
-                Some(json!({"properties": {"image": fixture_b64(file)}})),
-            )
-            .await;
+        let put = arm.put_image((file, id)).await;
         let url = put
             .header("azure-asyncoperation")
             .expect("async")
@@ -686,13 +656,7 @@ async fn a_failed_operation_reports_failed_on_both_polling_urls() {
     }))
     .expect("plan");
     arm.sim.set_faults(plan);
-    let upload = arm
-        .call(
-            Method::POST,
-            &format!("{c}/uploadImage"),
-            Some(json!({"properties": {"image": fixture_b64(HL_APP_2.0)}})),
-        )
-        .await;
+    let upload = arm.upload_image(HL_APP_2.0).await;
     assert_eq!(upload.status, StatusCode::ACCEPTED);
     let status = arm
         .poll_status(upload.header("azure-asyncoperation").expect("async"))

@@ -23,13 +23,7 @@ async fn an_image_uploaded_through_one_api_is_seen_by_the_other() {
     let c = arm.c();
 
     // ARM PUT → legacy metadata.
-    let put = arm
-        .call(
-            Method::PUT,
-            &format!("{c}/images/{}", HL_APP.1),
-            Some(json!({"properties": {"image": fixture_b64(HL_APP.0)}})),
-        )
-        .await;
+    let put = arm.put_image(HL_APP).await;
     assert_eq!(put.status, StatusCode::CREATED);
     // The ARM operation is the tenant's operation: the legacy API polls it by the same id.
     let legacy_op = arm
@@ -127,13 +121,7 @@ async fn groups_deployments_and_moves_are_shared() {
     assert_eq!(arm_made["UpdatePolicy"], 1);
 
     // An ARM deployment is the legacy group's CurrentDeployment.
-    let put = arm
-        .call(
-            Method::PUT,
-            &format!("{c}/images/{}", HL_APP.1),
-            Some(json!({"properties": {"image": fixture_b64(HL_APP.0)}})),
-        )
-        .await;
+    let put = arm.put_image(HL_APP).await;
     arm.poll_status(&async_url(&put)).await;
     let deploy = arm
         .call(

@@ -366,16 +366,8 @@ fn parse_group_id(scope: &Scope, text: &str) -> Option<(String, String)> {
 
 /// `PATCH devices/{id}` with `properties.deviceGroupId`: moves the device (202, LRO).
 fn move_device(call: &Call<'_>) -> Result<Reply, ArmError> {
-    let target = call
-        .body
-        .get("properties")
-        .and_then(|p| p.get("deviceGroupId"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            // UNSURE: ARM's answer to a device PATCH without deviceGroupId.
-            ArmError::invalid_request_content("properties.deviceGroupId is required.")
-                .with_target("properties.deviceGroupId")
-        })?;
+    // UNSURE: ARM's answer to a device PATCH without deviceGroupId (the spec makes it optional).
+    let target = required_property(&call.body, "deviceGroupId", Value::as_str)?;
     let (device, group) = call.app.tenant.read(|s| -> Result<_, ArmError> {
         let device = placed_device(call, s)?.id;
         // UNSURE: a group id that is not a full ARM id of this catalog's group, or names a
@@ -406,18 +398,25 @@ fn move_device(call: &Call<'_>) -> Result<Reply, ArmError> {
     ))
 }
 
+/// `properties.<key>` of a body, read as `read` reads it, which the handler cannot do without.
+/// The spec makes every property optional, so its absence is only caught here.
+fn required_property<'b, T: ?Sized>(
+    body: &'b Value,
+    key: &str,
+    read: impl Fn(&'b Value) -> Option<&'b T>,
+) -> Result<&'b T, ArmError> {
+    body.get("properties")
+        .and_then(|p| p.get(key))
+        .and_then(read)
+        .ok_or_else(|| {
+            ArmError::invalid_request_content(format!("properties.{key} is required."))
+                .with_target(format!("properties.{key}"))
+        })
+}
+
 /// The package bytes of an image body (`properties.image`, base64).
 fn image_bytes(body: &Value) -> Result<Vec<u8>, ArmError> {
-    let text = body
-        .get("properties")
-        .and_then(|p| p.get("image"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            ArmError::invalid_request_content(
-                "properties.image (the base64 image package) is required.",
-            )
-            .with_target("properties.image")
-        })?;
+    let text = required_property(body, "image", Value::as_str)?;
     base64::engine::general_purpose::STANDARD
         .decode(text.trim())
         .map_err(|e| {
@@ -518,16 +517,8 @@ fn deployed_image_id(element: &Value) -> Option<Uuid> {
 /// `PUT deployments/{name}` (normally `.default`): 201 with the deployment (Provisioning) and
 /// `Azure-AsyncOperation`; it becomes the group's current deployment when the operation ends.
 fn put_deployment(call: &Call<'_>) -> Result<Reply, ArmError> {
-    let elements = call
-        .body
-        .get("properties")
-        .and_then(|p| p.get("deployedImages"))
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            // UNSURE: whether the service accepts a deployment without deployedImages.
-            ArmError::invalid_request_content("properties.deployedImages is required.")
-                .with_target("properties.deployedImages")
-        })?;
+    // UNSURE: whether the service accepts a deployment without deployedImages.
+    let elements = required_property(&call.body, "deployedImages", Value::as_array)?;
     let mut images = Vec::with_capacity(elements.len());
     for (index, element) in elements.iter().enumerate() {
         let id = deployed_image_id(element).ok_or_else(|| {

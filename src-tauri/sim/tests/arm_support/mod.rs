@@ -124,6 +124,28 @@ impl Arm {
         answer
     }
 
+    /// `PUT {C}/images/{id}` with a fixture package as base64.
+    pub async fn put_image(&self, (file, id): (&str, &str)) -> Answer {
+        let body = json!({"properties": {"image": fixture_b64(file)}});
+        self.call(
+            Method::PUT,
+            &format!("{}/images/{id}", self.c()),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `POST {C}/uploadImage` with a fixture package as base64.
+    pub async fn upload_image(&self, file: &str) -> Answer {
+        let body = json!({"properties": {"image": fixture_b64(file)}});
+        self.call(
+            Method::POST,
+            &format!("{}/uploadImage", self.c()),
+            Some(body),
+        )
+        .await
+    }
+
     /// Polls an `Azure-AsyncOperation` URL until the status is terminal, honouring `Retry-After`.
     pub async fn poll_status(&self, url: &str) -> Answer {
         let deadline = Instant::now() + Duration::from_secs(10);
