@@ -419,7 +419,12 @@ impl Identity {
         URL_SAFE_NO_PAD.encode(buf)
     }
 
-    fn device_code(&self, tenant: &str, form: &HashMap<String, String>) -> TokenResult {
+    fn device_code(
+        &self,
+        tenant: &str,
+        verification_uri: &str,
+        form: &HashMap<String, String>,
+    ) -> TokenResult {
         let client_id = form.get("client_id").cloned().unwrap_or_default();
         if client_id.is_empty() {
             return Err(oauth_error(
@@ -474,11 +479,12 @@ impl Identity {
         Ok(json!({
             "user_code": user_code,
             "device_code": device_code,
-            // UNSURE: the sim points at its own approval page instead of microsoft.com/devicelogin.
-            "verification_uri": "https://microsoft.com/devicelogin",
+            // The sim's own page (approve by typing the code); Entra's is
+            // https://microsoft.com/devicelogin.
+            "verification_uri": verification_uri,
             "expires_in": timing.device_code_lifetime.as_secs(),
             "interval": timing.device_code_interval.as_secs(),
-            "message": format!("To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code {user_code} to authenticate."),
+            "message": format!("To sign in, use a web browser to open the page {verification_uri} and enter the code {user_code} to authenticate."),
         }))
     }
 
@@ -785,7 +791,11 @@ async fn devicecode_route(
             &format!("Tenant '{tenant}' not found."),
         );
     }
-    match app.identity.device_code(&tenant, &form(&body)) {
+    match app.identity.device_code(
+        &tenant,
+        &format!("{}/devicelogin", app.urls.authority),
+        &form(&body),
+    ) {
         Ok(body) => Json(body).into_response(),
         Err(response) => response,
     }

@@ -103,6 +103,15 @@ fn hub_error(status: StatusCode, name: &str, text: &str) -> Response {
     service::iothub_error(status, name, text)
 }
 
+fn device_not_online() -> Response {
+    service::iothub_numeric_error(
+        StatusCode::NOT_FOUND,
+        DEVICE_NOT_ONLINE,
+        "DeviceNotOnline",
+        "The operation failed because the requested device isn't online or hasn't registered the direct method callback. To learn more, see https://aka.ms/iothub404103",
+    )
+}
+
 fn device_not_found(id: &str) -> Response {
     // UNSURE: DeviceNotFound answers also carry the numeric code 404001 on the real hub.
     hub_error(
@@ -206,24 +215,15 @@ async fn invoke_method(
             return service::iothub_numeric_error(
                 StatusCode::GATEWAY_TIMEOUT,
                 DEVICE_TIMEOUT,
+                "GatewayTimeout",
                 "Timed out waiting for the response from device.",
             )
         }
-        Some(DeviceFault::Offline) => {
-            return service::iothub_numeric_error(
-                StatusCode::NOT_FOUND,
-                DEVICE_NOT_ONLINE,
-                "Timed out waiting for device to connect.",
-            )
-        }
+        Some(DeviceFault::Offline) => return device_not_online(),
         None => {}
     }
     if !online {
-        return service::iothub_numeric_error(
-            StatusCode::NOT_FOUND,
-            DEVICE_NOT_ONLINE,
-            "Timed out waiting for device to connect.",
-        );
+        return device_not_online();
     }
     let result = match method.as_str() {
         "RestartDevice" => app.tenant.restart_gateway(id).map(|()| {
@@ -256,11 +256,7 @@ async fn invoke_method(
     match result {
         Ok(response) => response,
         Err(GatewayError::UnknownDevice) => device_not_found(&id.lower()),
-        Err(GatewayError::Offline) => service::iothub_numeric_error(
-            StatusCode::NOT_FOUND,
-            DEVICE_NOT_ONLINE,
-            "Timed out waiting for device to connect.",
-        ),
+        Err(GatewayError::Offline) => device_not_online(),
         Err(GatewayError::UnknownNode(mac)) => {
             method_answer(404, json!({"error": format!("no node with MAC {mac}")}))
         }

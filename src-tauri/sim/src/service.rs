@@ -108,33 +108,42 @@ pub fn identity_error(status: StatusCode, error: &str, aadsts: u32, text: &str) 
     (status, Json(body)).into_response()
 }
 
-/// IoT Hub's error body, e.g. `ErrorCode:IotHubUnauthorizedAccess;Unauthorized`.
-// UNSURE: IoT Hub answers some errors (notably direct-method ones) with a flat
-// `{"errorCode":404103,...}` object instead; the simulator always uses this classic envelope with
-// the numeric code inside the message JSON (see `iothub_numeric_error`).
+/// IoT Hub's error body, e.g. `ErrorCode:IotHubUnauthorizedAccess;Unauthorized`, with the
+/// `iothub-errorcode` header the hub sends beside it.
 pub fn iothub_error(status: StatusCode, code_name: &str, text: &str) -> Response {
     let body = json!({
         "Message": format!("ErrorCode:{code_name};{text}"),
         "ExceptionMessage": format!("Tracking ID:{}-G:0-TimeStamp:{}", uuid::Uuid::new_v4().simple(), now_text()),
     });
-    (status, Json(body)).into_response()
+    with_error_header((status, Json(body)).into_response(), code_name)
 }
 
-/// IoT Hub's error for direct methods, carrying the numeric code (404103, 504101) the way the
-/// service nests it: `{"Message":"{\"errorCode\":404103,...}","ExceptionMessage":"..."}`.
-pub fn iothub_numeric_error(status: StatusCode, error_code: u32, text: &str) -> Response {
+fn with_error_header(mut response: Response, code_name: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(code_name) {
+        response.headers_mut().insert("iothub-errorcode", value);
+    }
+    response
+}
+
+/// IoT Hub's newer error form, used for direct methods: the numeric code (404103, 504101)
+/// inside a JSON document carried as the `Message` string, e.g.
+/// `{"Message":"{\"errorCode\":404103,\"trackingId\":\"...\",\"message\":\"...\",\"info\":{\"timeout\":\"00:00:00\"},\"timestampUtc\":\"...\"}","ExceptionMessage":""}`
+/// (as captured from a real hub in azure-iot-sdk-csharp issue 3442).
+pub fn iothub_numeric_error(
+    status: StatusCode,
+    error_code: u32,
+    code_name: &str,
+    text: &str,
+) -> Response {
     let inner = json!({
         "errorCode": error_code,
-        "trackingId": uuid::Uuid::new_v4().simple().to_string(),
+        "trackingId": format!("{}-TimeStamp:{}", uuid::Uuid::new_v4().simple(), now_text()),
         "message": text,
+        "info": {"timeout": "00:00:00"},
         "timestampUtc": now_text(),
     });
-    let body = json!({
-        "Message": inner.to_string(),
-        "ExceptionMessage": "",
-        "errorCode": error_code,
-    });
-    (status, Json(body)).into_response()
+    let body = json!({"Message": inner.to_string(), "ExceptionMessage": ""});
+    with_error_header((status, Json(body)).into_response(), code_name)
 }
 
 /// The error a service gives for `status` with a generic text (used by fault injection, the

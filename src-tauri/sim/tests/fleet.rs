@@ -250,7 +250,7 @@ async fn an_offline_gateway_answers_404103_until_it_reconnects() {
     ] {
         let (status, body) = sim.method(&device, name, payload).await;
         assert_eq!(
-            (status, &body["errorCode"]),
+            (status, &json!(sim_harness::hub_error_code(&body))),
             (404, &json!(404103)),
             "{name}: {body}"
         );

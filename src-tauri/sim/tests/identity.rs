@@ -166,6 +166,20 @@ async fn approve_all_auto_approval_slow_down_and_expiry() {
         200
     );
 
+    // The sign-in page named by verification_uri approves a typed code.
+    let flow = start_flow(&sim, &tenant).await;
+    let page = flow["verification_uri"].as_str().expect("uri").to_string();
+    assert!(page.starts_with(&sim.handle.urls().authority), "{page}");
+    assert_eq!(
+        sim.http.get(&page).send().await.expect("page").status(),
+        200
+    );
+    let user_code = flow["user_code"].as_str().expect("code").to_string();
+    let (status, _) = post_form(&sim, &page, &[("user_code", &user_code)]).await;
+    assert_eq!(status, 200);
+    let code = flow["device_code"].as_str().expect("code").to_string();
+    assert_eq!(poll(&sim, &tenant, &code).await.0, 200);
+
     // Auto approval after a delay, and slow_down when polling faster than the interval.
     let mut cfg = config();
     cfg.timing.device_code_auto_approve = Some(Duration::from_millis(300));

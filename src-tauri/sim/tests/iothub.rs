@@ -246,7 +246,7 @@ async fn methods_answer_per_contract_for_unknown_offline_and_unknown_method() {
         .method(&id, "RestartDevice", json!({"delaySeconds": 5}))
         .await;
     assert_eq!(status, 404, "{body}");
-    assert_eq!(body["errorCode"], 404103, "{body}");
+    assert_eq!(sim_harness::hub_error_code(&body), Some(404103), "{body}");
     let inner: Value =
         serde_json::from_str(body["Message"].as_str().expect("Message")).expect("nested JSON");
     assert_eq!(inner["errorCode"], 404103);

@@ -295,3 +295,10 @@ pub fn board_config(component: uuid::Uuid, image: uuid::Uuid, name: &str) -> Vec
     file.extend_from_slice(&[0x5A; 64]);
     file
 }
+
+/// The numeric IoT Hub error code nested in an error body's `Message` (404103, 504101, ...).
+pub fn hub_error_code(body: &Value) -> Option<u64> {
+    let message = body["Message"].as_str()?;
+    let inner: Value = serde_json::from_str(message).ok()?;
+    inner["errorCode"].as_u64()
+}
