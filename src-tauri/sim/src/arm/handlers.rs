@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::error::ArmError;
 use super::paging::PageRequest;
 use super::render::{self, Scope, CURRENT_DEPLOYMENT, NO_GROUP, NO_PRODUCT};
-use super::{lro, Call, Reply};
+use super::{Call, Reply};
 use crate::state::{
     Device, DeviceGroup, DeviceGroupPatch, NewDeviceGroup, OsFeedType, Product, TenantState,
     UpdatePolicy,
@@ -390,12 +390,7 @@ fn move_device(call: &Call<'_>) -> Result<Reply, ArmError> {
         .tenant
         .move_device(&device, group)
         .map_err(|e| call.tenant_error(&e))?;
-    Ok(lro::accepted(
-        call.app,
-        &call.scope,
-        &operation,
-        call.contract(),
-    ))
+    Ok(call.accepted(&operation))
 }
 
 /// `properties.<key>` of a body, read as `read` reads it, which the handler cannot do without.
@@ -438,12 +433,7 @@ fn upload_image(call: &Call<'_>) -> Result<Reply, ArmError> {
         .tenant
         .add_image(&bytes)
         .map_err(|e| call.tenant_error(&e))?;
-    Ok(lro::accepted(
-        call.app,
-        &call.scope,
-        &operation,
-        call.contract(),
-    ))
+    Ok(call.accepted(&operation))
 }
 
 /// `PUT {C}/images/{imageId}`: 201 with the image (Provisioning) and `Azure-AsyncOperation`.
@@ -484,13 +474,7 @@ fn put_image(call: &Call<'_>) -> Result<Reply, ArmError> {
         .app
         .tenant
         .read(|s| render::image(&call.scope, s, &image));
-    Ok(lro::created(
-        call.app,
-        &call.scope,
-        &operation,
-        body,
-        call.contract(),
-    ))
+    Ok(call.created(&operation, body))
 }
 
 /// The image id an element of `deployedImages` names: `properties.imageId`, else the last
@@ -542,13 +526,7 @@ fn put_deployment(call: &Call<'_>) -> Result<Reply, ArmError> {
         .app
         .tenant
         .read(|s| render::deployment(&call.scope, s, &deployment));
-    Ok(lro::created(
-        call.app,
-        &call.scope,
-        &operation,
-        body,
-        call.contract(),
-    ))
+    Ok(call.created(&operation, body))
 }
 
 /// `POST {C}/listDeviceGroups`: every group of the catalog, optionally one name only.

@@ -126,6 +126,16 @@ impl Call<'_> {
         Reply::json(StatusCode::OK, body, self.contract())
     }
 
+    /// `201 Created` with `body` for a started operation (see [`lro::created`]).
+    fn created(&self, operation: &crate::state::Operation, body: Value) -> Reply {
+        lro::created(self.app, &self.scope, operation, body, self.contract())
+    }
+
+    /// `202 Accepted` for a started operation (see [`lro::accepted`]).
+    fn accepted(&self, operation: &crate::state::Operation) -> Reply {
+        lro::accepted(self.app, &self.scope, operation, self.contract())
+    }
+
     fn contract(&self) -> Contract {
         Contract::Operation(self.operation_id().to_owned())
     }
