@@ -154,7 +154,7 @@ impl Context {
         })
     }
 
-    /// Opens a signed-in session on the chosen profile. Call [`Resolved::finish`] afterwards.
+    /// Opens a signed-in session on the chosen profile. Call [`Context::finish`] afterwards.
     pub async fn open(&self) -> Result<(Session, Resolved)> {
         let resolved = self.resolve().await?;
         let session = {
@@ -165,6 +165,17 @@ impl Context {
             Session::open(resolved.config.clone(), &sources).await?
         };
         Ok((session, resolved))
+    }
+
+    /// Ends a session: keeps a refresh token the identity platform rotated during the run (the
+    /// old one stops working once used), then stops the Demo tenant if one runs. Called whether
+    /// the verb worked or not; a failure here is a warning, not the verb's result.
+    pub async fn finish(&self, session: &Session, resolved: Resolved) {
+        let store = resolved.store_or(self.store.as_ref());
+        if let Err(err) = session.keep_rotated_refresh_token(store).await {
+            eprintln!("asg-fota-cli: warning: the renewed sign-in could not be kept: {err}");
+        }
+        resolved.stop().await;
     }
 
     /// Prints `value` as JSON, or `human` as text.
@@ -203,7 +214,7 @@ impl Resolved {
     }
 
     /// Stops the Demo tenant (saving its state) if one was started.
-    pub async fn finish(self) {
+    pub async fn stop(self) {
         if let Some(demo) = self.demo {
             demo.sim.shutdown().await;
         }

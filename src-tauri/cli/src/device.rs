@@ -48,7 +48,7 @@ pub async fn twin(ctx: &Context, args: TwinArgs) -> Result<ExitCode> {
         anyhow::Ok((twin, contract))
     }
     .await;
-    resolved.finish().await;
+    ctx.finish(&session, resolved).await;
     let (twin, contract) = outcome?;
     ctx.print(&twin, || describe_twin(&twin, &contract))?;
     Ok(ExitCode::SUCCESS)
@@ -107,7 +107,7 @@ pub async fn invoke(ctx: &Context, args: InvokeArgs) -> Result<ExitCode> {
         anyhow::Ok(answer)
     }
     .await;
-    resolved.finish().await;
+    ctx.finish(&session, resolved).await;
     let answer: MethodResponse = outcome?;
     ctx.print(
         &serde_json::json!({"status": answer.status, "payload": answer.payload}),

@@ -36,7 +36,7 @@ pub async fn groups(ctx: &Context) -> Result<ExitCode> {
         anyhow::Ok((groups, products))
     }
     .await;
-    resolved.finish().await;
+    ctx.finish(&session, resolved).await;
     let (groups, products) = listed?;
     let views: Vec<GroupView> = groups
         .into_iter()
@@ -70,7 +70,7 @@ pub async fn devices(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
         anyhow::Ok(devices)
     }
     .await;
-    resolved.finish().await;
+    ctx.finish(&session, resolved).await;
     let devices: Vec<Device> = listed?;
     ctx.print(&devices, || {
         let rows: Vec<Vec<String>> = devices
@@ -91,7 +91,7 @@ pub async fn devices(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
 pub async fn images(ctx: &Context) -> Result<ExitCode> {
     let (session, resolved) = ctx.open().await?;
     let listed = session.plane().images().await;
-    resolved.finish().await;
+    ctx.finish(&session, resolved).await;
     let images: Vec<ImageInfo> = listed?;
     ctx.print(&images, || image_table(&images))?;
     Ok(ExitCode::SUCCESS)
@@ -129,7 +129,7 @@ pub async fn deployments(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
         anyhow::Ok((all, current))
     }
     .await;
-    resolved.finish().await;
+    ctx.finish(&session, resolved).await;
     let (all, current) = listed?;
     let current_id = current.map(|d| d.id);
     let views: Vec<DeploymentView> = all

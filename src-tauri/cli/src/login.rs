@@ -119,7 +119,7 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
             ctx.store.as_ref(),
         )
         .await?;
-        resolved.finish().await;
+        resolved.stop().await;
     }
 
     // Prove the stored sign-in works before saying so.
@@ -144,10 +144,7 @@ pub async fn whoami(ctx: &Context) -> Result<ExitCode> {
 async fn whoami_of(ctx: &Context) -> Result<Identity> {
     let (session, resolved) = ctx.open().await?;
     let who = session.whoami().await;
-    session
-        .keep_rotated_refresh_token(resolved.store_or(ctx.store.as_ref()))
-        .await?;
-    resolved.finish().await;
+    ctx.finish(&session, resolved).await;
     Ok(who?)
 }
 

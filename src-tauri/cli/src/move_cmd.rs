@@ -59,7 +59,7 @@ pub async fn run(ctx: &Context, args: MoveArgs) -> Result<ExitCode> {
         anyhow::Ok(rows)
     }
     .await;
-    resolved.finish().await;
+    ctx.finish(&session, resolved).await;
     let rows = outcome?;
     for row in &rows {
         if let Some(error) = &row.error {

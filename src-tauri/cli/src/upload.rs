@@ -81,7 +81,7 @@ pub async fn upload(ctx: &Context, args: UploadArgs) -> Result<ExitCode> {
         anyhow::Ok(rows)
     }
     .await;
-    resolved.finish().await;
+    ctx.finish(&session, resolved).await;
     let rows = outcome?;
     let failed = rows
         .iter()
@@ -193,7 +193,7 @@ struct DeployView {
 pub async fn deploy(ctx: &Context, args: DeployArgs) -> Result<ExitCode> {
     let (session, resolved) = ctx.open().await?;
     let outcome = deploy_in(&session, &args).await;
-    resolved.finish().await;
+    ctx.finish(&session, resolved).await;
     let view = outcome?;
     ctx.print(&view, || {
         let mut text = String::new();
