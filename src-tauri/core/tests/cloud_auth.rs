@@ -146,17 +146,25 @@ async fn a_wrong_client_secret_is_a_sign_in_error() {
 
 #[tokio::test]
 async fn short_lived_tokens_are_renewed_in_the_middle_of_a_run() {
-    // Tokens live 3 s: with the 120 s renewal margin every call renews, and a run spanning
-    // several lifetimes never fails.
+    // Tokens live 3 s, so the cache renews them 0.75 s before expiry: five calls a second apart
+    // span two lifetimes, reuse the token between renewals and never fail.
     let sim = sim_with(SimTiming {
         token_lifetime: Duration::from_secs(3),
         ..SimTiming::fast()
     })
     .await;
     let plane = arm(&sim, None);
-    for _ in 0..4 {
+    for _ in 0..5 {
         plane.products().await.expect("products");
-        tokio::time::sleep(Duration::from_millis(1200)).await;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
     }
+    let token_requests = calls(&sim)
+        .iter()
+        .filter(|c| c.service == "identity" && c.path.ends_with("/token"))
+        .count();
+    assert!(
+        (2..=3).contains(&token_requests),
+        "renewed mid-run but reused between renewals: {token_requests} token requests"
+    );
     sim.shutdown().await;
 }

@@ -206,3 +206,51 @@ async fn a_slow_operation_ends_at_the_deadline() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_upload_whose_answer_was_lost_is_not_repeated() {
+    let sim = sim().await;
+    let plane = legacy(&sim, None);
+    plane.products().await.expect("warm-up");
+    let id = fixture_image_id("rt_avnet_grove_gps.imagepackage");
+    faults(
+        &sim,
+        json!({"rules": [
+            {"service": "legacy", "method": "POST", "path": "/v2/tenants/*/images", "when": {"first_n": 1}, "action": {"kind": "reset_response", "after_bytes": 0}}
+        ]}),
+    );
+    let image = plane
+        .upload_image(
+            &ImageSource::file(&fixture("rt_avnet_grove_gps.imagepackage")).expect("fixture"),
+            &id,
+        )
+        .await
+        .expect("upload whose answer was lost");
+    assert_eq!(image.id, id);
+    let posts = calls(&sim)
+        .iter()
+        .filter(|c| c.service == "legacy" && c.method == "POST" && c.path.ends_with("/images"))
+        .count();
+    assert_eq!(posts, 1, "the package was sent once");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn uploading_an_image_the_tenant_already_holds_counts_as_uploaded() {
+    let sim = sim().await;
+    let plane = legacy(&sim, None);
+    let id = fixture_image_id("hl_anvil_test_app.imagepackage");
+    let source = ImageSource::file(&fixture("hl_anvil_test_app.imagepackage")).expect("fixture");
+    let first = plane
+        .upload_image(&source, &id)
+        .await
+        .expect("first upload");
+    let second = plane
+        .upload_image(&source, &id)
+        .await
+        .expect("second upload of the same package");
+    assert_eq!(first.id, second.id);
+    let images = plane.images().await.expect("images");
+    assert_eq!(images.iter().filter(|i| i.id == id).count(), 1);
+    sim.shutdown().await;
+}

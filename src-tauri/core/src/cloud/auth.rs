@@ -46,19 +46,41 @@ pub mod scopes {
     pub const IOTHUB: &str = "https://iothubs.azure.net/.default";
 }
 
-/// Renew a token this long before it expires, so that a call never starts with a dying token.
+/// Renew a token this long before it expires, so that a call never starts with a dying token
+/// (at most: short-lived tokens use a quarter of their lifetime).
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(120);
 
 /// An access token and when it stops working.
 #[derive(Debug, Clone)]
 pub struct AccessToken {
     secret: Secret,
+    issued_at: SystemTime,
     expires_at: SystemTime,
 }
 
 impl AccessToken {
+    /// A token received now that expires at `expires_at`.
     pub fn new(secret: Secret, expires_at: SystemTime) -> Self {
-        AccessToken { secret, expires_at }
+        Self::issued(secret, SystemTime::now(), expires_at)
+    }
+
+    /// A token received at `issued_at`.
+    pub fn issued(secret: Secret, issued_at: SystemTime, expires_at: SystemTime) -> Self {
+        AccessToken {
+            secret,
+            issued_at,
+            expires_at,
+        }
+    }
+
+    /// How long before expiry the cache renews this token: [`REFRESH_MARGIN`], or a quarter of
+    /// the token's lifetime for short-lived tokens, so those are still reused between calls.
+    pub fn renewal_margin(&self) -> Duration {
+        let lifetime = self
+            .expires_at
+            .duration_since(self.issued_at)
+            .unwrap_or_default();
+        REFRESH_MARGIN.min(lifetime / 4)
     }
 
     pub fn expose(&self) -> &str {
@@ -119,8 +141,9 @@ fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Er
 impl TokenAnswer {
     fn into_set(self, now: SystemTime) -> TokenSet {
         TokenSet {
-            access: AccessToken::new(
+            access: AccessToken::issued(
                 self.access_token,
+                now,
                 now + Duration::from_secs(self.expires_in),
             ),
             refresh_token: self.refresh_token,
@@ -522,7 +545,8 @@ impl TokenCache {
         }
     }
 
-    /// A token good for at least [`REFRESH_MARGIN`], renewing it if needed.
+    /// A token good for at least its renewal margin (see [`AccessToken::renewal_margin`]),
+    /// renewing it if needed.
     ///
     /// Boxed (here and in [`TokenCache::refreshed_token`]): renewing sends a request through the
     /// transport, which itself asks the cache for tokens, so the future type would contain itself.
@@ -530,7 +554,7 @@ impl TokenCache {
         Box::pin(async move {
             let mut state = self.inner.state.lock().await;
             if let Some(t) = &state.access {
-                if t.fresh_at(SystemTime::now(), REFRESH_MARGIN) {
+                if t.fresh_at(SystemTime::now(), t.renewal_margin()) {
                     return Ok(t.clone());
                 }
             }
@@ -653,6 +677,10 @@ mod tests {
         let t = AccessToken::new(Secret::new("x"), now + Duration::from_secs(100));
         assert!(t.fresh_at(now, Duration::from_secs(60)));
         assert!(!t.fresh_at(now, REFRESH_MARGIN));
+        let hour = AccessToken::issued(Secret::new("x"), now, now + Duration::from_secs(3600));
+        assert_eq!(hour.renewal_margin(), REFRESH_MARGIN);
+        let short = AccessToken::issued(Secret::new("x"), now, now + Duration::from_secs(4));
+        assert_eq!(short.renewal_margin(), Duration::from_secs(1));
         assert!(format!("{t:?}").contains("<redacted>"));
     }
 }

@@ -427,6 +427,23 @@ impl LegacyClient {
         }
     }
 
+    /// Waits until the image's metadata can be read (the service is still processing it).
+    async fn wait_for_image(&self, image: &ImageId) -> Result<ImageInfo, CloudError> {
+        let started = tokio::time::Instant::now();
+        loop {
+            if let Some(found) = self.image_if_present(image).await? {
+                return Ok(found);
+            }
+            if started.elapsed() > self.settings.operation_deadline {
+                return Err(CloudError::DeadlineExceeded {
+                    what: "image processing".into(),
+                    waited: started.elapsed(),
+                });
+            }
+            tokio::time::sleep(self.settings.poll_interval).await;
+        }
+    }
+
     /// Uploads a package (raw bytes, `application/octet-stream`, streamed from disk) and waits for
     /// the service to process it. A retried upload first checks whether the image already exists.
     pub async fn upload_image(
@@ -447,7 +464,15 @@ impl LegacyClient {
             .retry_mutation(
                 "image upload",
                 || async {
-                    let resp = self.transport.send(&request, &self.credentials).await?;
+                    let resp = match self.transport.send(&request, &self.credentials).await {
+                        Ok(resp) => resp,
+                        // UNSURE: 409 to an upload means the tenant already holds this image id
+                        // (an earlier attempt or an earlier run): that counts as uploaded.
+                        Err(CloudError::Conflict { .. }) => {
+                            return self.wait_for_image(image).await
+                        }
+                        Err(e) => return Err(e),
+                    };
                     // UNSURE: the upload answers an Operation (docs say 200; 202 is accepted too).
                     let op: WireOperation = decode("the upload operation", &resp.body)?;
                     self.wait_operation(&OperationId::new(op.operation_id), "image upload")
