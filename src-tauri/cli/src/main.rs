@@ -11,6 +11,7 @@ mod listing;
 mod login;
 mod move_cmd;
 mod profile;
+mod sim;
 mod upload;
 mod verbs;
 
@@ -41,6 +42,8 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Inspect(inspect::InspectArgs),
+    /// Run the simulated tenant (Azure Sphere, sign-in, IoT Hub, demo fleet) on loopback until Ctrl-C.
+    Sim(sim::SimArgs),
     #[command(flatten)]
     Cloud(verbs::CloudCommand),
 }
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(args),
+        Command::Sim(args) => sim::run(args),
         Command::Cloud(command) => verbs::run(command, cli.global),
     };
     match result {
