@@ -1,1 +1,60 @@
-pub fn run() {}
+//! The desktop shell of ASG FOTA: a thin Tauri 2 layer over `asg-fota-core`.
+//!
+//! It owns the window, the native file picker, logging to the OS log directory and the mapping of
+//! core results to what the web view receives. Every command is a short adapter (see
+//! `commands.rs`); domain logic lives in the core, never here.
+
+mod commands;
+mod error;
+mod logging;
+mod picker;
+mod settings;
+
+use std::sync::Arc;
+
+use tauri::Manager;
+
+use crate::picker::FilePicker;
+use crate::settings::ShellSettings;
+
+/// What every command can reach. Secrets are deliberately absent: they stay in the core's
+/// keychain store and never cross to the web view.
+pub(crate) struct AppState {
+    pub(crate) picker: Arc<dyn FilePicker>,
+    pub(crate) settings: ShellSettings,
+}
+
+/// Starts the desktop app; called by `main`.
+pub fn run() {
+    let app = tauri::Builder::default()
+        .setup(|app| {
+            let log_dir = logging::log_dir(app.handle());
+            // Logging is best effort: the app stays usable when the log directory is read-only.
+            let guard = logging::init(&log_dir);
+            app.manage(logging::LogState {
+                dir: log_dir,
+                _guard: guard,
+            });
+            let config_dir = app.path().app_config_dir()?;
+            app.manage(AppState {
+                picker: picker::from_environment(),
+                settings: ShellSettings::load(config_dir.join("shell-settings.json")),
+            });
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), "ASG FOTA started");
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_info,
+            commands::pick_packages,
+            commands::inspect_packages,
+        ])
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_, _| {}),
+        Err(error) => {
+            // Without a window there is nowhere else to say it.
+            eprintln!("ASG FOTA could not start: {error}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -144,3 +144,11 @@ test('sizes and dates are localized, and a bad date is null rather than "Invalid
   assert.match(formatDateTime('2020-09-10T03:40:38Z'), /2020/);
   setLanguage('en', 'en-US');
 });
+
+test('a POSIX OS locale such as C.UTF-8 or en_US.UTF-8 never reaches Intl unparsed', async () => {
+  const i18n = await import('../../ui/js/i18n.js');
+  for (const os of ['C.UTF-8', 'en_US.UTF-8', 'en_US.UTF-8@euro', 'POSIX', 'ko_KR.eucKR']) {
+    i18n.setLanguage(i18n.initialLanguage({ stored: null, osLocale: os }), os);
+    assert.doesNotThrow(() => new Intl.NumberFormat(i18n.intlLocale()).format(1234));
+  }
+});

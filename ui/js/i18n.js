@@ -42,8 +42,16 @@ export function getLanguage() {
 
 /** The locale tag handed to Intl: the OS locale if it is in the current language. */
 export function intlLocale() {
-  if (osLocale && languageForLocale(osLocale) === language) return osLocale.replace('_', '-');
-  return language === 'ko' ? 'ko-KR' : 'en-US';
+  const fallback = language === 'ko' ? 'ko-KR' : 'en-US';
+  if (!osLocale || languageForLocale(osLocale) !== language) return fallback;
+  // POSIX locales such as "C.UTF-8" or "en_US.UTF-8@euro" are not BCP 47 tags, and Intl throws a
+  // RangeError on a tag it cannot parse: keep the language/region part, or fall back.
+  const tag = osLocale.split(/[.@]/)[0].replace(/_/g, '-');
+  try {
+    return Intl.getCanonicalLocales(tag)[0] || fallback;
+  } catch {
+    return fallback;
+  }
 }
 
 /**

@@ -1,0 +1,170 @@
+//! The harness for tests that drive the real app window: tauri-driver → WebKitWebDriver → the
+//! `asg-fota` binary, under the Xvfb display that `.ci/test` provides.
+//!
+//! Each session gets its own HOME and XDG directories (WebKit and GTK write there), its own log,
+//! config and data directories, and a picker script: the file-picker seam returns the paths the
+//! test writes into it, since a native dialog cannot be driven reliably.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+pub struct AppSession {
+    pub client: Client,
+    pub dirs: tempfile::TempDir,
+    driver: Child,
+}
+
+impl AppSession {
+    /// Starts tauri-driver and opens the app in a new WebDriver session.
+    pub async fn start() -> AppSession {
+        let dirs = tempfile::tempdir().expect("temp dir");
+        for sub in [
+            "home",
+            "config",
+            "data",
+            "cache",
+            "state",
+            "logs",
+            "app-config",
+            "app-data",
+        ] {
+            std::fs::create_dir_all(dirs.path().join(sub)).expect("create scratch dir");
+        }
+        std::fs::write(dirs.path().join("picker.txt"), "").expect("picker script");
+        let port = free_port();
+        let native_port = free_port();
+        let driver = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("HOME", dirs.path().join("home"))
+            .env("XDG_CONFIG_HOME", dirs.path().join("config"))
+            .env("XDG_DATA_HOME", dirs.path().join("data"))
+            .env("XDG_CACHE_HOME", dirs.path().join("cache"))
+            .env("XDG_STATE_HOME", dirs.path().join("state"))
+            .env("ASG_FOTA_LOG_DIR", dirs.path().join("logs"))
+            .env("ASG_FOTA_CONFIG_DIR", dirs.path().join("app-config"))
+            .env("ASG_FOTA_DATA_DIR", dirs.path().join("app-data"))
+            .env("ASG_FOTA_PICKER_SCRIPT", dirs.path().join("picker.txt"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver must be installed (bash .ci/setup --test installs it)");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "tauri:options".into(),
+            json!({ "application": env!("CARGO_BIN_EXE_asg-fota") }),
+        );
+        // tauri-driver accepts connections before WebKitWebDriver is ready: retry for a while.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(client) => break client,
+                Err(error) if Instant::now() < deadline => {
+                    let _ = error;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(error) => panic!("could not start a WebDriver session: {error}"),
+            }
+        };
+        AppSession {
+            client,
+            dirs,
+            driver,
+        }
+    }
+
+    /// What the file picker returns on its next use.
+    pub fn set_picked_files(&self, files: &[&Path]) {
+        let text: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        std::fs::write(self.dirs.path().join("picker.txt"), text.join("\n"))
+            .expect("write picker script");
+    }
+
+    /// Waits for an element to appear (the UI renders asynchronously).
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        match self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(error) => {
+                // Leave a picture of what the window showed instead, for whoever reads the failure.
+                self.screenshot("failure").await;
+                let body = match self.client.find(Locator::Css("body")).await {
+                    Ok(body) => body.text().await.unwrap_or_default(),
+                    Err(_) => String::new(),
+                };
+                panic!("{css} did not appear: {error}\nthe page said:\n{body}")
+            }
+        }
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait_for(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|error| panic!("cannot click {css}: {error}"));
+    }
+
+    /// Saves a PNG of the window when `ASG_FOTA_SCREENSHOT_DIR` is set (used for docs/).
+    pub async fn screenshot(&self, name: &str) {
+        let Some(dir) = std::env::var_os("ASG_FOTA_SCREENSHOT_DIR") else {
+            return;
+        };
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    /// Ends the WebDriver session and stops tauri-driver with SIGTERM (a killed driver leaves
+    /// WebKitWebDriver behind, and a piped `cargo test` then hangs).
+    pub async fn close(mut self) {
+        let _ = self.client.close().await;
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.driver.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.driver.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// `../shared/fixtures/imagepackages` beside the repository (as in CI's clean clone).
+pub fn fixture(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures/imagepackages")
+        .join(name);
+    path.canonicalize().unwrap_or(path)
+}
