@@ -5,8 +5,9 @@
 
 pub mod cloud;
 pub mod imagepackage;
+pub mod locale;
+pub mod inspect;
 pub mod paths;
 pub mod profiles;
 pub mod secrets;
 pub mod session;
-pub mod inspect;
