@@ -413,6 +413,20 @@ impl Identity {
             || tenant == "common"
     }
 
+    /// Entra's answer for an authority tenant it does not know.
+    fn check_tenant(&self, tenant: &str) -> Result<(), Response> {
+        if self.known_tenant(tenant) {
+            Ok(())
+        } else {
+            Err(service::identity_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                90002,
+                &format!("Tenant '{tenant}' not found."),
+            ))
+        }
+    }
+
     fn random_text(&self, bytes: usize) -> String {
         let mut buf = vec![0u8; bytes];
         self.store().rng.fill(&mut buf);
@@ -783,13 +797,8 @@ async fn devicecode_route(
     Path(tenant): Path<String>,
     body: Bytes,
 ) -> Response {
-    if !app.identity.known_tenant(&tenant) {
-        return service::identity_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            90002,
-            &format!("Tenant '{tenant}' not found."),
-        );
+    if let Err(response) = app.identity.check_tenant(&tenant) {
+        return response;
     }
     match app.identity.device_code(
         &tenant,
@@ -806,13 +815,8 @@ async fn token_route(
     Path(tenant): Path<String>,
     body: Bytes,
 ) -> Response {
-    if !app.identity.known_tenant(&tenant) {
-        return service::identity_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            90002,
-            &format!("Tenant '{tenant}' not found."),
-        );
+    if let Err(response) = app.identity.check_tenant(&tenant) {
+        return response;
     }
     match app.identity.token(&tenant, &form(&body)) {
         Ok(body) => {

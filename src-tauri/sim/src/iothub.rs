@@ -147,15 +147,18 @@ fn check_api_version(query: &Option<String>) -> Result<(), Response> {
     }
 }
 
+/// The device a twin or method call names, after the api-version check.
+fn addressed_device(query: &Option<String>, id: &str) -> Result<DeviceId, Response> {
+    check_api_version(query)?;
+    device_id(id)
+}
+
 async fn get_twin(
     State(app): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    if let Err(r) = check_api_version(&q) {
-        return r;
-    }
-    let id = match device_id(&id) {
+    let id = match addressed_device(&q, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -180,10 +183,7 @@ async fn invoke_method(
     fault: Option<Extension<DeviceFault>>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = check_api_version(&q) {
-        return r;
-    }
-    let id = match device_id(&id) {
+    let id = match addressed_device(&q, &id) {
         Ok(id) => id,
         Err(r) => return r,
     };

@@ -24,7 +24,8 @@
 //! | `GET /v2/tenants/{t}/operations/{op}` | Operation |
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -246,29 +247,45 @@ fn query_param(query: &Option<String>, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// Where a page starts and how long it is, from `maxPageSize` and `Sphere-Continuation`.
-fn page_request(
-    query: &Option<String>,
-    headers: &HeaderMap,
-    key: &str,
-) -> Result<(usize, usize), LegacyError> {
-    let size = match query_param(query, "maxPageSize") {
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if n >= 1 => n.min(MAX_PAGE_SIZE),
-            _ => return Err(bad_request("maxPageSize must be a positive integer")),
-        },
-        None => DEFAULT_PAGE_SIZE,
-    };
-    let offset = match headers
-        .get("sphere-continuation")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(token) if !token.trim().is_empty() => {
-            paging::decode(key, token).map_err(|e| bad_request(e.to_string()))?
-        }
-        _ => 0,
-    };
-    Ok((offset, size))
+/// A list request's `maxPageSize` query parameter and `Sphere-Continuation` header.
+struct PageQuery {
+    max_page_size: Option<String>,
+    continuation: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageQuery {
+    type Rejection = LegacyError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().map(str::to_string);
+        Ok(PageQuery {
+            max_page_size: query_param(&query, "maxPageSize"),
+            continuation: parts
+                .headers
+                .get("sphere-continuation")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+                .filter(|t| !t.trim().is_empty()),
+        })
+    }
+}
+
+impl PageQuery {
+    /// Where the page of the list named `key` starts and how long it is.
+    fn window(&self, key: &str) -> Result<(usize, usize), LegacyError> {
+        let size = match &self.max_page_size {
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if n >= 1 => n.min(MAX_PAGE_SIZE),
+                _ => return Err(bad_request("maxPageSize must be a positive integer")),
+            },
+            None => DEFAULT_PAGE_SIZE,
+        };
+        let offset = match &self.continuation {
+            Some(token) => paging::decode(key, token).map_err(|e| bad_request(e.to_string()))?,
+            None => 0,
+        };
+        Ok((offset, size))
+    }
 }
 
 fn paged<T: Serialize>(items: Vec<T>, next: Option<usize>, key: &str) -> Response {
@@ -334,12 +351,22 @@ fn parse_uuid(text: &str, what: &'static str) -> Result<Uuid, LegacyError> {
     })
 }
 
-/// Checks that the path's tenant is the simulated one.
+/// The simulated tenant's id.
+fn tenant_id(app: &AppState) -> Uuid {
+    app.tenant.read(|s| s.info.id)
+}
+
+/// Checks that a `/v2/tenants/{t}/...` path names the simulated tenant.
 // UNSURE: the real service's answer for a tenant the caller has no access to (403 assumed).
-fn check_tenant(app: &AppState, tenant: &str) -> Result<Uuid, LegacyError> {
-    let id = app.tenant.read(|s| s.info.id);
-    if Uuid::parse_str(tenant).ok() == Some(id) {
-        Ok(id)
+fn check_tenant(app: &AppState, path: &str) -> Result<(), LegacyError> {
+    let mut segments = path.trim_start_matches('/').split('/');
+    let (Some("v2"), Some("tenants"), Some(tenant)) =
+        (segments.next(), segments.next(), segments.next())
+    else {
+        return Ok(());
+    };
+    if Uuid::parse_str(tenant).ok() == Some(tenant_id(app)) {
+        Ok(())
     } else {
         Err(LegacyError(
             StatusCode::FORBIDDEN,
@@ -360,9 +387,9 @@ async fn tenants(State(app): State<AppState>) -> Response {
 
 async fn role(
     State(app): State<AppState>,
-    Path((t, user)): Path<(String, String)>,
+    Path((_, user)): Path<(String, String)>,
 ) -> LegacyResult {
-    let tenant = check_tenant(&app, &t)?;
+    let tenant = tenant_id(&app);
     let demo = &app.demo;
     let user = user.to_ascii_lowercase();
     let roles = if user == demo.user_upn.to_ascii_lowercase() || user == demo.user_object_id {
@@ -379,14 +406,9 @@ async fn role(
     Ok(Json(json!({"Roles": [{"TenantId": tenant, "RoleNames": [roles]}]})).into_response())
 }
 
-async fn products(
-    State(app): State<AppState>,
-    Path(t): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> LegacyResult {
-    let tenant = check_tenant(&app, &t)?;
-    let (offset, size) = page_request(&q, &headers, "products")?;
+async fn products(State(app): State<AppState>, page: PageQuery) -> LegacyResult {
+    let tenant = tenant_id(&app);
+    let (offset, size) = page.window("products")?;
     let page = app
         .tenant
         .read(|s| state::page(s.products.iter(), offset, size));
@@ -398,14 +420,8 @@ async fn products(
     Ok(paged(items, page.next_offset, "products"))
 }
 
-async fn groups(
-    State(app): State<AppState>,
-    Path(t): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> LegacyResult {
-    check_tenant(&app, &t)?;
-    let (offset, size) = page_request(&q, &headers, "groups")?;
+async fn groups(State(app): State<AppState>, page: PageQuery) -> LegacyResult {
+    let (offset, size) = page.window("groups")?;
     let (items, next) = app.tenant.read(|s| {
         let page = state::page(s.groups.iter(), offset, size);
         (
@@ -421,14 +437,12 @@ async fn groups(
 
 async fn product_groups(
     State(app): State<AppState>,
-    Path((t, p)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
+    Path((_, p)): Path<(String, String)>,
+    page: PageQuery,
 ) -> LegacyResult {
-    check_tenant(&app, &t)?;
     let product = parse_uuid(&p, "product")?;
     let key = format!("groups:{product}");
-    let (offset, size) = page_request(&q, &headers, &key)?;
+    let (offset, size) = page.window(&key)?;
     let (items, next) = app.tenant.read(|s| -> Result<_, TenantError> {
         s.product(product)?;
         let page = state::page(
@@ -447,8 +461,7 @@ async fn product_groups(
     Ok(paged(items, next, &key))
 }
 
-async fn group(State(app): State<AppState>, Path((t, dg)): Path<(String, String)>) -> LegacyResult {
-    check_tenant(&app, &t)?;
+async fn group(State(app): State<AppState>, Path((_, dg)): Path<(String, String)>) -> LegacyResult {
     let id = parse_uuid(&dg, "device group")?;
     let out = app.tenant.read(|s| s.group(id).map(|g| group_out(s, g)))?;
     Ok(Json(out).into_response())
@@ -464,12 +477,7 @@ fn policy(value: u64) -> Result<UpdatePolicy, LegacyError> {
         .ok_or_else(|| bad_request(format!("UpdatePolicy {value} is not valid")))
 }
 
-async fn create_group(
-    State(app): State<AppState>,
-    Path(t): Path<String>,
-    body: Bytes,
-) -> LegacyResult {
-    check_tenant(&app, &t)?;
+async fn create_group(State(app): State<AppState>, body: Bytes) -> LegacyResult {
     let value = json_body(&body)?;
     let object = value
         .as_object()
@@ -499,10 +507,9 @@ async fn create_group(
 
 async fn patch_group(
     State(app): State<AppState>,
-    Path((t, dg)): Path<(String, String)>,
+    Path((_, dg)): Path<(String, String)>,
     body: Bytes,
 ) -> LegacyResult {
-    check_tenant(&app, &t)?;
     let id = parse_uuid(&dg, "device group")?;
     let value = json_body(&body)?;
     let object = value
@@ -531,14 +538,13 @@ async fn patch_group(
 
 async fn group_devices(
     State(app): State<AppState>,
-    Path((t, dg)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
+    Path((_, dg)): Path<(String, String)>,
+    page: PageQuery,
 ) -> LegacyResult {
-    let tenant = check_tenant(&app, &t)?;
+    let tenant = tenant_id(&app);
     let id = parse_uuid(&dg, "device group")?;
     let key = format!("devices:{id}");
-    let (offset, size) = page_request(&q, &headers, &key)?;
+    let (offset, size) = page.window(&key)?;
     let (items, next) = app.tenant.read(|s| -> Result<_, TenantError> {
         s.group(id)?;
         let mut devices = s.devices_of(id).skip(offset);
@@ -553,14 +559,9 @@ async fn group_devices(
     Ok(paged(items, next, &key))
 }
 
-async fn tenant_devices(
-    State(app): State<AppState>,
-    Path(t): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> LegacyResult {
-    let tenant = check_tenant(&app, &t)?;
-    let (offset, size) = page_request(&q, &headers, "devices")?;
+async fn tenant_devices(State(app): State<AppState>, page: PageQuery) -> LegacyResult {
+    let tenant = tenant_id(&app);
+    let (offset, size) = page.window("devices")?;
     let (items, next) = app.tenant.read(|s| {
         let end = (offset + size).min(s.devices.len());
         let items: Vec<DeviceOut> = s
@@ -577,9 +578,9 @@ async fn tenant_devices(
 
 async fn device(
     State(app): State<AppState>,
-    Path((t, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
 ) -> LegacyResult {
-    let tenant = check_tenant(&app, &t)?;
+    let tenant = tenant_id(&app);
     let out = app
         .tenant
         .read(|s| s.device_by_text(&id).map(|d| device_out(tenant, d)))?;
@@ -592,10 +593,10 @@ fn accepted(tenant: Uuid, op: &Operation, status: StatusCode) -> Response {
 
 async fn move_device(
     State(app): State<AppState>,
-    Path((t, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> LegacyResult {
-    let tenant = check_tenant(&app, &t)?;
+    let tenant = tenant_id(&app);
     let device: DeviceId = id.parse().map_err(|_| {
         LegacyError(
             StatusCode::NOT_FOUND,
@@ -619,11 +620,10 @@ async fn move_device(
 
 async fn upload_image(
     State(app): State<AppState>,
-    Path(t): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> LegacyResult {
-    let tenant = check_tenant(&app, &t)?;
+    let tenant = tenant_id(&app);
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -649,14 +649,8 @@ async fn upload_image(
     Ok(accepted(tenant, &op, StatusCode::OK))
 }
 
-async fn images(
-    State(app): State<AppState>,
-    Path(t): Path<String>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> LegacyResult {
-    check_tenant(&app, &t)?;
-    let (offset, size) = page_request(&q, &headers, "images")?;
+async fn images(State(app): State<AppState>, page: PageQuery) -> LegacyResult {
+    let (offset, size) = page.window("images")?;
     let page = app
         .tenant
         .read(|s| state::page(s.images.iter(), offset, size));
@@ -669,9 +663,8 @@ async fn images(
 
 async fn image_metadata(
     State(app): State<AppState>,
-    Path((t, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
 ) -> LegacyResult {
-    check_tenant(&app, &t)?;
     let id = parse_uuid(&id, "image")?;
     let out = app.tenant.read(|s| s.image(id).map(image_out))?;
     Ok(Json(out).into_response())
@@ -679,10 +672,10 @@ async fn image_metadata(
 
 async fn create_deployment(
     State(app): State<AppState>,
-    Path((t, dg)): Path<(String, String)>,
+    Path((_, dg)): Path<(String, String)>,
     body: Bytes,
 ) -> LegacyResult {
-    let tenant = check_tenant(&app, &t)?;
+    let tenant = tenant_id(&app);
     let group = parse_uuid(&dg, "device group")?;
     let Value::Array(values) = json_body(&body)? else {
         return Err(bad_request(
@@ -703,14 +696,13 @@ async fn create_deployment(
 
 async fn deployments(
     State(app): State<AppState>,
-    Path((t, dg)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
+    Path((_, dg)): Path<(String, String)>,
+    page: PageQuery,
 ) -> LegacyResult {
-    let tenant = check_tenant(&app, &t)?;
+    let tenant = tenant_id(&app);
     let group = parse_uuid(&dg, "device group")?;
     let key = format!("deployments:{group}");
-    let (offset, size) = page_request(&q, &headers, &key)?;
+    let (offset, size) = page.window(&key)?;
     let page = app.tenant.read(|s| -> Result<_, TenantError> {
         s.group(group)?;
         Ok(state::page(s.deployments_of(group), offset, size))
@@ -727,9 +719,9 @@ async fn deployments(
 
 async fn deployment(
     State(app): State<AppState>,
-    Path((t, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
 ) -> LegacyResult {
-    let tenant = check_tenant(&app, &t)?;
+    let tenant = tenant_id(&app);
     let id = parse_uuid(&id, "deployment")?;
     let out = app
         .tenant
@@ -739,19 +731,22 @@ async fn deployment(
 
 async fn operation(
     State(app): State<AppState>,
-    Path((t, id)): Path<(String, String)>,
+    Path((_, id)): Path<(String, String)>,
 ) -> LegacyResult {
-    let tenant = check_tenant(&app, &t)?;
+    let tenant = tenant_id(&app);
     let id = parse_uuid(&id, "operation")?;
     let op = app.tenant.operation(id)?;
     Ok(Json(operation_json(tenant, &op)).into_response())
 }
 
-/// Rejects calls without a valid legacy-audience bearer token.
+/// Rejects calls without a valid legacy-audience bearer token or for another tenant.
 async fn require_token(State(app): State<AppState>, request: Request, next: Next) -> Response {
-    match app.identity.authorize(request.headers(), Audience::Legacy) {
-        Ok(_) => next.run(request).await,
-        Err(failure) => identity::unauthorized(Service::Legacy, failure),
+    if let Err(failure) = app.identity.authorize(request.headers(), Audience::Legacy) {
+        return identity::unauthorized(Service::Legacy, failure);
+    }
+    match check_tenant(&app, request.uri().path()) {
+        Ok(()) => next.run(request).await,
+        Err(error) => error.into_response(),
     }
 }
 
