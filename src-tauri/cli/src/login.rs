@@ -69,6 +69,12 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         bail!("profile `{name}` is the Demo tenant: it needs no sign-in");
     }
 
+    // Ask the keychain once before anything else, so that a missing keychain is reported before
+    // a person types a secret or approves a code that could then not be kept.
+    ctx.store
+        .retrieve(&SecretKey::new(&name, SecretKind::RefreshToken))
+        .context("the sign-in could not be kept")?;
+
     if args.iothub_connection_string {
         let text = read_secret(IOTHUB_CONNECTION_STRING_ENV, "IoT Hub connection string")?;
         // Check the shape before storing, so a typo is caught now and not at the first restart.
@@ -95,22 +101,29 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
             );
         }
         let secret = read_secret(CLIENT_SECRET_ENV, "client secret")?;
-        ctx.store
-            .persist(&SecretKey::new(&name, SecretKind::ClientSecret), &secret)?;
+        let key = SecretKey::new(&name, SecretKind::ClientSecret);
+        ctx.store.persist(&key, &secret)?;
+        // A secret the identity platform refuses is not kept: the next command would only fail
+        // with a less helpful message.
+        match whoami_of(ctx).await {
+            Ok(who) => {
+                ctx.print(&who, || describe(&who))?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(err) => {
+                ctx.store.delete(&key)?;
+                return Err(err.context("the client secret was not kept"));
+            }
+        }
     } else {
         let resolved = ctx.resolve().await?;
+        // Armed before the prompt is shown, so a Ctrl-C right after it still cancels cleanly.
+        let cancel = cancel_on_ctrl_c().await;
         let (identity, prompt) = start_device_code_sign_in(&resolved.config).await?;
         eprintln!("{}", prompt.message);
         if !args.no_browser {
             open_browser(&prompt.verification_uri);
         }
-        let cancel = CancellationToken::new();
-        let on_ctrl_c = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                on_ctrl_c.cancel();
-            }
-        });
         finish_device_code_sign_in(
             &resolved.config,
             &identity,
@@ -122,7 +135,7 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         resolved.stop().await;
     }
 
-    // Prove the stored sign-in works before saying so.
+    // Prove the kept sign-in works before saying so.
     let who = whoami_of(ctx).await?;
     ctx.print(&who, || describe(&who))?;
     Ok(ExitCode::SUCCESS)
@@ -188,6 +201,33 @@ fn read_secret(env: &str, what: &str) -> Result<Sensitive<String>> {
         bail!("no {what} given: set {env} or type it at the prompt");
     }
     Ok(value)
+}
+
+/// A token cancelled by Ctrl-C. Returns once the signal handler is installed: tokio installs it
+/// when the `ctrl_c` future is first polled, and a Ctrl-C before that would kill the process.
+async fn cancel_on_ctrl_c() -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let on_ctrl_c = cancel.clone();
+    let (armed, is_armed) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+        tokio::select! {
+            biased;
+            result = &mut ctrl_c => {
+                if result.is_ok() {
+                    on_ctrl_c.cancel();
+                }
+                return;
+            }
+            () = std::future::ready(()) => {}
+        }
+        let _ = armed.send(());
+        if ctrl_c.await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+    let _ = is_armed.await;
+    cancel
 }
 
 /// Best effort: the person can always copy the address from the terminal.

@@ -13,7 +13,10 @@ use std::process::{Command, Output};
 use asg_fota_sim::{SimConfig, SimHandle, SimTiming};
 use serde_json::{json, Value};
 
-const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/imagepackages");
+const FIXTURES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/fixtures/imagepackages"
+);
 
 fn fixture(name: &str) -> PathBuf {
     let local = Path::new(FIXTURES).join(name);
@@ -44,8 +47,14 @@ impl Cli {
         let demo = sim.demo();
         let env = vec![
             ("ASG_FOTA_CONFIG_DIR".into(), path_str(&config)),
-            ("ASG_FOTA_DATA_DIR".into(), path_str(&dir.path().join("data"))),
-            ("ASG_FOTA_LOG_DIR".into(), path_str(&dir.path().join("logs"))),
+            (
+                "ASG_FOTA_DATA_DIR".into(),
+                path_str(&dir.path().join("data")),
+            ),
+            (
+                "ASG_FOTA_LOG_DIR".into(),
+                path_str(&dir.path().join("logs")),
+            ),
             (
                 "ASG_FOTA_CLIENT_SECRET".into(),
                 demo.service_principal_secret.clone(),
@@ -66,7 +75,10 @@ impl Cli {
             .env_remove("ASG_FOTA_REFRESH_TOKEN")
             // No keychain: a pipeline must work from the environment alone, and a test must never
             // write into the developer's real keychain.
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/asg-fota-test-bus")
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/asg-fota-test-bus",
+            )
             .env("HOME", self.dir.path())
             .output()
             .unwrap()
@@ -154,7 +166,10 @@ fn tour(sim: &SimHandle, cli: &Cli) {
         .map(|g| g["label"].as_str().unwrap())
         .collect();
     assert!(labels.contains(&"ASG210-Gateways/Production"), "{labels:?}");
-    assert_eq!(labels.len(), sim.snapshot()["groups"].as_array().unwrap().len());
+    assert_eq!(
+        labels.len(),
+        sim.snapshot()["groups"].as_array().unwrap().len()
+    );
 
     // devices of a group named by product/group.
     let devices = cli.json(&["devices", "--group", "ASG210-Gateways/Field Test"]);
@@ -217,7 +232,11 @@ fn tour(sim: &SimHandle, cli: &Cli) {
         .iter()
         .filter(|d| d["group_id"] == production["id"])
         .collect();
-    assert_eq!(sim_deployments.len(), 1, "exactly one deployment was created");
+    assert_eq!(
+        sim_deployments.len(),
+        1,
+        "exactly one deployment was created"
+    );
 
     // deployments: the new one is there and marked current.
     let listed = cli.json(&["deployments", "--group", "Production"]);
@@ -260,10 +279,24 @@ fn tour(sim: &SimHandle, cli: &Cli) {
 
     // Errors: one line on stderr and a non-zero exit.
     for (args, words) in [
-        (vec!["devices", "--group", "No Such Group"], "no device group matches"),
+        (
+            vec!["devices", "--group", "No Such Group"],
+            "no device group matches",
+        ),
         (vec!["twin", "not-a-device"], "128 hexadecimal"),
-        (vec!["upload", "--group", "Production", "/nonexistent.imagepackage"], "nonexistent"),
-        (vec!["invoke", &device, "RestartDevice", "--payload", "{oops"], "not JSON"),
+        (
+            vec![
+                "upload",
+                "--group",
+                "Production",
+                "/nonexistent.imagepackage",
+            ],
+            "nonexistent",
+        ),
+        (
+            vec!["invoke", &device, "RestartDevice", "--payload", "{oops"],
+            "not JSON",
+        ),
     ] {
         let out = cli.run(&args);
         assert!(!out.status.success(), "{args:?} should fail");
@@ -316,7 +349,10 @@ fn profile_verbs_manage_the_file_and_refuse_a_damaged_one() {
             .args(args)
             .env("ASG_FOTA_CONFIG_DIR", &config)
             .env("ASG_FOTA_DATA_DIR", dir.path().join("data"))
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/asg-fota-test-bus")
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/asg-fota-test-bus",
+            )
             .env_remove("ASG_FOTA_PROFILE")
             .output()
             .unwrap()
@@ -327,12 +363,27 @@ fn profile_verbs_manage_the_file_and_refuse_a_damaged_one() {
     assert_eq!(listed[0]["active"], true);
 
     let add = run(&[
-        "profile", "add", "contoso", "--backend", "arm", "--tenant-id", "t", "--subscription-id",
-        "s", "--resource-group", "rg", "--catalog", "c", "--use",
+        "profile",
+        "add",
+        "contoso",
+        "--backend",
+        "arm",
+        "--tenant-id",
+        "t",
+        "--subscription-id",
+        "s",
+        "--resource-group",
+        "rg",
+        "--catalog",
+        "c",
+        "--use",
     ]);
-    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
-    let shown: Value =
-        serde_json::from_slice(&run(&["profile", "show", "--json"]).stdout).unwrap();
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    let shown: Value = serde_json::from_slice(&run(&["profile", "show", "--json"]).stdout).unwrap();
     assert_eq!(shown["name"], "contoso");
     assert_eq!(shown["settings"]["catalog"], "c");
     // The keychain cannot be asked here, so presence is unknown rather than a guess.
@@ -353,7 +404,10 @@ fn profile_verbs_manage_the_file_and_refuse_a_damaged_one() {
     let out = run(&["profile", "add", "y", "--backend", "legacy"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("profiles.json") && stderr.contains("line 2"), "{stderr}");
+    assert!(
+        stderr.contains("profiles.json") && stderr.contains("line 2"),
+        "{stderr}"
+    );
     assert_eq!(
         std::fs::read_to_string(&file).unwrap(),
         "{\"version\": 1,\n \"profiles\": {,}}"
@@ -368,14 +422,21 @@ fn the_demo_tenant_keeps_its_state_between_invocations() {
             .args(args)
             .env("ASG_FOTA_CONFIG_DIR", dir.path().join("config"))
             .env("ASG_FOTA_DATA_DIR", dir.path().join("data"))
-            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/asg-fota-test-bus")
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/asg-fota-test-bus",
+            )
             .env_remove("ASG_FOTA_PROFILE")
             .env_remove("ASG_FOTA_CLIENT_SECRET")
             .output()
             .unwrap()
     };
     let devices = run(&["devices", "--group", "Field Test", "--json"]);
-    assert!(devices.status.success(), "{}", String::from_utf8_lossy(&devices.stderr));
+    assert!(
+        devices.status.success(),
+        "{}",
+        String::from_utf8_lossy(&devices.stderr)
+    );
     let devices: Value = serde_json::from_slice(&devices.stdout).unwrap();
     let device = devices[0]["id"].as_str().unwrap().to_owned();
     assert!(run(&["move", "--group", "Lab", &device]).status.success());
@@ -390,4 +451,137 @@ fn the_demo_tenant_keeps_its_state_between_invocations() {
         .any(|d| d["id"].as_str().unwrap().eq_ignore_ascii_case(&device)));
     // No config file is written just by using the Demo tenant.
     assert!(!dir.path().join("config/profiles.json").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_without_a_keychain_fails_before_asking_for_anything() {
+    let sim = sim().await;
+    let mut profile = arm_profile(&sim);
+    profile["client_id"] = json!(sim.demo().arm_client_id);
+    let cli = Cli::new(&sim, profile);
+    let out = cli.run(&["login", "--no-browser"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no OS keychain is reachable"), "{stderr}");
+    // No device code was requested: nobody is asked to approve a sign-in that cannot be kept.
+    assert!(sim.snapshot()["device_codes"]
+        .as_array()
+        .is_none_or(Vec::is_empty));
+    sim.shutdown().await;
+}
+
+/// Runs `login` with the real keychain of the surrounding D-Bus session (`.ci/with-keyring`).
+fn keychain_cli(sim: &SimHandle, profile: Value) -> Cli {
+    let mut cli = Cli::new(sim, profile);
+    cli.env
+        .retain(|(k, _)| !k.starts_with("ASG_FOTA_CLIENT_SECRET"));
+    cli
+}
+
+fn run_with_bus(cli: &Cli, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
+        .args(args)
+        .envs(cli.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env_remove("ASG_FOTA_PROFILE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{stdin}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Secret Service: run by .ci/test under dbus-run-session"]
+async fn service_principal_login_keeps_only_a_secret_that_works() {
+    use asg_fota_core::secrets::{KeychainStore, SecretKey, SecretKind, SecretStore};
+    let store = KeychainStore::open().expect("needs a Secret Service");
+    let sim = sim().await;
+    let name = format!("sp-login-{}", std::process::id());
+    let mut profile = arm_profile(&sim);
+    profile
+        .as_object_mut()
+        .unwrap()
+        .remove("service_principal_client_id");
+    let cli = keychain_cli(&sim, profile);
+    let file = cli.dir.path().join("config/profiles.json");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("\"sim\"", &format!("\"{name}\""));
+    std::fs::write(&file, text).unwrap();
+    let key = SecretKey::new(&name, SecretKind::ClientSecret);
+    let sp = sim.demo().service_principal_client_id.clone();
+
+    let wrong = run_with_bus(
+        &cli,
+        &["login", "--service-principal", "--client-id", &sp],
+        "not-the-secret",
+    );
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("was not kept"));
+    assert!(store.retrieve(&key).unwrap().is_none());
+
+    let right = run_with_bus(
+        &cli,
+        &["login", "--service-principal", "--json"],
+        &sim.demo().service_principal_secret,
+    );
+    assert!(
+        right.status.success(),
+        "{}",
+        String::from_utf8_lossy(&right.stderr)
+    );
+    let who: Value = serde_json::from_slice(&right.stdout).unwrap();
+    assert_eq!(who["sign_in"], "service_principal");
+    assert_eq!(
+        store.retrieve(&key).unwrap().unwrap().expose(),
+        &sim.demo().service_principal_secret
+    );
+    // The keychain alone now signs the profile in.
+    assert!(run_with_bus(&cli, &["groups"], "").status.success());
+    assert!(run_with_bus(&cli, &["logout"], "").status.success());
+    assert!(store.retrieve(&key).unwrap().is_none());
+    sim.shutdown().await;
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a Secret Service: run by .ci/test under dbus-run-session"]
+async fn ctrl_c_cancels_a_device_code_login() {
+    use std::io::{BufRead, BufReader};
+    let sim = sim().await;
+    let mut profile = arm_profile(&sim);
+    profile["client_id"] = json!(sim.demo().arm_client_id);
+    profile
+        .as_object_mut()
+        .unwrap()
+        .remove("service_principal_client_id");
+    let cli = keychain_cli(&sim, profile);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
+        .args(["login", "--no-browser"])
+        .envs(cli.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env_remove("ASG_FOTA_PROFILE")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut prompt = String::new();
+    stderr.read_line(&mut prompt).unwrap();
+    assert!(prompt.contains("code"), "{prompt}");
+    let started = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(!status.success());
+    assert!(rest.contains("Cancelled"), "{rest}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    sim.shutdown().await;
 }
