@@ -750,6 +750,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn decode_errors_name_the_path() {
+        let body = br#"{"value":[{"id":"/a","properties":{"hasDeployment":"yes"}}]}"#;
+        let Err(e) = super::super::transport::decode_json::<Page<Resource<GroupProps>>>(
+            Service::Arm,
+            "a page",
+            body,
+        ) else {
+            panic!("a string hasDeployment must not decode");
+        };
+        match &e {
+            CloudError::Decode { path, .. } => {
+                assert_eq!(path, "value[0].properties.hasDeployment")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn ids_are_split_case_insensitively() {
         let id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.AzureSphere/catalogs/c/Products/P1/devicegroups/G1";
         assert_eq!(id_segment(id, "products"), Some("P1"));

@@ -120,6 +120,28 @@ struct TokenAnswer {
     expires_in: u64,
 }
 
+/// Decodes a token answer. On failure the error keeps the JSON path but not the usual snippet of
+/// the body: the body holds the tokens.
+fn token_answer(resp: &super::transport::Response) -> Result<TokenAnswer, CloudError> {
+    resp.json::<TokenAnswer>("the token answer")
+        .map_err(|e| match e {
+            CloudError::Decode {
+                service,
+                what,
+                path,
+                source,
+                ..
+            } => CloudError::Decode {
+                service,
+                what,
+                path,
+                snippet: "(withheld: the answer holds tokens)".into(),
+                source,
+            },
+            other => other,
+        })
+}
+
 fn default_expires_in() -> u64 {
     3600
 }
@@ -361,7 +383,7 @@ impl IdentityClient {
                 r = self.post_form(url.clone(), &form, Retry::Never) => r,
             };
             match outcome {
-                Ok(resp) => return Ok(resp.json::<TokenAnswer>("the token answer")?.into_set(now)),
+                Ok(resp) => return Ok(token_answer(&resp)?.into_set(now)),
                 Err(e) => match e.service_code() {
                     Some("authorization_pending") => {}
                     // RFC 8628 §3.5: add 5 seconds to the interval on every slow_down.
@@ -391,7 +413,7 @@ impl IdentityClient {
             )
             .await
             .map_err(sign_in_error)?;
-        Ok(resp.json::<TokenAnswer>("the token answer")?.into_set(now))
+        Ok(token_answer(&resp)?.into_set(now))
     }
 
     /// Trades a refresh token for a new access token (and usually a new refresh token).
@@ -415,7 +437,7 @@ impl IdentityClient {
             )
             .await
             .map_err(sign_in_error)?;
-        let mut set = resp.json::<TokenAnswer>("the token answer")?.into_set(now);
+        let mut set = token_answer(&resp)?.into_set(now);
         // The identity platform may not rotate the refresh token: keep the old one then.
         if set.refresh_token.is_none() {
             set.refresh_token = Some(refresh_token.clone());
@@ -652,6 +674,25 @@ mod tests {
         assert_eq!(c.exp, Some(1_900_000_000));
         let sp = TokenClaims::decode_unverified(&jwt(r#"{"appid":"app-9","oid":"o-2"}"#)).unwrap();
         assert_eq!(sp.display_name(), Some("app-9"));
+    }
+
+    #[test]
+    fn a_broken_token_answer_does_not_quote_the_tokens() {
+        let resp = crate::cloud::transport::Response {
+            status: 200,
+            headers: Default::default(),
+            body: bytes::Bytes::from_static(
+                br#"{"access_token":"eyJ.SECRET-ACCESS.sig","refresh_token":"SECRET-REFRESH","expires_in":[1]}"#,
+            ),
+            service: Service::Identity,
+        };
+        let Err(e) = token_answer(&resp) else {
+            panic!("expires_in as an array must not decode");
+        };
+        assert_eq!(e.kind(), "decode");
+        let text = format!("{e} {e:?}");
+        assert!(text.contains("expires_in"), "{text}");
+        assert!(!text.contains("SECRET"), "{text}");
     }
 
     #[test]

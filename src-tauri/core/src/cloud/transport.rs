@@ -220,7 +220,12 @@ impl Request {
             what: "HTTP header value",
             reason: e.to_string(),
         })?;
-        self.headers.push((HeaderName::from_static(name), value));
+        let name =
+            HeaderName::from_bytes(name.as_bytes()).map_err(|e| CloudError::InvalidInput {
+                what: "HTTP header name",
+                reason: e.to_string(),
+            })?;
+        self.headers.push((name, value));
         Ok(self)
     }
 
