@@ -206,9 +206,21 @@ async fn invoke_method(
         );
     };
     let payload = request.get("payload").cloned().unwrap_or(Value::Null);
-    let online = match app.tenant.gateway_online(&id) {
-        Ok(online) => online,
-        Err(_) => return device_not_found(&id.lower()),
+    // Like the hub, wait up to `connectTimeoutInSeconds` (capped at 30 s here) for a gateway
+    // that is not connected, e.g. one that is rebooting.
+    let connect_timeout = request
+        .get("connectTimeoutInSeconds")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        .min(30);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(connect_timeout);
+    let online = loop {
+        match app.tenant.gateway_online(&id) {
+            Ok(true) => break true,
+            Ok(false) if tokio::time::Instant::now() >= deadline => break false,
+            Ok(false) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            Err(_) => return device_not_found(&id.lower()),
+        }
     };
     match fault.map(|Extension(f)| f) {
         Some(DeviceFault::Timeout) => {

@@ -158,6 +158,7 @@ pub fn error_for(
         Service::Legacy | Service::Control => {
             let code = match status {
                 StatusCode::UNAUTHORIZED => "Unauthorized",
+                StatusCode::FORBIDDEN => "Forbidden",
                 StatusCode::NOT_FOUND => "NotFound",
                 StatusCode::TOO_MANY_REQUESTS => "TooManyRequests",
                 StatusCode::SERVICE_UNAVAILABLE => "ServiceUnavailable",
@@ -169,6 +170,7 @@ pub fn error_for(
         Service::Arm => {
             let code = match status {
                 StatusCode::UNAUTHORIZED => "AuthenticationFailed",
+                StatusCode::FORBIDDEN => "AuthorizationFailed",
                 StatusCode::NOT_FOUND => "NotFound",
                 StatusCode::TOO_MANY_REQUESTS => "TooManyRequests",
                 StatusCode::SERVICE_UNAVAILABLE => "ServiceUnavailable",

@@ -134,6 +134,20 @@ async fn deploy_restart_check_in_lands_on_target() {
         "check-in did not advance: {before} → {after}"
     );
 
+    // A method with connectTimeoutInSeconds waits for a rebooting gateway to come back.
+    assert_eq!(sim.method(&device, "RestartDevice", json!({})).await.0, 200);
+    wait_twin(&sim, &device, "rebooting", |t| {
+        t["connectionState"] == "Disconnected"
+    })
+    .await;
+    let (status, answer) = sim
+        .hub_post(
+            &format!("/twins/{device}/methods"),
+            &json!({"methodName": "RestartDevice", "payload": {}, "connectTimeoutInSeconds": 5}),
+        )
+        .await;
+    assert_eq!((status, &answer["status"]), (200, &json!(200)), "{answer}");
+
     // A second restart with nothing new changes nothing but the check-in time.
     let (status, _) = sim.method(&device, "RestartDevice", json!({})).await;
     assert_eq!(status, 200);
