@@ -11,3 +11,4 @@ pub mod paths;
 pub mod profiles;
 pub mod secrets;
 pub mod session;
+pub mod workflow;
