@@ -6,15 +6,13 @@
 //! running). Groups, products and images are addressed by their full ARM resource ids, which is what
 //! the domain ids hold on this plane.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::error::{ArmErrorBody, CloudError, Service, ServiceFault};
 use super::model::*;
-use super::plane::{ImageSource, PlaneSettings};
+use super::plane::{poll_until, ImageSource, PlaneSettings, Probe};
 use super::transport::{Credentials, Request, RequestBody, Response, Transport};
 
 /// Azure Resource Manager of Azure's public cloud.
@@ -469,22 +467,15 @@ impl ArmClient {
     /// The image once the service finished processing it; `None` if absent or failed. An image
     /// still processing is waited for (an earlier attempt reached the service).
     async fn image_if_ready(&self, image: &ImageId) -> Result<Option<ImageInfo>, CloudError> {
-        let started = tokio::time::Instant::now();
-        loop {
+        poll_until("image processing", &self.settings, None, || async {
             match self.image(image).await {
-                Ok(i) if i.state == ImageState::Ready => return Ok(Some(i)),
-                Ok(i) if i.state == ImageState::Processing => {}
-                Ok(_) | Err(CloudError::NotFound { .. }) => return Ok(None),
-                Err(e) => return Err(e),
+                Ok(i) if i.state == ImageState::Ready => Ok(Probe::Done(Some(i))),
+                Ok(i) if i.state == ImageState::Processing => Ok(Probe::Again(None)),
+                Ok(_) | Err(CloudError::NotFound { .. }) => Ok(Probe::Done(None)),
+                Err(e) => Err(e),
             }
-            if started.elapsed() > self.settings.operation_deadline {
-                return Err(CloudError::DeadlineExceeded {
-                    what: "image processing".into(),
-                    waited: started.elapsed(),
-                });
-            }
-            tokio::time::sleep(self.settings.poll_interval).await;
-        }
+        })
+        .await
     }
 
     /// Uploads a package (`PUT images/{id}` with its base64, streamed from disk) and waits for the
@@ -597,6 +588,19 @@ impl ArmClient {
         }
     }
 
+    /// One device read at its place in a known group (`Devices_Get`): one request, unlike
+    /// [`ArmClient::locate_device`], so a rollout can poll it. A device no longer in `group` is
+    /// `NotFound`.
+    pub async fn device_in_group(
+        &self,
+        group: &DeviceGroupId,
+        device: &DeviceId,
+    ) -> Result<Device, CloudError> {
+        let url = self.url(group.as_str(), &["devices", device.as_str()])?;
+        let resource: Resource<DeviceProps> = self.get(url).await?.json("the device")?;
+        device_from(resource)
+    }
+
     /// Where a device is now: its full ARM id (`.../products/P/deviceGroups/G/devices/ID`), found
     /// with `POST listDevices` (paged to the device).
     pub async fn locate_device(&self, device: &DeviceId) -> Result<Device, CloudError> {
@@ -664,59 +668,63 @@ impl ArmClient {
             .await
     }
 
-    /// Waits for a long-running operation announced by `resp`: `Azure-AsyncOperation` when given,
-    /// else `Location`, else the answer's own `provisioningState`.
+    /// Waits for a long-running operation announced by `resp`: `Azure-AsyncOperation` when given
+    /// (polled for `status`), else `Location` (202 while running), else the answer's own
+    /// `provisioningState` (then `resource` is polled until it is terminal).
     async fn wait_lro(
         &self,
         resp: &Response,
         resource: &url::Url,
         what: &str,
     ) -> Result<OperationStatus, CloudError> {
-        let started = tokio::time::Instant::now();
-        let mut wait = resp.retry_after().unwrap_or(self.settings.poll_interval);
-        let (url, by_status) = if let Some(u) = resp.header("azure-asyncoperation") {
-            (self.followed_url(u)?, true)
-        } else if let Some(u) = resp.header("location") {
-            (self.followed_url(u)?, false)
-        } else {
-            // No operation header: the answer's own provisioningState tells; while it is not
-            // terminal, poll the resource itself.
-            let mut state = provisioning_state(&resp.body);
-            while !state.is_terminal() {
-                if started.elapsed() + wait > self.settings.operation_deadline {
-                    return Err(CloudError::DeadlineExceeded {
-                        what: what.to_owned(),
-                        waited: started.elapsed(),
-                    });
-                }
-                tokio::time::sleep(wait.min(Duration::from_secs(60))).await;
-                let poll = self.get(resource.clone()).await?;
-                wait = poll.retry_after().unwrap_or(self.settings.poll_interval);
-                state = provisioning_state(&poll.body);
-            }
-            return self.finish(OperationId::new(resource.path()), state, None, what);
-        };
-        let id = OperationId::new(url.path());
-        loop {
-            if started.elapsed() + wait > self.settings.operation_deadline {
-                return Err(CloudError::DeadlineExceeded {
-                    what: what.to_owned(),
-                    waited: started.elapsed(),
-                });
-            }
-            tokio::time::sleep(wait.min(Duration::from_secs(60))).await;
-            let poll = self.get(url.clone()).await?;
-            wait = poll.retry_after().unwrap_or(self.settings.poll_interval);
-            if by_status {
+        let first_wait = Some(resp.retry_after().unwrap_or(self.settings.poll_interval));
+        if let Some(link) = resp.header("azure-asyncoperation") {
+            let url = self.followed_url(link)?;
+            let (state, error) = poll_until(what, &self.settings, first_wait, || async {
+                let poll = self.get(url.clone()).await?;
                 let s: AsyncStatus = poll.json("the operation status")?;
                 let state = OperationState::from_arm(&s.status);
-                if state.is_terminal() {
-                    return self.finish(id, state, s.error.map(ServiceFault::from), what);
-                }
-            } else if poll.status != 202 {
-                return self.finish(id, OperationState::Succeeded, None, what);
-            }
+                Ok(if state.is_terminal() {
+                    Probe::Done((state, s.error.map(ServiceFault::from)))
+                } else {
+                    Probe::Again(poll.retry_after())
+                })
+            })
+            .await?;
+            return self.finish(OperationId::new(url.path()), state, error, what);
         }
+        if let Some(link) = resp.header("location") {
+            let url = self.followed_url(link)?;
+            poll_until(what, &self.settings, first_wait, || async {
+                let poll = self.get(url.clone()).await?;
+                Ok(if poll.status == 202 {
+                    Probe::Again(poll.retry_after())
+                } else {
+                    Probe::Done(())
+                })
+            })
+            .await?;
+            return self.finish(
+                OperationId::new(url.path()),
+                OperationState::Succeeded,
+                None,
+                what,
+            );
+        }
+        let mut state = provisioning_state(&resp.body);
+        if !state.is_terminal() {
+            state = poll_until(what, &self.settings, first_wait, || async {
+                let poll = self.get(resource.clone()).await?;
+                let state = provisioning_state(&poll.body);
+                Ok(if state.is_terminal() {
+                    Probe::Done(state)
+                } else {
+                    Probe::Again(poll.retry_after())
+                })
+            })
+            .await?;
+        }
+        self.finish(OperationId::new(resource.path()), state, None, what)
     }
 
     fn finish(

@@ -5,15 +5,13 @@
 //! `{"Items", "ContinuationToken"}` continued with the `Sphere-Continuation` header, errors as a JSON
 //! array, and asynchronous calls answering an Operation polled at `/operations/{id}`.
 
-use std::time::Duration;
-
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::error::{CloudError, Service, ServiceFault};
 use super::model::*;
-use super::plane::{ImageSource, PlaneSettings};
+use super::plane::{poll_until, ImageSource, PlaneSettings, Probe};
 use super::transport::{decode_json, Credentials, Request, RequestBody, Response, Transport};
 
 /// The legacy API of Azure's public cloud.
@@ -429,19 +427,13 @@ impl LegacyClient {
 
     /// Waits until the image's metadata can be read (the service is still processing it).
     async fn wait_for_image(&self, image: &ImageId) -> Result<ImageInfo, CloudError> {
-        let started = tokio::time::Instant::now();
-        loop {
-            if let Some(found) = self.image_if_present(image).await? {
-                return Ok(found);
-            }
-            if started.elapsed() > self.settings.operation_deadline {
-                return Err(CloudError::DeadlineExceeded {
-                    what: "image processing".into(),
-                    waited: started.elapsed(),
-                });
-            }
-            tokio::time::sleep(self.settings.poll_interval).await;
-        }
+        poll_until("image processing", &self.settings, None, || async {
+            Ok(match self.image_if_present(image).await? {
+                Some(found) => Probe::Done(found),
+                None => Probe::Again(None),
+            })
+        })
+        .await
     }
 
     /// Uploads a package (raw bytes, `application/octet-stream`, streamed from disk) and waits for
@@ -585,34 +577,26 @@ impl LegacyClient {
         id: &OperationId,
         what: &str,
     ) -> Result<OperationStatus, CloudError> {
-        let started = tokio::time::Instant::now();
-        loop {
+        poll_until(what, &self.settings, None, || async {
             let resp = self.get(self.url(&["operations", id.as_str()])?).await?;
             let status: OperationStatus =
                 decode::<WireOperation>("the operation", &resp.body)?.into();
             match status.state {
-                OperationState::Succeeded => return Ok(status),
-                OperationState::NotStarted | OperationState::InProgress => {}
-                _ => {
-                    return Err(CloudError::OperationFailed {
-                        operation: what.to_owned(),
-                        fault: status.error.unwrap_or_else(|| ServiceFault {
-                            code: None,
-                            message: format!("ended in state {:?}", status.state),
-                            target: None,
-                        }),
-                    })
+                OperationState::Succeeded => Ok(Probe::Done(status)),
+                OperationState::NotStarted | OperationState::InProgress => {
+                    Ok(Probe::Again(resp.retry_after()))
                 }
+                _ => Err(CloudError::OperationFailed {
+                    operation: what.to_owned(),
+                    fault: status.error.unwrap_or_else(|| ServiceFault {
+                        code: None,
+                        message: format!("ended in state {:?}", status.state),
+                        target: None,
+                    }),
+                }),
             }
-            let wait = resp.retry_after().unwrap_or(self.settings.poll_interval);
-            if started.elapsed() + wait > self.settings.operation_deadline {
-                return Err(CloudError::DeadlineExceeded {
-                    what: what.to_owned(),
-                    waited: started.elapsed(),
-                });
-            }
-            tokio::time::sleep(wait.min(Duration::from_secs(60))).await;
-        }
+        })
+        .await
     }
 }
 

@@ -231,6 +231,23 @@ impl ControlPlane {
         }
     }
 
+    /// One device's record (its group and last update check-in), read where it is expected to
+    /// be: legacy reads it by id; ARM reads it in `group` (one request) and pages the catalog only
+    /// when it is not there.
+    pub async fn device(
+        &self,
+        device: &DeviceId,
+        group: &DeviceGroupId,
+    ) -> Result<Device, CloudError> {
+        match self {
+            ControlPlane::Legacy(c) => c.device(device).await,
+            ControlPlane::Arm(c) => match c.device_in_group(group, device).await {
+                Err(CloudError::NotFound { .. }) => c.locate_device(device).await,
+                other => other,
+            },
+        }
+    }
+
     /// Moves a device into `target` and waits for the move to finish.
     pub async fn move_device(
         &self,
@@ -240,6 +257,49 @@ impl ControlPlane {
         match self {
             ControlPlane::Legacy(c) => c.move_device(device, target).await,
             ControlPlane::Arm(c) => c.move_device(device, target).await,
+        }
+    }
+}
+
+/// What one look at something the service is still working on found.
+pub(crate) enum Probe<T> {
+    Done(T),
+    /// Not yet: look again after the service's `Retry-After`, else the settings' interval.
+    Again(Option<Duration>),
+}
+
+/// The longest single wait between two polls, whatever `Retry-After` says.
+const MAX_POLL_WAIT: Duration = Duration::from_secs(60);
+
+/// Polls `probe` until it is done, the deadline of `settings` passes ([`CloudError::DeadlineExceeded`]
+/// naming `what`), or it fails. `first_wait` is slept before the first look (an LRO's
+/// `Retry-After`); `None` looks at once. Every operation and processing wait of both planes goes
+/// through here.
+pub(crate) async fn poll_until<T, F, Fut>(
+    what: &str,
+    settings: &PlaneSettings,
+    first_wait: Option<Duration>,
+    mut probe: F,
+) -> Result<T, CloudError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Probe<T>, CloudError>>,
+{
+    let started = tokio::time::Instant::now();
+    let mut wait = first_wait;
+    loop {
+        if let Some(w) = wait {
+            if started.elapsed() + w > settings.operation_deadline {
+                return Err(CloudError::DeadlineExceeded {
+                    what: what.to_owned(),
+                    waited: started.elapsed(),
+                });
+            }
+            tokio::time::sleep(w.min(MAX_POLL_WAIT)).await;
+        }
+        match probe().await? {
+            Probe::Done(v) => return Ok(v),
+            Probe::Again(after) => wait = Some(after.unwrap_or(settings.poll_interval)),
         }
     }
 }
@@ -274,17 +334,11 @@ where
     if !recent {
         return Ok(None);
     }
-    let started = tokio::time::Instant::now();
-    loop {
-        if let Some(d) = current().await?.filter(|d| d.holds_exactly(images)) {
-            return Ok(Some(d));
-        }
-        if started.elapsed() > settings.operation_deadline {
-            return Err(CloudError::DeadlineExceeded {
-                what: "deployment".into(),
-                waited: started.elapsed(),
-            });
-        }
-        tokio::time::sleep(settings.poll_interval).await;
-    }
+    poll_until("deployment", &settings, None, || async {
+        Ok(match current().await?.filter(|d| d.holds_exactly(images)) {
+            Some(d) => Probe::Done(Some(d)),
+            None => Probe::Again(None),
+        })
+    })
+    .await
 }

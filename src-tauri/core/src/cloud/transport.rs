@@ -403,18 +403,12 @@ impl Transport {
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(text.clone()),
             RequestBody::File { path, len } => {
-                let file =
-                    tokio::fs::File::open(path)
-                        .await
-                        .map_err(|source| CloudError::File {
-                            path: path.display().to_string(),
-                            source,
-                        })?;
+                let file = open_upload(path).await?;
                 let stream = tokio_util::io::ReaderStream::new(file);
                 builder
                     .header("content-type", "application/octet-stream")
                     .header("content-length", *len)
-                    .body(reqwest::Body::wrap_stream(stream))
+                    .body(reqwest::Body::wrap_stream(observed(stream, *len)))
             }
             RequestBody::Base64File {
                 path,
@@ -422,21 +416,16 @@ impl Transport {
                 prefix,
                 suffix,
             } => {
-                let file =
-                    tokio::fs::File::open(path)
-                        .await
-                        .map_err(|source| CloudError::File {
-                            path: path.display().to_string(),
-                            source,
-                        })?;
+                let file = open_upload(path).await?;
                 let total = prefix.len() as u64 + base64_len(*len) + suffix.len() as u64;
                 builder
                     .header("content-type", "application/json")
                     // UNSURE: ARM accepts a streamed body with an explicit Content-Length (it is
                     // the same bytes a buffered body would send).
                     .header("content-length", total)
-                    .body(reqwest::Body::wrap_stream(base64_json_stream(
-                        file, prefix, suffix,
+                    .body(reqwest::Body::wrap_stream(observed(
+                        base64_json_stream(file, prefix, suffix),
+                        total,
                     )))
             }
         };
@@ -514,6 +503,16 @@ impl Transport {
             }
         }
     }
+}
+
+/// Opens a package for streaming; opened again on every attempt, so a retry resends it whole.
+async fn open_upload(path: &std::path::Path) -> Result<tokio::fs::File, CloudError> {
+    tokio::fs::File::open(path)
+        .await
+        .map_err(|source| CloudError::File {
+            path: path.display().to_string(),
+            source,
+        })
 }
 
 /// The length of the base64 (padded) encoding of `n` bytes.
@@ -605,6 +604,38 @@ fn transport_error(url: &url::Url, e: reqwest::Error) -> CloudError {
         detail: error_chain(&e),
         attempts: 1,
     }
+}
+
+/// A hook told `(body bytes handed to the connection, body length)` while an upload body streams.
+pub type UploadProgress = std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+tokio::task_local! {
+    /// The upload progress hook of the current task, if any (see [`with_upload_progress`]).
+    static UPLOAD_PROGRESS: UploadProgress;
+}
+
+/// Runs `work` with `hook` observing every file body it streams. A task-local rather than a
+/// parameter keeps the progress concern out of every client signature; the hook is captured when
+/// the body is built (in the caller's task), so it still fires when the connection polls the
+/// body on another task. A retried attempt restarts from 0.
+pub async fn with_upload_progress<F: Future>(hook: UploadProgress, work: F) -> F::Output {
+    UPLOAD_PROGRESS.scope(hook, work).await
+}
+
+/// Reports each chunk of `stream` to the current task's progress hook, if one is set.
+fn observed<S>(stream: S, total: u64) -> impl futures_util::Stream<Item = S::Item> + Send + 'static
+where
+    S: futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+{
+    use futures_util::StreamExt as _;
+    let hook = UPLOAD_PROGRESS.try_with(|h| h.clone()).ok();
+    let mut sent = 0u64;
+    stream.inspect(move |chunk| {
+        if let (Some(hook), Ok(bytes)) = (&hook, chunk) {
+            sent += bytes.len() as u64;
+            hook(sent, total);
+        }
+    })
 }
 
 #[cfg(test)]
