@@ -43,7 +43,7 @@ pub async fn twin(ctx: &Context, args: TwinArgs) -> Result<ExitCode> {
     let device = DeviceId::parse(&args.device)?;
     let (session, resolved) = ctx.open().await?;
     let outcome = async {
-        let twin = session.iothub()?.twin(&device).await?;
+        let twin = session.iothub().await?.twin(&device).await?;
         let contract = session.device_contract().clone();
         anyhow::Ok((twin, contract))
     }
@@ -101,7 +101,8 @@ pub async fn invoke(ctx: &Context, args: InvokeArgs) -> Result<ExitCode> {
             ..MethodTimeouts::default()
         };
         let answer = session
-            .iothub()?
+            .iothub()
+            .await?
             .invoke_method(&device, &args.method, &payload, timeouts)
             .await?;
         anyhow::Ok(answer)

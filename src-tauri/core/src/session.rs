@@ -336,7 +336,7 @@ pub struct Session {
     plane: ControlPlane,
     tokens: TokenCache,
     sign_in: SignInKind,
-    iothub: Result<IotHubClient, String>,
+    iothub: IotHubAccess,
     scope: String,
     starting_refresh_token: Option<Sensitive<String>>,
 }
@@ -464,13 +464,39 @@ impl Session {
     }
 
     /// The IoT Hub client, or why the profile has none.
-    pub fn iothub(&self) -> Result<&IotHubClient, SessionError> {
-        self.iothub
-            .as_ref()
-            .map_err(|reason| SessionError::NoIotHub {
+    pub async fn iothub(&self) -> Result<&IotHubClient, SessionError> {
+        match &self.iothub {
+            IotHubAccess::Ready(client) => Ok(client),
+            IotHubAccess::Missing(reason) => Err(SessionError::NoIotHub {
                 profile: self.config.profile.clone(),
                 reason: reason.clone(),
-            })
+            }),
+            IotHubAccess::Person(lazy) => {
+                let (client, _) = lazy
+                    .built
+                    .get_or_try_init(|| async {
+                        // The control plane renews first, so its access token outlives this
+                        // session, and IoT Hub starts from the newest refresh token: the identity
+                        // platform may revoke a refresh token once it has been used.
+                        self.tokens.token().await?;
+                        let refresh = self.tokens.refresh_token().await;
+                        let tokens = TokenCache::for_user(
+                            lazy.identity.clone(),
+                            lazy.grant.clone(),
+                            None,
+                            refresh,
+                        );
+                        let client = IotHubClient::with_token(
+                            lazy.transport.clone(),
+                            &lazy.base,
+                            tokens.clone(),
+                        )?;
+                        Ok::<_, SessionError>((client, tokens))
+                    })
+                    .await?;
+                Ok(client)
+            }
+        }
     }
 
     /// Who is signed in (fetches a token if none is held yet; the legacy plane also reads roles).
@@ -510,7 +536,16 @@ impl Session {
         if self.sign_in != SignInKind::User {
             return Ok(());
         }
-        if let Some(current) = self.tokens.refresh_token().await {
+        // IoT Hub's cache, when it was built, started from the control plane's newest token and
+        // so holds the newest of the two.
+        let newest = match &self.iothub {
+            IotHubAccess::Person(lazy) => match lazy.built.get() {
+                Some((_, tokens)) => tokens.refresh_token().await,
+                None => self.tokens.refresh_token().await,
+            },
+            _ => self.tokens.refresh_token().await,
+        };
+        if let Some(current) = newest {
             if Some(&current) != self.starting_refresh_token.as_ref() {
                 store.persist(
                     &SecretKey::new(&self.config.profile, SecretKind::RefreshToken),
@@ -640,8 +675,28 @@ async fn only_tenant(
     }
 }
 
-/// The IoT Hub client of a profile, or the reason it has none (kept until a command needs it, so
-/// commands that never touch IoT Hub work without it).
+/// How a session reaches IoT Hub.
+#[derive(Debug)]
+enum IotHubAccess {
+    /// A client ready to use (connection string, or a service principal's Entra token).
+    Ready(IotHubClient),
+    /// Why the profile cannot reach IoT Hub, kept until a command needs it, so commands that never
+    /// touch IoT Hub work without it.
+    Missing(String),
+    /// A person's Entra token, made on first use (see [`Session::iothub`]).
+    Person(Box<PersonIotHub>),
+}
+
+#[derive(Debug)]
+struct PersonIotHub {
+    transport: Transport,
+    identity: IdentityClient,
+    base: String,
+    grant: UserGrant,
+    built: tokio::sync::OnceCell<(IotHubClient, TokenCache)>,
+}
+
+/// Decides how the profile reaches IoT Hub.
 fn build_iothub(
     config: &SessionConfig,
     secrets: &SecretSources<'_>,
@@ -649,10 +704,10 @@ fn build_iothub(
     identity: &IdentityClient,
     sign_in: SignInKind,
     client_secret: &Option<Sensitive<String>>,
-) -> Result<Result<IotHubClient, String>, SessionError> {
+) -> Result<IotHubAccess, SessionError> {
     let Some(hub) = &config.iothub else {
-        return Ok(Err(
-            "the profile names no IoT Hub (set iothub.host)".to_owned()
+        return Ok(IotHubAccess::Missing(
+            "the profile names no IoT Hub (set iothub.host)".to_owned(),
         ));
     };
     let base = hub.api_base();
@@ -661,41 +716,41 @@ fn build_iothub(
             let text = match secrets.lookup(&config.profile, SecretKind::IotHubConnectionString) {
                 Ok(Some(text)) => text,
                 Ok(None) => {
-                    return Ok(Err(
+                    return Ok(IotHubAccess::Missing(
                         "no IoT Hub connection string is stored: run `asg-fota-cli login \
                          --iothub-connection-string` or set ASG_FOTA_IOTHUB_CONNECTION_STRING"
                             .to_owned(),
                     ))
                 }
-                Err(err) => return Ok(Err(err.to_string())),
+                Err(err) => return Ok(IotHubAccess::Missing(err.to_string())),
             };
             let conn = ConnectionString::parse(&text)?;
-            Ok(Ok(IotHubClient::with_sas(transport.clone(), &base, &conn)?))
-        }
-        IotHubAuth::Entra => {
-            let tokens = match (sign_in, &config.service_principal_client_id, client_secret) {
-                (SignInKind::ServicePrincipal, Some(client_id), Some(secret)) => {
-                    TokenCache::for_service_principal(
-                        identity.clone(),
-                        config.service_principal(client_id, secret, scopes::IOTHUB)?,
-                    )
-                }
-                _ => {
-                    let refresh = secrets.lookup(&config.profile, SecretKind::RefreshToken)?;
-                    TokenCache::for_user(
-                        identity.clone(),
-                        config.iothub_user_grant()?,
-                        None,
-                        refresh,
-                    )
-                }
-            };
-            Ok(Ok(IotHubClient::with_token(
+            Ok(IotHubAccess::Ready(IotHubClient::with_sas(
                 transport.clone(),
                 &base,
-                tokens,
+                &conn,
             )?))
         }
+        IotHubAuth::Entra => match (sign_in, &config.service_principal_client_id, client_secret) {
+            (SignInKind::ServicePrincipal, Some(client_id), Some(secret)) => {
+                let tokens = TokenCache::for_service_principal(
+                    identity.clone(),
+                    config.service_principal(client_id, secret, scopes::IOTHUB)?,
+                );
+                Ok(IotHubAccess::Ready(IotHubClient::with_token(
+                    transport.clone(),
+                    &base,
+                    tokens,
+                )?))
+            }
+            _ => Ok(IotHubAccess::Person(Box::new(PersonIotHub {
+                transport: transport.clone(),
+                identity: identity.clone(),
+                base,
+                grant: config.iothub_user_grant()?,
+                built: tokio::sync::OnceCell::new(),
+            }))),
+        },
     }
 }
 
@@ -967,7 +1022,7 @@ mod tests {
         let config = SessionConfig::from_profile("p", &profile).unwrap();
         let session = Session::open(config, &sources).await.unwrap();
         assert!(matches!(session.plane(), ControlPlane::Arm(_)));
-        assert_eq!(session.iothub().unwrap_err().kind(), "no_iothub");
+        assert_eq!(session.iothub().await.unwrap_err().kind(), "no_iothub");
         assert!(!format!("{session:?}").contains("from-env"));
     }
 
