@@ -218,7 +218,7 @@ struct FaultRuntime {
 impl FaultRuntime {
     fn fires(trigger: &Trigger, count: u64, rng: &mut SeededRng) -> bool {
         if let Some(n) = trigger.every_nth {
-            if n == 0 || count % n != 0 {
+            if n == 0 || !count.is_multiple_of(n) {
                 return false;
             }
         }

@@ -156,10 +156,34 @@ pub struct Identity {
 }
 
 /// A token request's answer or error, before it becomes HTTP.
-type TokenResult = Result<serde_json::Value, Response>;
+type TokenResult = Result<serde_json::Value, OAuthError>;
 
-fn oauth_error(error: &str, aadsts: u32, text: &str) -> Response {
-    service::identity_error(StatusCode::BAD_REQUEST, error, aadsts, text)
+/// An error of the token or device-code endpoint, answered in Entra's JSON format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error} (AADSTS{aadsts}): {text}")]
+pub struct OAuthError {
+    pub status: StatusCode,
+    /// The OAuth error (`invalid_grant`, `authorization_pending`, ...).
+    pub error: &'static str,
+    /// The AADSTS number Entra gives with it.
+    pub aadsts: u32,
+    pub text: String,
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        service::identity_error(self.status, self.error, self.aadsts, &self.text)
+    }
+}
+
+/// A 400 OAuth error.
+fn oauth_error(error: &'static str, aadsts: u32, text: &str) -> OAuthError {
+    OAuthError {
+        status: StatusCode::BAD_REQUEST,
+        error,
+        aadsts,
+        text: text.to_string(),
+    }
 }
 
 impl Identity {
@@ -414,12 +438,11 @@ impl Identity {
     }
 
     /// Entra's answer for an authority tenant it does not know.
-    fn check_tenant(&self, tenant: &str) -> Result<(), Response> {
+    fn check_tenant(&self, tenant: &str) -> Result<(), OAuthError> {
         if self.known_tenant(tenant) {
             Ok(())
         } else {
-            Err(service::identity_error(
-                StatusCode::BAD_REQUEST,
+            Err(oauth_error(
                 "invalid_request",
                 90002,
                 &format!("Tenant '{tenant}' not found."),
@@ -660,7 +683,12 @@ impl Identity {
             ));
         }
         if secret != self.inner.demo.service_principal_secret {
-            return Err(service::identity_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID."));
+            return Err(OAuthError {
+                status: StatusCode::UNAUTHORIZED,
+                error: "invalid_client",
+                aadsts: 7000215,
+                text: "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.".to_string(),
+            });
         }
         let scope = form.get("scope").cloned().unwrap_or_default();
         if !scope.trim().ends_with("/.default") {
@@ -796,39 +824,27 @@ async fn devicecode_route(
     State(app): State<AppState>,
     Path(tenant): Path<String>,
     body: Bytes,
-) -> Response {
-    if let Err(response) = app.identity.check_tenant(&tenant) {
-        return response;
-    }
-    match app.identity.device_code(
-        &tenant,
-        &format!("{}/devicelogin", app.urls.authority),
-        &form(&body),
-    ) {
-        Ok(body) => Json(body).into_response(),
-        Err(response) => response,
-    }
+) -> Result<Json<serde_json::Value>, OAuthError> {
+    app.identity.check_tenant(&tenant)?;
+    let page = format!("{}/devicelogin", app.urls.authority);
+    app.identity
+        .device_code(&tenant, &page, &form(&body))
+        .map(Json)
 }
 
 async fn token_route(
     State(app): State<AppState>,
     Path(tenant): Path<String>,
     body: Bytes,
-) -> Response {
-    if let Err(response) = app.identity.check_tenant(&tenant) {
-        return response;
-    }
-    match app.identity.token(&tenant, &form(&body)) {
-        Ok(body) => {
-            let mut response = Json(body).into_response();
-            response.headers_mut().insert(
-                "cache-control",
-                HeaderValue::from_static("no-store, no-cache"),
-            );
-            response
-        }
-        Err(response) => response,
-    }
+) -> Result<Response, OAuthError> {
+    app.identity.check_tenant(&tenant)?;
+    let tokens = app.identity.token(&tenant, &form(&body))?;
+    let mut response = Json(tokens).into_response();
+    response.headers_mut().insert(
+        "cache-control",
+        HeaderValue::from_static("no-store, no-cache"),
+    );
+    Ok(response)
 }
 
 /// A minimal sign-in page: enter the user code to approve it (demo convenience).

@@ -13,6 +13,8 @@
 //! Anything else is refused with 400. Paging: `x-ms-max-item-count` (default 100, max 1000),
 //! `x-ms-continuation` on the answer and on the next request.
 
+use std::time::Duration;
+
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -99,35 +101,67 @@ pub fn twin_json(device: &Device, faults: &Faults) -> Value {
     })
 }
 
-fn hub_error(status: StatusCode, name: &str, text: &str) -> Response {
-    service::iothub_error(status, name, text)
-}
-
-fn device_not_online() -> Response {
-    service::iothub_numeric_error(
-        StatusCode::NOT_FOUND,
-        DEVICE_NOT_ONLINE,
-        "DeviceNotOnline",
-        "The operation failed because the requested device isn't online or hasn't registered the direct method callback. To learn more, see https://aka.ms/iothub404103",
-    )
-}
-
-fn device_not_found(id: &str) -> Response {
+/// An IoT Hub error answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HubError {
+    /// 404 `DeviceNotFound`.
     // UNSURE: DeviceNotFound answers also carry the numeric code 404001 on the real hub.
-    hub_error(
-        StatusCode::NOT_FOUND,
-        "DeviceNotFound",
-        &format!("Device {id} not registered"),
-    )
+    #[error("Device {0} not registered")]
+    DeviceNotFound(String),
+    /// 400 with the hub's error name (`ArgumentInvalid`, `ArgumentNull`, ...).
+    #[error("{text}")]
+    BadRequest { name: &'static str, text: String },
+    /// 404 with 404103: the gateway is not connected.
+    #[error("The operation failed because the requested device isn't online or hasn't registered the direct method callback. To learn more, see https://aka.ms/iothub404103")]
+    NotOnline,
+    /// 504 with 504101: the gateway did not answer in time.
+    #[error("Timed out waiting for the response from device.")]
+    Timeout,
+}
+
+impl HubError {
+    fn bad_request(name: &'static str, text: impl Into<String>) -> Self {
+        HubError::BadRequest {
+            name,
+            text: text.into(),
+        }
+    }
+}
+
+impl IntoResponse for HubError {
+    fn into_response(self) -> Response {
+        let text = self.to_string();
+        match self {
+            HubError::DeviceNotFound(_) => {
+                service::iothub_error(StatusCode::NOT_FOUND, "DeviceNotFound", &text)
+            }
+            HubError::BadRequest { name, .. } => {
+                service::iothub_error(StatusCode::BAD_REQUEST, name, &text)
+            }
+            HubError::NotOnline => service::iothub_numeric_error(
+                StatusCode::NOT_FOUND,
+                DEVICE_NOT_ONLINE,
+                "DeviceNotOnline",
+                &text,
+            ),
+            HubError::Timeout => service::iothub_numeric_error(
+                StatusCode::GATEWAY_TIMEOUT,
+                DEVICE_TIMEOUT,
+                "GatewayTimeout",
+                &text,
+            ),
+        }
+    }
 }
 
 /// Parses the path's device id (IoT Hub compares them case-insensitively here).
-fn device_id(text: &str) -> Result<DeviceId, Response> {
-    text.parse().map_err(|_| device_not_found(text))
+fn device_id(text: &str) -> Result<DeviceId, HubError> {
+    text.parse()
+        .map_err(|_| HubError::DeviceNotFound(text.to_string()))
 }
 
 /// Requests must name an api-version.
-fn check_api_version(query: &Option<String>) -> Result<(), Response> {
+fn check_api_version(query: &Option<String>) -> Result<(), HubError> {
     let has = query
         .as_deref()
         .map(|q| {
@@ -139,8 +173,7 @@ fn check_api_version(query: &Option<String>) -> Result<(), Response> {
         Ok(())
     } else {
         // UNSURE: the hub's error name for a missing api-version.
-        Err(hub_error(
-            StatusCode::BAD_REQUEST,
+        Err(HubError::bad_request(
             "InvalidProtocolVersion",
             "Missing api-version query parameter.",
         ))
@@ -148,7 +181,7 @@ fn check_api_version(query: &Option<String>) -> Result<(), Response> {
 }
 
 /// The device a twin or method call names, after the api-version check.
-fn addressed_device(query: &Option<String>, id: &str) -> Result<DeviceId, Response> {
+fn addressed_device(query: &Option<String>, id: &str) -> Result<DeviceId, HubError> {
     check_api_version(query)?;
     device_id(id)
 }
@@ -157,23 +190,32 @@ async fn get_twin(
     State(app): State<AppState>,
     Path(id): Path<String>,
     RawQuery(q): RawQuery,
-) -> Response {
-    let id = match addressed_device(&q, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+) -> Result<Json<Value>, HubError> {
+    let id = addressed_device(&q, &id)?;
     let faults = app.tenant.faults().clone();
-    match app
-        .tenant
+    app.tenant
         .read(|s| s.device(&id).map(|d| twin_json(d, &faults)))
-    {
-        Ok(twin) => Json(twin).into_response(),
-        Err(_) => device_not_found(&id.lower()),
-    }
+        .map(Json)
+        .map_err(|_| HubError::DeviceNotFound(id.lower()))
 }
 
+/// The hub's 200 answer carrying the device's own status and payload.
 fn method_answer(status: u16, payload: Value) -> Response {
     Json(json!({"status": status, "payload": payload})).into_response()
+}
+
+/// Waits up to `seconds` (at most 30) for a gateway that is not connected, e.g. one that is
+/// rebooting, as the hub does with `connectTimeoutInSeconds`.
+async fn wait_online(app: &AppState, id: &DeviceId, seconds: u64) -> Result<bool, HubError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds.min(30));
+    loop {
+        match app.tenant.gateway_online(id) {
+            Ok(true) => return Ok(true),
+            Ok(false) if tokio::time::Instant::now() >= deadline => return Ok(false),
+            Ok(false) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(_) => return Err(HubError::DeviceNotFound(id.lower())),
+        }
+    }
 }
 
 async fn invoke_method(
@@ -182,62 +224,31 @@ async fn invoke_method(
     RawQuery(q): RawQuery,
     fault: Option<Extension<DeviceFault>>,
     body: Bytes,
-) -> Response {
-    let id = match addressed_device(&q, &id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+) -> Result<Response, HubError> {
+    let id = addressed_device(&q, &id)?;
     let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(&body) else {
-        return hub_error(
-            StatusCode::BAD_REQUEST,
+        return Err(HubError::bad_request(
             "ArgumentInvalid",
             "The request body must be a JSON object with methodName.",
-        );
+        ));
     };
-    let Some(method) = request
+    let method = request
         .get("methodName")
         .and_then(Value::as_str)
-        .map(str::to_string)
-    else {
-        return hub_error(
-            StatusCode::BAD_REQUEST,
-            "ArgumentNull",
-            "methodName is required.",
-        );
-    };
+        .ok_or_else(|| HubError::bad_request("ArgumentNull", "methodName is required."))?;
     let payload = request.get("payload").cloned().unwrap_or(Value::Null);
-    // Like the hub, wait up to `connectTimeoutInSeconds` (capped at 30 s here) for a gateway
-    // that is not connected, e.g. one that is rebooting.
     let connect_timeout = request
         .get("connectTimeoutInSeconds")
         .and_then(Value::as_u64)
-        .unwrap_or(0)
-        .min(30);
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(connect_timeout);
-    let online = loop {
-        match app.tenant.gateway_online(&id) {
-            Ok(true) => break true,
-            Ok(false) if tokio::time::Instant::now() >= deadline => break false,
-            Ok(false) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
-            Err(_) => return device_not_found(&id.lower()),
-        }
-    };
+        .unwrap_or(0);
+    let online = wait_online(&app, &id, connect_timeout).await?;
     match fault.map(|Extension(f)| f) {
-        Some(DeviceFault::Timeout) => {
-            return service::iothub_numeric_error(
-                StatusCode::GATEWAY_TIMEOUT,
-                DEVICE_TIMEOUT,
-                "GatewayTimeout",
-                "Timed out waiting for the response from device.",
-            )
-        }
-        Some(DeviceFault::Offline) => return device_not_online(),
+        Some(DeviceFault::Timeout) => return Err(HubError::Timeout),
+        Some(DeviceFault::Offline) => return Err(HubError::NotOnline),
+        None if !online => return Err(HubError::NotOnline),
         None => {}
     }
-    if !online {
-        return device_not_online();
-    }
-    let result = match method.as_str() {
+    let result = match method {
         "RestartDevice" => app.tenant.restart_gateway(id).map(|()| {
             let delay = payload
                 .get("delaySeconds")
@@ -247,7 +258,10 @@ async fn invoke_method(
         }),
         "UpdateNodeFirmware" => {
             let Some(mac) = payload.get("mac").and_then(Value::as_str) else {
-                return method_answer(400, json!({"error": "payload.mac is required"}));
+                return Ok(method_answer(
+                    400,
+                    json!({"error": "payload.mac is required"}),
+                ));
             };
             let target = app.tenant.read(|s| {
                 s.device(&id)
@@ -266,15 +280,17 @@ async fn invoke_method(
         )),
     };
     match result {
-        Ok(response) => response,
-        Err(GatewayError::UnknownDevice) => device_not_found(&id.lower()),
-        Err(GatewayError::Offline) => device_not_online(),
-        Err(GatewayError::UnknownNode(mac)) => {
-            method_answer(404, json!({"error": format!("no node with MAC {mac}")}))
-        }
-        Err(GatewayError::NodeBusy(mac)) => {
-            method_answer(409, json!({"error": format!("node {mac} is busy")}))
-        }
+        Ok(response) => Ok(response),
+        Err(GatewayError::UnknownDevice) => Err(HubError::DeviceNotFound(id.lower())),
+        Err(GatewayError::Offline) => Err(HubError::NotOnline),
+        Err(GatewayError::UnknownNode(mac)) => Ok(method_answer(
+            404,
+            json!({"error": format!("no node with MAC {mac}")}),
+        )),
+        Err(GatewayError::NodeBusy(mac)) => Ok(method_answer(
+            409,
+            json!({"error": format!("node {mac} is busy")}),
+        )),
     }
 }
 
@@ -443,25 +459,20 @@ async fn query(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
-) -> Response {
-    if let Err(r) = check_api_version(&q) {
-        return r;
-    }
-    let Some(text) = serde_json::from_slice::<Value>(&body)
+) -> Result<Response, HubError> {
+    check_api_version(&q)?;
+    let text = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|v| v.get("query").and_then(Value::as_str).map(str::to_string))
-    else {
-        return hub_error(
-            StatusCode::BAD_REQUEST,
-            "ArgumentInvalid",
-            "The request body must be {\"query\": \"...\"}.",
-        );
-    };
-    let conditions = match parse_query(&text) {
-        Ok(c) => c,
-        // UNSURE: the hub's error name for a query it cannot parse.
-        Err(e) => return hub_error(StatusCode::BAD_REQUEST, "ArgumentInvalid", &e.to_string()),
-    };
+        .ok_or_else(|| {
+            HubError::bad_request(
+                "ArgumentInvalid",
+                "The request body must be {\"query\": \"...\"}.",
+            )
+        })?;
+    // UNSURE: the hub's error name for a query it cannot parse.
+    let conditions =
+        parse_query(&text).map_err(|e| HubError::bad_request("ArgumentInvalid", e.to_string()))?;
     let size = match headers
         .get("x-ms-max-item-count")
         .and_then(|v| v.to_str().ok())
@@ -469,11 +480,10 @@ async fn query(
         Some(v) => match v.trim().parse::<usize>() {
             Ok(n) if n >= 1 => n.min(1000),
             _ => {
-                return hub_error(
-                    StatusCode::BAD_REQUEST,
+                return Err(HubError::bad_request(
                     "ArgumentInvalid",
                     "x-ms-max-item-count must be a positive integer.",
-                )
+                ))
             }
         },
         None => 100,
@@ -489,10 +499,8 @@ async fn query(
         .get("x-ms-continuation")
         .and_then(|v| v.to_str().ok())
     {
-        Some(token) if !token.trim().is_empty() => match paging::decode(&key, token) {
-            Ok(o) => o,
-            Err(e) => return hub_error(StatusCode::BAD_REQUEST, "ArgumentInvalid", &e.to_string()),
-        },
+        Some(token) if !token.trim().is_empty() => paging::decode(&key, token)
+            .map_err(|e| HubError::bad_request("ArgumentInvalid", e.to_string()))?,
         _ => 0,
     };
     let faults = app.tenant.faults().clone();
@@ -516,7 +524,7 @@ async fn query(
             response.headers_mut().insert("x-ms-continuation", v);
         }
     }
-    response
+    Ok(response)
 }
 
 /// Accepts a SAS token for the hub or an Entra bearer token for `https://iothubs.azure.net`.

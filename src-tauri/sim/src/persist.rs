@@ -64,7 +64,7 @@ pub fn load(path: &Path) -> Result<TenantState, PersistError> {
 /// Writes the state atomically.
 pub fn save(tenant: &Tenant, path: &Path) -> Result<(), PersistError> {
     let bytes = tenant
-        .read(|s| serde_json::to_vec(s))
+        .read(serde_json::to_vec)
         .map_err(|source| PersistError::Parse {
             path: path.to_path_buf(),
             source,
