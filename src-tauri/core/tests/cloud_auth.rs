@@ -168,3 +168,34 @@ async fn short_lived_tokens_are_renewed_in_the_middle_of_a_run() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_person_signs_in_to_arm_with_the_device_code_flow() {
+    let sim = sim().await;
+    let identity = identity(&sim);
+    let grant = UserGrant {
+        tenant: sim.demo().tenant_id.clone(),
+        client_id: sim.demo().arm_client_id.clone(),
+        scope: scopes::ARM_USER.to_owned(),
+    };
+    let prompt = identity
+        .start_device_code(&grant)
+        .await
+        .expect("device code");
+    let cancel = CancellationToken::new();
+    let (tokens, ()) = tokio::join!(identity.finish_device_code(&prompt, &cancel), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        approve(&sim, &prompt.user_code).await;
+    });
+    let tokens = tokens.expect("signed in");
+    let cache = TokenCache::for_user(identity, grant, Some(tokens.access), tokens.refresh_token);
+    let plane = arm_with(&sim, cache.clone(), None);
+    assert!(!plane
+        .products()
+        .await
+        .expect("products as the person")
+        .is_empty());
+    let who = cache.claims().await.expect("claims");
+    assert_eq!(who.display_name(), Some(sim.demo().user_upn.as_str()));
+    sim.shutdown().await;
+}

@@ -117,6 +117,25 @@ async fn errors_are_typed_from_the_error_array() {
     );
     let e = plane.products().await.expect_err("403");
     assert_eq!(e.kind(), "forbidden");
+    assert!(
+        e.to_string().contains("Administrator or Contributor"),
+        "{e}"
+    );
+    faults(
+        &sim,
+        json!({"rules": [{"service": "legacy", "when": {"first_n": 1}, "action": {"kind": "expired_token"}}]}),
+    );
+    plane
+        .products()
+        .await
+        .expect("a token the service calls expired is renewed once");
+    faults(
+        &sim,
+        json!({"rules": [{"service": "legacy", "action": {"kind": "revoked_token"}}]}),
+    );
+    let e = plane.products().await.expect_err("every token refused");
+    assert_eq!(e.kind(), "unauthorized");
+    assert!(e.to_string().contains("Sign in again"), "{e}");
     faults(
         &sim,
         json!({"rules": [{"service": "legacy", "when": {"first_n": 2}, "action": {"kind": "status", "status": 500}}]}),

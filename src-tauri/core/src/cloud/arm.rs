@@ -544,22 +544,19 @@ impl ArmClient {
                 || async {
                     let resp = self.transport.send(&request, &self.credentials).await?;
                     self.wait_lro(&resp, &request.url, "deployment").await?;
-                    self.current_deployment(group).await?.ok_or_else(|| CloudError::OperationFailed {
-                        operation: "deployment".into(),
-                        fault: ServiceFault {
-                            code: None,
-                            message: "the operation succeeded but the group has no current deployment".into(),
-                            target: None,
-                        },
-                    })
+                    self.current_deployment(group)
+                        .await?
+                        .ok_or_else(super::plane::no_current_deployment)
                 },
-                || super::plane::deployment_taken_effect(
-                    since,
-                    images,
-                    self.settings.clone(),
-                    || self.current_deployment(group),
-                    || self.deployments(group),
-                ),
+                || {
+                    super::plane::deployment_taken_effect(
+                        since,
+                        images,
+                        self.settings.clone(),
+                        || self.current_deployment(group),
+                        || self.deployments(group),
+                    )
+                },
             )
             .await
     }

@@ -496,23 +496,21 @@ impl LegacyClient {
                 || async {
                     let resp = self.transport.send(&request, &self.credentials).await?;
                     let op: WireOperation = decode("the deployment operation", &resp.body)?;
-                    self.wait_operation(&OperationId::new(op.operation_id), "deployment").await?;
-                    self.current_deployment(group).await?.ok_or_else(|| CloudError::OperationFailed {
-                        operation: "deployment".into(),
-                        fault: ServiceFault {
-                            code: None,
-                            message: "the operation completed but the group has no current deployment".into(),
-                            target: None,
-                        },
-                    })
+                    self.wait_operation(&OperationId::new(op.operation_id), "deployment")
+                        .await?;
+                    self.current_deployment(group)
+                        .await?
+                        .ok_or_else(super::plane::no_current_deployment)
                 },
-                || super::plane::deployment_taken_effect(
-                    since,
-                    images,
-                    self.settings.clone(),
-                    || self.current_deployment(group),
-                    || self.deployments(group),
-                ),
+                || {
+                    super::plane::deployment_taken_effect(
+                        since,
+                        images,
+                        self.settings.clone(),
+                        || self.current_deployment(group),
+                        || self.deployments(group),
+                    )
+                },
             )
             .await
     }

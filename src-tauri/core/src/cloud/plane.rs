@@ -304,6 +304,18 @@ where
     }
 }
 
+/// A deployment operation that succeeded but left the group without a current deployment.
+pub(crate) fn no_current_deployment() -> CloudError {
+    CloudError::OperationFailed {
+        operation: "deployment".into(),
+        fault: super::error::ServiceFault {
+            code: None,
+            message: "the operation succeeded but the group has no current deployment".into(),
+            target: None,
+        },
+    }
+}
+
 /// How far a service's clock may lag ours when deciding that a deployment is the one an earlier
 /// attempt created.
 // UNSURE: one minute covers the clock skew between a desktop and Azure.
