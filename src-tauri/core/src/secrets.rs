@@ -234,59 +234,202 @@ pub trait SecretStore: Send + Sync {
     fn delete(&self, key: &SecretKey) -> Result<(), SecretError>;
 }
 
+/// How [`KeychainStore`] lays values out in the platform store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeychainSettings {
+    /// The largest value, in bytes, kept in one keychain entry; longer ones are split over
+    /// several entries. Windows Credential Manager holds at most 2,560 bytes per credential, and
+    /// a refresh token of the Microsoft identity platform can come close to that.
+    pub chunk_bytes: usize,
+}
+
+impl Default for KeychainSettings {
+    fn default() -> Self {
+        Self { chunk_bytes: 2048 }
+    }
+}
+
+/// The first entry of a value split over several entries holds this marker and the number of
+/// further entries (`asg-fota-chunks:3`); they are named `<key>#1`, `<key>#2`, ...
+const CHUNK_MARKER: &str = "asg-fota-chunks:";
+
+/// More parts than this means something else wrote the entry: refuse rather than loop.
+const MAX_CHUNKS: usize = 32;
+
 /// The OS keychain, through the `keyring` crate.
 ///
 /// The platform store is opened once per process (on Linux that is the D-Bus connection to the
 /// Secret Service); [`KeychainStore::open`] reports when that failed, so a missing keychain is one
 /// clear error up front rather than a confusing one at the first secret.
+///
+/// Values are stored as UTF-8 bytes. The service name of an entry is the whole key
+/// (`asg-fota/<profile>/<what>`, with `#n` for the further parts of a long value) and its account
+/// name is `<what>`, so keychain UIs (Keychain Access, Seahorse, Credential Manager) show which
+/// profile and which secret an entry is.
 #[derive(Debug, Clone, Copy)]
 pub struct KeychainStore {
-    _private: (),
+    settings: KeychainSettings,
 }
 
 impl KeychainStore {
     /// Opens the OS keychain, or says clearly why none is reachable.
     pub fn open() -> Result<Self, SecretError> {
+        Self::open_with(KeychainSettings::default())
+    }
+
+    /// [`KeychainStore::open`] with explicit layout settings (tests use small chunks).
+    pub fn open_with(settings: KeychainSettings) -> Result<Self, SecretError> {
         match keyring::Entry::store_status() {
-            Ok(()) => Ok(Self { _private: () }),
+            Ok(()) => Ok(Self {
+                settings: KeychainSettings {
+                    chunk_bytes: settings.chunk_bytes.max(1),
+                },
+            }),
             Err(err) => Err(SecretError::Unavailable {
                 reason: describe_platform_error(err),
             }),
         }
     }
 
+    /// The entry holding part `part` of the value under `key` (0 = the first entry).
     fn entry(
         &self,
         key: &SecretKey,
+        part: usize,
         operation: &'static str,
     ) -> Result<keyring::Entry, SecretError> {
-        // The service name is the whole key so that keychain UIs (macOS Keychain Access, Seahorse,
-        // Windows Credential Manager) show which profile and which secret an entry is.
-        keyring::Entry::new(&key.to_string(), key.kind.as_str())
+        let service = match part {
+            0 => key.to_string(),
+            n => format!("{key}#{n}"),
+        };
+        keyring::Entry::new(&service, key.kind.as_str())
             .map_err(|err| map_keyring_error(err, key, operation))
     }
-}
 
-impl SecretStore for KeychainStore {
-    fn persist(&self, key: &SecretKey, value: &Sensitive<String>) -> Result<(), SecretError> {
-        self.entry(key, "store")?
-            .set_password(value.expose())
-            .map_err(|err| map_keyring_error(err, key, "store"))
-    }
-
-    fn retrieve(&self, key: &SecretKey) -> Result<Option<Sensitive<String>>, SecretError> {
-        match self.entry(key, "read")?.get_password() {
-            Ok(value) => Ok(Some(Sensitive::new(value))),
+    /// The raw bytes of one entry, `None` when it does not exist.
+    fn read_part(
+        &self,
+        key: &SecretKey,
+        part: usize,
+    ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, SecretError> {
+        match self.entry(key, part, "read")?.get_secret() {
+            Ok(bytes) => Ok(Some(zeroize::Zeroizing::new(bytes))),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(err) => Err(map_keyring_error(err, key, "read")),
         }
     }
 
-    fn delete(&self, key: &SecretKey) -> Result<(), SecretError> {
-        match self.entry(key, "delete")?.delete_credential() {
+    fn write_part(&self, key: &SecretKey, part: usize, bytes: &[u8]) -> Result<(), SecretError> {
+        self.entry(key, part, "store")?
+            .set_secret(bytes)
+            .map_err(|err| map_keyring_error(err, key, "store"))
+    }
+
+    fn delete_part(&self, key: &SecretKey, part: usize) -> Result<(), SecretError> {
+        match self.entry(key, part, "delete")?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(err) => Err(map_keyring_error(err, key, "delete")),
         }
+    }
+
+    /// How many further parts the first entry announces (0 for a value kept whole).
+    fn announced_parts(&self, key: &SecretKey, first: &[u8]) -> Result<usize, SecretError> {
+        let Some(count) = first.strip_prefix(CHUNK_MARKER.as_bytes()) else {
+            return Ok(0);
+        };
+        std::str::from_utf8(count)
+            .ok()
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| (1..=MAX_CHUNKS).contains(n))
+            .ok_or_else(|| SecretError::NotText {
+                key: key.to_string(),
+            })
+    }
+
+    /// The parts a stored value currently has beyond the first entry.
+    fn stored_parts(&self, key: &SecretKey) -> Result<usize, SecretError> {
+        match self.read_part(key, 0)? {
+            Some(first) => Ok(self.announced_parts(key, &first).unwrap_or(MAX_CHUNKS)),
+            None => Ok(0),
+        }
+    }
+}
+
+impl SecretStore for KeychainStore {
+    fn persist(&self, key: &SecretKey, value: &Sensitive<String>) -> Result<(), SecretError> {
+        let bytes = value.expose().as_bytes();
+        let old_parts = self.stored_parts(key)?;
+        let fits =
+            bytes.len() <= self.settings.chunk_bytes && !bytes.starts_with(CHUNK_MARKER.as_bytes());
+        let new_parts = if fits {
+            self.write_part(key, 0, bytes)?;
+            0
+        } else {
+            let chunks: Vec<&[u8]> = bytes.chunks(self.settings.chunk_bytes).collect();
+            if chunks.len() > MAX_CHUNKS {
+                return Err(SecretError::Platform {
+                    operation: "store",
+                    key: key.to_string(),
+                    reason: format!(
+                        "the value is {} bytes, more than {} parts of {} bytes",
+                        bytes.len(),
+                        MAX_CHUNKS,
+                        self.settings.chunk_bytes
+                    ),
+                });
+            }
+            // The parts go first and the announcing entry last, so a reader never finds an
+            // announcement of parts that are not there yet.
+            for (i, chunk) in chunks.iter().enumerate() {
+                self.write_part(key, i + 1, chunk)?;
+            }
+            self.write_part(key, 0, format!("{CHUNK_MARKER}{}", chunks.len()).as_bytes())?;
+            chunks.len()
+        };
+        for stale in (new_parts + 1)..=old_parts {
+            self.delete_part(key, stale)?;
+        }
+        Ok(())
+    }
+
+    fn retrieve(&self, key: &SecretKey) -> Result<Option<Sensitive<String>>, SecretError> {
+        let Some(first) = self.read_part(key, 0)? else {
+            return Ok(None);
+        };
+        let parts = self.announced_parts(key, &first)?;
+        let bytes = if parts == 0 {
+            first
+        } else {
+            let mut whole = zeroize::Zeroizing::new(Vec::new());
+            for part in 1..=parts {
+                let chunk = self
+                    .read_part(key, part)?
+                    .ok_or_else(|| SecretError::NotText {
+                        key: key.to_string(),
+                    })?;
+                whole.extend_from_slice(&chunk);
+            }
+            whole
+        };
+        match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => Ok(Some(Sensitive::new(text))),
+            Err(err) => {
+                let mut raw = err.into_bytes();
+                raw.zeroize();
+                Err(SecretError::NotText {
+                    key: key.to_string(),
+                })
+            }
+        }
+    }
+
+    fn delete(&self, key: &SecretKey) -> Result<(), SecretError> {
+        let parts = self.stored_parts(key)?;
+        self.delete_part(key, 0)?;
+        for part in 1..=parts {
+            self.delete_part(key, part)?;
+        }
+        Ok(())
     }
 }
 

@@ -9,7 +9,7 @@
 //! so one test re-runs this test binary as a child process that reads the key back.
 
 use asg_fota_core::secrets::{
-    KeychainStore, SecretError, SecretKey, SecretKind, SecretStore, Sensitive,
+    KeychainSettings, KeychainStore, SecretError, SecretKey, SecretKind, SecretStore, Sensitive,
 };
 
 const NEEDS_KEYRING: &str = "needs a Secret Service: run by .ci/test under dbus-run-session";
@@ -111,6 +111,59 @@ fn unicode_and_long_values_survive() {
     store.persist(&key, &Sensitive::new(value.clone())).unwrap();
     assert_eq!(store.retrieve(&key).unwrap().unwrap().expose(), &value);
     store.delete(&key).unwrap();
+}
+
+/// Whether the raw keychain entry for a further part of a long value exists.
+fn part_exists(key: &SecretKey, part: usize) -> bool {
+    let entry = keyring::Entry::new(&format!("{key}#{part}"), key.kind().as_str()).unwrap();
+    match entry.get_secret() {
+        Ok(_) => true,
+        Err(keyring::Error::NoEntry) => false,
+        Err(other) => panic!("{other}"),
+    }
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run by .ci/test under dbus-run-session"]
+fn long_values_are_split_and_stale_parts_removed() {
+    // Windows Credential Manager holds 2,560 bytes per entry; the split is platform-independent,
+    // so it is exercised here with small parts.
+    let store = KeychainStore::open_with(KeychainSettings { chunk_bytes: 16 }).unwrap();
+    let key = SecretKey::new(profile("chunks"), SecretKind::RefreshToken);
+    // Multi-byte characters straddle part boundaries on purpose.
+    let long = "0.AXoA-토큰-ünïcødé-".repeat(5);
+    store.persist(&key, &Sensitive::new(long.clone())).unwrap();
+    assert_eq!(store.retrieve(&key).unwrap().unwrap().expose(), &long);
+    assert!(part_exists(&key, 1));
+    let parts = long.len().div_ceil(16);
+    assert!(part_exists(&key, parts) && !part_exists(&key, parts + 1));
+
+    // A second store with the default layout reads what the first wrote.
+    let default = KeychainStore::open().unwrap();
+    assert_eq!(default.retrieve(&key).unwrap().unwrap().expose(), &long);
+
+    // Shorter values replace longer ones without leaving parts behind.
+    store
+        .persist(&key, &Sensitive::from("0123456789abcdef0123"))
+        .unwrap();
+    assert!(part_exists(&key, 2) && !part_exists(&key, 3));
+    store.persist(&key, &Sensitive::from("short")).unwrap();
+    assert!(!part_exists(&key, 1));
+    assert_eq!(store.retrieve(&key).unwrap().unwrap().expose(), "short");
+
+    // A value that happens to look like the marker is still kept verbatim.
+    store
+        .persist(&key, &Sensitive::from("asg-fota-chunks:2"))
+        .unwrap();
+    assert_eq!(
+        store.retrieve(&key).unwrap().unwrap().expose(),
+        "asg-fota-chunks:2"
+    );
+
+    store.persist(&key, &Sensitive::new(long)).unwrap();
+    store.delete(&key).unwrap();
+    assert!(store.retrieve(&key).unwrap().is_none());
+    assert!(!part_exists(&key, 1));
 }
 
 #[test]
