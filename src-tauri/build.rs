@@ -3,7 +3,22 @@
 //! The app manifest lists every command, so each needs an explicit `allow-*` permission in
 //! `src-tauri/capabilities/`: the web view can call exactly what the wizard uses.
 
-const COMMANDS: &[&str] = &["app_info", "pick_packages", "inspect_packages"];
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "pick_packages",
+    "inspect_packages",
+    "profiles_list",
+    "profile_save",
+    "profile_set_secret",
+    "profile_remove",
+    "profile_activate",
+    "session_info",
+    "sign_in_start",
+    "sign_in_finish",
+    "sign_in_cancel",
+    "sign_in_service_principal",
+    "sign_out",
+];
 
 fn main() {
     let attributes = tauri_build::Attributes::new()

@@ -9,6 +9,7 @@ mod error;
 mod logging;
 mod picker;
 mod settings;
+mod tenant;
 
 use std::sync::Arc;
 
@@ -36,6 +37,9 @@ pub fn run() {
                 _guard: guard,
             });
             let config_dir = app.path().app_config_dir()?;
+            let dirs = asg_fota_core::paths::AppDirs::discover()
+                .map_err(|error| Box::new(error) as Box<dyn std::error::Error>)?;
+            app.manage(tenant::TenantConnection::new(dirs));
             app.manage(AppState {
                 picker: picker::from_environment(),
                 settings: ShellSettings::load(config_dir.join("shell-settings.json")),
@@ -44,9 +48,20 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
-            commands::app_info,
-            commands::pick_packages,
-            commands::inspect_packages,
+            commands::packages::app_info,
+            commands::packages::pick_packages,
+            commands::packages::inspect_packages,
+            commands::profiles::profiles_list,
+            commands::profiles::profile_save,
+            commands::profiles::profile_set_secret,
+            commands::profiles::profile_remove,
+            commands::profiles::profile_activate,
+            commands::profiles::session_info,
+            commands::profiles::sign_in_start,
+            commands::profiles::sign_in_finish,
+            commands::profiles::sign_in_cancel,
+            commands::profiles::sign_in_service_principal,
+            commands::profiles::sign_out,
         ])
         .build(tauri::generate_context!());
     match app {

@@ -13,6 +13,7 @@
 
 pub mod arm;
 pub mod control;
+pub mod demo;
 pub mod faults;
 pub mod fleet;
 pub mod identity;

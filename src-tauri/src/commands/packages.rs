@@ -1,7 +1,4 @@
-//! Tauri commands: short adapters from the web view to the core.
-//!
-//! Each takes state, converts its input, calls one core function and converts the output. No
-//! domain logic lives here, and nothing secret is ever returned.
+//! Commands of the app itself and of step 2's local side: the picker and package inspection.
 
 use std::path::PathBuf;
 

@@ -1,0 +1,91 @@
+//! The Demo tenant as the core sees it: a running simulator described as a
+//! [`asg_fota_core::session::DemoTenant`], with its made-up secrets in a memory store.
+//!
+//! The desktop app (Demo tenant profile) and the CLI (`--profile "Demo tenant"`) both start the
+//! simulator through this one function, so they resolve the Demo tenant identically. The demo
+//! secrets never touch the OS keychain: they are the simulator's own and mean nothing elsewhere.
+
+use std::path::PathBuf;
+
+use asg_fota_core::secrets::{MemoryStore, SecretKey, SecretKind, SecretStore};
+use asg_fota_core::session::{DemoTenant, PlaneKind};
+
+use crate::{SimConfig, SimError, SimHandle};
+
+/// A simulator started for the Demo tenant profile, ready for `SessionConfig::demo`.
+pub struct DemoRuntime {
+    pub sim: SimHandle,
+    pub tenant: DemoTenant,
+    /// The demo service principal's secret and the demo hub's connection string, stored under
+    /// `profile`'s keys.
+    pub secrets: MemoryStore,
+}
+
+/// How to start the Demo tenant.
+#[derive(Debug, Clone)]
+pub struct DemoSettings {
+    /// The profile name the secrets are stored under.
+    pub profile: String,
+    /// Which of the simulator's control planes the session talks to.
+    pub plane: PlaneKind,
+    /// Persist the tenant here so that it survives restarts (the CLI needs that between
+    /// invocations); `None` keeps it in memory.
+    pub state_file: Option<PathBuf>,
+    /// Everything else about the simulator (port 0 = an ephemeral loopback port).
+    pub sim: SimConfig,
+}
+
+/// Starts the simulator on loopback and describes it for a session.
+pub async fn start_demo(settings: DemoSettings) -> Result<DemoRuntime, SimError> {
+    let sim = crate::start(SimConfig {
+        state_file: settings.state_file,
+        ..settings.sim
+    })
+    .await?;
+    let urls = sim.urls().clone();
+    let id = sim.demo().clone();
+    let tenant = DemoTenant {
+        plane: settings.plane,
+        legacy_api_base: urls.legacy,
+        arm_api_base: urls.arm,
+        authority_host: urls.authority,
+        iothub_api_base: urls.iothub,
+        iothub_host: iothub_host(&id.iothub_connection_string),
+        tenant_id: id.tenant_id.clone(),
+        sphere_tenant_id: id.legacy_tenant_id.clone(),
+        subscription_id: id.subscription_id.clone(),
+        resource_group: id.resource_group.clone(),
+        catalog: id.catalog.clone(),
+        service_principal_client_id: id.service_principal_client_id.clone(),
+    };
+    let secrets = MemoryStore::new();
+    // A memory store cannot fail; the results are checked all the same rather than unwrapped.
+    let stored = secrets
+        .persist(
+            &SecretKey::new(&settings.profile, SecretKind::ClientSecret),
+            &id.service_principal_secret.as_str().into(),
+        )
+        .and_then(|()| {
+            secrets.persist(
+                &SecretKey::new(&settings.profile, SecretKind::IotHubConnectionString),
+                &id.iothub_connection_string.as_str().into(),
+            )
+        });
+    if let Err(error) = stored {
+        tracing::error!(%error, "the demo secrets could not be kept in memory");
+    }
+    Ok(DemoRuntime {
+        sim,
+        tenant,
+        secrets,
+    })
+}
+
+/// The `HostName` of an IoT Hub connection string.
+fn iothub_host(connection_string: &str) -> String {
+    connection_string
+        .split(';')
+        .find_map(|part| part.trim().strip_prefix("HostName="))
+        .unwrap_or("asg-demo-hub.azure-devices.net")
+        .to_owned()
+}

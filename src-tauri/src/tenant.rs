@@ -1,0 +1,163 @@
+//! The shell's connection to a tenant: the open session of the active profile.
+//!
+//! A session is opened lazily, on the first command that needs the cloud, and replaced when the
+//! user switches profile or signs in. For the Demo tenant the simulator is started in-process on
+//! an ephemeral loopback port; for any other profile no port is opened. Secrets stay in the core
+//! (keychain or the demo's memory store) and never pass through here on their way out.
+
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use asg_fota_core::cloud::auth::{DeviceCodePrompt, IdentityClient};
+use asg_fota_core::paths::AppDirs;
+use asg_fota_core::profiles::{Backend, Profile, ProfileStore, Profiles};
+use asg_fota_core::secrets::{os_store, SecretStore};
+use asg_fota_core::session::{PlaneKind, SecretOverrides, SecretSources, Session, SessionConfig};
+use asg_fota_sim::demo::{start_demo, DemoRuntime, DemoSettings};
+
+use crate::error::CommandError;
+
+/// An open session and what keeps it alive.
+pub(crate) struct OpenTenant {
+    pub(crate) profile: String,
+    pub(crate) session: Arc<Session>,
+    demo: Option<DemoRuntime>,
+}
+
+/// A device-code sign-in waiting for the person to approve it in the browser.
+pub(crate) struct PendingSignIn {
+    pub(crate) profile: String,
+    pub(crate) config: SessionConfig,
+    pub(crate) identity: IdentityClient,
+    pub(crate) prompt: DeviceCodePrompt,
+    pub(crate) cancel: CancellationToken,
+}
+
+pub(crate) struct TenantConnection {
+    dirs: AppDirs,
+    store: Box<dyn SecretStore>,
+    open: Mutex<Option<OpenTenant>>,
+    pub(crate) pending_sign_in: Mutex<Option<PendingSignIn>>,
+}
+
+impl TenantConnection {
+    pub(crate) fn new(dirs: AppDirs) -> Self {
+        Self {
+            dirs,
+            store: os_store(),
+            open: Mutex::new(None),
+            pending_sign_in: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn profile_store(&self) -> ProfileStore {
+        ProfileStore::new(self.dirs.profiles_file())
+    }
+
+    pub(crate) fn profiles(&self) -> Result<Profiles, CommandError> {
+        Ok(self.profile_store().load()?)
+    }
+
+    pub(crate) fn secrets(&self) -> &dyn SecretStore {
+        self.store.as_ref()
+    }
+
+    /// The session of the active profile, opening it (and the Demo tenant's simulator) if needed.
+    pub(crate) async fn session(&self) -> Result<Arc<Session>, CommandError> {
+        let mut open = self.open.lock().await;
+        let active = self.profiles()?.active_name();
+        if let Some(current) = open.as_ref().filter(|o| o.profile == active) {
+            return Ok(current.session.clone());
+        }
+        if let Some(previous) = open.take() {
+            previous.close().await;
+        }
+        let opened = self.open_profile(&active).await?;
+        let session = opened.session.clone();
+        *open = Some(opened);
+        Ok(session)
+    }
+
+    /// Forgets the open session (after a switch, a sign-in or a sign-out); the next command opens
+    /// a fresh one.
+    pub(crate) async fn reset(&self) {
+        if let Some(previous) = self.open.lock().await.take() {
+            previous.close().await;
+        }
+    }
+
+    /// Resolves a profile to the endpoints and ids a session needs. The Demo tenant has none
+    /// until its simulator runs, so it resolves through the open session.
+    pub(crate) fn config_for(
+        &self,
+        name: &str,
+        profile: &Profile,
+    ) -> Result<SessionConfig, CommandError> {
+        Ok(SessionConfig::from_profile(name, profile)?)
+    }
+
+    async fn open_profile(&self, name: &str) -> Result<OpenTenant, CommandError> {
+        let profile = self.profiles()?.get(name)?;
+        if profile.backend == Backend::Demo {
+            let demo = start_demo(DemoSettings {
+                profile: name.to_owned(),
+                plane: PlaneKind::Arm,
+                state_file: None,
+                sim: demo_sim_config(),
+            })
+            .await
+            .map_err(|error| {
+                CommandError::new(
+                    "internal",
+                    format!("The Demo tenant could not start: {error}"),
+                )
+            })?;
+            let config = SessionConfig::demo(name, &profile, &demo.tenant);
+            let sources = SecretSources {
+                store: &demo.secrets,
+                overrides: SecretOverrides::default(),
+            };
+            let session = Session::open(config, &sources).await?;
+            tracing::info!(profile = name, base = %demo.sim.urls().base, "Demo tenant started on loopback");
+            return Ok(OpenTenant {
+                profile: name.to_owned(),
+                session: Arc::new(session),
+                demo: Some(demo),
+            });
+        }
+        let config = self.config_for(name, &profile)?;
+        let sources = SecretSources {
+            store: self.store.as_ref(),
+            overrides: SecretOverrides::default(),
+        };
+        let session = Session::open(config, &sources).await?;
+        Ok(OpenTenant {
+            profile: name.to_owned(),
+            session: Arc::new(session),
+            demo: None,
+        })
+    }
+}
+
+impl OpenTenant {
+    async fn close(self) {
+        if let Some(demo) = self.demo {
+            demo.sim.shutdown().await;
+        }
+    }
+}
+
+/// The Demo tenant's simulator settings. `ASG_FOTA_DEMO_PORT` pins its loopback port (tests and
+/// curious users reach its control API there); by default the port is ephemeral.
+fn demo_sim_config() -> asg_fota_sim::SimConfig {
+    let port = std::env::var("ASG_FOTA_DEMO_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    asg_fota_sim::SimConfig {
+        port,
+        ..asg_fota_sim::SimConfig::default()
+    }
+}
