@@ -7,10 +7,16 @@
 //! - `deploy`: step 3's create and step 4's history and redeploy;
 //! - `version`: firmware version parsing and numeric comparison (steps 5 and 6);
 //! - `journal`: the local record of every change made to a tenant.
+//! - `fleet`: step 5's table, a group's gateways joined with their IoT Hub twins (batched queries);
+//! - `rollout`: step 5's "update now" (move, restart, watch until on target);
+//! - `nodes`: step 6's node matrix and node firmware updates.
 
 pub mod deploy;
+pub mod fleet;
 pub mod groups;
 pub mod journal;
+pub mod nodes;
 pub mod plan;
+pub mod rollout;
 pub mod upload;
 pub mod version;
