@@ -63,12 +63,13 @@ pub fn load(path: &Path) -> Result<TenantState, PersistError> {
 
 /// Writes the state atomically.
 pub fn save(tenant: &Tenant, path: &Path) -> Result<(), PersistError> {
-    let bytes = tenant
-        .read(serde_json::to_vec)
-        .map_err(|source| PersistError::Parse {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    // Copy under the lock, serialize outside it: a large fleet takes a while to serialize and
+    // requests must not wait for that.
+    let copy = tenant.read(TenantState::clone);
+    let bytes = serde_json::to_vec(&copy).map_err(|source| PersistError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let write_err = |source| PersistError::Write {
         path: path.to_path_buf(),
         source,
