@@ -525,7 +525,7 @@ impl ArmClient {
         group: &DeviceGroupId,
         images: &[ImageId],
     ) -> Result<Deployment, CloudError> {
-        // Each image is sent as Images_Get returned it (the minimal accepted element is UNSURE).
+        // UNSURE: the minimal accepted element; each image is sent whole, as Images_Get returned it.
         let mut deployed = Vec::with_capacity(images.len());
         for id in images {
             deployed.push(self.image_raw(id).await?);
