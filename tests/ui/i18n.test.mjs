@@ -18,7 +18,7 @@ import {
   t,
   tn,
 } from '../../ui/js/i18n.js';
-import { KIND_LIMITS, SLOTS } from '../../ui/js/logic.js';
+import { ADVANCED_FIELDS, CONTRACT_FIELDS, KIND_LIMITS, PROFILE_FIELDS, SLOTS, UPDATE_NOW_STEPS } from '../../ui/js/logic.js';
 import { STEPS } from '../../ui/js/wizard.js';
 
 const UI = new URL('../../ui/', import.meta.url).pathname;
@@ -49,6 +49,8 @@ test('every message is a non-empty string and Korean messages are not English co
   const sameOnPurpose = new Set([
     'app.name', 'lang.en', 'lang.ko', 'kind.HLApp', 'kind.RTApp',
     'packages.field.imageId', 'packages.field.componentId',
+    // Azure Sphere's own names of OS feeds, the app kinds as column heads, the ARM product name.
+    'feed.Retail', 'feed.RetailEval', 'devices.col.hl', 'devices.col.rt', 'backend.arm',
   ]);
   for (const [key, value] of Object.entries(en)) {
     assert.equal(typeof value, 'string', key);
@@ -75,6 +77,30 @@ test('every key the code builds from data exists: steps, slots, kinds, warnings,
   for (const kind of Object.keys(KIND_LIMITS)) expected.push(`warn.tooMany.${kind}`);
   expected.push('warn.tooManyImages', 'warn.notDeployable', 'warn.duplicateComponent', 'warn.duplicateImage');
   for (const kind of ['damaged_package', 'io', 'too_large', 'not_in_app', 'unknown']) expected.push(`error.${kind}`);
+  // The error kinds of notes/gui-contract.md, each with a title the error notice shows.
+  for (const kind of ['signed_out', 'forbidden', 'device_offline', 'policy_blocks_updates', 'damaged_package',
+    'preflight_failed', 'cancelled', 'throttled', 'network', 'not_found', 'conflict', 'keychain_unavailable',
+    'config_damaged', 'internal', 'expired']) expected.push(`error.${kind}`);
+  for (const p of ['UpdateAll', 'No3rdPartyAppUpdates', 'NoUpdates']) expected.push(`policy.${p}`, `policy.${p}.warning`);
+  for (const f of ['Retail', 'RetailEval']) expected.push(`feed.${f}`);
+  for (const c of ['Connected', 'Disconnected', 'Unknown']) expected.push(`conn.${c}`);
+  for (const s of ['idle', ...UPDATE_NOW_STEPS, 'failed', 'cancelled']) expected.push(`status.${s}`);
+  for (const s of ['outdated', 'current', 'offline', 'requested', 'InProgress', 'Succeeded', 'Failed', 'cancelled']) expected.push(`nodes.state.${s}`);
+  for (const p of ['queued', 'checking', 'uploading', 'processing', 'done', 'skipped', 'failed', 'cancelled']) expected.push(`upload.phase.${p}`);
+  for (const s of ['package', 'current', 'redeploy']) expected.push(`deploy.source.${s}`);
+  for (const c of ['kept', 'replaced', 'added', 'removed']) expected.push(`deploy.change.${c}`);
+  for (const c of ['change', 'kind', 'before', 'after']) expected.push(`deploy.col.${c}`);
+  for (const c of ['id', 'images', 'date', 'action']) expected.push(`history.col.${c}`);
+  for (const c of ['device', 'connection', 'hl', 'rt', 'checkIn', 'group', 'status']) expected.push(`devices.col.${c}`);
+  for (const c of ['gateway', 'mac', 'name', 'current', 'available', 'status', 'update']) expected.push(`nodes.col.${c}`);
+  for (const r of ['Administrator', 'Contributor', 'Reader', 'none']) expected.push(`role.${r}`);
+  for (const b of ['demo', 'legacy', 'arm']) expected.push(`backend.${b}`);
+  const fields = new Set(['name', 'backend', ...PROFILE_FIELDS.arm, ...ADVANCED_FIELDS, ...CONTRACT_FIELDS, 'concurrency']);
+  for (const f of fields) expected.push(`profile.field.${f}`);
+  for (const c of ['required', 'taken', 'url', 'host', 'range']) expected.push(`profile.problem.${c}`);
+  for (const a of ['connectionString', 'entra']) expected.push(`profile.iothubAuth.${a}`);
+  for (const b of ['legacy', 'arm']) expected.push(`profile.new.${b}`);
+  for (const w of ['clientSecret', 'iothubConnectionString']) expected.push(`profile.secret.${w}`);
   for (const key of expected) assert.ok(key in en, `missing ${key}`);
 });
 

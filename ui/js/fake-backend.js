@@ -4,8 +4,14 @@
 // real packages in shared/fixtures plus a made-up board configuration, and treats any other
 // file name as damaged.
 //
+// Beyond step 2 it simulates the whole GUI contract (notes/gui-contract.md) in memory: profiles
+// and sign-in, products and groups, uploads with progress, deployment plans and creation,
+// history, "update now" with per-device timelines and node updates.
+//
 // Extra address parameters, for screenshots: `fakeLocale=ko-KR` sets the OS locale that
-// `app_info` reports; `fakeDrop=1` drops a few files on the window once the page listens.
+// `app_info` reports; `fakeDrop=1` drops a few files on the window once the page listens;
+// `fakeGateways=N` sets how many gateways the big group holds (default 10000);
+// `fakeSignedOut=1` starts signed out; `fakeStep=N` is read by app.js through `fake_hints`.
 
 const FOLDER = '/home/demo/asg210/packages/';
 const CERT = 'a8d5cc6958f48710140d7a26160fc1cfc31f5df0';
@@ -93,7 +99,9 @@ export function createFakeBackend(location) {
     });
   }
 
+  const tenant = createTenant(params, emit);
   const commands = {
+    ...tenant.commands,
     app_info: async () => ({
       version: '0.1.0',
       locale: params.get('fakeLocale') || (globalThis.navigator ? navigator.language : 'en-US'),
@@ -124,4 +132,504 @@ export function createFakeBackend(location) {
       return () => listeners.set(event, listeners.get(event).filter((h) => h !== handler));
     },
   };
+}
+
+// ---- The simulated tenant behind steps 1–6 and the profile screen ----------------------------
+
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+const fail = (kind, message) => {
+  throw { kind, message };
+};
+
+/** A deterministic hex string, so screenshots do not change between runs. */
+function hex(seed, length) {
+  let x = seed * 2654435761 % 4294967296;
+  let out = '';
+  while (out.length < length) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out += (x % 65536).toString(16).padStart(4, '0');
+  }
+  return out.slice(0, length);
+}
+
+function guid(seed) {
+  const h = hex(seed, 32);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+function image(report) {
+  return { id: report.imageId, name: report.name, kind: report.kind, componentId: report.componentId, type: report.imageTypeName };
+}
+
+function createTenant(params, emit) {
+  const reports = [...KNOWN.values()];
+  const byFile = new Map(reports.map((r) => [r.fileName, r]));
+  const oldHl = { id: 'b3f1c2d4-1111-4a8e-9d2c-000000000001', name: 'Anvil Test App 1.2.0', kind: 'HLApp', componentId: '1689d8b2-c835-2e27-27ad-e894d6d15fa9', type: 'Applications' };
+  const oldRt = { id: 'b3f1c2d4-2222-4a8e-9d2c-000000000002', name: 'AvnetGroveGPS 0.9', kind: 'RTApp', componentId: '592b46b7-5552-4c58-9163-9185f46b96aa', type: 'Applications' };
+  const oldLogger = { id: 'b3f1c2d4-3333-4a8e-9d2c-000000000003', name: 'SerialLogger', kind: 'RTApp', componentId: '9a0e41aa-0c3d-4e2f-8a71-6b2d4c1e9f30', type: 'Applications' };
+  const bc = image(byFile.get('asg210_eth_board_config.imagepackage'));
+  /** Images the tenant holds, by id: some "uploaded earlier", the rest arrive with uploads. */
+  const images = new Map([oldHl, oldRt, oldLogger, bc].map((i) => [i.id, i]));
+
+  const groups = [
+    group(1, 'ASG210 Ethernet', 'Production', 'Factory floor gateways, line A and B', 'Retail', 'UpdateAll'),
+    group(2, 'ASG210 Ethernet', 'Field Test', 'Pilot sites', 'Retail', 'UpdateAll'),
+    group(3, 'ASG210 Ethernet', 'Development', 'Bench units; app updates off while debugging', 'RetailEval', 'No3rdPartyAppUpdates'),
+    group(4, 'ASG210 Wi-Fi', 'Production', 'Warehouse gateways', 'Retail', 'UpdateAll'),
+    group(5, 'ASG210 Wi-Fi', 'Field Test Eval', 'OS evaluation feed', 'RetailEval', 'UpdateAll'),
+    group(6, 'Sensor Hub', 'Lab', 'Frozen for certification', 'Retail', 'NoUpdates'),
+  ];
+  function group(n, productName, name, description, osFeed, updatePolicy) {
+    return {
+      id: guid(100 + n),
+      name,
+      productId: guid(10 + productName.length),
+      productName,
+      description,
+      deviceCount: 0,
+      osFeed,
+      updatePolicy,
+      policyBlocksApps: updatePolicy !== 'UpdateAll',
+      currentDeployment: null,
+      asOf: now(),
+    };
+  }
+  const history = new Map(groups.map((g) => [g.id, []]));
+  const addDeployment = (g, imgs, date) => {
+    const list = history.get(g.id);
+    for (const d of list) d.current = false;
+    const d = { id: guid(500 + list.length + g.name.length * 7 + g.productName.length), date, current: true, images: imgs };
+    list.unshift(d);
+    g.currentDeployment = d;
+    return d;
+  };
+  addDeployment(groups[0], [oldHl, oldRt, bc], '2026-09-02T07:12:00Z');
+  addDeployment(groups[0], [oldHl, oldRt, oldLogger, bc], '2026-10-14T02:40:00Z');
+  addDeployment(groups[1], [oldHl, oldRt, bc], '2026-10-01T05:00:00Z');
+  addDeployment(groups[3], [oldHl], '2026-08-21T09:30:00Z');
+
+  // Gateways: the first group holds many (the windowed table), the others a few each.
+  const big = Number(params.get('fakeGateways') || 10000);
+  const gateways = [];
+  const sizes = [big, 24, 6, 40, 3, 2];
+  groups.forEach((g, gi) => {
+    for (let i = 0; i < sizes[gi]; i += 1) {
+      const seed = gi * 100000 + i + 1;
+      const offline = i % 17 === 5;
+      gateways.push({
+        deviceId: hex(seed, 128),
+        connectionState: offline ? 'Disconnected' : i % 53 === 7 ? 'Unknown' : 'Connected',
+        hlAppVer: i % 3 === 0 ? '1.3.0' : '1.2.0',
+        rtAppVer: i % 4 === 0 ? '2.1.0' : '2.0.9',
+        lastCheckIn: new Date(Date.parse('2026-11-27T06:00:00Z') - (i % 720) * 60000).toISOString().replace('.000Z', 'Z'),
+        groupId: g.id,
+        groupName: g.name,
+        inGroup: true,
+        asOf: now(),
+      });
+    }
+    g.deviceCount = sizes[gi];
+  });
+  const gatewayById = new Map(gateways.map((gw) => [gw.deviceId, gw]));
+
+  const nodesOf = new Map();
+  function nodes(gatewayId) {
+    if (!nodesOf.has(gatewayId)) {
+      const seed = parseInt(gatewayId.slice(0, 6), 16);
+      const count = 2 + (seed % 3);
+      const list = [];
+      for (let i = 0; i < count; i += 1) {
+        const current = ['1.0.9', '1.0.10', '1.0.8', '1.0.10'][(seed + i) % 4];
+        list.push({
+          gatewayId,
+          mac: `00:08:DC:${hex(seed + i, 6).match(/../g).join(':').toUpperCase()}`,
+          name: `WIZ750SR-Waton ${i + 1}`,
+          current,
+          available: '1.0.10',
+          status: (seed + i) % 7 === 3 ? 'Offline' : 'Online',
+        });
+      }
+      nodesOf.set(gatewayId, list);
+    }
+    return nodesOf.get(gatewayId);
+  }
+
+  // Profiles and sessions.
+  const demoProfile = {
+    name: 'Demo tenant', backend: 'demo', authorityHost: 'https://login.microsoftonline.com', apiBaseUrl: '',
+    tenantId: '', subscriptionId: '', resourceGroup: '', catalog: '', clientId: '', servicePrincipalClientId: '',
+    iothubHost: 'demo-hub.azure-devices.net', iothubAuth: 'connectionString',
+    contract: { restartMethod: 'RestartDevice', restartDelaySeconds: 5, hlAppVerProperty: 'HLAppVer', rtAppVerProperty: 'RTAppVer', nodesProperty: 'Nodes', nodeFwAvailableProperty: 'NodeFwAvailable', updateNodeMethod: 'UpdateNodeFirmware' },
+    concurrency: 8, signedIn: params.get('fakeSignedOut') !== '1', hasClientSecret: false, hasIothubConnectionString: true, builtIn: true,
+  };
+  const profiles = new Map([[demoProfile.name, demoProfile]]);
+  profiles.set('WIZnet production (ARM)', {
+    ...demoProfile, name: 'WIZnet production (ARM)', backend: 'arm', tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+    subscriptionId: '3f2c9d2e-5b1a-4c8e-9f7d-1a2b3c4d5e6f', resourceGroup: 'asg-fleet', catalog: 'wiznet-asg',
+    clientId: '0e8f2a31-6c4b-4d7e-b5a9-7f1e2d3c4b5a', servicePrincipalClientId: '', iothubHost: 'wiznet-asg.azure-devices.net',
+    signedIn: false, hasClientSecret: false, hasIothubConnectionString: false, builtIn: false,
+  });
+  let active = demoProfile.name;
+  function session() {
+    const p = profiles.get(active);
+    return {
+      profile: p.name,
+      backend: p.backend,
+      signedIn: p.signedIn,
+      user: p.signedIn ? (p.backend === 'demo' ? { name: 'Demo Operator', upn: 'operator@demo.asg-fota.local' } : { name: 'Kim Min-jun', upn: 'minjun.kim@wiznet.io' }) : null,
+      role: p.signedIn ? 'Administrator' : null,
+      tenant: p.backend === 'demo' ? 'Demo tenant (simulated)' : p.catalog || p.tenantId || '—',
+      demo: p.backend === 'demo',
+    };
+  }
+  const requireSignedIn = () => {
+    const p = profiles.get(active);
+    if (!p.signedIn) fail('signed_out', `You are signed out of "${p.name}". Sign in again to continue.`);
+  };
+  const publicProfile = (p) => ({ ...p });
+  let signIn = null;
+
+  // Runs (uploads, update now, node updates) are timers that a cancel stops.
+  let upload = null;
+  const runs = new Map();
+  let serial = 0;
+
+  const commands = {
+    fake_hints: async () => ({ step: Number(params.get('fakeStep') || 0) }),
+    profiles_list: async () => ({ active, profiles: [...profiles.values()].map(publicProfile) }),
+    profile_save: async ({ profile }) => {
+      await delay(200);
+      const old = profiles.get(profile.name);
+      if (old && old.builtIn && profile.backend !== 'demo') fail('conflict', 'The Demo tenant profile is built in; create a new profile instead.');
+      const saved = {
+        ...newDefaults(), ...(old || {}), ...profile,
+        signedIn: old ? old.signedIn : false,
+        hasClientSecret: old ? old.hasClientSecret : false,
+        hasIothubConnectionString: old ? old.hasIothubConnectionString : false,
+        builtIn: old ? old.builtIn : false,
+      };
+      profiles.set(saved.name, saved);
+      return publicProfile(saved);
+    },
+    profile_set_secret: async ({ name, what, value }) => {
+      await delay(250);
+      const p = profiles.get(name) || fail('not_found', `There is no profile "${name}".`);
+      if (!value) fail('conflict', 'The value is empty.');
+      if (what === 'clientSecret') p.hasClientSecret = true;
+      else if (what === 'iothubConnectionString') {
+        if (!/HostName=.+;SharedAccessKeyName=.+;SharedAccessKey=.+/.test(value)) fail('conflict', 'This is not an IoT Hub connection string: it needs HostName, SharedAccessKeyName and SharedAccessKey.');
+        p.hasIothubConnectionString = true;
+      }
+      return null;
+    },
+    profile_remove: async ({ name }) => {
+      const p = profiles.get(name) || fail('not_found', `There is no profile "${name}".`);
+      if (p.builtIn) fail('conflict', 'The Demo tenant profile is built in and cannot be removed.');
+      profiles.delete(name);
+      if (active === name) active = demoProfile.name;
+      return null;
+    },
+    profile_activate: async ({ name }) => {
+      await delay(150);
+      if (!profiles.has(name)) fail('not_found', `There is no profile "${name}".`);
+      active = name;
+      return session();
+    },
+    session_info: async () => session(),
+    sign_in_start: async ({ name }) => {
+      await delay(300);
+      const p = profiles.get(name) || fail('not_found', `There is no profile "${name}".`);
+      signIn = { name, cancelled: false, waiters: [] };
+      const code = 'HKQ7-M2XD';
+      const info = {
+        userCode: code,
+        verificationUri: 'https://microsoft.com/devicelogin',
+        message: `To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code ${code} to authenticate.`,
+        expiresInSeconds: 900,
+      };
+      // The fake approves by itself after a while unless the address asks it to wait.
+      if (params.get('fakeSignInWait') !== '1') {
+        signIn.timer = setTimeout(() => {
+          p.signedIn = true;
+          signIn.waiters.forEach((w) => w.resolve(session()));
+          signIn = null;
+        }, 6000);
+      }
+      return info;
+    },
+    sign_in_finish: async () => {
+      if (!signIn) return session();
+      return new Promise((resolve, reject) => signIn.waiters.push({ resolve, reject }));
+    },
+    sign_in_cancel: async () => {
+      if (signIn) {
+        clearTimeout(signIn.timer);
+        signIn.waiters.forEach((w) => w.reject({ kind: 'cancelled', message: 'Sign-in was cancelled.' }));
+        signIn = null;
+      }
+      return null;
+    },
+    sign_in_service_principal: async ({ name, clientSecret }) => {
+      await delay(500);
+      const p = profiles.get(name) || fail('not_found', `There is no profile "${name}".`);
+      if (!p.servicePrincipalClientId) fail('conflict', 'Enter the service principal’s application (client) ID in the profile first.');
+      if (!clientSecret || clientSecret.length < 8) fail('forbidden', 'The tenant refused the client secret (AADSTS7000215: invalid client secret). Check it and try again.');
+      p.hasClientSecret = true;
+      p.signedIn = true;
+      return session();
+    },
+    sign_out: async ({ name }) => {
+      const p = profiles.get(name);
+      if (p) p.signedIn = false;
+      return null;
+    },
+
+    groups_list: async () => {
+      await delay(350);
+      requireSignedIn();
+      return groups.map((g) => ({ ...g, asOf: now() }));
+    },
+
+    packages_upload: async ({ groupId, paths }) => {
+      requireSignedIn();
+      if (!groups.some((g) => g.id === groupId)) fail('not_found', 'The device group no longer exists. Go back to step 1 and choose another one.');
+      const state = { cancelled: false };
+      upload = state;
+      const results = [];
+      for (const path of paths) {
+        const r = byFile.get(baseName(path));
+        const file = path;
+        if (!r) {
+          emit('upload-progress', { file, imageId: null, phase: 'failed', bytesSent: 0, totalBytes: 0, bytesPerSecond: 0, error: { kind: 'damaged_package', message: 'The file is damaged and was not uploaded.' } });
+          results.push({ file, imageId: null, outcome: 'failed', error: { kind: 'damaged_package', message: 'The file is damaged and was not uploaded.' } });
+          continue;
+        }
+        const base = { file, imageId: r.imageId, totalBytes: r.sizeBytes, bytesPerSecond: 0 };
+        emit('upload-progress', { ...base, phase: 'checking', bytesSent: 0 });
+        await delay(300);
+        if (images.has(r.imageId)) {
+          emit('upload-progress', { ...base, phase: 'skipped', bytesSent: 0 });
+          results.push({ file, imageId: r.imageId, outcome: 'skipped' });
+          continue;
+        }
+        const steps = 12;
+        for (let i = 1; i <= steps; i += 1) {
+          if (state.cancelled) break;
+          await delay(120);
+          emit('upload-progress', { ...base, phase: 'uploading', bytesSent: Math.round((r.sizeBytes * i) / steps), bytesPerSecond: Math.round(r.sizeBytes / 1.44) });
+        }
+        if (state.cancelled) {
+          emit('upload-progress', { ...base, phase: 'cancelled', bytesSent: 0 });
+          results.push({ file, imageId: r.imageId, outcome: 'failed', error: { kind: 'cancelled', message: 'Cancelled.' } });
+          continue;
+        }
+        emit('upload-progress', { ...base, phase: 'processing', bytesSent: r.sizeBytes });
+        await delay(700);
+        images.set(r.imageId, image(r));
+        emit('upload-progress', { ...base, phase: 'done', bytesSent: r.sizeBytes });
+        results.push({ file, imageId: r.imageId, outcome: 'uploaded' });
+      }
+      upload = null;
+      return results;
+    },
+    upload_cancel: async () => {
+      if (upload) upload.cancelled = true;
+      return null;
+    },
+
+    deployment_plan: async ({ groupId, imageIds }) => {
+      await delay(250);
+      requireSignedIn();
+      return plan(groupId, imageIds);
+    },
+    deployment_create: async ({ groupId, imageIds }) => {
+      requireSignedIn();
+      const p = plan(groupId, imageIds);
+      if (!p.ok) fail('preflight_failed', p.problems.map((x) => x.message).join(' '));
+      await delay(1800);
+      const g = groups.find((x) => x.id === groupId);
+      return addDeployment(g, imageIds.map((id) => images.get(id)), now());
+    },
+    deployments_list: async ({ groupId }) => {
+      await delay(250);
+      requireSignedIn();
+      return history.get(groupId) || fail('not_found', 'The device group no longer exists.');
+    },
+
+    gateways_list: async ({ groupId }) => {
+      await delay(400);
+      requireSignedIn();
+      const at = now();
+      return gateways.filter((gw) => gw.groupId === groupId).map((gw) => ({ ...gw, asOf: at }));
+    },
+    update_now_start: async ({ groupId, deviceIds }) => {
+      requireSignedIn();
+      const g = groups.find((x) => x.id === groupId) || fail('not_found', 'The device group no longer exists.');
+      if (g.updatePolicy === 'NoUpdates') fail('policy_blocks_updates', `The group "${g.name}" has the update policy "NoUpdates": devices would not take the deployment. Change the group’s policy first.`);
+      serial += 1;
+      const runId = `run-${serial}`;
+      const run = { cancelled: false, timers: [] };
+      runs.set(runId, run);
+      const target = g.currentDeployment;
+      const hl = target && target.images.some((i) => i.kind === 'HLApp') ? '1.3.0' : null;
+      const say = (deviceId, status, reason) => emit('update-now-progress', { runId, deviceId, status, at: now(), reason });
+      const pending = new Set(deviceIds);
+      const succeeded = [];
+      const failed = [];
+      const finish = (id, ok, reason) => {
+        pending.delete(id);
+        if (ok) succeeded.push(id);
+        else failed.push({ deviceId: id, reason });
+        if (pending.size === 0) emit('update-now-done', { runId, succeeded, failed });
+      };
+      deviceIds.forEach((id, i) => {
+        const gw = gatewayById.get(id);
+        const slot = Math.floor(i / 8) * 2600 + (i % 8) * 90;
+        const at = (ms, fn) => run.timers.push(setTimeout(() => !run.cancelled && fn(), slot + ms));
+        at(50, () => say(id, 'requested'));
+        if (!gw || gw.connectionState !== 'Connected') {
+          at(700, () => {
+            const reason = 'The gateway is offline: IoT Hub answered 404 (device not connected). Check its power and network, then retry.';
+            say(id, 'failed', reason);
+            finish(id, false, reason);
+          });
+          return;
+        }
+        if (gw.groupId !== groupId) at(400, () => { gw.groupId = groupId; gw.groupName = g.name; say(id, 'moved'); });
+        at(700, () => say(id, 'restarting'));
+        at(1600, () => say(id, 'checked_in'));
+        at(2400, () => {
+          if (hl) gw.hlAppVer = hl;
+          gw.lastCheckIn = now();
+          say(id, 'on_target');
+          finish(id, true);
+        });
+      });
+      run.cancel = () => {
+        run.cancelled = true;
+        run.timers.forEach(clearTimeout);
+        for (const id of [...pending]) {
+          say(id, 'cancelled', 'Cancelled before the gateway was on target.');
+          finish(id, false, 'cancelled');
+        }
+      };
+      return { runId };
+    },
+    update_now_cancel: async ({ runId }) => {
+      const run = runs.get(runId);
+      if (run && run.cancel) run.cancel();
+      return null;
+    },
+
+    nodes_list: async ({ deviceIds }) => {
+      await delay(350);
+      requireSignedIn();
+      const at = now();
+      return deviceIds.flatMap((id) => nodes(id)).map((n) => ({
+        ...n,
+        updatable: n.status === 'Online' && n.current !== n.available && cmp(n.available, n.current) > 0,
+        update: null,
+        asOf: at,
+      }));
+    },
+    node_update_start: async ({ items }) => {
+      requireSignedIn();
+      serial += 1;
+      const runId = `run-${serial}`;
+      const run = { cancelled: false, timers: [] };
+      runs.set(runId, run);
+      const succeeded = [];
+      const failed = [];
+      let left = items.length;
+      const done = () => {
+        left -= 1;
+        if (left === 0) emit('node-update-done', { runId, succeeded, failed });
+      };
+      items.forEach((item, i) => {
+        const node = nodes(item.gatewayId).find((n) => n.mac === item.mac);
+        const say = (state, percent, extra = {}) => emit('node-update-progress', { runId, gatewayId: item.gatewayId, mac: item.mac, state, percent, at: now(), ...extra });
+        const at = (ms, fn) => run.timers.push(setTimeout(() => !run.cancelled && fn(), i * 150 + ms));
+        at(50, () => say('requested', 0));
+        const flaky = node && node.mac.endsWith('7');
+        for (let k = 1; k <= 5; k += 1) at(200 + k * 350, () => say('InProgress', k * 20 - (k === 5 ? 1 : 0)));
+        at(2300, () => {
+          if (!node || node.status !== 'Online' || flaky) {
+            const error = 'The node did not answer the gateway within 30 s (UpdateNodeFirmware returned 504). Check the serial cable, then retry.';
+            say('Failed', 40, { error });
+            failed.push({ ...item, error });
+          } else {
+            node.current = node.available;
+            say('Succeeded', 100, { version: node.available });
+            succeeded.push(item);
+          }
+          done();
+        });
+      });
+      run.cancel = () => {
+        run.cancelled = true;
+        run.timers.forEach(clearTimeout);
+      };
+      return { runId };
+    },
+    node_update_cancel: async ({ runId }) => {
+      const run = runs.get(runId);
+      if (run && run.cancel) run.cancel();
+      return null;
+    },
+    journal_recent: async () => [],
+  };
+
+  function plan(groupId, imageIds) {
+    const g = groups.find((x) => x.id === groupId) || fail('not_found', 'The device group no longer exists. Go back to step 1.');
+    const problems = [];
+    const warnings = [];
+    const chosen = [];
+    for (const id of imageIds) {
+      const img = images.get(id);
+      if (!img) problems.push({ kind: 'image_missing', message: `Image ${id} is not in the tenant. Upload its package in step 2 first.` });
+      else chosen.push(img);
+    }
+    if (imageIds.length > 4) problems.push({ kind: 'too_many_images', message: `${imageIds.length} images: a deployment holds at most 4.` });
+    const count = (k) => chosen.filter((i) => i.kind === k).length;
+    if (count('HLApp') > 1) problems.push({ kind: 'too_many_hlapps', message: 'More than one high-level app: a deployment holds one.' });
+    if (count('RTApp') > 2) problems.push({ kind: 'too_many_rtapps', message: 'More than two real-time apps: a deployment holds two.' });
+    if (count('BoardConfig') > 1) problems.push({ kind: 'too_many_board_configs', message: 'More than one board configuration.' });
+    const comps = new Map();
+    for (const i of chosen) {
+      if (comps.has(i.componentId)) problems.push({ kind: 'duplicate_component', message: `${comps.get(i.componentId).name} and ${i.name} share the component ${i.componentId}; keep one of them.` });
+      comps.set(i.componentId, i);
+    }
+    if (imageIds.length === 0) problems.push({ kind: 'empty', message: 'The deployment holds no image. Add packages in step 2 or keep images of the current deployment.' });
+    const current = g.currentDeployment ? g.currentDeployment.images : [];
+    const diff = { kept: [], replaced: [], added: [], removed: [] };
+    for (const img of chosen) {
+      const old = current.find((c) => c.componentId === img.componentId);
+      if (!old) diff.added.push(img);
+      else if (old.id === img.id) diff.kept.push(img);
+      else diff.replaced.push({ from: old, to: img });
+    }
+    for (const old of current) if (!chosen.some((c) => c.componentId === old.componentId)) diff.removed.push(old);
+    for (const old of diff.removed) warnings.push({ kind: 'component_dropped', message: `${old.name} (${old.kind}) is deployed now and would be removed from the devices.` });
+    if (g.policyBlocksApps) warnings.push({ kind: 'policy_blocks_apps', message: `The group’s update policy is ${g.updatePolicy}: its devices will not install application images.` });
+    if (current.length && imageIds.length === current.length && diff.kept.length === current.length) {
+      warnings.push({ kind: 'same_as_current', message: 'This is exactly the current deployment; creating it again changes nothing on the devices.' });
+    }
+    return { ok: problems.length === 0, problems, diff, warnings, reachDevices: g.deviceCount, group: g };
+  }
+
+  return { commands };
+}
+
+function newDefaults() {
+  return { apiBaseUrl: '', tenantId: '', subscriptionId: '', resourceGroup: '', catalog: '', clientId: '', servicePrincipalClientId: '', iothubHost: '', iothubAuth: 'connectionString', concurrency: 8 };
+}
+
+/** Numeric version order for the fake's own `updatable` (the UI checks with logic.js). */
+function cmp(a, b) {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i += 1) {
+    if ((pa[i] || 0) !== (pb[i] || 0)) return (pa[i] || 0) - (pb[i] || 0);
+  }
+  return 0;
 }

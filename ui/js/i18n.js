@@ -128,3 +128,11 @@ export function formatDateTime(iso) {
 export function placeholdersOf(template) {
   return [...String(template).matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 }
+
+/** The time of day of an RFC 3339 time with seconds (progress of runs), or '—'. */
+export function formatTime(iso) {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '—';
+  return new Intl.DateTimeFormat(intlLocale(), { timeStyle: 'medium' }).format(date);
+}

@@ -221,3 +221,332 @@ function splitVersion(version) {
       return { num: m[1] === '' ? 0 : Number(m[1]), suffix: m[2].replace(/^[-_+]/, '') };
     });
 }
+
+// ---- Shared display rules of steps 1–6 -------------------------------------------------------
+
+/**
+ * A device id for display: the first 8 and the last 4 characters around an ellipsis. Azure
+ * Sphere device ids are 128 hex characters, which no table column can hold; the full id is
+ * always one "Copy" away.
+ */
+export function shortId(id) {
+  const s = String(id || '');
+  return s.length <= 14 ? s : `${s.slice(0, 8)}…${s.slice(-4)}`;
+}
+
+/**
+ * Which rows of a long list to put in the DOM (windowed rendering with a fixed row height).
+ * Only the rows in the viewport plus `overscan` on each side are built, so 10,000 gateways cost
+ * the same as 30. `offsetTop` is where the first built row sits inside a spacer of
+ * `totalHeight`.
+ *
+ * @returns {{ start: number, end: number, offsetTop: number, totalHeight: number }} rows
+ *          `start` (inclusive) to `end` (exclusive)
+ */
+export function visibleRange({ scrollTop, viewportHeight, rowHeight, total, overscan = 6 }) {
+  const count = Math.max(0, Math.floor(total) || 0);
+  const height = rowHeight > 0 ? rowHeight : 1;
+  const top = Math.max(0, Number(scrollTop) || 0);
+  const viewport = Math.max(0, Number(viewportHeight) || 0);
+  const first = Math.min(count, Math.floor(top / height));
+  const start = Math.max(0, first - overscan);
+  const end = Math.min(count, Math.ceil((top + viewport) / height) + overscan);
+  return { start: Math.min(start, end), end, offsetTop: Math.min(start, end) * height, totalHeight: count * height };
+}
+
+/** Lower-case words of a search box; an empty box matches everything. */
+export function searchTerms(query) {
+  return String(query || '').toLowerCase().split(/\s+/).filter(Boolean);
+}
+
+/** Whether every term occurs in one of `fields` (case-insensitive substring). */
+export function matchesTerms(terms, fields) {
+  if (terms.length === 0) return true;
+  const haystack = fields.map((f) => String(f == null ? '' : f).toLowerCase()).join('\u0000');
+  return terms.every((term) => haystack.includes(term));
+}
+
+/**
+ * Step 1's list: the groups that match the search box, under their products, both sorted by
+ * name. Every word of the query must occur in the product's or the group's name (or the
+ * group's description), so "sensor prod" finds the group "Production" of product "Sensor Hub".
+ *
+ * @returns {Array<{ productId: string, productName: string, groups: Array<object> }>}
+ */
+export function groupsByProduct(groups, query) {
+  const terms = searchTerms(query);
+  const products = new Map();
+  for (const group of Array.isArray(groups) ? groups : []) {
+    if (!matchesTerms(terms, [group.productName, group.name, group.description])) continue;
+    if (!products.has(group.productId)) {
+      products.set(group.productId, { productId: group.productId, productName: group.productName, groups: [] });
+    }
+    products.get(group.productId).groups.push(group);
+  }
+  const byName = (a, b) => String(a).localeCompare(String(b));
+  const list = [...products.values()].sort((a, b) => byName(a.productName, b.productName));
+  for (const p of list) p.groups.sort((a, b) => byName(a.name, b.name));
+  return list;
+}
+
+/** Step 5's filter: id, group, versions and connection state. */
+export function filterGateways(gateways, query) {
+  const terms = searchTerms(query);
+  if (terms.length === 0) return gateways;
+  return gateways.filter((g) => matchesTerms(terms, [g.deviceId, g.groupName, g.hlAppVer, g.rtAppVer, g.connectionState]));
+}
+
+/** Step 6's filter: gateway id, MAC, name, versions and status. */
+export function filterNodes(nodes, query) {
+  const terms = searchTerms(query);
+  if (terms.length === 0) return nodes;
+  return nodes.filter((n) => matchesTerms(terms, [n.gatewayId, n.mac, n.name, n.current, n.available, n.status]));
+}
+
+/** A new selection with `id` toggled. Selections are Sets of ids and never mutated. */
+export function toggleSelection(selected, id) {
+  const next = new Set(selected);
+  if (next.has(id)) next.delete(id);
+  else next.add(id);
+  return next;
+}
+
+/**
+ * "Select all (N)" over the rows the filter shows: when all of them are selected it clears
+ * them, otherwise it adds them; rows hidden by the filter keep their state.
+ */
+export function toggleAll(selected, ids) {
+  const next = new Set(selected);
+  const all = ids.length > 0 && ids.every((id) => next.has(id));
+  for (const id of ids) {
+    if (all) next.delete(id);
+    else next.add(id);
+  }
+  return next;
+}
+
+/** How many of `ids` are selected: `'none' | 'some' | 'all'` for the header checkbox. */
+export function selectionState(selected, ids) {
+  let n = 0;
+  for (const id of ids) if (selected.has(id)) n += 1;
+  if (n === 0) return 'none';
+  return n === ids.length ? 'all' : 'some';
+}
+
+/** Percent of an upload sent, 0–100, whole numbers; an unknown total counts as 0. */
+export function uploadPercent(progress) {
+  const total = Number(progress && progress.totalBytes) || 0;
+  const sent = Number(progress && progress.bytesSent) || 0;
+  if (total <= 0) return 0;
+  return Math.max(0, Math.min(100, Math.floor((sent * 100) / total)));
+}
+
+/** Upload phases after which nothing more happens to the file. */
+export const UPLOAD_FINAL = Object.freeze(['done', 'skipped', 'failed', 'cancelled']);
+
+/**
+ * Step 3's starting image set: the images read in step 2 (by slot) plus, from the group's
+ * current deployment, every image whose component the new set does not replace; those are
+ * "kept" unless the user turns their toggle off.
+ *
+ * @param {Array<object>} fresh images `{ imageId, componentId, kind, name }` from step 2
+ * @param {Array<object>} current the current deployment's images `{ id, componentId, ... }`
+ * @returns {Set<string>} ids of current images kept by default
+ */
+export function defaultKeep(fresh, current) {
+  const replaced = new Set(fresh.map((i) => String(i.componentId).toLowerCase()));
+  const keep = new Set();
+  for (const image of current || []) {
+    if (!replaced.has(String(image.componentId).toLowerCase())) keep.add(image.id);
+  }
+  return keep;
+}
+
+/** The image ids sent to `deployment_plan`: the fresh images, then the kept current ones. */
+export function deploymentImageIds(fresh, current, keep) {
+  const ids = [];
+  for (const image of fresh) ids.push(image.imageId);
+  for (const image of current || []) if (keep.has(image.id)) ids.push(image.id);
+  return [...new Set(ids)];
+}
+
+/**
+ * The plan's diff as rows for a table, one per component, in the order removed (the ones a
+ * person must notice), replaced, added, kept.
+ *
+ * @returns {Array<{ change: 'removed'|'replaced'|'added'|'kept', from: object|null, to: object|null }>}
+ */
+export function diffRows(diff) {
+  const d = diff || {};
+  return [
+    ...(d.removed || []).map((img) => ({ change: 'removed', from: img, to: null })),
+    ...(d.replaced || []).map((r) => ({ change: 'replaced', from: r.from, to: r.to })),
+    ...(d.added || []).map((img) => ({ change: 'added', from: null, to: img })),
+    ...(d.kept || []).map((img) => ({ change: 'kept', from: img, to: img })),
+  ];
+}
+
+/** The device statuses of step 5, in the order a healthy run passes them. */
+export const UPDATE_NOW_STEPS = Object.freeze(['requested', 'moved', 'restarting', 'checked_in', 'on_target']);
+/** Statuses after which a device's run is over. */
+export const UPDATE_NOW_FINAL = Object.freeze(['on_target', 'failed', 'cancelled']);
+
+/**
+ * Adds one `update-now-progress` event to the per-device timelines (an object keyed by device
+ * id, each an array of `{ status, at, reason }`), returning a new object. An event of another
+ * run is ignored, and so is a repeat of the status the device is already in.
+ */
+export function applyDeviceProgress(timelines, event, runId) {
+  if (!event || (runId && event.runId !== runId) || !event.deviceId) return timelines;
+  const list = timelines[event.deviceId] || [];
+  const last = list[list.length - 1];
+  if (last && last.status === event.status && last.at === event.at) return timelines;
+  return { ...timelines, [event.deviceId]: [...list, { status: event.status, at: event.at || null, reason: event.reason || null }] };
+}
+
+/** The last status of each device's timeline, or null when the device has none. */
+export function lastStatus(timeline) {
+  return timeline && timeline.length ? timeline[timeline.length - 1].status : null;
+}
+
+/** Counts of a run: `{ total, done, onTarget, failed, running }`. */
+export function summarizeRun(timelines, deviceIds) {
+  const summary = { total: deviceIds.length, done: 0, onTarget: 0, failed: 0, running: 0 };
+  for (const id of deviceIds) {
+    const status = lastStatus(timelines[id]);
+    if (status === 'on_target') summary.onTarget += 1;
+    if (status === 'failed' || status === 'cancelled') summary.failed += 1;
+    if (UPDATE_NOW_FINAL.includes(status)) summary.done += 1;
+    else summary.running += 1;
+  }
+  return summary;
+}
+
+/** Devices whose last status is failed or cancelled: what "Retry failed" sends again. */
+export function failedDevices(timelines, deviceIds) {
+  return deviceIds.filter((id) => ['failed', 'cancelled'].includes(lastStatus(timelines[id])));
+}
+
+/** A node's key in step 6's tables: gateway id and MAC. */
+export function nodeKey(node) {
+  return `${node.gatewayId}/${String(node.mac).toLowerCase()}`;
+}
+
+/**
+ * Whether "Update" is offered for a node: the backend must say `updatable`, and the UI checks
+ * again that the available version is numerically higher than the current one (`1.0.10` >
+ * `1.0.9`), so a backend mistake can never offer a downgrade.
+ */
+export function canUpdateNode(node) {
+  if (!node || !node.updatable || !node.available) return false;
+  if (!node.current) return true;
+  return compareVersions(node.available, node.current) > 0;
+}
+
+/** Node update states after which a node's run is over. */
+export const NODE_FINAL = Object.freeze(['Succeeded', 'Failed', 'cancelled']);
+
+/**
+ * Adds one `node-update-progress` event to the per-node progress (an object keyed by
+ * `nodeKey`), returning a new object. Events of another run are ignored.
+ */
+export function applyNodeProgress(progress, event, runId) {
+  if (!event || (runId && event.runId !== runId) || !event.gatewayId || !event.mac) return progress;
+  const key = nodeKey(event);
+  return {
+    ...progress,
+    [key]: {
+      state: event.state,
+      percent: Number.isFinite(event.percent) ? event.percent : (progress[key] && progress[key].percent) || 0,
+      error: event.error || null,
+      version: event.version || null,
+      at: event.at || null,
+    },
+  };
+}
+
+/** Seconds left until `expiresAt` (ms since epoch) at `now` (ms), never negative. */
+export function secondsLeft(expiresAt, now) {
+  return Math.max(0, Math.ceil((expiresAt - now) / 1000));
+}
+
+/** A countdown as `m:ss`. */
+export function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** The fields a profile of each backend shows in the editor, besides its name. */
+export const PROFILE_FIELDS = Object.freeze({
+  demo: Object.freeze([]),
+  legacy: Object.freeze(['tenantId', 'clientId', 'servicePrincipalClientId', 'iothubHost', 'iothubAuth']),
+  arm: Object.freeze(['tenantId', 'subscriptionId', 'resourceGroup', 'catalog', 'clientId', 'servicePrincipalClientId', 'iothubHost', 'iothubAuth']),
+});
+
+/** The advanced fields (folded away): URLs, the device-contract names, concurrency. */
+export const ADVANCED_FIELDS = Object.freeze(['authorityHost', 'apiBaseUrl']);
+export const CONTRACT_FIELDS = Object.freeze([
+  'restartMethod', 'restartDelaySeconds', 'hlAppVerProperty', 'rtAppVerProperty',
+  'nodesProperty', 'nodeFwAvailableProperty', 'updateNodeMethod',
+]);
+
+/** A new profile of `backend` with the core's defaults (src-tauri/core/src/profiles.rs). */
+export function newProfile(backend) {
+  return {
+    name: '',
+    backend,
+    authorityHost: 'https://login.microsoftonline.com',
+    apiBaseUrl: '',
+    tenantId: '',
+    subscriptionId: '',
+    resourceGroup: '',
+    catalog: '',
+    clientId: '',
+    servicePrincipalClientId: '',
+    iothubHost: '',
+    iothubAuth: 'connectionString',
+    contract: {
+      restartMethod: 'RestartDevice',
+      restartDelaySeconds: 5,
+      hlAppVerProperty: 'HLAppVer',
+      rtAppVerProperty: 'RTAppVer',
+      nodesProperty: 'Nodes',
+      nodeFwAvailableProperty: 'NodeFwAvailable',
+      updateNodeMethod: 'UpdateNodeFirmware',
+    },
+    concurrency: 8,
+  };
+}
+
+/**
+ * What stops a profile from being saved, as `{ field, code }` (a message key suffix), checked
+ * before the backend sees it so that the editor can point at the field. The backend checks
+ * again (`Profile::validate`).
+ */
+export function profileProblems(profile, existingNames = []) {
+  const problems = [];
+  const name = String(profile.name || '').trim();
+  if (!name) problems.push({ field: 'name', code: 'required' });
+  else if (existingNames.includes(name)) problems.push({ field: 'name', code: 'taken' });
+  if (profile.backend === 'arm') {
+    for (const field of ['subscriptionId', 'resourceGroup', 'catalog']) {
+      if (!String(profile[field] || '').trim()) problems.push({ field, code: 'required' });
+    }
+  }
+  for (const field of ['authorityHost', 'apiBaseUrl']) {
+    const value = String(profile[field] || '').trim();
+    if (value && !/^https?:\/\//i.test(value)) problems.push({ field, code: 'url' });
+  }
+  const host = String(profile.iothubHost || '').trim();
+  if (host && /[/\s]/.test(host)) problems.push({ field: 'iothubHost', code: 'host' });
+  const n = Number(profile.concurrency);
+  if (!Number.isInteger(n) || n < 1 || n > 64) problems.push({ field: 'concurrency', code: 'range' });
+  return problems;
+}
+
+/** What a person can do about an error of `kind`: the action button the UI offers. */
+export function errorAction(kind) {
+  if (kind === 'signed_out') return 'signIn';
+  if (['network', 'throttled', 'internal', 'conflict', 'device_offline', 'unknown'].includes(kind)) return 'retry';
+  return null;
+}

@@ -3,6 +3,8 @@
 // Owns: the step list (`STEPS`), which step the app opens on, and the left rail with
 // `aria-current="step"`. Each step's content is a separate mount function in ui/js/steps/;
 // a step becomes available by setting `available: true` here and mounting its own view in app.js.
+// The rail's note under each step says what the wizard holds for it (the chosen group, the
+// package count, the selection, a run in progress), so going back and forth shows the state.
 
 import { el, setAttr, setText } from './dom.js';
 import { t, tn } from './i18n.js';
@@ -12,12 +14,12 @@ import { t, tn } from './i18n.js';
  * do" lines the catalogs hold (`step.N.later.1..n`) for steps that arrive later.
  */
 export const STEPS = Object.freeze([
-  { number: 1, id: 'group', available: false, laterItems: 3 },
+  { number: 1, id: 'group', available: true, laterItems: 0 },
   { number: 2, id: 'packages', available: true, laterItems: 0 },
-  { number: 3, id: 'deployment', available: false, laterItems: 3 },
-  { number: 4, id: 'history', available: false, laterItems: 3 },
-  { number: 5, id: 'devices', available: false, laterItems: 3 },
-  { number: 6, id: 'nodes', available: false, laterItems: 3 },
+  { number: 3, id: 'deployment', available: true, laterItems: 0 },
+  { number: 4, id: 'history', available: true, laterItems: 0 },
+  { number: 5, id: 'devices', available: true, laterItems: 0 },
+  { number: 6, id: 'nodes', available: true, laterItems: 0 },
 ]);
 
 /**
@@ -69,6 +71,12 @@ export function mountStepRail(nav, { onSelect }) {
         let noteText = '';
         if (!step.available) noteText = t('wizard.later');
         else if (step.id === 'packages' && view.entries.length > 0) noteText = tn('wizard.packagesBadge', view.entries.length);
+        else if (step.id === 'group' && view.groupId) {
+          const group = view.groups.items.find((g) => g.id === view.groupId);
+          noteText = group ? group.name : '';
+        } else if (step.id === 'devices' && view.gateways.selected.size > 0) noteText = tn('wizard.selectedBadge', view.gateways.selected.size);
+        else if (step.id === 'devices' && view.gateways.running) noteText = t('wizard.running');
+        else if (step.id === 'nodes' && view.nodes.running) noteText = t('wizard.running');
         setText(note, noteText);
         note.hidden = noteText === '';
         setAttr(button, 'aria-current', active ? 'step' : null);

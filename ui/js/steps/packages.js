@@ -1,17 +1,20 @@
-// Step 2, "Upload image packages": the package list, the deployment slot preview and the
-// warnings. In this version the step reads packages on this computer (the upload comes later).
+// Step 2, "Upload image packages": the package list, the deployment slot preview, the
+// warnings, and the upload to the chosen group with per-file progress ("Just upload" or
+// "Upload and continue to step 3", as in the guide).
 //
-// Owns the rendering only: what happens on "Add packages…", a drop, "Remove" or "Clear list"
-// is decided by the actions app.js passes in, and the slot plan comes from logic.js.
+// Owns the rendering only: what happens on "Add packages…", a drop, "Remove", "Clear list" or
+// an upload is decided by the actions app.js passes in, and the slot plan comes from logic.js.
 
 import { announce, copyText, el, setAttr, setText } from '../dom.js';
-import { formatDateTime, formatSize, has, t } from '../i18n.js';
-import { SLOTS, baseName } from '../logic.js';
+import { formatDateTime, formatNumber, formatSize, has, t } from '../i18n.js';
+import { SLOTS, UPLOAD_FINAL, baseName, uploadPercent } from '../logic.js';
 import { mountPanelHead } from '../wizard.js';
+import { errorNotice } from '../widgets.js';
 
 /**
  * Mounts step 2 into `section`.
- * `actions`: `addFromPicker()`, `remove(file)`, `clear()`, `dismissNotice()`.
+ * `actions`: `addFromPicker()`, `remove(file)`, `clear()`, `dismissNotice()`,
+ * `upload({ continueAfter })`, `cancelUpload()`, `goToStep(n)`, `signIn()`.
  */
 export function mountPackagesStep(section, step, actions) {
   const head = mountPanelHead(step);
@@ -61,9 +64,9 @@ export function mountPackagesStep(section, step, actions) {
     className: 'empty-state',
     children: [el('span', { className: 'empty-icon', attrs: { 'aria-hidden': 'true' } }), emptyTitle, emptyHelp],
   });
-  const footnote = el('p', { className: 'footnote muted small-text' });
+  const upload = mountUploadCard(actions);
 
-  section.append(head.el, intro, toolbar, notice, warnings, slots, list, empty, footnote);
+  section.append(head.el, intro, toolbar, notice, warnings, slots, list, empty, upload.el);
 
   /** Rows by file path, so updates keep each row's DOM (and focus, and "Copied" state). */
   const rows = new Map();
@@ -79,7 +82,7 @@ export function mountPackagesStep(section, step, actions) {
       setText(clearButton, t('packages.clear'));
       clearButton.hidden = view.entries.length === 0;
       setText(noticeDismiss, t('notice.dismiss'));
-      setText(footnote, t('packages.uploadLater'));
+      upload.update(view);
 
       notice.hidden = !view.notice;
       if (view.notice) {
@@ -119,7 +122,7 @@ export function mountPackagesStep(section, step, actions) {
           row = createPackageRow(entry.file, actions);
           rows.set(entry.file, row);
         }
-        row.update(entry, plan.slotOf.get(entry.file));
+        row.update(entry, plan.slotOf.get(entry.file), view.upload.progress[entry.file]);
         // Only move a row when it is out of place: moving a focused node loses its focus.
         if (list.children[index] !== row.el) list.insertBefore(row.el, list.children[index] || null);
       });
@@ -152,12 +155,12 @@ function createPackageRow(file, actions) {
 
   return {
     el: row,
-    update(entry, slotId) {
+    update(entry, slotId, progress) {
       if (entry.status !== status) {
         status = entry.status;
         parts = buildRow(row, entry, actions);
       }
-      parts.update(entry, slotId);
+      parts.update(entry, slotId, progress);
     },
   };
 }
@@ -222,6 +225,7 @@ function buildRow(row, entry, actions) {
   const imageId = createCopyField('packages.field.imageId', 'image-id');
   const componentId = createCopyField('packages.field.componentId', 'component-id');
   const notes = el('ul', { className: 'row-notes' });
+  const uploadStatus = uploadLine();
   row.append(
     el('div', {
       className: 'row-main',
@@ -234,10 +238,12 @@ function buildRow(row, entry, actions) {
     }),
     el('dl', { className: 'row-ids', children: [imageId.el, componentId.el] }),
     notes,
+    uploadStatus.el,
   );
 
   return {
-    update(current, slotId) {
+    update(current, slotId, progress) {
+      uploadStatus.update(progress);
       const report = current.report;
       badge.className = `badge kind-${String(report.kind).toLowerCase()}`;
       badge.dataset.kind = report.kind;
@@ -330,6 +336,96 @@ function createCopyField(fieldKey, testid) {
     update(id) {
       setText(value, id);
       refresh();
+    },
+  };
+}
+
+/**
+ * The "Upload to <group>" card under the list: the two ways to upload, Cancel while it runs,
+ * and the outcome.
+ */
+function mountUploadCard(actions) {
+  const title = el('h2', { className: 'section-title', attrs: { id: 'upload-title' } });
+  const text = el('p', { className: 'muted' });
+  const justUpload = el('button', { className: 'button', testid: 'upload-button', attrs: { type: 'button' }, on: { click: () => actions.upload({ continueAfter: false }) } });
+  const andContinue = el('button', { className: 'button primary', testid: 'upload-continue', attrs: { type: 'button' }, on: { click: () => actions.upload({ continueAfter: true }) } });
+  const cancel = el('button', { className: 'button danger-outline', testid: 'upload-cancel', attrs: { type: 'button' }, on: { click: () => actions.cancelUpload() } });
+  const chooseGroup = el('button', { className: 'button', attrs: { type: 'button' }, on: { click: () => actions.goToStep(1) } });
+  const toStep3 = el('button', { className: 'button subtle', attrs: { type: 'button' }, on: { click: () => actions.goToStep(3) } });
+  const summary = el('p', { className: 'upload-summary', attrs: { role: 'status' } });
+  const error = errorNotice(actions);
+  const card = el('section', {
+    className: 'card upload-card',
+    attrs: { 'aria-labelledby': 'upload-title' },
+    children: [title, text, error.el, el('div', { className: 'toolbar', children: [chooseGroup, justUpload, andContinue, cancel, el('span', { className: 'toolbar-spacer' }), toStep3] }), summary],
+  });
+  return {
+    el: card,
+    update(view) {
+      const group = view.groups.items.find((g) => g.id === view.groupId);
+      const readable = view.entries.filter((e) => e.status === 'ok');
+      const { upload } = view;
+      setText(title, group ? t('upload.title', { group: group.name }) : t('upload.titleNoGroup'));
+      setText(text, group ? t('upload.text', { product: group.productName, group: group.name }) : t('upload.needGroup'));
+      chooseGroup.hidden = Boolean(group);
+      setText(chooseGroup, t('upload.chooseGroup'));
+      setText(justUpload, t('upload.just'));
+      setText(andContinue, t('upload.andContinue'));
+      setText(cancel, t('common.cancel'));
+      setText(toStep3, t('upload.toStep3'));
+      const canStart = Boolean(group) && readable.length > 0 && !upload.running && view.plan.warnings.length === 0;
+      justUpload.disabled = !canStart;
+      andContinue.disabled = !canStart;
+      justUpload.hidden = !group;
+      andContinue.hidden = !group;
+      cancel.hidden = !upload.running;
+      setAttr(card, 'aria-busy', upload.running ? 'true' : null);
+      toStep3.hidden = !(upload.results && !upload.running);
+      error.update(upload.error, () => actions.upload({ continueAfter: upload.continueAfter }));
+      let summaryText = '';
+      if (upload.running) summaryText = t('upload.running');
+      else if (upload.results) {
+        const count = (o) => upload.results.filter((r) => r.outcome === o).length;
+        summaryText = t('upload.summary', { uploaded: count('uploaded'), skipped: count('skipped'), failed: count('failed') });
+      } else if (group && readable.length > 0 && view.plan.warnings.length > 0) summaryText = t('upload.fixWarnings');
+      else if (group && readable.length === 0) summaryText = t('upload.nothing');
+      setText(summary, summaryText);
+      summary.hidden = summaryText === '';
+    },
+  };
+}
+
+/** One file's upload progress inside its row: a bar, bytes, percent and rate, then the phase. */
+function uploadLine() {
+  const bar = el('progress', { className: 'upload-bar', attrs: { max: '100', value: '0' } });
+  const label = el('span', { className: 'upload-text' });
+  const line = el('p', { className: 'upload-status', testid: 'upload-status', children: [bar, label] });
+  line.hidden = true;
+  return {
+    el: line,
+    update(progress) {
+      line.hidden = !progress;
+      if (!progress) return;
+      line.dataset.phase = progress.phase;
+      line.className = `upload-status phase-${progress.phase}`;
+      const percent = progress.phase === 'done' || progress.phase === 'processing' ? 100 : uploadPercent(progress);
+      bar.hidden = UPLOAD_FINAL.includes(progress.phase) || progress.phase === 'queued';
+      setAttr(bar, 'value', percent);
+      let text;
+      if (progress.phase === 'uploading') {
+        text = t('upload.progress', {
+          sent: formatSize(progress.bytesSent),
+          total: formatSize(progress.totalBytes),
+          percent: formatNumber(percent),
+          rate: formatSize(progress.bytesPerSecond || 0),
+        });
+      } else if (progress.phase === 'failed') {
+        text = t('upload.phase.failed', { message: progress.error && progress.error.message ? progress.error.message : '' });
+      } else {
+        text = t(`upload.phase.${progress.phase}`);
+      }
+      setText(label, text);
+      setAttr(bar, 'aria-label', text);
     },
   };
 }

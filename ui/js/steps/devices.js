@@ -1,0 +1,237 @@
+// Step 5, "Update ASG devices now": the group's gateways in a windowed table (10,000 rows stay
+// fast), multi-select, "Update now" with a per-device timeline (requested → moved → restarting
+// → checked in → on target, or failed with the reason), Cancel and "Retry failed".
+
+import { el, setAttr, setText } from '../dom.js';
+import { formatDateTime, formatNumber, formatTime, t, tn } from '../i18n.js';
+import { UPDATE_NOW_STEPS, lastStatus, selectionState, shortId } from '../logic.js';
+import { mountPanelHead } from '../wizard.js';
+import { asOfText, copyButton, errorNotice, windowedTable } from '../widgets.js';
+
+/** Must match `.gateway-table .vtable-row { height }` in styles.css. */
+export const GATEWAY_ROW_HEIGHT = 44;
+
+/**
+ * Mounts step 5. `view.gatewayView` (from app.js) carries `{ group, filtered }`. `actions`:
+ * `loadGateways()`, `setGatewayQuery(q)`, `toggleGateway(id)`, `toggleAllGateways()`,
+ * `showTimeline(id)`, `updateNow(ids?)`, `cancelUpdateNow()`, `retryFailed()`, `goToStep(n)`,
+ * `signIn()`.
+ */
+export function mountDevicesStep(section, step, actions) {
+  const head = mountPanelHead(step);
+  const noGroup = el('div', { className: 'card empty-card' });
+  const noGroupText = el('p');
+  const noGroupButton = el('button', { className: 'button primary', attrs: { type: 'button' }, on: { click: () => actions.goToStep(1) } });
+  noGroup.append(noGroupText, noGroupButton);
+
+  const groupLine = el('p', { className: 'chosen-line' });
+  const note = el('p', { className: 'muted small-text' });
+  const filter = el('input', {
+    className: 'search-input',
+    testid: 'gateway-filter',
+    attrs: { type: 'search', autocomplete: 'off', spellcheck: 'false' },
+    on: { input: (e) => actions.setGatewayQuery(e.target.value) },
+  });
+  const selectAll = el('button', { className: 'button', testid: 'select-all', attrs: { type: 'button' }, on: { click: () => actions.toggleAllGateways() } });
+  const refresh = el('button', { className: 'button', attrs: { type: 'button' }, on: { click: () => actions.loadGateways() } });
+  const asOf = el('span', { className: 'muted small-text' });
+  const toolbar = el('div', { className: 'toolbar', children: [filter, selectAll, refresh, el('span', { className: 'toolbar-spacer' }), asOf] });
+
+  const selectedLine = el('span', { className: 'selected-line' });
+  const updateNow = el('button', { className: 'button primary', testid: 'update-now', attrs: { type: 'button' }, on: { click: () => actions.updateNow() } });
+  const cancel = el('button', { className: 'button danger-outline', testid: 'update-now-cancel', attrs: { type: 'button' }, on: { click: () => actions.cancelUpdateNow() } });
+  const retry = el('button', { className: 'button', testid: 'retry-failed', attrs: { type: 'button' }, on: { click: () => actions.retryFailed() } });
+  const toNodes = el('button', { className: 'button subtle', testid: 'to-step6', attrs: { type: 'button' }, on: { click: () => actions.goToStep(6) } });
+  const actionBar = el('div', { className: 'toolbar action-bar', children: [selectedLine, el('span', { className: 'toolbar-spacer' }), retry, cancel, updateNow, toNodes] });
+
+  const error = errorNotice(actions);
+  const runBar = el('progress', { className: 'run-bar', attrs: { max: '100', value: '0' } });
+  const runText = el('p', { className: 'run-text', testid: 'run-summary', attrs: { role: 'status' } });
+  const run = el('section', { className: 'card run-card', children: [runText, runBar] });
+
+  const columns = ['', 'devices.col.device', 'devices.col.connection', 'devices.col.hl', 'devices.col.rt', 'devices.col.checkIn', 'devices.col.group', 'devices.col.status'];
+  const headerCells = columns.map((key) => el('span', { className: 'vcell', attrs: { role: 'columnheader' } }));
+  const header = el('div', { className: 'vtable-row vtable-header', attrs: { role: 'row', 'aria-rowindex': '1' }, children: headerCells });
+  const table = windowedTable({
+    className: 'gateway-table',
+    rowHeight: GATEWAY_ROW_HEIGHT,
+    header,
+    keyOf: (g) => g.deviceId,
+    buildRow: () => gatewayRow(actions),
+    label: () => t('devices.tableLabel'),
+  });
+  const empty = el('p', { className: 'muted' });
+
+  const timelineTitle = el('h2', { className: 'section-title', attrs: { id: 'timeline-title' } });
+  const timelineList = el('ol', { className: 'timeline', testid: 'device-timeline' });
+  const timelineClose = el('button', { className: 'button small subtle', attrs: { type: 'button' }, on: { click: () => actions.showTimeline(null) } });
+  const timeline = el('section', {
+    className: 'card timeline-card',
+    attrs: { 'aria-labelledby': 'timeline-title' },
+    children: [el('div', { className: 'toolbar', children: [timelineTitle, el('span', { className: 'toolbar-spacer' }), timelineClose] }), timelineList],
+  });
+
+  section.append(head.el, noGroup, groupLine, note, toolbar, error.el, actionBar, run, table.el, empty, timeline);
+  let lastQuery = null;
+
+  return {
+    update(view) {
+      head.update();
+      const { gateways: gw, gatewayView: gv } = view;
+      const group = gv.group;
+      noGroup.hidden = Boolean(group);
+      setText(noGroupText, t('devices.needGroup'));
+      setText(noGroupButton, t('upload.chooseGroup'));
+      for (const node of [groupLine, note, toolbar, actionBar, table.el]) node.hidden = !group;
+      if (!group) {
+        run.hidden = true;
+        timeline.hidden = true;
+        empty.hidden = true;
+        error.update(null);
+        return;
+      }
+      setText(groupLine, t('groups.chosen', { product: group.productName, group: group.name }));
+      setText(note, t('devices.note'));
+      setAttr(filter, 'placeholder', t('devices.filter'));
+      setAttr(filter, 'aria-label', t('devices.filter'));
+      if (filter.value !== gw.query && document.activeElement !== filter) filter.value = gw.query;
+      const ids = gv.filteredIds;
+      const state = selectionState(gw.selected, ids);
+      setText(selectAll, state === 'all' ? tn('devices.clearAll', ids.length) : tn('devices.selectAll', ids.length));
+      setAttr(selectAll, 'aria-pressed', state === 'all' ? 'true' : 'false');
+      selectAll.disabled = ids.length === 0 || gw.running;
+      setText(refresh, gw.status === 'loading' ? t('common.loading') : t('common.refresh'));
+      refresh.disabled = gw.status === 'loading' || gw.running;
+      setText(asOf, asOfText(gw.asOf));
+      error.update(gw.error, gw.lastAction === 'update' ? () => actions.updateNow() : () => actions.loadGateways());
+
+      setText(selectedLine, tn('devices.selected', gw.selected.size, { total: formatNumber(gw.items.length) }));
+      setText(updateNow, gw.starting ? t('devices.starting') : tn('devices.updateNow', gw.selected.size));
+      updateNow.disabled = gw.selected.size === 0 || gw.running || gw.starting;
+      cancel.hidden = !gw.running;
+      setText(cancel, t('common.cancel'));
+      const failedCount = gv.failed.length;
+      retry.hidden = gw.running || failedCount === 0;
+      setText(retry, tn('devices.retryFailed', failedCount));
+      toNodes.hidden = gw.running || !gw.runDevices.length;
+      setText(toNodes, t('devices.toNodes'));
+
+      run.hidden = gw.runDevices.length === 0;
+      if (!run.hidden) {
+        const s = gv.summary;
+        setAttr(runBar, 'value', s.total ? Math.round((s.done * 100) / s.total) : 0);
+        setAttr(runBar, 'aria-label', t('devices.runLabel'));
+        setText(runText, t(gw.running ? 'devices.runRunning' : 'devices.runDone', { onTarget: s.onTarget, failed: s.failed, running: s.running, total: s.total }));
+        run.classList.toggle('has-failures', s.failed > 0);
+      }
+
+      columns.forEach((key, i) => setText(headerCells[i], key ? t(key) : ''));
+      if (gw.query !== lastQuery) {
+        lastQuery = gw.query;
+        table.scrollToTop();
+      }
+      table.update(gv.filtered, { selected: gw.selected, timelines: gw.timelines, running: gw.running, detail: gw.detail });
+      empty.hidden = !(gw.status === 'ok' && gv.filtered.length === 0);
+      setText(empty, gw.items.length === 0 ? t('devices.none') : t('devices.noMatch'));
+
+      const detail = gw.detail ? gw.items.find((g) => g.deviceId === gw.detail) : null;
+      timeline.hidden = !detail;
+      if (detail) {
+        setText(timelineTitle, t('devices.timelineTitle', { id: shortId(detail.deviceId) }));
+        setText(timelineClose, t('common.close'));
+        renderTimeline(timelineList, gw.timelines[detail.deviceId] || []);
+      }
+    },
+  };
+}
+
+/** One gateway row of the windowed table; reused for another gateway when it scrolls away. */
+function gatewayRow(actions) {
+  let id = null;
+  const box = el('input', { testid: 'gateway-select', attrs: { type: 'checkbox' }, on: { change: () => actions.toggleGateway(id) } });
+  const shortText = el('code', { className: 'device-id' });
+  const copy = copyButton('devices.deviceId');
+  const conn = el('span', { className: 'conn-pill' });
+  const hl = el('span');
+  const rt = el('span');
+  const checkIn = el('span', { className: 'small-text' });
+  const groupName = el('span', { className: 'small-text' });
+  const dots = UPDATE_NOW_STEPS.map(() => el('span', { className: 'dot', attrs: { 'aria-hidden': 'true' } }));
+  const statusText = el('span', { className: 'status-text' });
+  const status = el('button', {
+    className: 'status-button',
+    testid: 'device-status',
+    attrs: { type: 'button' },
+    on: { click: () => actions.showTimeline(id) },
+    children: [el('span', { className: 'dots', children: dots }), statusText],
+  });
+  const cell = (children, className = 'vcell') => el('span', { className, attrs: { role: 'cell' }, children });
+  const row = el('div', {
+    className: 'vtable-row',
+    testid: 'gateway-row',
+    attrs: { role: 'row' },
+    children: [
+      cell([box], 'vcell check-cell'),
+      cell([shortText, copy.el], 'vcell id-cell'),
+      cell([conn]),
+      cell([hl]),
+      cell([rt]),
+      cell([checkIn]),
+      cell([groupName]),
+      cell([status], 'vcell status-cell'),
+    ],
+  });
+  return {
+    el: row,
+    update(g, ctx) {
+      id = g.deviceId;
+      row.dataset.deviceId = g.deviceId;
+      const selected = ctx.selected.has(g.deviceId);
+      box.checked = selected;
+      box.disabled = ctx.running;
+      row.classList.toggle('is-selected', selected);
+      row.classList.toggle('is-detail', ctx.detail === g.deviceId);
+      setAttr(box, 'aria-label', t('devices.selectOne', { id: shortId(g.deviceId) }));
+      setText(shortText, shortId(g.deviceId));
+      setAttr(shortText, 'title', g.deviceId);
+      copy.update(g.deviceId);
+      conn.className = `conn-pill conn-${String(g.connectionState).toLowerCase()}`;
+      setText(conn, t(`conn.${['Connected', 'Disconnected'].includes(g.connectionState) ? g.connectionState : 'Unknown'}`));
+      setText(hl, g.hlAppVer || '—');
+      setText(rt, g.rtAppVer || '—');
+      setText(checkIn, formatDateTime(g.lastCheckIn) || '—');
+      setText(groupName, g.inGroup === false ? t('devices.elsewhere', { group: g.groupName || '—' }) : g.groupName || '—');
+      const timeline = ctx.timelines[g.deviceId];
+      const last = lastStatus(timeline);
+      status.dataset.status = last || 'idle';
+      status.className = `status-button status-${last || 'idle'}`;
+      const reached = new Set((timeline || []).map((e) => e.status));
+      dots.forEach((dot, i) => {
+        const s = UPDATE_NOW_STEPS[i];
+        dot.className = `dot${reached.has(s) ? ' is-done' : ''}${last === 'failed' && !reached.has(s) && i === firstMissing(reached) ? ' is-failed' : ''}`;
+      });
+      const lastEvent = timeline ? timeline[timeline.length - 1] : null;
+      setText(statusText, last ? `${t(`status.${last}`)} · ${formatTime(lastEvent.at)}` : t('status.idle'));
+      setAttr(status, 'aria-label', t('devices.timelineOpen', { id: shortId(g.deviceId), status: last ? t(`status.${last}`) : t('status.idle') }));
+      setAttr(status, 'title', lastEvent && lastEvent.reason ? lastEvent.reason : null);
+    },
+  };
+}
+
+function firstMissing(reached) {
+  return UPDATE_NOW_STEPS.findIndex((s) => !reached.has(s));
+}
+
+/** The timeline of one device: every status it reached with its time, or the failure. */
+function renderTimeline(ol, events) {
+  const items = events.length
+    ? events.map((e) => {
+      const li = el('li', { className: `timeline-item status-${e.status}` });
+      li.dataset.status = e.status;
+      li.append(el('span', { className: 'timeline-status', text: t(`status.${e.status}`) }), el('time', { className: 'timeline-time muted', text: formatTime(e.at), attrs: { datetime: e.at || '' } }));
+      if (e.reason) li.append(el('p', { className: 'timeline-reason', text: e.reason }));
+      return li;
+    })
+    : [el('li', { className: 'muted', text: t('devices.timelineEmpty') })];
+  ol.replaceChildren(...items);
+}

@@ -1,0 +1,210 @@
+// Building blocks shared by the steps and the profile screen: the error notice with the action
+// a person can take, copy buttons, kind badges, "as of" lines and the windowed table that keeps
+// 10,000 gateways fast.
+//
+// Like every view here each block is built once and has an idempotent `update(...)` that only
+// writes text, attributes and classes.
+
+import { announce, copyText, el, setAttr, setText } from './dom.js';
+import { formatDateTime, has, t } from './i18n.js';
+import { errorAction, visibleRange } from './logic.js';
+
+/**
+ * A notice for a backend error: what happened (the kind's title), the backend's plain-words
+ * message, and the action to take — "Sign in" for `signed_out`, "Try again" for passing
+ * trouble. `actions.signIn()` opens the profile screen's sign-in; `retry` is given per update.
+ */
+export function errorNotice(actions) {
+  const title = el('strong', { className: 'error-kind' });
+  const message = el('span', { className: 'error-message' });
+  const button = el('button', { className: 'button small', attrs: { type: 'button' } });
+  const box = el('div', { className: 'notice is-error', testid: 'error-notice', attrs: { role: 'alert' }, children: [el('p', { className: 'notice-text', children: [title, message] }), button] });
+  box.hidden = true;
+  let onAction = null;
+  button.addEventListener('click', () => onAction && onAction());
+  return {
+    el: box,
+    /** Shows `error` (`{kind, message}`) or hides the notice when it is null. */
+    update(error, retry) {
+      box.hidden = !error;
+      if (!error) return;
+      box.dataset.kind = error.kind;
+      setText(title, errorTitle(error.kind));
+      const detail = error.kind === 'not_in_app' ? t('error.notInAppMessage') : error.message;
+      setText(message, detail ? ` ${detail}` : '');
+      const action = errorAction(error.kind);
+      if (action === 'signIn') {
+        onAction = () => actions.signIn();
+        setText(button, t('profile.signIn'));
+        button.dataset.testid = 'error-sign-in';
+      } else if (action === 'retry' && retry) {
+        onAction = retry;
+        setText(button, t('common.retry'));
+        delete button.dataset.testid;
+      } else {
+        onAction = null;
+      }
+      button.hidden = !onAction;
+    },
+  };
+}
+
+/** The title of an error kind ("Signed out", "Device offline", …). */
+export function errorTitle(kind) {
+  return t(has(`error.${kind}`) ? `error.${kind}` : 'error.unknown');
+}
+
+/**
+ * A small "Copy" button for an id that is shown shortened. `labelKey` names what it copies
+ * (for the button's accessible name and the announcement).
+ */
+export function copyButton(labelKey) {
+  let value = '';
+  let timer = null;
+  const button = el('button', { className: 'button small copy-button', attrs: { type: 'button' } });
+  const refresh = (copied) => {
+    setText(button, copied ? t('packages.copied') : t('packages.copy'));
+    button.classList.toggle('is-copied', copied);
+    setAttr(button, 'aria-label', t('packages.copyLabel', { field: t(labelKey), value }));
+    setAttr(button, 'title', value);
+  };
+  button.addEventListener('click', async (event) => {
+    event.stopPropagation();
+    const ok = await copyText(value);
+    announce(ok ? t('packages.copiedAnnounce', { field: t(labelKey) }) : t('packages.copyFailed'));
+    if (!ok) return;
+    refresh(true);
+    clearTimeout(timer);
+    timer = setTimeout(() => refresh(false), 2000);
+  });
+  return {
+    el: button,
+    update(next) {
+      if (next !== value) {
+        value = String(next || '');
+        refresh(false);
+      } else if (!button.classList.contains('is-copied')) {
+        refresh(false);
+      }
+    },
+  };
+}
+
+/** Updates `badge` to show an image kind (HLApp, RTApp, BoardConfig, Other, Unknown). */
+export function updateKindBadge(badge, kind) {
+  const known = ['HLApp', 'RTApp', 'BoardConfig', 'Other'].includes(kind) ? kind : 'Other';
+  const className = `badge kind-${known.toLowerCase()}`;
+  if (badge.className !== className) badge.className = className;
+  badge.dataset.kind = kind;
+  setText(badge, t(has(`kind.${kind}`) ? `kind.${kind}` : 'kind.Other'));
+}
+
+/** "As of 27 Nov 2026, 14:02" for a status read from the cloud, or '' without a time. */
+export function asOfText(asOf) {
+  const time = formatDateTime(asOf);
+  return time ? t('common.asOf', { time }) : '';
+}
+
+/** Makes `ul` hold exactly one `li` per text, reusing the items it has. */
+export function syncTextList(ul, texts) {
+  while (ul.children.length > texts.length) ul.lastElementChild.remove();
+  while (ul.children.length < texts.length) ul.append(el('li'));
+  texts.forEach((text, i) => setText(ul.children[i], text));
+}
+
+/**
+ * A table that builds only the rows in view (windowed rendering with a fixed row height), for
+ * lists of thousands of gateways or nodes. Rows are `{ el, update(item) }` made by `buildRow`
+ * and keyed by `keyOf(item)`, so a row keeps its element (and its focus) while it stays in
+ * view; rows that leave are reused for rows that enter. Spacers above and below are SVG
+ * elements sized by their `height` attribute, since the CSP forbids inline styles.
+ *
+ * `rowHeight` must match `.vtable-row` in styles.css.
+ */
+export function windowedTable({ className, rowHeight, header, buildRow, keyOf, label }) {
+  const spacer = () => el('div', { className: 'vtable-spacer', attrs: { 'aria-hidden': 'true' } });
+  const top = spacer();
+  const bottom = spacer();
+  const topSvg = svgSpacer();
+  const bottomSvg = svgSpacer();
+  top.append(topSvg);
+  bottom.append(bottomSvg);
+  const body = el('div', { className: 'vtable-body', attrs: { role: 'rowgroup' } });
+  const viewport = el('div', { className: 'vtable-viewport', children: [top, body, bottom] });
+  const table = el('div', {
+    className: `vtable ${className || ''}`.trim(),
+    attrs: { role: 'table' },
+    children: [el('div', { className: 'vtable-head', attrs: { role: 'rowgroup' }, children: [header] }), viewport],
+  });
+  let items = [];
+  let context = null;
+  const live = new Map();
+  const spare = [];
+  let scheduled = false;
+
+  function draw() {
+    scheduled = false;
+    const range = visibleRange({
+      scrollTop: viewport.scrollTop,
+      viewportHeight: viewport.clientHeight || 480,
+      rowHeight,
+      total: items.length,
+      overscan: 8,
+    });
+    const wanted = new Map();
+    for (let i = range.start; i < range.end; i += 1) wanted.set(keyOf(items[i]), i);
+    for (const [key, row] of live) {
+      if (!wanted.has(key)) {
+        row.el.remove();
+        live.delete(key);
+        spare.push(row);
+      }
+    }
+    let at = 0;
+    for (const [key, index] of wanted) {
+      let row = live.get(key);
+      if (!row) {
+        row = spare.pop() || buildRow();
+        live.set(key, row);
+      }
+      row.update(items[index], context);
+      setAttr(row.el, 'aria-rowindex', index + 2);
+      // Only a row that is out of place moves: moving a focused element would drop its focus.
+      if (body.children[at] !== row.el) body.insertBefore(row.el, body.children[at] || null);
+      at += 1;
+    }
+    setAttr(topSvg, 'height', range.offsetTop);
+    setAttr(bottomSvg, 'height', Math.max(0, range.totalHeight - range.offsetTop - (range.end - range.start) * rowHeight));
+  }
+
+  viewport.addEventListener('scroll', () => {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(draw);
+  });
+
+  return {
+    el: table,
+    viewport,
+    /** Shows `list`; `ctx` is handed to every row's `update` (selection, progress…). */
+    update(list, ctx) {
+      items = list;
+      context = ctx;
+      setAttr(table, 'aria-rowcount', list.length + 1);
+      setAttr(table, 'aria-label', label ? label() : null);
+      draw();
+    },
+    /** Scrolls back to the first row (after the filter changed). */
+    scrollToTop() {
+      viewport.scrollTop = 0;
+    },
+  };
+}
+
+function svgSpacer() {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('width', '1');
+  svg.setAttribute('height', '0');
+  svg.setAttribute('focusable', 'false');
+  return svg;
+}
