@@ -278,7 +278,8 @@ export function mountProfileScreen({ onSession, confirm }) {
     local.problems = [];
     local.saved = null;
     render();
-    fields.get('name').input.focus();
+    const first = [...form.querySelectorAll('input, select')].find((node) => !node.closest('[hidden]') && !node.readOnly && !node.disabled);
+    if (first) first.focus();
   }
 
   function readForm() {
@@ -393,9 +394,7 @@ export function mountProfileScreen({ onSession, confirm }) {
         const removeButton = p.builtIn ? null : el('button', { className: 'button small subtle', testid: 'profile-remove', text: t('profile.remove'), attrs: { type: 'button', 'aria-label': t('profile.removeLabel', { name: p.name }) }, on: { click: () => remove(p) } });
         li.append(
           el('span', { className: 'profile-item-text', children: [el('span', { className: 'profile-item-name', text: p.name }), el('span', { className: 'muted small-text', text: facts.join(' · ') })] }),
-          use,
-          editButton,
-          removeButton,
+          ...[use, editButton, removeButton].filter(Boolean),
         );
         return li;
       }),
@@ -405,6 +404,7 @@ export function mountProfileScreen({ onSession, confirm }) {
   function renderEditor() {
     const p = local.editing;
     form.hidden = !p;
+    modal.box.classList.toggle('is-editing', Boolean(p));
     if (!p) return;
     setText(editorTitle, local.isNew ? t('profile.newTitle') : t('profile.editTitle', { name: p.name }));
     const shown = new Set(['name', 'backend', ...PROFILE_FIELDS[p.backend] || []]);

@@ -66,7 +66,7 @@ export function mountPackagesStep(section, step, actions) {
   });
   const upload = mountUploadCard(actions);
 
-  section.append(head.el, intro, toolbar, notice, warnings, slots, list, empty, upload.el);
+  section.append(head.el, intro, toolbar, notice, warnings, slots, upload.el, list, empty);
 
   /** Rows by file path, so updates keep each row's DOM (and focus, and "Copied" state). */
   const rows = new Map();
