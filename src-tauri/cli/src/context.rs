@@ -87,6 +87,9 @@ impl Context {
     }
 
     /// Secrets from the environment, for pipelines.
+    // UNSURE: that Entra keeps a refresh token valid after it rotated it (as documented for
+    // confidential and public clients alike), so ASG_FOTA_REFRESH_TOKEN keeps working run after run
+    // even though a rotated token cannot be written back when no keychain is reachable.
     pub fn overrides() -> SecretOverrides {
         let read = |name: &str| {
             std::env::var(name)

@@ -54,6 +54,8 @@ pub struct NameArgs {
 enum BackendArg {
     Legacy,
     Arm,
+    /// The simulated tenant (use it to change the Demo tenant's command names).
+    Demo,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -198,6 +200,7 @@ fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     let backend = match args.backend {
         BackendArg::Legacy => Backend::Legacy,
         BackendArg::Arm => Backend::Arm,
+        BackendArg::Demo => Backend::Demo,
     };
     let mut profile = Profile::new(backend);
     profile.tenant_id = args.tenant_id;

@@ -7,25 +7,15 @@
 //! own state, not only in what the CLI printed. The OS keychain is made unreachable on purpose, so
 //! these tests prove that a pipeline needs nothing but the environment.
 
-use std::path::{Path, PathBuf};
+mod cloud_support;
+
 use std::process::{Command, Output};
 
-use asg_fota_sim::{SimConfig, SimHandle, SimTiming};
+use asg_fota_sim::{SimHandle, SimTiming};
+use cloud_support::{
+    arm_person_profile, arm_profile, fixture, legacy_profile, path_str, start_sim,
+};
 use serde_json::{json, Value};
-
-const FIXTURES: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/fixtures/imagepackages"
-);
-
-fn fixture(name: &str) -> PathBuf {
-    let local = Path::new(FIXTURES).join(name);
-    if local.exists() {
-        return local;
-    }
-    // The shared fixtures live beside the repository on the development machines.
-    Path::new("/work/shared/fixtures/imagepackages").join(name)
-}
 
 /// A temporary home for one CLI: config, data and log directories, plus the environment.
 struct Cli {
@@ -103,56 +93,8 @@ impl Cli {
     }
 }
 
-fn path_str(path: &Path) -> String {
-    path.to_str().unwrap().to_owned()
-}
-
 async fn sim() -> SimHandle {
-    asg_fota_sim::start(SimConfig {
-        timing: SimTiming::fast(),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap()
-}
-
-fn iothub(sim: &SimHandle) -> Value {
-    let host = sim
-        .demo()
-        .iothub_connection_string
-        .split(';')
-        .find_map(|p| p.strip_prefix("HostName="))
-        .unwrap()
-        .to_owned();
-    json!({"host": host, "api_base": sim.urls().iothub})
-}
-
-fn legacy_profile(sim: &SimHandle) -> Value {
-    let demo = sim.demo();
-    // No sphere_tenant_id: the session must find the account's only tenant by itself.
-    json!({
-        "backend": "legacy",
-        "authority_host": sim.urls().authority,
-        "api_base": sim.urls().legacy,
-        "tenant_id": demo.tenant_id,
-        "service_principal_client_id": demo.service_principal_client_id,
-        "iothub": iothub(sim),
-    })
-}
-
-fn arm_profile(sim: &SimHandle) -> Value {
-    let demo = sim.demo();
-    json!({
-        "backend": "arm",
-        "authority_host": sim.urls().authority,
-        "api_base": sim.urls().arm,
-        "tenant_id": demo.tenant_id,
-        "subscription_id": demo.subscription_id,
-        "resource_group": demo.resource_group,
-        "catalog": demo.catalog,
-        "service_principal_client_id": demo.service_principal_client_id,
-        "iothub": iothub(sim),
-    })
+    start_sim(SimTiming::fast()).await
 }
 
 /// The whole verb tour; the same assertions hold for both control planes.
@@ -456,9 +398,7 @@ fn the_demo_tenant_keeps_its_state_between_invocations() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_without_a_keychain_fails_before_asking_for_anything() {
     let sim = sim().await;
-    let mut profile = arm_profile(&sim);
-    profile["client_id"] = json!(sim.demo().arm_client_id);
-    let cli = Cli::new(&sim, profile);
+    let cli = Cli::new(&sim, arm_person_profile(&sim));
     let out = cli.run(&["login", "--no-browser"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -552,13 +492,7 @@ async fn service_principal_login_keeps_only_a_secret_that_works() {
 async fn ctrl_c_cancels_a_device_code_login() {
     use std::io::{BufRead, BufReader};
     let sim = sim().await;
-    let mut profile = arm_profile(&sim);
-    profile["client_id"] = json!(sim.demo().arm_client_id);
-    profile
-        .as_object_mut()
-        .unwrap()
-        .remove("service_principal_client_id");
-    let cli = keychain_cli(&sim, profile);
+    let cli = keychain_cli(&sim, arm_person_profile(&sim));
     let mut child = Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
         .args(["login", "--no-browser"])
         .envs(cli.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))

@@ -8,26 +8,18 @@
 //! connection string go through the real OS keychain (needs a Secret Service, so it runs under
 //! `.ci/with-keyring` with `--include-ignored`).
 
-use std::path::{Path, PathBuf};
+mod cloud_support;
+
+use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use asg_fota_core::secrets::{KeychainStore, SecretKey, SecretKind, SecretStore};
-use asg_fota_sim::{SimConfig, SimHandle, SimTiming};
+use asg_fota_sim::SimTiming;
+use cloud_support::{
+    arm_person_profile, arm_profile, fixture, path_str as path, shared_access_key, start_sim,
+};
 use serde_json::{json, Value};
-
-fn fixture(name: &str) -> PathBuf {
-    let near = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/imagepackages"
-    ))
-    .join(name);
-    if near.exists() {
-        near
-    } else {
-        Path::new("/work/shared/fixtures/imagepackages").join(name)
-    }
-}
 
 /// One CLI home and everything its invocations printed.
 struct Run {
@@ -125,10 +117,6 @@ impl Run {
     }
 }
 
-fn path(p: &Path) -> String {
-    p.to_str().unwrap().to_owned()
-}
-
 fn collect_files(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -141,25 +129,6 @@ fn collect_files(dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
             out.push((p.display().to_string(), bytes));
         }
     }
-}
-
-fn shared_access_key(connection_string: &str) -> String {
-    connection_string
-        .split(';')
-        .find_map(|p| p.strip_prefix("SharedAccessKey="))
-        .unwrap()
-        .to_owned()
-}
-
-fn hub(sim: &SimHandle) -> Value {
-    let host = sim
-        .demo()
-        .iothub_connection_string
-        .split(';')
-        .find_map(|p| p.strip_prefix("HostName="))
-        .unwrap()
-        .to_owned();
-    json!({"host": host, "api_base": sim.urls().iothub})
 }
 
 /// Upload, deploy, twin, direct method: the work a pipeline does.
@@ -185,24 +154,9 @@ fn work(run: &mut Run) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_principal_pipeline_run_leaks_no_secret() {
-    let sim = asg_fota_sim::start(SimConfig {
-        timing: SimTiming::fast(),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sim = start_sim(SimTiming::fast()).await;
     let demo = sim.demo().clone();
-    let mut run = Run::new(json!({
-        "backend": "arm",
-        "authority_host": sim.urls().authority,
-        "api_base": sim.urls().arm,
-        "tenant_id": demo.tenant_id,
-        "subscription_id": demo.subscription_id,
-        "resource_group": demo.resource_group,
-        "catalog": demo.catalog,
-        "service_principal_client_id": demo.service_principal_client_id,
-        "iothub": hub(&sim),
-    }));
+    let mut run = Run::new(arm_profile(&sim));
     run.env.push((
         "ASG_FOTA_CLIENT_SECRET".into(),
         demo.service_principal_secret.clone(),
@@ -238,29 +192,15 @@ async fn a_service_principal_pipeline_run_leaks_no_secret() {
 #[ignore = "needs a Secret Service: run by .ci/test under dbus-run-session"]
 async fn a_device_code_sign_in_through_the_keychain_leaks_no_secret() {
     let store = KeychainStore::open().expect("needs a Secret Service");
-    let sim = asg_fota_sim::start(SimConfig {
-        timing: SimTiming {
-            // The simulated person approves the code by themselves shortly after it is shown.
-            device_code_auto_approve: Some(Duration::from_millis(200)),
-            ..SimTiming::fast()
-        },
-        ..SimConfig::default()
+    // The simulated person approves the code by themselves shortly after it is shown.
+    let sim = start_sim(SimTiming {
+        device_code_auto_approve: Some(Duration::from_millis(200)),
+        ..SimTiming::fast()
     })
-    .await
-    .unwrap();
+    .await;
     let demo = sim.demo().clone();
     let profile_name = format!("leak-{}", std::process::id());
-    let mut run = Run::new(json!({
-        "backend": "arm",
-        "authority_host": sim.urls().authority,
-        "api_base": sim.urls().arm,
-        "tenant_id": demo.tenant_id,
-        "subscription_id": demo.subscription_id,
-        "resource_group": demo.resource_group,
-        "catalog": demo.catalog,
-        "client_id": demo.arm_client_id,
-        "iothub": hub(&sim),
-    }));
+    let mut run = Run::new(arm_person_profile(&sim));
     // The profile file names the profile `leak`; rename it so parallel runs never share keys.
     let config = run.dir.path().join("config/profiles.json");
     let text = std::fs::read_to_string(&config)

@@ -214,7 +214,8 @@ impl SessionConfig {
     fn iothub_user_grant(&self) -> Result<UserGrant, SessionError> {
         let mut grant = self.user_grant()?;
         if self.plane == PlaneKind::Legacy {
-            // The legacy authority is Azure Sphere's tenant, which knows nothing of the customer's
+            // UNSURE: that a person's IoT Hub token on a legacy profile comes from the customer's
+            // own tenant (set `tenant_id`), not from Azure Sphere's. The legacy authority is Azure Sphere's tenant, which knows nothing of the customer's
             // IoT Hub: ask the customer's tenant instead.
             grant.tenant = self
                 .tenant_id
@@ -649,6 +650,8 @@ fn unreachable_group() -> DeviceGroup {
 }
 
 /// The Azure Sphere tenant of an account that sees exactly one.
+// UNSURE: that `GET /v2/tenants` answers a service principal too (it is documented for users);
+// a profile can always name `sphere_tenant_id` and skip this call.
 async fn only_tenant(
     transport: &Transport,
     config: &SessionConfig,
