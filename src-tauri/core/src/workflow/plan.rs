@@ -212,8 +212,10 @@ pub fn policy_blocks_apps(policy: &UpdatePolicy) -> bool {
     )
 }
 
-/// A requested image as looked up in the tenant.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A requested image as looked up in the tenant. Serialized as
+/// `{"presence":"found","image":{...}}` or `{"presence":"missing","image":"<id>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "presence", content = "image", rename_all = "snake_case")]
 pub enum ImageLookup {
     Found(PlannedImage),
     /// The tenant holds no image with this id.
