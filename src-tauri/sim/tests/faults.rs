@@ -135,7 +135,7 @@ async fn latency_and_slow_bodies_delay_the_answer() {
     assert_eq!(sim.get(&sim.legacy("/products"), &token).await.0, 200);
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(150) && took < Duration::from_millis(1000),
+        took >= Duration::from_millis(150) && took < Duration::from_millis(3000),
         "{took:?}"
     );
 

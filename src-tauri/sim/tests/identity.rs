@@ -184,7 +184,7 @@ async fn approve_all_auto_approval_slow_down_and_expiry() {
     let mut cfg = config();
     cfg.timing.device_code_auto_approve = Some(Duration::from_millis(300));
     cfg.timing.device_code_interval = Duration::from_secs(1);
-    cfg.timing.device_code_lifetime = Duration::from_millis(1500);
+    cfg.timing.device_code_lifetime = Duration::from_millis(3000);
     let sim = sim_with(cfg).await;
     let flow = start_flow(&sim, &tenant).await;
     assert_eq!(flow["interval"], 1);
@@ -198,7 +198,7 @@ async fn approve_all_auto_approval_slow_down_and_expiry() {
 
     // An unapproved code expires.
     let flow = start_flow(&sim, &tenant).await;
-    tokio::time::sleep(Duration::from_millis(1600)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let (status, body) = poll(&sim, &tenant, flow["device_code"].as_str().expect("code")).await;
     assert_eq!(status, 400);
     assert_entra_error(&body, "expired_token", 70019);

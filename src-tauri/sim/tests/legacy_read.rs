@@ -264,7 +264,8 @@ async fn role_call_answers_for_the_demo_user_and_service_principal() {
 #[tokio::test]
 async fn missing_wrong_audience_expired_and_revoked_tokens_get_401_arrays() {
     let mut cfg = config();
-    cfg.timing.token_lifetime = std::time::Duration::from_secs(1);
+    // Token expiry has one-second granularity (`exp` is whole seconds): 2 s leaves at least 1 s.
+    cfg.timing.token_lifetime = std::time::Duration::from_secs(2);
     let sim = sim_with(cfg).await;
     let url = sim.legacy("/devicegroups");
 
@@ -296,7 +297,7 @@ async fn missing_wrong_audience_expired_and_revoked_tokens_get_401_arrays() {
     );
 
     let token = sim.legacy_token().await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     let (status, body) = sim.get(&url, &token).await;
     assert_eq!(status, 401);
     assert!(
