@@ -15,6 +15,8 @@ use serde::Serialize;
 use crate::context::{table, Context, Output};
 
 /// Manage profiles (named connection settings; secrets stay in the OS keychain).
+// Parsed once per process: the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum ProfileCommand {
     /// List every profile and mark the active one.

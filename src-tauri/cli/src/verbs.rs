@@ -9,8 +9,10 @@ use anyhow::Result;
 use clap::Subcommand;
 
 use crate::context::{runtime, Context, GlobalArgs, Output};
-use crate::{device, listing, login, move_cmd, profile, upload};
+use crate::{device, listing, login, move_cmd, nodes, profile, update_now, upload};
 
+// Parsed once per process: the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum CloudCommand {
     /// Sign the profile in (device code, or --service-principal) and keep the sign-in in the OS keychain.
@@ -40,6 +42,12 @@ pub enum CloudCommand {
     Twin(device::TwinArgs),
     /// Call a direct method on a device through IoT Hub.
     Invoke(device::InvokeArgs),
+    /// Update gateways now: move them into the group, restart them, watch until they are on target.
+    UpdateNow(update_now::UpdateNowArgs),
+    /// Show the WIZ750SR nodes behind gateways: current and available firmware, updates offered.
+    Nodes(nodes::NodesArgs),
+    /// Update node firmware (named MACs of one gateway, or every outdated node) and follow progress.
+    UpdateNode(nodes::UpdateNodeArgs),
 }
 
 impl CloudCommand {
@@ -55,6 +63,9 @@ impl CloudCommand {
             CloudCommand::Move(a) => a.output,
             CloudCommand::Twin(a) => a.output,
             CloudCommand::Invoke(a) => a.output,
+            CloudCommand::UpdateNow(a) => a.output,
+            CloudCommand::Nodes(a) => a.output,
+            CloudCommand::UpdateNode(a) => a.output,
         }
     }
 }
@@ -77,6 +88,9 @@ pub fn run(command: CloudCommand, global: GlobalArgs) -> Result<ExitCode> {
             CloudCommand::Move(args) => move_cmd::run(&ctx, args).await,
             CloudCommand::Twin(args) => device::twin(&ctx, args).await,
             CloudCommand::Invoke(args) => device::invoke(&ctx, args).await,
+            CloudCommand::UpdateNow(args) => update_now::run(&ctx, args).await,
+            CloudCommand::Nodes(args) => nodes::list(&ctx, args).await,
+            CloudCommand::UpdateNode(args) => nodes::update(&ctx, args).await,
         }
     })
 }

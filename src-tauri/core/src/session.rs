@@ -596,10 +596,8 @@ pub fn resolve_group(
         .iter()
         .position(|g| g.id.as_str().eq_ignore_ascii_case(spec))
     {
-        return Ok(groups
-            .into_iter()
-            .nth(i)
-            .unwrap_or_else(|| unreachable_group()));
+        let mut groups = groups;
+        return Ok(groups.swap_remove(i));
     }
     let by_label: Vec<usize> = labels
         .iter()
@@ -619,10 +617,10 @@ pub fn resolve_group(
         by_label
     };
     match hits.as_slice() {
-        [one] => Ok(groups
-            .into_iter()
-            .nth(*one)
-            .unwrap_or_else(|| unreachable_group())),
+        [one] => {
+            let mut groups = groups;
+            Ok(groups.swap_remove(*one))
+        }
         [] => Err(SessionError::GroupNotFound {
             spec: spec.to_owned(),
             known: labels,
@@ -631,21 +629,6 @@ pub fn resolve_group(
             spec: spec.to_owned(),
             candidates: many.iter().map(|&i| labels[i].clone()).collect(),
         }),
-    }
-}
-
-/// `nth` on an index just found cannot miss; this keeps the code free of `unwrap`.
-fn unreachable_group() -> DeviceGroup {
-    DeviceGroup {
-        id: crate::cloud::model::DeviceGroupId::new(""),
-        name: String::new(),
-        product: crate::cloud::model::ProductId::new(""),
-        product_name: None,
-        description: None,
-        os_feed: None,
-        update_policy: None,
-        current_deployment: None,
-        has_deployment: None,
     }
 }
 
@@ -682,7 +665,7 @@ async fn only_tenant(
 #[derive(Debug)]
 enum IotHubAccess {
     /// A client ready to use (connection string, or a service principal's Entra token).
-    Ready(IotHubClient),
+    Ready(Box<IotHubClient>),
     /// Why the profile cannot reach IoT Hub, kept until a command needs it, so commands that never
     /// touch IoT Hub work without it.
     Missing(String),
@@ -728,11 +711,11 @@ fn build_iothub(
                 Err(err) => return Ok(IotHubAccess::Missing(err.to_string())),
             };
             let conn = ConnectionString::parse(&text)?;
-            Ok(IotHubAccess::Ready(IotHubClient::with_sas(
+            Ok(IotHubAccess::Ready(Box::new(IotHubClient::with_sas(
                 transport.clone(),
                 &base,
                 &conn,
-            )?))
+            )?)))
         }
         IotHubAuth::Entra => match (sign_in, &config.service_principal_client_id, client_secret) {
             (SignInKind::ServicePrincipal, Some(client_id), Some(secret)) => {
@@ -740,11 +723,11 @@ fn build_iothub(
                     identity.clone(),
                     config.service_principal(client_id, secret, scopes::IOTHUB)?,
                 );
-                Ok(IotHubAccess::Ready(IotHubClient::with_token(
+                Ok(IotHubAccess::Ready(Box::new(IotHubClient::with_token(
                     transport.clone(),
                     &base,
                     tokens,
-                )?))
+                )?)))
             }
             _ => Ok(IotHubAccess::Person(Box::new(PersonIotHub {
                 transport: transport.clone(),
@@ -918,13 +901,27 @@ mod tests {
     use crate::cloud::model::{DeviceGroupId, ProductId};
     use crate::secrets::MemoryStore;
 
+    fn blank_group() -> DeviceGroup {
+        DeviceGroup {
+            id: DeviceGroupId::new(""),
+            name: String::new(),
+            product: ProductId::new(""),
+            product_name: None,
+            description: None,
+            os_feed: None,
+            update_policy: None,
+            current_deployment: None,
+            has_deployment: None,
+        }
+    }
+
     fn group(id: &str, product: &str, product_name: Option<&str>, name: &str) -> DeviceGroup {
         DeviceGroup {
             id: DeviceGroupId::new(id),
             name: name.into(),
             product: ProductId::new(product),
             product_name: product_name.map(str::to_owned),
-            ..unreachable_group()
+            ..blank_group()
         }
     }
 
