@@ -148,8 +148,14 @@ fn tour(sim: &SimHandle, cli: &Cli) {
         .map(|r| r["image_id"].as_str().unwrap().to_lowercase())
         .collect();
 
-    // deploy files (already uploaded) to the group; the simulator's group now holds exactly them.
-    let deployed = cli.json(&["deploy", "--group", "ASG210-Gateways/Production", &hl, &rt]);
+    // deploy one file (already uploaded) and one image by id; the group now holds exactly them.
+    let deployed = cli.json(&[
+        "deploy",
+        "--group",
+        "ASG210-Gateways/Production",
+        &hl,
+        &ids[1],
+    ]);
     let mut held: Vec<String> = deployed["deployment"]["images"]
         .as_array()
         .unwrap()
@@ -255,6 +261,7 @@ async fn legacy_profile_runs_every_verb() {
     let who = cli.json(&["whoami"]);
     assert_eq!(who["plane"], "legacy");
     assert_eq!(who["sign_in"], "service_principal");
+    assert!(!who["roles"].as_array().unwrap().is_empty(), "{who}");
     tour(&sim, &cli);
     sim.shutdown().await;
 }
