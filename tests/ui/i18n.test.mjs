@@ -87,7 +87,7 @@ test('every key the code builds from data exists: steps, slots, kinds, warnings,
   for (const s of ['idle', ...UPDATE_NOW_STEPS, 'failed', 'cancelled']) expected.push(`status.${s}`);
   for (const s of ['outdated', 'current', 'offline', 'requested', 'InProgress', 'Succeeded', 'Failed', 'cancelled']) expected.push(`nodes.state.${s}`);
   for (const p of ['queued', 'checking', 'uploading', 'processing', 'done', 'skipped', 'failed', 'cancelled']) expected.push(`upload.phase.${p}`);
-  for (const s of ['package', 'current', 'redeploy']) expected.push(`deploy.source.${s}`);
+  for (const s of ['package', 'current', 'currentReplaced', 'redeploy']) expected.push(`deploy.source.${s}`);
   for (const c of ['kept', 'replaced', 'added', 'removed']) expected.push(`deploy.change.${c}`);
   for (const c of ['change', 'kind', 'before', 'after']) expected.push(`deploy.col.${c}`);
   for (const c of ['id', 'images', 'date', 'action']) expected.push(`history.col.${c}`);

@@ -205,6 +205,7 @@ export default {
   'deploy.addPackages': 'Change packages (step 2)',
   'deploy.source.package': 'From step 2 · {slot}',
   'deploy.source.current': 'In the current deployment',
+  'deploy.source.currentReplaced': 'In the current deployment; replaced by a package of the same component',
   'deploy.source.redeploy': 'From the earlier deployment',
   'deploy.check': 'Check deployment',
   'deploy.checking': 'Checking…',

@@ -206,6 +206,7 @@ export default {
   'deploy.addPackages': '패키지 변경 (2단계)',
   'deploy.source.package': '2단계에서 추가 · {slot}',
   'deploy.source.current': '현재 배포에 포함',
+  'deploy.source.currentReplaced': '현재 배포에 포함. 같은 컴포넌트의 새 패키지로 교체됨',
   'deploy.source.redeploy': '이전 배포에서 가져옴',
   'deploy.check': '배포 점검',
   'deploy.checking': '점검 중…',

@@ -381,7 +381,7 @@ function deployView(plan) {
     for (const img of current) {
       if (seen.has(img.id)) continue;
       const byDefault = keep.has(img.id);
-      candidates.push({ ...img, source: 'current', slot: null, included: d.overrides[img.id] === undefined ? byDefault : d.overrides[img.id] });
+      candidates.push({ ...img, source: byDefault ? 'current' : 'currentReplaced', slot: null, included: d.overrides[img.id] === undefined ? byDefault : d.overrides[img.id] });
     }
   }
   const imageIds = candidates.filter((c) => c.included).map((c) => c.id);
