@@ -205,7 +205,7 @@ fn read_secret(env: &str, what: &str) -> Result<Sensitive<String>> {
 
 /// A token cancelled by Ctrl-C. Returns once the signal handler is installed: tokio installs it
 /// when the `ctrl_c` future is first polled, and a Ctrl-C before that would kill the process.
-async fn cancel_on_ctrl_c() -> CancellationToken {
+pub(crate) async fn cancel_on_ctrl_c() -> CancellationToken {
     let cancel = CancellationToken::new();
     let on_ctrl_c = cancel.clone();
     let (armed, is_armed) = tokio::sync::oneshot::channel::<()>();

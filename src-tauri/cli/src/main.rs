@@ -10,8 +10,10 @@ mod inspect;
 mod listing;
 mod login;
 mod move_cmd;
+mod nodes;
 mod profile;
 mod sim;
+mod update_now;
 mod upload;
 mod verbs;
 

@@ -1,0 +1,234 @@
+//! Step 6: `nodes [--group G | DEVICE...]` prints the WIZ750SR nodes behind gateways (current and
+//! available firmware, whether an update is offered, an update in flight); `update-node DEVICE
+//! MAC...` or `update-node --group G --all-outdated` updates nodes and follows each one's
+//! progress in the gateway's twin. Exit 1 when any node did not end on the new firmware.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+use asg_fota_core::cloud::model::DeviceId;
+use asg_fota_core::session::Session;
+use asg_fota_core::workflow::fleet::Fleet;
+use asg_fota_core::workflow::nodes::{
+    node_matrix, outdated, update_nodes, NodeEvent, NodeRef, NodeRow, NodeStage, NodeUpdateReport,
+    NodeUpdateSettings,
+};
+use clap::Args;
+
+use crate::context::{or_dash, table, when, write_stdout, Context, Output};
+use crate::update_now::{fleet, json_line, seconds, short};
+
+#[derive(Args, Debug)]
+pub struct NodesArgs {
+    /// The gateways of this device group.
+    #[arg(long, short = 'g', value_name = "GROUP", conflicts_with = "devices")]
+    group: Option<String>,
+    /// Gateway ids (128 hexadecimal characters).
+    #[arg(value_name = "DEVICE", required_unless_present = "group")]
+    devices: Vec<String>,
+    #[command(flatten)]
+    pub(crate) output: Output,
+}
+
+#[derive(Args, Debug)]
+pub struct UpdateNodeArgs {
+    /// The gateway, then the MACs of its nodes (12 hex digits, separators allowed).
+    #[arg(value_name = "DEVICE MAC", required_unless_present = "group")]
+    targets: Vec<String>,
+    /// Work on the gateways of this device group (with --all-outdated).
+    #[arg(long, short = 'g', value_name = "GROUP", requires = "all_outdated")]
+    group: Option<String>,
+    /// Every node whose gateway holds newer firmware than it runs.
+    #[arg(long)]
+    all_outdated: bool,
+    /// Gateways worked on at the same time (nodes of one gateway go one after the other).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    concurrency: Option<u32>,
+    /// Seconds one node may take from the request to its new firmware.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    timeout: u64,
+    /// Seconds between two reads of the gateway's twin (fractions allowed).
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    poll_interval: f64,
+    #[command(flatten)]
+    pub(crate) output: Output,
+}
+
+/// The gateways a verb names: the group's, or the ids given.
+async fn gateways(session: &Session, group: Option<&str>, ids: &[String]) -> Result<Vec<DeviceId>> {
+    match group {
+        Some(spec) => {
+            let group = session.find_group(spec).await?;
+            Ok(session
+                .plane()
+                .devices(&group.id)
+                .await?
+                .into_iter()
+                .map(|d| d.id)
+                .collect())
+        }
+        None => ids
+            .iter()
+            .map(|t| DeviceId::parse(t).map_err(anyhow::Error::from))
+            .collect(),
+    }
+}
+
+pub async fn list(ctx: &Context, args: NodesArgs) -> Result<ExitCode> {
+    let (session, resolved) = ctx.open().await?;
+    let outcome = async {
+        let ids = gateways(&session, args.group.as_deref(), &args.devices).await?;
+        let fleet = fleet(ctx, &session).await?;
+        anyhow::Ok(node_matrix(&fleet, &ids).await?)
+    }
+    .await;
+    ctx.finish(&session, resolved).await;
+    let rows = outcome?;
+    ctx.print(&rows, || matrix_table(&rows))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn matrix_table(rows: &[NodeRow]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let update = r.update.as_ref().map(|u| match u.percent {
+                Some(p) if u.state == "InProgress" => format!("{} {p}%", u.state),
+                _ => u.state.clone(),
+            });
+            vec![
+                short(&r.gateway_id).to_owned(),
+                r.mac.clone(),
+                or_dash(r.name.as_ref()),
+                or_dash(r.current.as_ref()),
+                or_dash(r.available.as_ref()),
+                or_dash(r.status.as_ref()),
+                if r.updatable { "yes" } else { "-" }.to_owned(),
+                or_dash(update),
+                when(Some(r.as_of)),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "GATEWAY",
+            "MAC",
+            "NAME",
+            "CURRENT",
+            "AVAILABLE",
+            "STATUS",
+            "UPDATE",
+            "IN FLIGHT",
+            "AS OF",
+        ],
+        &cells,
+    )
+}
+
+pub async fn update(ctx: &Context, args: UpdateNodeArgs) -> Result<ExitCode> {
+    let poll_interval = seconds(args.poll_interval, "--poll-interval")?;
+    let (session, resolved) = ctx.open().await?;
+    let cancel = crate::login::cancel_on_ctrl_c().await;
+    let outcome = async {
+        let fleet = fleet(ctx, &session).await?;
+        let nodes = chosen_nodes(&session, &fleet, &args).await?;
+        if nodes.is_empty() {
+            if !ctx.output.json {
+                write_stdout("no node needs an update\n")?;
+            }
+            return anyhow::Ok(NodeUpdateReport::default());
+        }
+        let settings = NodeUpdateSettings {
+            concurrency: args
+                .concurrency
+                .unwrap_or(session.config().concurrency)
+                .max(1) as usize,
+            poll_interval,
+            deadline: Duration::from_secs(args.timeout),
+            ..NodeUpdateSettings::default()
+        };
+        let json = ctx.output.json;
+        let print = move |event: NodeEvent| {
+            let printed = if json {
+                json_line(&event)
+            } else {
+                write_stdout(&describe(&event))
+            };
+            if let Err(err) = printed {
+                eprintln!("asg-fota-cli: {err:#}");
+            }
+        };
+        Ok(update_nodes(&fleet, nodes, &settings, &cancel, &print).await)
+    }
+    .await;
+    ctx.finish(&session, resolved).await;
+    let report = outcome?;
+    if ctx.output.json {
+        json_line(&report)?;
+    } else {
+        write_stdout(&format!(
+            "{} updated, {} failed, {} cancelled\n",
+            report.succeeded.len(),
+            report.failed.len(),
+            report.cancelled.len()
+        ))?;
+    }
+    Ok(if report.all_succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// The nodes `update-node` works on: the MACs given for one gateway, or every outdated node of
+/// the gateway or the group.
+async fn chosen_nodes(
+    session: &Session,
+    fleet: &Fleet,
+    args: &UpdateNodeArgs,
+) -> Result<Vec<NodeRef>> {
+    if args.all_outdated {
+        let ids = gateways(session, args.group.as_deref(), &args.targets).await?;
+        return Ok(outdated(&node_matrix(fleet, &ids).await?));
+    }
+    let Some((device, macs)) = args.targets.split_first() else {
+        bail!("name a gateway and the MACs of its nodes, or use --all-outdated");
+    };
+    if macs.is_empty() {
+        bail!("name at least one node MAC after the gateway, or use --all-outdated");
+    }
+    let gateway_id = DeviceId::parse(device)?;
+    Ok(macs
+        .iter()
+        .map(|mac| NodeRef {
+            gateway_id: gateway_id.clone(),
+            mac: mac.clone(),
+        })
+        .collect())
+}
+
+fn describe(event: &NodeEvent) -> String {
+    let state = match event.state {
+        NodeStage::Requested => "requested".to_owned(),
+        NodeStage::InProgress => format!("in progress {}%", event.percent.unwrap_or(0)),
+        NodeStage::Succeeded => format!(
+            "updated to {}",
+            event.version.as_deref().unwrap_or("the new firmware")
+        ),
+        NodeStage::Failed => "FAILED".to_owned(),
+        NodeStage::Cancelled => "cancelled".to_owned(),
+    };
+    let mut line = format!(
+        "{}  {}  {}  {state}",
+        when(Some(event.at)),
+        short(&event.gateway_id),
+        event.mac
+    );
+    if let Some(error) = &event.error {
+        line.push_str(": ");
+        line.push_str(error);
+    }
+    line.push('\n');
+    line
+}
