@@ -12,12 +12,8 @@ use std::io::Write;
 use anyhow::{Context as _, Result};
 use asg_fota_core::paths::AppDirs;
 use asg_fota_core::profiles::{Backend, Profile, ProfileStore, Profiles};
-use asg_fota_core::secrets::{
-    os_store, MemoryStore, SecretKey, SecretKind, SecretStore, Sensitive,
-};
-use asg_fota_core::session::{
-    DemoTenant, PlaneKind, SecretOverrides, SecretSources, Session, SessionConfig,
-};
+use asg_fota_core::secrets::{os_store, MemoryStore, SecretStore, Sensitive};
+use asg_fota_core::session::{PlaneKind, SecretOverrides, SecretSources, Session, SessionConfig};
 use clap::Args;
 use serde::Serialize;
 
@@ -118,42 +114,22 @@ impl Context {
                 self.dirs.data.display()
             )
         })?;
-        let sim = asg_fota_sim::start(asg_fota_sim::SimConfig {
+        // The Demo tenant's secrets are made up by the simulator: they stay in memory and never
+        // reach the OS keychain.
+        let demo = asg_fota_sim::demo::start_demo(asg_fota_sim::demo::DemoSettings {
+            profile: name.clone(),
+            plane: PlaneKind::Arm,
             state_file: Some(self.dirs.demo_state_file()),
-            ..Default::default()
+            sim: asg_fota_sim::SimConfig::default(),
         })
         .await
         .context("cannot start the Demo tenant")?;
-        let urls = sim.urls().clone();
-        let id = sim.demo().clone();
-        let tenant = DemoTenant {
-            plane: PlaneKind::Arm,
-            legacy_api_base: urls.legacy,
-            arm_api_base: urls.arm,
-            authority_host: urls.authority,
-            iothub_api_base: urls.iothub,
-            iothub_host: iothub_host(&id.iothub_connection_string),
-            tenant_id: id.tenant_id.clone(),
-            sphere_tenant_id: id.legacy_tenant_id.clone(),
-            subscription_id: id.subscription_id.clone(),
-            resource_group: id.resource_group.clone(),
-            catalog: id.catalog.clone(),
-            service_principal_client_id: id.service_principal_client_id.clone(),
-        };
-        // The Demo tenant's secrets are made up by the simulator: they stay in memory and never
-        // reach the OS keychain.
-        let secrets = MemoryStore::new();
-        secrets.persist(
-            &SecretKey::new(&name, SecretKind::ClientSecret),
-            &Sensitive::from(id.service_principal_secret.as_str()),
-        )?;
-        secrets.persist(
-            &SecretKey::new(&name, SecretKind::IotHubConnectionString),
-            &Sensitive::from(id.iothub_connection_string.as_str()),
-        )?;
         Ok(Resolved {
-            config: SessionConfig::demo(&name, &profile, &tenant),
-            demo: Some(Demo { sim, secrets }),
+            config: SessionConfig::demo(&name, &profile, &demo.tenant),
+            demo: Some(Demo {
+                sim: demo.sim,
+                secrets: demo.secrets,
+            }),
         })
     }
 
@@ -222,15 +198,6 @@ impl Resolved {
             demo.sim.shutdown().await;
         }
     }
-}
-
-/// The `HostName` of a connection string (not secret), or a placeholder.
-fn iothub_host(connection_string: &str) -> String {
-    connection_string
-        .split(';')
-        .find_map(|part| part.trim().strip_prefix("HostName="))
-        .unwrap_or("asg-demo-hub.azure-devices.net")
-        .to_owned()
 }
 
 /// Writes to stdout; a reader that stops early (`| head`) is not an error.
