@@ -186,9 +186,15 @@ impl Journal {
         }
         let mut file = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&self.path)
             .map_err(io)?;
+        // A crash in the middle of an earlier write leaves a partial last line; start on a new
+        // line so this entry is not glued to it (and lost with it).
+        if ends_without_newline(&mut file).map_err(io)? {
+            line.insert(0, '\n');
+        }
         // One write of the whole line: with O_APPEND the OS places it at the end in one piece.
         file.write_all(line.as_bytes()).map_err(io)
     }
@@ -251,6 +257,19 @@ impl Journal {
             .take(limit)
             .collect())
     }
+}
+
+/// Whether a non-empty file's last byte is not a newline.
+fn ends_without_newline(file: &mut std::fs::File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 /// Replaces secret-shaped words in a detail sentence with `[redacted]`: JWTs (`eyJ…`), the word
