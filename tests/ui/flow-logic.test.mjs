@@ -130,19 +130,30 @@ test('upload percent is whole, clamped and 0 for an unknown total', () => {
 
 test('step 3 keeps current images whose component no package replaces, and lists ids once', () => {
   const fresh = [
-    { imageId: 'new-hl', componentId: 'COMP-HL' },
-    { imageId: 'bc', componentId: 'comp-bc' },
+    { imageId: 'new-hl', componentId: 'COMP-HL', kind: 'HLApp' },
+    { imageId: 'bc', componentId: 'comp-bc', kind: 'BoardConfig' },
   ];
   const current = [
-    { id: 'old-hl', componentId: 'comp-hl' },
-    { id: 'logger', componentId: 'comp-log' },
-    { id: 'bc', componentId: 'comp-bc' },
+    { id: 'old-hl', componentId: 'comp-hl', kind: 'HLApp' },
+    { id: 'logger', componentId: 'comp-log', kind: 'RTApp' },
+    { id: 'bc', componentId: 'comp-bc', kind: 'BoardConfig' },
   ];
   const keep = defaultKeep(fresh, current);
   assert.deepEqual([...keep], ['logger']);
   assert.deepEqual(deploymentImageIds(fresh, current, keep), ['new-hl', 'bc', 'logger']);
   assert.deepEqual(deploymentImageIds(fresh, current, new Set(['bc'])), ['new-hl', 'bc']);
   assert.deepEqual([...defaultKeep([], null)], []);
+});
+
+test('step 3 does not keep a current image for which no slot is left', () => {
+  const rt = (id, c) => ({ imageId: id, id, componentId: c, kind: 'RTApp' });
+  // Two new RTApps fill both real-time slots: the current third RTApp is not kept.
+  assert.deepEqual([...defaultKeep([rt('a', 'ca'), rt('b', 'cb')], [rt('c', 'cc')])], []);
+  // One new RTApp leaves one slot: only the first other current RTApp is kept.
+  assert.deepEqual([...defaultKeep([rt('a', 'ca')], [rt('c', 'cc'), rt('d', 'cd')])], ['c']);
+  // Four new images: nothing more fits.
+  const four = [rt('a', 'ca'), { imageId: 'h', componentId: 'ch', kind: 'HLApp' }, { imageId: 'x', componentId: 'cx', kind: 'BoardConfig' }, rt('b', 'cb')];
+  assert.deepEqual([...defaultKeep(four, [{ id: 'o', componentId: 'co', kind: 'Other' }])], []);
 });
 
 test('diff rows put removed components first, then replaced, added, kept', () => {

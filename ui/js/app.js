@@ -370,7 +370,7 @@ function deployView(plan) {
     candidates = d.redeployOf.images.map((img) => ({ ...img, source: 'redeploy', slot: null, included: d.overrides[img.id] !== false }));
   } else {
     const fresh = SLOTS.map((s) => ({ slot: s.id, report: plan.slots[s.id] })).filter((x) => x.report);
-    const freshImages = fresh.map((x) => ({ imageId: x.report.imageId, componentId: x.report.componentId }));
+    const freshImages = fresh.map((x) => ({ imageId: x.report.imageId, componentId: x.report.componentId, kind: x.report.kind }));
     const keep = defaultKeep(freshImages, current);
     const seen = new Set();
     candidates = [];
@@ -644,7 +644,8 @@ async function loadNodes() {
 async function updateNodes(nodes) {
   const items = nodes.filter(canUpdateNode).map((n) => ({ gatewayId: n.gatewayId, mac: n.mac }));
   if (items.length === 0 || state.nodes.running) return;
-  const progress = { ...state.nodes.progress };
+  const before = state.nodes.progress;
+  const progress = { ...before };
   for (const item of items) progress[nodeKey(item)] = { state: 'requested', percent: 0, error: null, at: null };
   patch('nodes', { starting: true, error: null, progress, runItems: items, runId: null });
   pendingNodeEvents.length = 0;
@@ -656,7 +657,8 @@ async function updateNodes(nodes) {
     const done = pendingDone.get(runId);
     if (done) onNodeDone(done);
   } catch (err) {
-    patch('nodes', { starting: false, error: failure(err) });
+    // Nothing started: the rows go back to what they showed before.
+    patch('nodes', { starting: false, progress: before, error: failure(err) });
   }
 }
 

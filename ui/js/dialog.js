@@ -73,7 +73,8 @@ export function createModal({ className = '', labelledBy, onClose, testid }) {
       openCount += 1;
       // Everything else on the page goes inert, so neither Tab nor a screen reader's virtual
       // cursor can leave the dialog.
-      inerted = [...document.body.children].filter((node) => node !== overlay && !node.hidden && !node.hasAttribute('inert') && !node.classList.contains('modal-overlay'));
+      // The live region stays live: announcements made while the dialog is open must be heard.
+      inerted = [...document.body.children].filter((node) => node !== overlay && !node.hidden && !node.hasAttribute('inert') && node.id !== 'live-status');
       for (const node of inerted) node.setAttribute('inert', '');
       const target = focusFirst || focusables(box)[0] || box;
       target.focus();

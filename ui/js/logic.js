@@ -367,18 +367,27 @@ export const UPLOAD_FINAL = Object.freeze(['done', 'skipped', 'failed', 'cancell
 
 /**
  * Step 3's starting image set: the images read in step 2 (by slot) plus, from the group's
- * current deployment, every image whose component the new set does not replace; those are
- * "kept" unless the user turns their toggle off.
+ * current deployment, every image whose component the new set does not replace and for which
+ * a slot is still free (a third RTApp or a fifth image would only fail the preflight); those
+ * are "kept" unless the user turns their toggle off.
  *
- * @param {Array<object>} fresh images `{ imageId, componentId, kind, name }` from step 2
- * @param {Array<object>} current the current deployment's images `{ id, componentId, ... }`
+ * @param {Array<object>} fresh images `{ imageId, componentId, kind }` from step 2
+ * @param {Array<object>} current the current deployment's images `{ id, componentId, kind }`
  * @returns {Set<string>} ids of current images kept by default
  */
 export function defaultKeep(fresh, current) {
   const replaced = new Set(fresh.map((i) => String(i.componentId).toLowerCase()));
+  const used = {};
+  for (const image of fresh) used[image.kind] = (used[image.kind] || 0) + 1;
+  let total = fresh.length;
   const keep = new Set();
   for (const image of current || []) {
-    if (!replaced.has(String(image.componentId).toLowerCase())) keep.add(image.id);
+    if (replaced.has(String(image.componentId).toLowerCase())) continue;
+    const limit = KIND_LIMITS[image.kind] === undefined ? MAX_IMAGES : KIND_LIMITS[image.kind];
+    if (total >= MAX_IMAGES || (used[image.kind] || 0) >= limit) continue;
+    keep.add(image.id);
+    used[image.kind] = (used[image.kind] || 0) + 1;
+    total += 1;
   }
   return keep;
 }

@@ -11,7 +11,7 @@
 import { call, toBackendError } from './backend.js';
 import { createModal } from './dialog.js';
 import { announce, copyText, el, setAttr, setText } from './dom.js';
-import { t } from './i18n.js';
+import { getLanguage, t } from './i18n.js';
 import { ADVANCED_FIELDS, CONTRACT_FIELDS, PROFILE_FIELDS, clock, newProfile, profileProblems, secondsLeft } from './logic.js';
 import { errorNotice } from './widgets.js';
 
@@ -144,7 +144,7 @@ export function mountProfileScreen({ onSession, confirm }) {
   );
 
   let ticker = null;
-  let view = null;
+  let language = getLanguage();
 
   async function refresh() {
     try {
@@ -458,10 +458,14 @@ export function mountProfileScreen({ onSession, confirm }) {
         startSignIn();
       }
     },
-    /** Re-translates when the language changes. */
-    update(v) {
-      view = v;
-      if (modal.isOpen() && view) render();
+    /**
+     * Re-translates when the language changes. Nothing else in the app's state shows here, so
+     * the app's frequent re-renders (progress events) do not rebuild the list under the focus.
+     */
+    update() {
+      if (getLanguage() === language) return;
+      language = getLanguage();
+      if (modal.isOpen()) render();
     },
   };
 }
