@@ -5,8 +5,10 @@
 //! typed in the core; here they become `anyhow` errors with context for the person at the terminal.
 
 mod context;
+mod deploy_plan;
 mod device;
 mod inspect;
+mod journal_cmd;
 mod listing;
 mod login;
 mod move_cmd;
@@ -46,6 +48,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Run the simulated tenant (Azure Sphere, sign-in, IoT Hub, demo fleet) on loopback until Ctrl-C.
     Sim(sim::SimArgs),
+    /// Show the local journal of changes made to tenants (uploads, deployments, moves, restarts, node updates).
+    Journal(journal_cmd::JournalArgs),
     #[command(flatten)]
     Cloud(verbs::CloudCommand),
 }
@@ -55,6 +59,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Sim(args) => sim::run(args),
+        Command::Journal(args) => journal_cmd::run(args, cli.global),
         Command::Cloud(command) => verbs::run(command, cli.global),
     };
     match result {

@@ -1,0 +1,104 @@
+//! The deployment preflight as the CLI shows it: the problems that block a plan, the diff against
+//! the group's current deployment, the warnings and the devices reached, then a confirmation
+//! (`--yes`, or a "y" typed at a terminal).
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::{bail, Result};
+use asg_fota_core::workflow::deploy::PlannedDeployment;
+use asg_fota_core::workflow::plan::PlannedImage;
+
+use crate::context::{write_stdout, Context};
+
+/// Shows the plan and asks for confirmation. `Ok(())` means: create it.
+///
+/// A blocked plan is printed (as JSON with `--json`) and refused. Otherwise the plan is shown and,
+/// when stdin is a terminal and `--yes` was not given, a "y" must be typed. Without a terminal the
+/// invocation itself is the confirmation, so pipelines and scripts run unattended.
+// UNSURE (product decision): whether a non-interactive `deploy` without `--yes` should refuse
+// instead; flipping `needs_prompt` to ignore the terminal check is the one-line change.
+pub fn review(ctx: &Context, planned: &PlannedDeployment, yes: bool) -> Result<()> {
+    let plan = &planned.plan;
+    if plan.is_blocked() {
+        ctx.print(planned, || plan_text(planned))?;
+        let problems: Vec<String> = plan
+            .problems
+            .iter()
+            .map(|p| format!("  - {}", p.message))
+            .collect();
+        bail!(
+            "the deployment was not created because the preflight found problems:\n{}",
+            problems.join("\n")
+        );
+    }
+    // With --json the result printed afterwards carries the plan; people get the text on stderr.
+    if ctx.output.json {
+        eprint!("{}", plan_text(planned));
+    } else {
+        write_stdout(&plan_text(planned))?;
+    }
+    let needs_prompt = !yes && std::io::stdin().is_terminal();
+    if !needs_prompt {
+        return Ok(());
+    }
+    eprint!(
+        "Create this deployment for {} device(s)? [y/N] ",
+        plan.reach_devices
+    );
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        Ok(())
+    } else {
+        bail!("nothing was created: the deployment was not confirmed")
+    }
+}
+
+/// The plan in words: group, diff by component, warnings, reach.
+pub fn plan_text(planned: &PlannedDeployment) -> String {
+    let plan = &planned.plan;
+    let group = &planned.group;
+    let mut out = format!(
+        "Deployment plan for {}{} (update policy {}, {} device(s)):\n",
+        group
+            .product_name
+            .as_deref()
+            .map(|p| format!("{p}/"))
+            .unwrap_or_default(),
+        group.name,
+        group
+            .update_policy
+            .as_ref()
+            .map_or_else(|| "unknown".to_owned(), |p| format!("{p:?}")),
+        plan.reach_devices,
+    );
+    let line = |sign: &str, image: &PlannedImage| {
+        format!(
+            "  {sign} {:<11} {} [{}]\n",
+            image.kind.as_str(),
+            image.label(),
+            image.component_id.as_deref().unwrap_or("component unknown")
+        )
+    };
+    for image in &plan.diff.kept {
+        out.push_str(&line("=", image));
+    }
+    for r in &plan.diff.replaced {
+        out.push_str(&line("~", &r.to));
+        out.push_str(&format!("      replaces {}\n", r.from.label()));
+    }
+    for image in &plan.diff.added {
+        out.push_str(&line("+", image));
+    }
+    for image in &plan.diff.removed {
+        out.push_str(&line("-", image));
+    }
+    for problem in &plan.problems {
+        out.push_str(&format!("problem: {}\n", problem.message));
+    }
+    for warning in &plan.warnings {
+        out.push_str(&format!("warning: {}\n", warning.message));
+    }
+    out
+}
