@@ -81,7 +81,6 @@ import {
   baseName,
   canUpdateNode,
   defaultKeep,
-  deploymentImageIds,
   failedDevices,
   filterGateways,
   filterNodes,

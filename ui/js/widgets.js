@@ -208,3 +208,40 @@ function svgSpacer() {
   svg.setAttribute('focusable', 'false');
   return svg;
 }
+
+/**
+ * The card a step shows when what it needs is missing ("Choose a device group in step 1"),
+ * with a button that opens the step that provides it. `update(shown)` hides or shows it.
+ */
+export function missingCard({ textKey, buttonKey, step, goToStep }) {
+  const text = el('p');
+  const button = el('button', { className: 'button primary', attrs: { type: 'button' }, on: { click: () => goToStep(step) } });
+  const card = el('div', { className: 'card empty-card', children: [text, button] });
+  return {
+    el: card,
+    update(shown) {
+      card.hidden = !shown;
+      setText(text, t(textKey));
+      setText(button, t(buttonKey));
+    },
+  };
+}
+
+/** A search box that filters as one types; `onQuery(text)` gets every change. */
+export function searchBox({ testid, placeholderKey, onQuery }) {
+  const input = el('input', {
+    className: 'search-input',
+    testid,
+    attrs: { type: 'search', autocomplete: 'off', spellcheck: 'false' },
+    on: { input: (e) => onQuery(e.target.value) },
+  });
+  return {
+    el: input,
+    /** Shows `query` unless the user is typing in the box (the box is the source then). */
+    update(query) {
+      setAttr(input, 'placeholder', t(placeholderKey));
+      setAttr(input, 'aria-label', t(placeholderKey));
+      if (input.value !== query && document.activeElement !== input) input.value = query;
+    },
+  };
+}

@@ -7,7 +7,7 @@ import { el, setAttr, setText } from '../dom.js';
 import { formatDateTime, t, tn } from '../i18n.js';
 import { diffRows, shortId } from '../logic.js';
 import { mountPanelHead } from '../wizard.js';
-import { copyButton, errorNotice, syncTextList, updateKindBadge } from '../widgets.js';
+import { copyButton, errorNotice, missingCard, syncTextList, updateKindBadge } from '../widgets.js';
 
 /**
  * Mounts step 3. `view.deployView` (made by app.js) carries `{ group, candidates, imageIds,
@@ -16,10 +16,7 @@ import { copyButton, errorNotice, syncTextList, updateKindBadge } from '../widge
  */
 export function mountDeploymentStep(section, step, actions) {
   const head = mountPanelHead(step);
-  const noGroup = el('div', { className: 'card empty-card' });
-  const noGroupText = el('p');
-  const noGroupButton = el('button', { className: 'button primary', attrs: { type: 'button' }, on: { click: () => actions.goToStep(1) } });
-  noGroup.append(noGroupText, noGroupButton);
+  const noGroup = missingCard({ textKey: 'deploy.needGroup', buttonKey: 'upload.chooseGroup', step: 1, goToStep: actions.goToStep });
 
   const redeploy = el('div', { className: 'notice is-info', testid: 'redeploy-banner' });
   const redeployText = el('p', { className: 'notice-text' });
@@ -65,16 +62,14 @@ export function mountDeploymentStep(section, step, actions) {
   const toDevices = el('button', { className: 'button primary', testid: 'deploy-to-step5', attrs: { type: 'button' }, on: { click: () => actions.goToStep(5) } });
   success.append(successTitle, successText, el('p', { className: 'id-line', children: [successId, successCopy.el] }), el('div', { className: 'toolbar', children: [toHistory, toDevices] }));
 
-  section.append(head.el, noGroup, redeploy, setCard, error.el, problemBox, warningBox, planCard, success);
+  section.append(head.el, noGroup.el, redeploy, setCard, error.el, problemBox, warningBox, planCard, success);
 
   return {
     update(view) {
       head.update();
       const { deploy, deployView: dv } = view;
       const group = dv.group;
-      noGroup.hidden = Boolean(group);
-      setText(noGroupText, t('deploy.needGroup'));
-      setText(noGroupButton, t('upload.chooseGroup'));
+      noGroup.update(!group);
       for (const node of [setCard, planCard, problemBox, warningBox, redeploy, success]) node.hidden = !group;
       if (!group) return;
 

@@ -6,7 +6,7 @@ import { el, setAttr, setText } from '../dom.js';
 import { formatDateTime, formatNumber, formatTime, t, tn } from '../i18n.js';
 import { UPDATE_NOW_STEPS, lastStatus, selectionState, shortId } from '../logic.js';
 import { mountPanelHead } from '../wizard.js';
-import { asOfText, copyButton, errorNotice, windowedTable } from '../widgets.js';
+import { asOfText, copyButton, errorNotice, missingCard, searchBox, windowedTable } from '../widgets.js';
 
 /** Must match `.gateway-table .vtable-row { height }` in styles.css. */
 export const GATEWAY_ROW_HEIGHT = 44;
@@ -19,23 +19,15 @@ export const GATEWAY_ROW_HEIGHT = 44;
  */
 export function mountDevicesStep(section, step, actions) {
   const head = mountPanelHead(step);
-  const noGroup = el('div', { className: 'card empty-card' });
-  const noGroupText = el('p');
-  const noGroupButton = el('button', { className: 'button primary', attrs: { type: 'button' }, on: { click: () => actions.goToStep(1) } });
-  noGroup.append(noGroupText, noGroupButton);
+  const noGroup = missingCard({ textKey: 'devices.needGroup', buttonKey: 'upload.chooseGroup', step: 1, goToStep: actions.goToStep });
 
   const groupLine = el('p', { className: 'chosen-line' });
   const note = el('p', { className: 'muted small-text' });
-  const filter = el('input', {
-    className: 'search-input',
-    testid: 'gateway-filter',
-    attrs: { type: 'search', autocomplete: 'off', spellcheck: 'false' },
-    on: { input: (e) => actions.setGatewayQuery(e.target.value) },
-  });
+  const filter = searchBox({ testid: 'gateway-filter', placeholderKey: 'devices.filter', onQuery: actions.setGatewayQuery });
   const selectAll = el('button', { className: 'button', testid: 'select-all', attrs: { type: 'button' }, on: { click: () => actions.toggleAllGateways() } });
   const refresh = el('button', { className: 'button', attrs: { type: 'button' }, on: { click: () => actions.loadGateways() } });
   const asOf = el('span', { className: 'muted small-text' });
-  const toolbar = el('div', { className: 'toolbar', children: [filter, selectAll, refresh, el('span', { className: 'toolbar-spacer' }), asOf] });
+  const toolbar = el('div', { className: 'toolbar', children: [filter.el, selectAll, refresh, el('span', { className: 'toolbar-spacer' }), asOf] });
 
   const selectedLine = el('span', { className: 'selected-line' });
   const updateNow = el('button', { className: 'button primary', testid: 'update-now', attrs: { type: 'button' }, on: { click: () => actions.updateNow() } });
@@ -71,7 +63,7 @@ export function mountDevicesStep(section, step, actions) {
     children: [el('div', { className: 'toolbar', children: [timelineTitle, el('span', { className: 'toolbar-spacer' }), timelineClose] }), timelineList],
   });
 
-  section.append(head.el, noGroup, groupLine, note, toolbar, error.el, actionBar, run, table.el, empty, timeline);
+  section.append(head.el, noGroup.el, groupLine, note, toolbar, error.el, actionBar, run, table.el, empty, timeline);
   let lastQuery = null;
 
   return {
@@ -79,9 +71,7 @@ export function mountDevicesStep(section, step, actions) {
       head.update();
       const { gateways: gw, gatewayView: gv } = view;
       const group = gv.group;
-      noGroup.hidden = Boolean(group);
-      setText(noGroupText, t('devices.needGroup'));
-      setText(noGroupButton, t('upload.chooseGroup'));
+      noGroup.update(!group);
       for (const node of [groupLine, note, toolbar, actionBar, table.el]) node.hidden = !group;
       if (!group) {
         run.hidden = true;
@@ -92,9 +82,7 @@ export function mountDevicesStep(section, step, actions) {
       }
       setText(groupLine, t('groups.chosen', { product: group.productName, group: group.name }));
       setText(note, t('devices.note'));
-      setAttr(filter, 'placeholder', t('devices.filter'));
-      setAttr(filter, 'aria-label', t('devices.filter'));
-      if (filter.value !== gw.query && document.activeElement !== filter) filter.value = gw.query;
+      filter.update(gw.query);
       const ids = gv.filteredIds;
       const state = selectionState(gw.selected, ids);
       setText(selectAll, state === 'all' ? tn('devices.clearAll', ids.length) : tn('devices.selectAll', ids.length));

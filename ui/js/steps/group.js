@@ -7,7 +7,7 @@ import { el, setAttr, setText } from '../dom.js';
 import { formatDateTime, t, tn } from '../i18n.js';
 import { groupsByProduct } from '../logic.js';
 import { mountPanelHead } from '../wizard.js';
-import { asOfText, errorNotice, updateKindBadge } from '../widgets.js';
+import { asOfText, errorNotice, searchBox, updateKindBadge } from '../widgets.js';
 
 /**
  * Mounts step 1. `actions`: `loadGroups()`, `setGroupQuery(text)`, `selectGroup(id)`,
@@ -15,16 +15,11 @@ import { asOfText, errorNotice, updateKindBadge } from '../widgets.js';
  */
 export function mountGroupStep(section, step, actions) {
   const head = mountPanelHead(step);
-  const search = el('input', {
-    className: 'search-input',
-    testid: 'group-search',
-    attrs: { type: 'search', autocomplete: 'off', spellcheck: 'false' },
-    on: { input: (e) => actions.setGroupQuery(e.target.value) },
-  });
+  const search = searchBox({ testid: 'group-search', placeholderKey: 'groups.search', onQuery: actions.setGroupQuery });
   const refresh = el('button', { className: 'button', testid: 'groups-refresh', attrs: { type: 'button' }, on: { click: () => actions.loadGroups() } });
   const asOf = el('span', { className: 'muted small-text' });
   const count = el('span', { className: 'muted small-text' });
-  const toolbar = el('div', { className: 'toolbar', children: [search, refresh, el('span', { className: 'toolbar-spacer' }), count, asOf] });
+  const toolbar = el('div', { className: 'toolbar', children: [search.el, refresh, el('span', { className: 'toolbar-spacer' }), count, asOf] });
   const error = errorNotice(actions);
   const loading = el('p', { className: 'muted loading-line' });
   const list = el('div', { className: 'product-list' });
@@ -41,9 +36,7 @@ export function mountGroupStep(section, step, actions) {
     update(view) {
       head.update();
       const { groups } = view;
-      setAttr(search, 'placeholder', t('groups.search'));
-      setAttr(search, 'aria-label', t('groups.search'));
-      if (search.value !== view.groupQuery && document.activeElement !== search) search.value = view.groupQuery;
+      search.update(view.groupQuery);
       setText(refresh, groups.status === 'loading' ? t('common.loading') : t('common.refresh'));
       refresh.disabled = groups.status === 'loading';
       setText(asOf, asOfText(groups.asOf));

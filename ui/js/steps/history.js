@@ -4,15 +4,12 @@
 import { el, setAttr, setText } from '../dom.js';
 import { formatDateTime, t } from '../i18n.js';
 import { mountPanelHead } from '../wizard.js';
-import { asOfText, copyButton, errorNotice, updateKindBadge } from '../widgets.js';
+import { asOfText, copyButton, errorNotice, missingCard, updateKindBadge } from '../widgets.js';
 
 /** Mounts step 4. `actions`: `loadHistory()`, `redeploy(deployment)`, `goToStep(n)`, `signIn()`. */
 export function mountHistoryStep(section, step, actions) {
   const head = mountPanelHead(step);
-  const noGroup = el('div', { className: 'card empty-card' });
-  const noGroupText = el('p');
-  const noGroupButton = el('button', { className: 'button primary', attrs: { type: 'button' }, on: { click: () => actions.goToStep(1) } });
-  noGroup.append(noGroupText, noGroupButton);
+  const noGroup = missingCard({ textKey: 'history.needGroup', buttonKey: 'upload.chooseGroup', step: 1, goToStep: actions.goToStep });
   const refresh = el('button', { className: 'button', attrs: { type: 'button' }, on: { click: () => actions.loadHistory() } });
   const asOf = el('span', { className: 'muted small-text' });
   const groupLine = el('p', { className: 'chosen-line' });
@@ -23,17 +20,15 @@ export function mountHistoryStep(section, step, actions) {
   const body = el('tbody');
   table.append(el('thead', { children: [headRow] }), body);
   const empty = el('p', { className: 'muted' });
-  section.append(head.el, noGroup, toolbar, error.el, table, empty);
+  section.append(head.el, noGroup.el, toolbar, error.el, table, empty);
   const rows = new Map();
 
   return {
     update(view) {
       head.update();
       const group = view.groups.items.find((g) => g.id === view.groupId);
-      noGroup.hidden = Boolean(group);
+      noGroup.update(!group);
       toolbar.hidden = !group;
-      setText(noGroupText, t('history.needGroup'));
-      setText(noGroupButton, t('upload.chooseGroup'));
       const { history } = view;
       table.hidden = !group || history.items.length === 0;
       empty.hidden = !group || history.status !== 'ok' || history.items.length > 0;

@@ -7,7 +7,7 @@ import { el, setAttr, setText } from '../dom.js';
 import { formatNumber, formatTime, t, tn } from '../i18n.js';
 import { NODE_FINAL, canUpdateNode, nodeKey, shortId } from '../logic.js';
 import { mountPanelHead } from '../wizard.js';
-import { asOfText, copyButton, errorNotice, windowedTable } from '../widgets.js';
+import { asOfText, copyButton, errorNotice, missingCard, searchBox, windowedTable } from '../widgets.js';
 
 /** Must match `.node-table .vtable-row { height }` in styles.css. */
 export const NODE_ROW_HEIGHT = 44;
@@ -19,26 +19,18 @@ export const NODE_ROW_HEIGHT = 44;
  */
 export function mountNodesStep(section, step, actions) {
   const head = mountPanelHead(step);
-  const noSource = el('div', { className: 'card empty-card' });
-  const noSourceText = el('p');
-  const noSourceButton = el('button', { className: 'button primary', attrs: { type: 'button' }, on: { click: () => actions.goToStep(5) } });
-  noSource.append(noSourceText, noSourceButton);
+  const noSource = missingCard({ textKey: 'nodes.needGateways', buttonKey: 'nodes.toDevices', step: 5, goToStep: actions.goToStep });
 
   const sourceLine = el('p', { className: 'chosen-line' });
   const note = el('p', { className: 'muted small-text' });
-  const filter = el('input', {
-    className: 'search-input',
-    testid: 'node-filter',
-    attrs: { type: 'search', autocomplete: 'off', spellcheck: 'false' },
-    on: { input: (e) => actions.setNodeQuery(e.target.value) },
-  });
+  const filter = searchBox({ testid: 'node-filter', placeholderKey: 'nodes.filter', onQuery: actions.setNodeQuery });
   const refresh = el('button', { className: 'button', attrs: { type: 'button' }, on: { click: () => actions.loadNodes() } });
   const asOf = el('span', { className: 'muted small-text' });
   const updateAll = el('button', { className: 'button primary', testid: 'update-all-outdated', attrs: { type: 'button' }, on: { click: () => actions.updateAllOutdated() } });
   const retry = el('button', { className: 'button', testid: 'retry-failed-nodes', attrs: { type: 'button' }, on: { click: () => actions.retryFailedNodes() } });
   const cancel = el('button', { className: 'button danger-outline', testid: 'node-update-cancel', attrs: { type: 'button' }, on: { click: () => actions.cancelNodeUpdate() } });
   const counts = el('span', { className: 'selected-line', attrs: { role: 'status' } });
-  const toolbar = el('div', { className: 'toolbar', children: [filter, refresh, el('span', { className: 'toolbar-spacer' }), asOf] });
+  const toolbar = el('div', { className: 'toolbar', children: [filter.el, refresh, el('span', { className: 'toolbar-spacer' }), asOf] });
   const actionBar = el('div', { className: 'toolbar action-bar', children: [counts, el('span', { className: 'toolbar-spacer' }), retry, cancel, updateAll] });
   const error = errorNotice(actions);
 
@@ -53,16 +45,14 @@ export function mountNodesStep(section, step, actions) {
     label: () => t('nodes.tableLabel'),
   });
   const empty = el('p', { className: 'muted' });
-  section.append(head.el, noSource, sourceLine, note, toolbar, error.el, actionBar, table.el, empty);
+  section.append(head.el, noSource.el, sourceLine, note, toolbar, error.el, actionBar, table.el, empty);
 
   return {
     update(view) {
       head.update();
       const { nodes, nodeView: nv } = view;
       const has = nv.sourceIds.length > 0;
-      noSource.hidden = has;
-      setText(noSourceText, t('nodes.needGateways'));
-      setText(noSourceButton, t('nodes.toDevices'));
+      noSource.update(!has);
       for (const node of [sourceLine, note, toolbar, actionBar, table.el]) node.hidden = !has;
       if (!has) {
         empty.hidden = true;
@@ -71,9 +61,7 @@ export function mountNodesStep(section, step, actions) {
       }
       setText(sourceLine, tn('nodes.source', nv.sourceIds.length));
       setText(note, t('nodes.note'));
-      setAttr(filter, 'placeholder', t('nodes.filter'));
-      setAttr(filter, 'aria-label', t('nodes.filter'));
-      if (filter.value !== nodes.query && document.activeElement !== filter) filter.value = nodes.query;
+      filter.update(nodes.query);
       setText(refresh, nodes.status === 'loading' ? t('common.loading') : t('common.refresh'));
       refresh.disabled = nodes.status === 'loading' || nodes.running;
       setText(asOf, asOfText(nodes.asOf));
