@@ -14,8 +14,11 @@ use asg_fota_core::paths::AppDirs;
 use asg_fota_core::profiles::{Backend, Profile, ProfileStore, Profiles};
 use asg_fota_core::secrets::{os_store, MemoryStore, SecretStore, Sensitive};
 use asg_fota_core::session::{PlaneKind, SecretOverrides, SecretSources, Session, SessionConfig};
+use asg_fota_core::workflow::deploy::Recorder;
+use asg_fota_core::workflow::journal::{Actor, Journal};
 use clap::Args;
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
 /// Environment variable with a service principal's client secret.
 pub const CLIENT_SECRET_ENV: &str = "ASG_FOTA_CLIENT_SECRET";
@@ -207,6 +210,59 @@ pub fn write_stdout(text: &str) -> Result<()> {
             Err(err).context("cannot write to stdout")
         }
         _ => Ok(()),
+    }
+}
+
+/// A token cancelled by Ctrl-C. Returns once the signal handler is installed: tokio installs it
+/// when the `ctrl_c` future is first polled, and a Ctrl-C before that would kill the process.
+pub async fn cancel_on_ctrl_c() -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let on_ctrl_c = cancel.clone();
+    let (armed, is_armed) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+        tokio::select! {
+            biased;
+            result = &mut ctrl_c => {
+                if result.is_ok() {
+                    on_ctrl_c.cancel();
+                }
+                return;
+            }
+            () = std::future::ready(()) => {}
+        }
+        let _ = armed.send(());
+        if ctrl_c.await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+    let _ = is_armed.await;
+    cancel
+}
+
+/// Where the changes of this invocation are journaled, and under which profile.
+pub struct Journaling {
+    pub journal: Journal,
+    pub actor: Actor,
+}
+
+impl Journaling {
+    pub fn new(ctx: &Context) -> Result<Self> {
+        let (profile, settings) = ctx.profile()?;
+        Ok(Self {
+            journal: Journal::in_dirs(&ctx.dirs),
+            actor: Actor {
+                profile,
+                backend: settings.backend,
+            },
+        })
+    }
+
+    pub fn recorder(&self) -> Recorder<'_> {
+        Recorder {
+            journal: &self.journal,
+            actor: &self.actor,
+        }
     }
 }
 

@@ -7,9 +7,12 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use asg_fota_core::cloud::iothub::{MethodResponse, MethodTimeouts, Twin};
 use asg_fota_core::cloud::model::DeviceId;
+use asg_fota_core::cloud::CloudError;
+use asg_fota_core::profiles::DeviceContract;
+use asg_fota_core::workflow::journal::{Action, Outcome, Target};
 use clap::Args;
 
-use crate::context::{Context, Output};
+use crate::context::{Context, Journaling, Output};
 
 #[derive(Args, Debug)]
 pub struct TwinArgs {
@@ -94,6 +97,7 @@ pub async fn invoke(ctx: &Context, args: InvokeArgs) -> Result<ExitCode> {
     let device = DeviceId::parse(&args.device)?;
     let payload: serde_json::Value = serde_json::from_str(&args.payload)
         .with_context(|| format!("--payload is not JSON: {}", args.payload))?;
+    let journaling = Journaling::new(ctx)?;
     let (session, resolved) = ctx.open().await?;
     let outcome = async {
         let timeouts = MethodTimeouts {
@@ -104,8 +108,16 @@ pub async fn invoke(ctx: &Context, args: InvokeArgs) -> Result<ExitCode> {
             .iothub()
             .await?
             .invoke_method(&device, &args.method, &payload, timeouts)
-            .await?;
-        anyhow::Ok(answer)
+            .await;
+        journal_invocation(
+            &journaling,
+            session.device_contract(),
+            &device,
+            &args.method,
+            &payload,
+            &answer,
+        );
+        anyhow::Ok(answer?)
     }
     .await;
     ctx.finish(&session, resolved).await;
@@ -124,4 +136,44 @@ pub async fn invoke(ctx: &Context, args: InvokeArgs) -> Result<ExitCode> {
         );
         ExitCode::FAILURE
     })
+}
+
+/// Journals a direct method that changes a gateway: the profile's restart and node-update
+/// methods. Other methods only read or are unknown to the product, so they are not recorded.
+fn journal_invocation(
+    journaling: &Journaling,
+    contract: &DeviceContract,
+    device: &DeviceId,
+    method: &str,
+    payload: &serde_json::Value,
+    answer: &Result<MethodResponse, CloudError>,
+) {
+    let action = if method == contract.restart_method {
+        Action::Restart
+    } else if method == contract.update_node_method {
+        Action::NodeUpdate
+    } else {
+        return;
+    };
+    let (result, detail) = match answer {
+        Ok(a) if (200..300).contains(&a.status) => {
+            (Outcome::Ok, format!("{method} answered {}", a.status))
+        }
+        Ok(a) => (Outcome::Failed, format!("{method} answered {}", a.status)),
+        Err(err) => (Outcome::Failed, err.to_string()),
+    };
+    journaling.journal.record_or_warn(
+        &journaling.actor,
+        action,
+        Target {
+            device_id: Some(device.to_string()),
+            mac: payload
+                .get("mac")
+                .and_then(|m| m.as_str())
+                .map(str::to_owned),
+            ..Target::default()
+        },
+        result,
+        &detail,
+    );
 }

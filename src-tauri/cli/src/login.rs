@@ -18,8 +18,9 @@ use asg_fota_core::session::{
     finish_device_code_sign_in, forget_profile_secrets, start_device_code_sign_in, Identity,
 };
 use clap::Args;
-use tokio_util::sync::CancellationToken;
 
+// Re-exported: the update-now and node verbs arm Ctrl-C the same way.
+pub(crate) use crate::context::cancel_on_ctrl_c;
 use crate::context::{or_dash, Context, Output, CLIENT_SECRET_ENV, IOTHUB_CONNECTION_STRING_ENV};
 
 /// Sign a profile in and keep the sign-in in the OS keychain.
@@ -201,33 +202,6 @@ fn read_secret(env: &str, what: &str) -> Result<Sensitive<String>> {
         bail!("no {what} given: set {env} or type it at the prompt");
     }
     Ok(value)
-}
-
-/// A token cancelled by Ctrl-C. Returns once the signal handler is installed: tokio installs it
-/// when the `ctrl_c` future is first polled, and a Ctrl-C before that would kill the process.
-pub(crate) async fn cancel_on_ctrl_c() -> CancellationToken {
-    let cancel = CancellationToken::new();
-    let on_ctrl_c = cancel.clone();
-    let (armed, is_armed) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
-        tokio::select! {
-            biased;
-            result = &mut ctrl_c => {
-                if result.is_ok() {
-                    on_ctrl_c.cancel();
-                }
-                return;
-            }
-            () = std::future::ready(()) => {}
-        }
-        let _ = armed.send(());
-        if ctrl_c.await.is_ok() {
-            on_ctrl_c.cancel();
-        }
-    });
-    let _ = is_armed.await;
-    cancel
 }
 
 /// Best effort: the person can always copy the address from the terminal.

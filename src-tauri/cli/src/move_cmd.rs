@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use anyhow::Result;
 use asg_fota_core::cloud::model::DeviceId;
 use asg_fota_core::session::group_label;
+use asg_fota_core::workflow::journal::{Action, Outcome, Target};
 use clap::Args;
 use serde::Serialize;
 
-use crate::context::{table, Context, Output};
+use crate::context::{table, Context, Journaling, Output};
 
 #[derive(Args, Debug)]
 pub struct MoveArgs {
@@ -34,6 +35,7 @@ struct MoveRow {
 }
 
 pub async fn run(ctx: &Context, args: MoveArgs) -> Result<ExitCode> {
+    let journaling = Journaling::new(ctx)?;
     let (session, resolved) = ctx.open().await?;
     let outcome = async {
         let group = session.find_group(&args.group).await?;
@@ -49,6 +51,25 @@ pub async fn run(ctx: &Context, args: MoveArgs) -> Result<ExitCode> {
                 Ok(device) => session.plane().move_device(&device, &group.id).await,
                 Err(err) => Err(err),
             };
+            journaling.journal.record_or_warn(
+                &journaling.actor,
+                Action::Move,
+                Target {
+                    group_id: Some(group.id.to_string()),
+                    group_name: Some(label.clone()),
+                    device_id: Some(text.trim().to_owned()),
+                    ..Target::default()
+                },
+                if result.is_ok() {
+                    Outcome::Ok
+                } else {
+                    Outcome::Failed
+                },
+                &match &result {
+                    Ok(()) => format!("moved into {label}"),
+                    Err(err) => err.to_string(),
+                },
+            );
             rows.push(MoveRow {
                 device: text.trim().to_owned(),
                 group: label.clone(),

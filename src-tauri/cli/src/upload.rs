@@ -1,27 +1,22 @@
 //! `upload --group G FILE...` and `deploy --group G IMAGE-ID|FILE...`: image packages into the
-//! tenant, and a group's image set replaced.
-//!
-//! Each file's identity (image id, component id, kind) is read locally with the core's package
-//! reader before anything is sent, so a damaged file fails here with its reason, and an image the
-//! tenant already holds is skipped rather than uploaded again.
+//! tenant, and a group's image set replaced — through the same workflow functions the desktop
+//! app's steps 2 and 3 use, so the CLI gets the same local identity check, the same skip of images
+//! the tenant already holds, the same preflight and the same journal entries.
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _, Result};
-use asg_fota_core::cloud::model::{Deployment, ImageId};
-use asg_fota_core::cloud::{CloudError, ImageSource};
-use asg_fota_core::inspect::inspect_file;
+use anyhow::{bail, Result};
+use asg_fota_core::cloud::model::ImageId;
 use asg_fota_core::session::{group_label, Session};
+use asg_fota_core::workflow::deploy::{create, plan_deployment, CreatedDeployment};
+use asg_fota_core::workflow::upload::{
+    local_kinds, upload_packages, UploadOutcome, UploadResult, UploadSettings,
+};
 use clap::Args;
 use serde::Serialize;
 
-use crate::context::{table, Context, Output};
-
-/// The most images one deployment may hold on an ASG210 (one HLApp, two RTApps, one board
-/// configuration).
-const MAX_IMAGES_PER_DEPLOYMENT: usize = 4;
+use crate::context::{cancel_on_ctrl_c, table, Context, Journaling, Output};
 
 #[derive(Args, Debug)]
 pub struct UploadArgs {
@@ -44,73 +39,84 @@ pub struct DeployArgs {
     /// The deployment REPLACES the group's image set: name every image that must stay.
     #[arg(value_name = "IMAGE-ID|FILE", required = true)]
     images: Vec<String>,
+    /// Create without asking (at a terminal, the plan is shown and a "y" is asked for).
+    #[arg(long, short = 'y')]
+    yes: bool,
     #[command(flatten)]
     pub(crate) output: Output,
 }
 
-/// What happened to one file.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "snake_case")]
-enum UploadStatus {
-    Uploaded,
-    AlreadyPresent,
-    Failed,
-}
-
-#[derive(Debug, Serialize)]
-struct UploadRow {
-    file: String,
-    image_id: Option<String>,
-    component_id: Option<String>,
-    name: Option<String>,
-    kind: Option<String>,
-    status: UploadStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
 pub async fn upload(ctx: &Context, args: UploadArgs) -> Result<ExitCode> {
+    let journaling = Journaling::new(ctx)?;
     let (session, resolved) = ctx.open().await?;
     let outcome = async {
         // The group is checked first so a typo fails before anything is uploaded.
         session.find_group(&args.group).await?;
-        let mut rows = Vec::new();
-        for file in &args.files {
-            rows.push(upload_one(&session, file).await);
-        }
-        anyhow::Ok(rows)
+        anyhow::Ok(upload_files(&session, &journaling, &args.files).await)
     }
     .await;
     ctx.finish(&session, resolved).await;
-    let rows = outcome?;
-    let failed = rows
-        .iter()
-        .any(|r| matches!(r.status, UploadStatus::Failed));
-    for row in &rows {
-        if let Some(error) = &row.error {
-            eprintln!("asg-fota-cli: {}: {error}", row.file);
-        }
-    }
-    ctx.print(&rows, || upload_table(&rows))?;
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
+    let results = outcome?;
+    report_failures(&results);
+    ctx.print(&results, || upload_table(&results))?;
+    Ok(if results.iter().all(succeeded) {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     })
 }
 
-fn upload_table(rows: &[UploadRow]) -> String {
-    let cells: Vec<Vec<String>> = rows
+async fn upload_files(
+    session: &Session,
+    journaling: &Journaling,
+    files: &[PathBuf],
+) -> Vec<UploadResult> {
+    let cancel = cancel_on_ctrl_c().await;
+    upload_packages(
+        session.plane(),
+        journaling.recorder(),
+        files,
+        &UploadSettings::default(),
+        &cancel,
+        &|_| {},
+    )
+    .await
+}
+
+fn succeeded(result: &UploadResult) -> bool {
+    matches!(
+        result.outcome,
+        UploadOutcome::Uploaded | UploadOutcome::Skipped
+    )
+}
+
+fn report_failures(results: &[UploadResult]) {
+    for result in results.iter().filter(|r| !succeeded(r)) {
+        let why = result
+            .error
+            .as_ref()
+            .map_or("cancelled", |e| e.message.as_str());
+        eprintln!("asg-fota-cli: {}: {why}", result.file);
+    }
+}
+
+fn upload_table(results: &[UploadResult]) -> String {
+    let cells: Vec<Vec<String>> = results
         .iter()
         .map(|r| {
             vec![
                 r.file.clone(),
-                r.image_id.clone().unwrap_or_else(|| "-".into()),
-                r.kind.clone().unwrap_or_else(|| "-".into()),
-                match r.status {
-                    UploadStatus::Uploaded => "uploaded",
-                    UploadStatus::AlreadyPresent => "already in the tenant (skipped)",
-                    UploadStatus::Failed => "FAILED",
+                r.image_id
+                    .as_ref()
+                    .map_or_else(|| "-".into(), ToString::to_string),
+                r.report
+                    .as_ref()
+                    .map_or_else(|| "-".into(), |p| p.kind.clone()),
+                match r.outcome {
+                    UploadOutcome::Uploaded => "uploaded",
+                    UploadOutcome::Skipped => "already in the tenant (skipped)",
+                    UploadOutcome::Failed => "FAILED",
+                    UploadOutcome::Cancelled => "cancelled",
                 }
                 .to_owned(),
             ]
@@ -119,80 +125,18 @@ fn upload_table(rows: &[UploadRow]) -> String {
     table(&["FILE", "IMAGE", "KIND", "RESULT"], &cells)
 }
 
-/// Reads the file's identity, then uploads it unless the tenant holds that image already.
-async fn upload_one(session: &Session, file: &Path) -> UploadRow {
-    let mut row = UploadRow {
-        file: file.display().to_string(),
-        image_id: None,
-        component_id: None,
-        name: None,
-        kind: None,
-        status: UploadStatus::Failed,
-        error: None,
-    };
-    let report = match inspect_file(file) {
-        Ok(report) => report,
-        Err(err) => {
-            row.error = Some(err.message());
-            return row;
-        }
-    };
-    row.image_id = Some(report.image_id.clone());
-    row.component_id = Some(report.component_id.clone());
-    row.name = Some(report.name.clone());
-    row.kind = Some(report.kind.clone());
-    let image = ImageId::new(&report.image_id);
-    let result = async {
-        if image_present(session, &image).await? {
-            return Ok(UploadStatus::AlreadyPresent);
-        }
-        let source = ImageSource::file(file)?;
-        session.plane().upload_image(&source, &image).await?;
-        Ok::<_, CloudError>(UploadStatus::Uploaded)
-    }
-    .await;
-    match result {
-        Ok(status) => row.status = status,
-        Err(err) => row.error = Some(err.to_string()),
-    }
-    row
-}
-
-/// Whether the tenant holds the image (a 404 means no).
-async fn image_present(session: &Session, image: &ImageId) -> Result<bool, CloudError> {
-    match session.plane().image(image).await {
-        Ok(_) => Ok(true),
-        Err(err) if err.kind() == "not_found" => Ok(false),
-        Err(err) => Err(err),
-    }
-}
-
-/// An ASG210 takes one HLApp, up to two RTApps and one board configuration per deployment. Only
-/// files say their kind (the tenant's metadata does not tell an HLApp from an RTApp), so this
-/// checks the files named; the wizard's preflight checks the whole set.
-fn check_kinds(uploads: &[UploadRow]) -> Result<()> {
-    for (kind, limit) in [("HLApp", 1), ("RTApp", 2), ("BoardConfig", 1)] {
-        let count = uploads
-            .iter()
-            .filter(|r| r.kind.as_deref() == Some(kind))
-            .count();
-        if count > limit {
-            bail!("{count} {kind} images named: a deployment holds at most {limit}");
-        }
-    }
-    Ok(())
-}
-
 #[derive(Serialize)]
 struct DeployView {
     group: String,
-    uploads: Vec<UploadRow>,
-    deployment: Deployment,
+    uploads: Vec<UploadResult>,
+    #[serde(flatten)]
+    created: CreatedDeployment,
 }
 
 pub async fn deploy(ctx: &Context, args: DeployArgs) -> Result<ExitCode> {
+    let journaling = Journaling::new(ctx)?;
     let (session, resolved) = ctx.open().await?;
-    let outcome = deploy_in(&session, &args).await;
+    let outcome = deploy_in(ctx, &session, &journaling, &args).await;
     ctx.finish(&session, resolved).await;
     let view = outcome?;
     ctx.print(&view, || {
@@ -201,11 +145,16 @@ pub async fn deploy(ctx: &Context, args: DeployArgs) -> Result<ExitCode> {
             text.push_str(&upload_table(&view.uploads));
             text.push('\n');
         }
+        for warning in &view.created.plan.warnings {
+            text.push_str(&format!("warning: {}\n", warning.message));
+        }
         text.push_str(&format!(
-            "Deployment {} created for {}: {}\n",
-            view.deployment.id,
+            "Deployment {} created for {} ({} devices): {}\n",
+            view.created.deployment.id,
             view.group,
-            view.deployment
+            view.created.plan.reach_devices,
+            view.created
+                .plan
                 .images
                 .iter()
                 .map(ToString::to_string)
@@ -217,58 +166,62 @@ pub async fn deploy(ctx: &Context, args: DeployArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn deploy_in(session: &Session, args: &DeployArgs) -> Result<DeployView> {
+async fn deploy_in(
+    ctx: &Context,
+    session: &Session,
+    journaling: &Journaling,
+    args: &DeployArgs,
+) -> Result<DeployView> {
     let group = session.find_group(&args.group).await?;
     let products = if group.product_name.is_none() {
         session.plane().products().await?
     } else {
         Vec::new()
     };
-    if args.images.len() > MAX_IMAGES_PER_DEPLOYMENT {
-        bail!(
-            "{} images named: a deployment holds at most {MAX_IMAGES_PER_DEPLOYMENT} (one HLApp, \
-             two RTApps, one board configuration)",
-            args.images.len()
-        );
+    // Files are uploaded (or found in the tenant) first; their place in the list is kept.
+    let files: Vec<PathBuf> = args
+        .images
+        .iter()
+        .filter(|item| Path::new(item).is_file())
+        .map(PathBuf::from)
+        .collect();
+    let uploads = if files.is_empty() {
+        Vec::new()
+    } else {
+        upload_files(session, journaling, &files).await
+    };
+    report_failures(&uploads);
+    if !uploads.iter().all(succeeded) {
+        bail!("no deployment was created because a package could not be uploaded");
     }
-    let mut uploads = Vec::new();
-    let mut images = Vec::new();
-    let mut components = HashSet::new();
+    let mut from_files = uploads.iter().filter_map(|r| r.image_id.clone());
+    let mut images = Vec::with_capacity(args.images.len());
     for item in &args.images {
-        let path = Path::new(item);
-        let (image, component) = if path.is_file() {
-            let row = upload_one(session, path).await;
-            if let Some(error) = &row.error {
-                bail!("{item}: {error}");
+        if Path::new(item).is_file() {
+            if let Some(id) = from_files.next() {
+                images.push(id);
             }
-            let image = ImageId::new(row.image_id.clone().unwrap_or_default());
-            let component = row.component_id.clone();
-            uploads.push(row);
-            (image, component)
         } else {
-            let image = ImageId::new(item.trim());
-            let info = session.plane().image(&image).await.with_context(|| {
-                format!("`{item}` is neither a file nor an image in the tenant")
-            })?;
-            (image, info.component_id)
-        };
-        // Two images of one component would make the service refuse the deployment; say so here
-        // with the names the person typed.
-        if let Some(component) = component {
-            if !components.insert(component.to_ascii_lowercase()) {
-                bail!("two of the images named share the component id {component}: a deployment holds one image per component");
-            }
+            images.push(ImageId::new(item.trim()));
         }
-        images.push(image);
     }
-    check_kinds(&uploads)?;
-    let deployment = session
-        .plane()
-        .create_deployment(&group.id, &images)
-        .await?;
+    // The workflow plans again against the tenant right before creating, refuses what the service
+    // or the devices would reject (kinds, component ids, missing images) and journals the result.
+    let local = local_kinds(&uploads);
+    let planned = plan_deployment(session.plane(), &group.id, &images, &local).await?;
+    crate::deploy_plan::review(ctx, &planned, args.yes)?;
+    let created = create(
+        session.plane(),
+        journaling.recorder(),
+        &group.id,
+        &images,
+        &local,
+        Some(&planned.plan),
+    )
+    .await?;
     Ok(DeployView {
         group: group_label(&group, &products),
         uploads,
-        deployment,
+        created,
     })
 }

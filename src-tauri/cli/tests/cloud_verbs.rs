@@ -127,7 +127,7 @@ fn tour(sim: &SimHandle, cli: &Cli) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["status"].as_str().unwrap())
+        .map(|r| r["outcome"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["uploaded", "uploaded"]);
     let images_after_first = sim.snapshot()["images"].as_array().unwrap().len();
@@ -136,7 +136,7 @@ fn tour(sim: &SimHandle, cli: &Cli) {
         .as_array()
         .unwrap()
         .iter()
-        .all(|r| r["status"] == "already_present"));
+        .all(|r| r["outcome"] == "skipped"));
     assert_eq!(
         sim.snapshot()["images"].as_array().unwrap().len(),
         images_after_first
@@ -145,7 +145,7 @@ fn tour(sim: &SimHandle, cli: &Cli) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r["image_id"].as_str().unwrap().to_lowercase())
+        .map(|r| r["imageId"].as_str().unwrap().to_lowercase())
         .collect();
 
     // deploy one file (already uploaded) and one image by id; the group now holds exactly them.
@@ -156,7 +156,7 @@ fn tour(sim: &SimHandle, cli: &Cli) {
         &hl,
         &ids[1],
     ]);
-    let mut held: Vec<String> = deployed["deployment"]["images"]
+    let mut held: Vec<String> = deployed["plan"]["images"]
         .as_array()
         .unwrap()
         .iter()
@@ -185,6 +185,14 @@ fn tour(sim: &SimHandle, cli: &Cli) {
         1,
         "exactly one deployment was created"
     );
+    let mut in_sim: Vec<String> = sim_deployments[0]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap().to_lowercase())
+        .collect();
+    in_sim.sort();
+    assert_eq!(in_sim, want);
 
     // deployments: the new one is there and marked current.
     let listed = cli.json(&["deployments", "--group", "Production"]);

@@ -178,6 +178,8 @@ async fn a_service_principal_pipeline_run_leaks_no_secret() {
     let failed = run.cli(&["twin", &"0".repeat(128)]).output().unwrap();
     run.keep(&failed);
 
+    // The journal records the changes; it is part of what must hold no secret.
+    assert!(run.dir.path().join("data/journal.jsonl").exists());
     run.assert_no_leak(&[
         ("the client secret", demo.service_principal_secret.clone()),
         (
