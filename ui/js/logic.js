@@ -392,14 +392,6 @@ export function defaultKeep(fresh, current) {
   return keep;
 }
 
-/** The image ids sent to `deployment_plan`: the fresh images, then the kept current ones. */
-export function deploymentImageIds(fresh, current, keep) {
-  const ids = [];
-  for (const image of fresh) ids.push(image.imageId);
-  for (const image of current || []) if (keep.has(image.id)) ids.push(image.id);
-  return [...new Set(ids)];
-}
-
 /**
  * The plan's diff as rows for a table, one per component, in the order removed (the ones a
  * person must notice), replaced, added, kept.
