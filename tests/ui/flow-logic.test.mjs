@@ -16,6 +16,7 @@ import {
   filterGateways,
   groupsByProduct,
   newProfile,
+  parseDeviceIds,
   nodeKey,
   profileProblems,
   secondsLeft,
@@ -240,4 +241,13 @@ test('errors offer the action a person can take', () => {
   assert.equal(errorAction('signed_out'), 'signIn');
   for (const kind of ['network', 'throttled', 'internal', 'device_offline']) assert.equal(errorAction(kind), 'retry');
   for (const kind of ['forbidden', 'policy_blocks_updates', 'damaged_package', 'preflight_failed', 'cancelled']) assert.equal(errorAction(kind), null);
+});
+
+test('pasted device ids: 128 hex digits, any separator, deduplicated; the rest named', () => {
+  const a = 'A'.repeat(128);
+  const b = '0f'.repeat(64);
+  const { ids, invalid } = parseDeviceIds(` ${a}, ${b};\n${a.toLowerCase()}  nope ${'a'.repeat(127)} `);
+  assert.deepEqual(ids, ['a'.repeat(128), b]);
+  assert.deepEqual(invalid, ['nope', 'a'.repeat(127)]);
+  assert.deepEqual(parseDeviceIds(''), { ids: [], invalid: [] });
 });

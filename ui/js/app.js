@@ -86,6 +86,7 @@ import {
   filterNodes,
   mergeEntries,
   nodeKey,
+  parseDeviceIds,
   partitionDropped,
   planSlots,
   removeEntry,
@@ -489,11 +490,15 @@ async function loadGateways() {
   const sameGroup = state.gateways.groupId === group.id;
   patch('gateways', { status: 'loading', error: null, groupId: group.id, lastAction: 'load', ...(sameGroup ? {} : { items: [], selected: new Set(), runDevices: [], timelines: {}, detail: null }) });
   try {
-    const items = await call('gateways_list', { groupId: group.id });
+    const listed = await call('gateways_list', { groupId: group.id });
     if (state.groupId !== group.id) return;
+    // Gateways added by id stay in the table until they are in the group's own list.
+    const inList = new Set(listed.map((g) => g.deviceId));
+    const added = state.gateways.items.filter((g) => g.inGroup === false && !inList.has(g.deviceId));
+    const items = [...added, ...listed];
     const known = new Set(items.map((g) => g.deviceId));
     const selected = new Set([...state.gateways.selected].filter((id) => known.has(id)));
-    patch('gateways', { status: 'ok', items, selected, asOf: items.length ? items[0].asOf : new Date().toISOString() });
+    patch('gateways', { status: 'ok', items, selected, asOf: listed.length ? listed[0].asOf : new Date().toISOString() });
   } catch (err) {
     patch('gateways', { status: 'error', error: failure(err) });
   }
@@ -592,6 +597,18 @@ const deviceActions = {
     patch('gateways', { detail: id === state.gateways.detail ? null : id });
   },
   updateNow: () => updateNow(),
+  /** Adds gateways of other groups by id; they are selected, moved by the update. */
+  addDevices(text) {
+    const { ids, invalid } = parseDeviceIds(text);
+    const known = new Set(state.gateways.items.map((g) => g.deviceId));
+    const fresh = ids.filter((id) => !known.has(id));
+    const asOf = new Date().toISOString();
+    const rows = fresh.map((deviceId) => ({ deviceId, connectionState: 'Unknown', hlAppVer: null, rtAppVer: null, lastCheckIn: null, groupId: null, groupName: null, inGroup: false, asOf }));
+    const selected = new Set(state.gateways.selected);
+    for (const id of ids) selected.add(id);
+    patch('gateways', { items: [...rows, ...state.gateways.items], selected });
+    return { added: fresh.length, invalid };
+  },
   async cancelUpdateNow() {
     if (!state.gateways.runId) return;
     try {

@@ -572,3 +572,22 @@ export function errorAction(kind) {
   if (['network', 'throttled', 'internal', 'conflict', 'device_offline', 'unknown'].includes(kind)) return 'retry';
   return null;
 }
+
+/**
+ * Device ids pasted into step 5 ("add gateways from another group"): split on whitespace,
+ * commas and semicolons, lower-cased, deduplicated. Azure Sphere device ids are 128 hex
+ * digits; anything else is returned in `invalid` so the UI can say which ones it skipped.
+ *
+ * @returns {{ ids: string[], invalid: string[] }}
+ */
+export function parseDeviceIds(text) {
+  const ids = [];
+  const invalid = [];
+  for (const word of String(text || '').split(/[\s,;]+/).filter(Boolean)) {
+    if (/^[0-9a-f]{128}$/i.test(word)) {
+      const id = word.toLowerCase();
+      if (!ids.includes(id)) ids.push(id);
+    } else invalid.push(word);
+  }
+  return { ids, invalid };
+}

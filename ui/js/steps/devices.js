@@ -29,6 +29,23 @@ export function mountDevicesStep(section, step, actions) {
   const asOf = el('span', { className: 'muted small-text' });
   const toolbar = el('div', { className: 'toolbar', children: [filter.el, selectAll, refresh, el('span', { className: 'toolbar-spacer' }), asOf] });
 
+  // Gateways of another group, added by id: step 5 moves them into this group before the
+  // restart (the guide: "if the ASG210 is not in the chosen group, set its group").
+  const addSummary = el('summary');
+  const addLabel = el('label', { className: 'field-label', attrs: { for: 'add-device-ids' } });
+  const addInput = el('textarea', { className: 'text-input id-paste', testid: 'add-device-ids', attrs: { id: 'add-device-ids', rows: '2', spellcheck: 'false' } });
+  const addButton = el('button', { className: 'button', testid: 'add-devices', attrs: { type: 'button' } });
+  const addResult = el('p', { className: 'muted small-text', attrs: { role: 'status' } });
+  addButton.addEventListener('click', () => {
+    const result = actions.addDevices(addInput.value);
+    addInput.value = result.invalid.join(' ');
+    setText(addResult, [
+      result.added ? tn('devices.addedIds', result.added) : '',
+      result.invalid.length ? t('devices.invalidIds', { ids: result.invalid.map(shortId) }) : '',
+    ].filter(Boolean).join(' '));
+  });
+  const addBox = el('details', { className: 'add-devices', children: [addSummary, addLabel, el('div', { className: 'inline-field', children: [addInput, addButton] }), addResult] });
+
   const selectedLine = el('span', { className: 'selected-line' });
   const updateNow = el('button', { className: 'button primary', testid: 'update-now', attrs: { type: 'button' }, on: { click: () => actions.updateNow() } });
   const cancel = el('button', { className: 'button danger-outline', testid: 'update-now-cancel', attrs: { type: 'button' }, on: { click: () => actions.cancelUpdateNow() } });
@@ -63,7 +80,7 @@ export function mountDevicesStep(section, step, actions) {
     children: [el('div', { className: 'toolbar', children: [timelineTitle, el('span', { className: 'toolbar-spacer' }), timelineClose] }), timelineList],
   });
 
-  section.append(head.el, noGroup.el, groupLine, note, toolbar, error.el, actionBar, run, table.el, empty, timeline);
+  section.append(head.el, noGroup.el, groupLine, note, toolbar, addBox, error.el, actionBar, run, table.el, empty, timeline);
   let lastQuery = null;
 
   return {
@@ -72,7 +89,7 @@ export function mountDevicesStep(section, step, actions) {
       const { gateways: gw, gatewayView: gv } = view;
       const group = gv.group;
       noGroup.update(!group);
-      for (const node of [groupLine, note, toolbar, actionBar, table.el]) node.hidden = !group;
+      for (const node of [groupLine, note, toolbar, addBox, actionBar, table.el]) node.hidden = !group;
       if (!group) {
         run.hidden = true;
         timeline.hidden = true;
@@ -83,6 +100,10 @@ export function mountDevicesStep(section, step, actions) {
       setText(groupLine, t('groups.chosen', { product: group.productName, group: group.name }));
       setText(note, t('devices.note'));
       filter.update(gw.query);
+      setText(addSummary, t('devices.addTitle'));
+      setText(addLabel, t('devices.addLabel', { group: group.name }));
+      setText(addButton, t('devices.addButton'));
+      addButton.disabled = gw.running;
       const ids = gv.filteredIds;
       const state = selectionState(gw.selected, ids);
       setText(selectAll, state === 'all' ? tn('devices.clearAll', ids.length) : tn('devices.selectAll', ids.length));
