@@ -197,7 +197,7 @@ pub async fn history(
     )?;
     let current_id = current.map(|d| d.id);
     // Newest first; a deployment without a date goes last, in the service's order.
-    all.sort_by(|a, b| b.deployed_at.cmp(&a.deployed_at));
+    all.sort_by_key(|d| std::cmp::Reverse(d.deployed_at));
     let mut catalog = ImageCatalog::new(local.clone());
     let ids: Vec<ImageId> = all.iter().flat_map(|d| d.images.iter().cloned()).collect();
     catalog.fetch(plane, &ids).await?;

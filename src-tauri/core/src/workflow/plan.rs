@@ -808,7 +808,7 @@ mod tests {
             (Some(UpdatePolicy::UpdateAll), vec![], 2, vec![]),
         ];
         for (policy, current, devices, want) in table {
-            let mut req = request(found(&[rt.clone()]), current);
+            let mut req = request(found(std::slice::from_ref(&rt)), current);
             req.update_policy = policy.clone();
             req.reach_devices = devices;
             let plan = plan(&req);

@@ -186,7 +186,8 @@ mod tests {
 
     #[test]
     fn rejects_bad_versions_with_the_right_kind() {
-        let table: [(&str, fn(&VersionError) -> bool); 13] = [
+        type IsKind = fn(&VersionError) -> bool;
+        let table: [(&str, IsKind); 13] = [
             ("", |e| matches!(e, VersionError::Empty)),
             ("   ", |e| matches!(e, VersionError::Empty)),
             ("1.0", |e| matches!(e, VersionError::Shape(_))),
