@@ -98,8 +98,8 @@ fn a_refused_plan_names_each_problem_in_plain_words() {
         kinds,
         vec![
             ProblemKind::NotInTenant,
-            ProblemKind::NotProcessed,
-            ProblemKind::NotDeployable
+            ProblemKind::NotDeployable,
+            ProblemKind::NotProcessed
         ]
     );
     let text = plan.problem_text();
