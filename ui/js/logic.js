@@ -499,6 +499,7 @@ export function clock(seconds) {
 }
 
 /** The fields a profile of each backend shows in the editor, besides its name. */
+// UNSURE: the contract has one tenantId (the core also keeps a legacy-only Azure Sphere tenant id, sphere_tenant_id, which the contract does not carry); a legacy profile edits the Entra tenant id here.
 export const PROFILE_FIELDS = Object.freeze({
   demo: Object.freeze([]),
   legacy: Object.freeze(['tenantId', 'clientId', 'servicePrincipalClientId', 'iothubHost', 'iothubAuth']),

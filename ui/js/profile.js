@@ -199,7 +199,8 @@ export function mountProfileScreen({ onSession, confirm }) {
     code.focus();
     announce(t('profile.codeAnnounce', { code: info.userCode }));
     try {
-      const session = await call('sign_in_finish');
+      // UNSURE: sign_in_finish and sign_in_cancel take no arguments in the contract; the profile name is passed as well in case the shell keys sign-ins by profile (Tauri ignores unknown arguments).
+      const session = await call('sign_in_finish', { name: profile.name });
       local.session = session;
       announce(t('profile.signedInAnnounce', { name: session.user ? session.user.name : session.profile }));
       await refresh();
@@ -215,11 +216,12 @@ export function mountProfileScreen({ onSession, confirm }) {
   }
 
   async function cancelSignIn() {
+    const profile = active();
     local.device = null;
     clearInterval(ticker);
     render();
     try {
-      await call('sign_in_cancel');
+      await call('sign_in_cancel', profile ? { name: profile.name } : {});
     } catch {
       // The sign-in is over either way; nothing to tell the user.
     }
