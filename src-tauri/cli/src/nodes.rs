@@ -129,7 +129,7 @@ fn matrix_table(rows: &[NodeRow]) -> String {
 pub async fn update(ctx: &Context, args: UpdateNodeArgs) -> Result<ExitCode> {
     let poll_interval = seconds(args.poll_interval, "--poll-interval")?;
     let (session, resolved) = ctx.open().await?;
-    let cancel = crate::login::cancel_on_ctrl_c().await;
+    let cancel = crate::context::cancel_on_ctrl_c().await;
     let outcome = async {
         let fleet = fleet(ctx, &session).await?;
         let nodes = chosen_nodes(&session, &fleet, &args).await?;

@@ -15,13 +15,12 @@ use anyhow::{bail, Context as _, Result};
 use asg_fota_core::cloud::model::DeviceId;
 use asg_fota_core::session::Session;
 use asg_fota_core::workflow::fleet::Fleet;
-use asg_fota_core::workflow::journal::{Actor, Journal};
 use asg_fota_core::workflow::rollout::{
     Rollout, RolloutEvent, RolloutReport, RolloutSettings, Stage,
 };
 use clap::Args;
 
-use crate::context::{when, write_stdout, Context, Output};
+use crate::context::{when, write_stdout, Context, Journaling, Output};
 
 #[derive(Args, Debug)]
 pub struct UpdateNowArgs {
@@ -54,14 +53,10 @@ pub struct UpdateNowArgs {
 
 /// The fleet of `session`, journaling into the data directory under the invocation's profile.
 pub async fn fleet(ctx: &Context, session: &Session) -> Result<Fleet> {
-    let (name, profile) = ctx.profile()?;
-    Ok(Fleet::from_session(session).await?.with_journal(
-        Journal::in_dirs(&ctx.dirs),
-        Actor {
-            profile: name,
-            backend: profile.backend,
-        },
-    ))
+    let journaling = Journaling::new(ctx)?;
+    Ok(Fleet::from_session(session)
+        .await?
+        .with_journal(journaling.journal, journaling.actor))
 }
 
 /// A poll interval given in seconds on the command line.
@@ -91,7 +86,7 @@ pub async fn run(ctx: &Context, args: UpdateNowArgs) -> Result<ExitCode> {
     }
     let poll_interval = seconds(args.poll_interval, "--poll-interval")?;
     let (session, resolved) = ctx.open().await?;
-    let cancel = crate::login::cancel_on_ctrl_c().await;
+    let cancel = crate::context::cancel_on_ctrl_c().await;
     let outcome = async {
         let group = session.find_group(&args.group).await?;
         if args.all {
