@@ -73,23 +73,21 @@ fn write_app(
 ) -> PathBuf {
     let mut spec = PackageSpec::app(name);
     spec.component_id = component;
-    let built = app_package(
-        &spec,
-        &manifest_json(&spec, name, app_type),
-        &SigningKey::p256(),
-    );
-    let path = dir.join(file);
-    std::fs::write(&path, built.bytes).expect("write package");
-    path
+    write_package(dir, file, &spec, app_type)
 }
 
 fn write_board(dir: &Path, file: &str, name: &str) -> PathBuf {
     let mut spec = PackageSpec::app(name);
     spec.image_type = 21;
     spec.temporary_flags = None;
+    write_package(dir, file, &spec, None)
+}
+
+fn write_package(dir: &Path, file: &str, spec: &PackageSpec, app_type: Option<&str>) -> PathBuf {
+    let name = String::from_utf8_lossy(&spec.debug_name).into_owned();
     let built = app_package(
-        &spec,
-        &manifest_json(&spec, name, None),
+        spec,
+        &manifest_json(spec, &name, app_type),
         &SigningKey::p256(),
     );
     let path = dir.join(file);
