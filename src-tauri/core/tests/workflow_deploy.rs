@@ -515,3 +515,62 @@ async fn arm_upload_plan_deploy_history_redeploy() {
     let plane = arm(&sim, Some(10));
     flow(plane, sim, Backend::Arm).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn upload_cancel_stops_the_rest_and_a_damaged_file_fails_alone() {
+    let sim = sim().await;
+    let plane = legacy(&sim, None);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let journal = Journal::at(dir.path().join("journal.jsonl"));
+    let actor = Actor {
+        profile: "cancel test".into(),
+        backend: Backend::Legacy,
+    };
+    let recorder = Recorder {
+        journal: &journal,
+        actor: &actor,
+    };
+    let damaged = dir.path().join("damaged.imagepackage");
+    std::fs::write(&damaged, b"not an image package at all").expect("write");
+    let files = vec![
+        damaged.clone(),
+        fixture("hl_azure_sphere_blink.imagepackage"),
+        fixture("rt_avnet_grove_gps.imagepackage"),
+    ];
+    let cancel = CancellationToken::new();
+    // Cancel as soon as the second file starts being checked.
+    let blink = files[1].display().to_string();
+    let on_progress = |p: &UploadProgress| {
+        if p.phase == UploadPhase::Checking && p.file == blink {
+            cancel.cancel();
+        }
+    };
+    let results = upload_packages(
+        &plane,
+        recorder,
+        &files,
+        &UploadSettings::default(),
+        &cancel,
+        &on_progress,
+    )
+    .await;
+    let outcomes: Vec<UploadOutcome> = results.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            UploadOutcome::Failed,
+            UploadOutcome::Cancelled,
+            UploadOutcome::Cancelled
+        ]
+    );
+    assert_eq!(
+        results[0].error.as_ref().map(|e| e.kind.as_str()),
+        Some("damaged_package")
+    );
+    assert_eq!(upload_calls(&sim), 0, "nothing was sent");
+    // A damaged file changed nothing in the tenant, so it is not journaled; a cancelled one that
+    // was identified is, as failed.
+    let entries = journal.recent(10).expect("journal");
+    assert_eq!(entries.len(), 1, "{entries:#?}");
+    assert_eq!(entries[0].result, Outcome::Failed);
+}
