@@ -10,6 +10,7 @@ import {
   canUpdateNode,
   clock,
   defaultKeep,
+  describeSession,
   diffRows,
   errorAction,
   failedDevices,
@@ -18,6 +19,7 @@ import {
   newProfile,
   parseDeviceIds,
   nodeKey,
+  profileForSave,
   profileProblems,
   secondsLeft,
   selectionState,
@@ -250,4 +252,23 @@ test('pasted device ids: 128 hex digits, any separator, deduplicated; the rest n
   assert.deepEqual(ids, ['a'.repeat(128), b]);
   assert.deepEqual(invalid, ['nope', 'a'.repeat(127)]);
   assert.deepEqual(parseDeviceIds(''), { ids: [], invalid: [] });
+});
+
+test('the session reads the same from the contract shape and the shell shape', () => {
+  const contract = describeSession({ profile: 'P', backend: 'arm', signedIn: true, user: { name: 'Kim', upn: 'kim@x' }, role: 'Reader', tenant: 'T', demo: false });
+  assert.deepEqual([contract.name, contract.upn, contract.role, contract.tenant], ['Kim', 'kim@x', 'Reader', 'T']);
+  const shell = describeSession({ profile: 'P', backend: 'legacy', signedIn: false, account: 'kim@x', roles: ['Contributor', 'Reader'], scope: 'tenant 1', tenant: null, demo: false, problem: { kind: 'signed_out', message: 'm' } });
+  assert.deepEqual([shell.name, shell.upn, shell.role, shell.tenant, shell.problem.kind], ['kim@x', null, 'Contributor', 'tenant 1', 'signed_out']);
+  assert.equal(describeSession(null), null);
+});
+
+test('a profile sent to profile_save has no empty strings and none of the shell-filled flags', () => {
+  const p = profileForSave({ ...newProfile('arm'), name: '  Factory ', apiBaseUrl: '  ', catalog: ' cat ', signedIn: true, hasClientSecret: true, builtIn: false, hasIothubConnectionString: false });
+  assert.equal(p.name, 'Factory');
+  assert.equal(p.apiBaseUrl, null);
+  assert.equal(p.tenantId, null);
+  assert.equal(p.catalog, 'cat');
+  assert.equal(p.concurrency, 8);
+  assert.equal(p.contract.restartMethod, 'RestartDevice');
+  for (const key of ['signedIn', 'hasClientSecret', 'builtIn', 'hasIothubConnectionString']) assert.ok(!(key in p), key);
 });

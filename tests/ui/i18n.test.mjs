@@ -95,7 +95,7 @@ test('every key the code builds from data exists: steps, slots, kinds, warnings,
   for (const c of ['gateway', 'mac', 'name', 'current', 'available', 'status', 'update']) expected.push(`nodes.col.${c}`);
   for (const r of ['Administrator', 'Contributor', 'Reader', 'none']) expected.push(`role.${r}`);
   for (const b of ['demo', 'legacy', 'arm']) expected.push(`backend.${b}`);
-  const fields = new Set(['name', 'backend', ...PROFILE_FIELDS.arm, ...ADVANCED_FIELDS, ...CONTRACT_FIELDS, 'concurrency']);
+  const fields = new Set(['name', 'backend', ...PROFILE_FIELDS.legacy, ...PROFILE_FIELDS.arm, ...ADVANCED_FIELDS, ...CONTRACT_FIELDS, 'concurrency']);
   for (const f of fields) expected.push(`profile.field.${f}`);
   for (const c of ['required', 'taken', 'url', 'host', 'range']) expected.push(`profile.problem.${c}`);
   for (const a of ['connectionString', 'entra']) expected.push(`profile.iothubAuth.${a}`);

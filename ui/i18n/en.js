@@ -148,6 +148,7 @@ export default {
   'error.keychain_unavailable': 'The OS keychain is not available',
   'error.config_damaged': 'The settings file is damaged',
   'error.internal': 'Internal error',
+  'error.invalid_input': 'Not accepted',
   'error.expired': 'The sign-in code expired',
 
   'groups.search': 'Search products and groups',
@@ -348,6 +349,8 @@ export default {
   'profile.title': 'Profiles and sign-in',
   'profile.sessionTitle': 'Active profile: {name}',
   'profile.who': 'Signed in as {name} ({upn})',
+  'profile.whoAccount': 'Signed in as {name}',
+  'profile.field.sphereTenantId': 'Azure Sphere tenant ID (if the account sees several)',
   'profile.whoUnknown': 'Signed in',
   'profile.role': 'Role: {role} · Tenant: {tenant}',
   'profile.notSignedIn': 'Not signed in',

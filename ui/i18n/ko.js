@@ -149,6 +149,7 @@ export default {
   'error.keychain_unavailable': 'OS 키체인을 사용할 수 없음',
   'error.config_damaged': '설정 파일이 손상됨',
   'error.internal': '내부 오류',
+  'error.invalid_input': '받아들일 수 없는 값',
   'error.expired': '로그인 코드가 만료됨',
 
   'groups.search': '제품 및 그룹 검색',
@@ -349,6 +350,8 @@ export default {
   'profile.title': '프로필 및 로그인',
   'profile.sessionTitle': '사용 중인 프로필: {name}',
   'profile.who': '{name}({upn}) 계정으로 로그인됨',
+  'profile.whoAccount': '{name} 계정으로 로그인됨',
+  'profile.field.sphereTenantId': 'Azure Sphere 테넌트 ID (계정에 테넌트가 여러 개일 때)',
   'profile.whoUnknown': '로그인됨',
   'profile.role': '역할: {role} · 테넌트: {tenant}',
   'profile.notSignedIn': '로그인하지 않음',

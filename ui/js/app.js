@@ -87,6 +87,7 @@ import {
   mergeEntries,
   nodeKey,
   parseDeviceIds,
+  describeSession,
   partitionDropped,
   planSlots,
   removeEntry,
@@ -103,6 +104,7 @@ import { mountHistoryStep } from './steps/history.js';
 import { mountNodesStep } from './steps/nodes.js';
 import { mountPackagesStep } from './steps/packages.js';
 import { STEPS, mountStepRail, openingStep } from './wizard.js';
+import { roleText } from './widgets.js';
 
 const LANGUAGE_KEY = 'asg-fota.language';
 
@@ -789,11 +791,11 @@ function mountHeader() {
       for (const button of group.querySelectorAll('button[data-lang]')) {
         setAttr(button, 'aria-pressed', button.dataset.lang === getLanguage() ? 'true' : 'false');
       }
-      const s = view.session;
+      const s = describeSession(view.session);
       setText(profileName, s ? s.profile : t('header.profile.none'));
       const signedIn = Boolean(s && s.signedIn);
       profileButton.classList.toggle('is-signed-out', Boolean(s) && !signedIn);
-      setText(profileState, s ? (signedIn ? (s.role ? t(`role.${s.role}`) : t('profile.signedIn')) : t('profile.signedOut')) : '');
+      setText(profileState, s ? (signedIn ? (s.role ? roleText(s.role) : t('profile.signedIn')) : t('profile.signedOut')) : '');
       setAttr(profileButton, 'aria-label', t('header.profileLabel', { name: s ? s.profile : t('header.profile.none'), state: profileState.textContent }));
       banner.hidden = view.mode === 'app';
       banner.classList.toggle('is-fake', view.mode === 'fake');

@@ -499,10 +499,9 @@ export function clock(seconds) {
 }
 
 /** The fields a profile of each backend shows in the editor, besides its name. */
-// UNSURE: the contract has one tenantId (the core also keeps a legacy-only Azure Sphere tenant id, sphere_tenant_id, which the contract does not carry); a legacy profile edits the Entra tenant id here.
 export const PROFILE_FIELDS = Object.freeze({
   demo: Object.freeze([]),
-  legacy: Object.freeze(['tenantId', 'clientId', 'servicePrincipalClientId', 'iothubHost', 'iothubAuth']),
+  legacy: Object.freeze(['tenantId', 'sphereTenantId', 'clientId', 'servicePrincipalClientId', 'iothubHost', 'iothubAuth']),
   arm: Object.freeze(['tenantId', 'subscriptionId', 'resourceGroup', 'catalog', 'clientId', 'servicePrincipalClientId', 'iothubHost', 'iothubAuth']),
 });
 
@@ -521,6 +520,7 @@ export function newProfile(backend) {
     authorityHost: 'https://login.microsoftonline.com',
     apiBaseUrl: '',
     tenantId: '',
+    sphereTenantId: '',
     subscriptionId: '',
     resourceGroup: '',
     catalog: '',
@@ -591,4 +591,44 @@ export function parseDeviceIds(text) {
     } else invalid.push(word);
   }
   return { ids, invalid };
+}
+
+/**
+ * The session as the UI shows it, from either shape the shell may send: the contract's
+ * `{ user: {name, upn}, role }` or the shell's `{ account, roles: [], scope, problem }`.
+ *
+ * @returns {{ profile: string, backend: string, signedIn: boolean, name: string|null,
+ *             upn: string|null, role: string|null, tenant: string|null, demo: boolean,
+ *             problem: {kind: string, message: string}|null } | null}
+ */
+export function describeSession(session) {
+  if (!session || typeof session !== 'object') return null;
+  const user = session.user && typeof session.user === 'object' ? session.user : null;
+  const roles = Array.isArray(session.roles) ? session.roles : [];
+  return {
+    profile: String(session.profile || ''),
+    backend: String(session.backend || ''),
+    signedIn: Boolean(session.signedIn),
+    name: user ? user.name || null : session.account || null,
+    upn: user ? user.upn || null : null,
+    role: session.role || roles[0] || null,
+    tenant: session.tenant || session.scope || null,
+    demo: Boolean(session.demo),
+    problem: session.problem && typeof session.problem === 'object' ? session.problem : null,
+  };
+}
+
+/**
+ * A profile as `profile_save` takes it: the editor's empty text fields become null (the
+ * shell reads a missing value as "use the default", an empty string as a bad value), and
+ * the fields the shell fills in itself are left out.
+ */
+export function profileForSave(profile) {
+  const { signedIn, hasClientSecret, hasIothubConnectionString, builtIn, ...rest } = profile;
+  const out = {};
+  for (const [key, value] of Object.entries(rest)) {
+    out[key] = typeof value === 'string' && value.trim() === '' ? null : typeof value === 'string' ? value.trim() : value;
+  }
+  out.name = String(profile.name || '').trim();
+  return out;
 }

@@ -12,8 +12,14 @@ import { call, toBackendError } from './backend.js';
 import { createModal } from './dialog.js';
 import { announce, copyText, el, setAttr, setText } from './dom.js';
 import { getLanguage, t } from './i18n.js';
-import { ADVANCED_FIELDS, CONTRACT_FIELDS, PROFILE_FIELDS, clock, newProfile, profileProblems, secondsLeft } from './logic.js';
-import { errorNotice } from './widgets.js';
+import { ADVANCED_FIELDS, CONTRACT_FIELDS, PROFILE_FIELDS, clock, describeSession, newProfile, profileForSave, profileProblems, secondsLeft } from './logic.js';
+import { errorNotice, roleText } from './widgets.js';
+
+/** Every backend-specific field of the editor, in the order it shows them. */
+const EDITOR_FIELDS = Object.freeze([
+  'tenantId', 'sphereTenantId', 'subscriptionId', 'resourceGroup', 'catalog',
+  'clientId', 'servicePrincipalClientId', 'iothubHost', 'iothubAuth',
+]);
 
 /**
  * Mounts the profile screen. `onSession(session, list)` tells app.js who is signed in after
@@ -103,7 +109,7 @@ export function mountProfileScreen({ onSession, confirm }) {
   });
   const backendField = field('backend', backendSelect);
   const basic = el('div', { className: 'field-grid' });
-  for (const key of PROFILE_FIELDS.arm) {
+  for (const key of EDITOR_FIELDS) {
     if (key === 'iothubAuth') {
       const select = el('select', { className: 'text-input' });
       for (const v of ['connectionString', 'entra']) select.append(el('option', { attrs: { value: v } }));
@@ -202,7 +208,8 @@ export function mountProfileScreen({ onSession, confirm }) {
       // UNSURE: sign_in_finish and sign_in_cancel take no arguments in the contract; the profile name is passed as well in case the shell keys sign-ins by profile (Tauri ignores unknown arguments).
       const session = await call('sign_in_finish', { name: profile.name });
       local.session = session;
-      announce(t('profile.signedInAnnounce', { name: session.user ? session.user.name : session.profile }));
+      const who = describeSession(session);
+      announce(t('profile.signedInAnnounce', { name: who.name || who.profile }));
       await refresh();
     } catch (err) {
       const e = toBackendError(err);
@@ -238,9 +245,9 @@ export function mountProfileScreen({ onSession, confirm }) {
     // The secret leaves the page at once: read, clear, send. It is never written back.
     const secret = spSecret.value;
     spSecret.value = '';
-    // UNSURE: with the field empty and a secret already in the keychain, the shell signs in with the stored one when clientSecret is null.
-    const clientSecret = secret || (profile.hasClientSecret ? null : '');
-    if (clientSecret === '') {
+    // The shell takes the secret with every service-principal sign-in (and stores it again).
+    const clientSecret = secret;
+    if (!clientSecret) {
       local.error = { kind: 'conflict', message: t('profile.secretEmpty') };
       render();
       return;
@@ -274,8 +281,19 @@ export function mountProfileScreen({ onSession, confirm }) {
     await refresh();
   }
 
+  /**
+   * The shell sends null for unset fields and may leave out the contract: the editor starts
+   * from the defaults so that every input has a value and readForm has a contract to fill.
+   */
+  function editable(profile) {
+    const defaults = newProfile(profile.backend);
+    const copy = JSON.parse(JSON.stringify(profile));
+    for (const [key, value] of Object.entries(copy)) if (value === null) delete copy[key];
+    return { ...defaults, ...copy, contract: { ...defaults.contract, ...(copy.contract || {}) } };
+  }
+
   function edit(profile, isNew) {
-    local.editing = JSON.parse(JSON.stringify(profile));
+    local.editing = editable(profile);
     local.isNew = isNew;
     local.problems = [];
     local.saved = null;
@@ -306,10 +324,10 @@ export function mountProfileScreen({ onSession, confirm }) {
       if (first) first.input.focus();
       return;
     }
-    const { signedIn, hasClientSecret, hasIothubConnectionString, builtIn, ...profile } = local.editing;
+    const profile = profileForSave(local.editing);
     const saved = await run('save', () => call('profile_save', { profile }));
     if (!saved) return;
-    local.editing = JSON.parse(JSON.stringify(saved));
+    local.editing = editable(saved);
     local.isNew = false;
     local.saved = 'profile.saved';
     announce(t('profile.saved'));
@@ -339,20 +357,23 @@ export function mountProfileScreen({ onSession, confirm }) {
     setText(title, t('profile.title'));
     setText(close, t('common.close'));
     error.update(local.error);
-    const s = local.session;
+    const s = describeSession(local.session);
     const current = active();
     setText(sessionTitle, t('profile.sessionTitle', { name: s ? s.profile : '—' }));
     if (s && s.signedIn) {
-      setText(who, s.user ? t('profile.who', { name: s.user.name, upn: s.user.upn }) : t('profile.whoUnknown'));
-      setText(role, t('profile.role', { role: s.role ? t(`role.${s.role}`) : t('role.none'), tenant: s.tenant || '—' }));
+      setText(who, s.name ? (s.upn ? t('profile.who', { name: s.name, upn: s.upn }) : t('profile.whoAccount', { name: s.name })) : t('profile.whoUnknown'));
+      setText(role, t('profile.role', { role: roleText(s.role), tenant: s.tenant || '—' }));
     } else {
       setText(who, t('profile.notSignedIn'));
-      setText(role, t('profile.notSignedInHelp'));
+      setText(role, s && s.problem && s.problem.kind !== 'signed_out' && s.problem.message ? s.problem.message : t('profile.notSignedInHelp'));
     }
     who.classList.toggle('is-signed-in', Boolean(s && s.signedIn));
     setText(signInButton, local.busy === 'signin' ? t('profile.starting') : s && s.signedIn ? t('profile.signInAgain') : t('profile.signIn'));
     signInButton.disabled = Boolean(local.busy) || Boolean(local.device) || !current;
-    signOutButton.hidden = !(s && s.signedIn);
+    // The Demo tenant signs itself in: there is no account to sign in or out of.
+    const demo = Boolean(current && current.backend === 'demo');
+    signInButton.hidden = demo;
+    signOutButton.hidden = demo || !(s && s.signedIn);
     setText(signOutButton, t('profile.signOut'));
     signOutButton.disabled = Boolean(local.busy);
 

@@ -90,6 +90,12 @@ export function copyButton(labelKey) {
   };
 }
 
+/** A role for people: the catalog's word for the roles it knows, the shell's name otherwise. */
+export function roleText(role) {
+  if (!role) return t('role.none');
+  return has(`role.${role}`) ? t(`role.${role}`) : String(role);
+}
+
 /** Updates `badge` to show an image kind (HLApp, RTApp, BoardConfig, Other, Unknown). */
 export function updateKindBadge(badge, kind) {
   const known = ['HLApp', 'RTApp', 'BoardConfig', 'Other'].includes(kind) ? kind : 'Other';
