@@ -1,0 +1,84 @@
+//! Listing: the 10,000 gateways of one group in pages of 100 through `ControlPlane::devices`, on
+//! both planes, with 20 ms of injected latency on every page (a fault-plan `latency` rule on the
+//! device list path only), against the sum of the page latencies (100 × 20 ms = 2.0 s).
+//!
+//! The simulator deals its gateways round-robin over its five groups, so a 50,000-gateway fleet
+//! puts exactly 10,000 in "Development". Every run must return 10,000 distinct device ids.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use anyhow::bail;
+
+use crate::clients::{self, Plane};
+use crate::report::{median, ListingFigure};
+use crate::simproc::{SimArgs, SimProcess};
+
+pub const GATEWAYS: usize = 10_000;
+pub const PAGE: u32 = 100;
+pub const LATENCY_MS: u64 = 20;
+const GROUPS_IN_FLEET: usize = 5;
+
+pub async fn run(runs: usize) -> anyhow::Result<Vec<ListingFigure>> {
+    let sim = SimProcess::spawn(&SimArgs {
+        gateways: GATEWAYS * GROUPS_IN_FLEET,
+        operation_ms: 0,
+        restart_ms: 10,
+        reboot_ms: 60,
+    })
+    .await?;
+    sim.set_faults(serde_json::json!({
+        "rules": [
+            {"service": "legacy", "method": "GET", "path": "/v2/tenants/*/devicegroups/*/devices",
+             "action": {"kind": "latency", "fixed_ms": LATENCY_MS}},
+            {"service": "arm", "method": "GET",
+             "path": "/subscriptions/*/resourceGroups/*/providers/Microsoft.AzureSphere/catalogs/*/products/*/deviceGroups/*/devices",
+             "action": {"kind": "latency", "fixed_ms": LATENCY_MS}}
+        ]
+    }))
+    .await?;
+    let pages = GATEWAYS.div_ceil(PAGE as usize);
+    let floor = pages as f64 * LATENCY_MS as f64 / 1000.0;
+    let mut figures = Vec::new();
+    for plane_kind in Plane::BOTH {
+        let plane = clients::plane(&sim.info, plane_kind, Some(PAGE))?;
+        let group = clients::group(&plane, "Development").await?;
+        let mut times = Vec::new();
+        for _ in 0..runs {
+            let started = Instant::now();
+            let devices = plane.devices(&group).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            let distinct: HashSet<_> = devices.iter().map(|d| d.id.clone()).collect();
+            if devices.len() != GATEWAYS || distinct.len() != GATEWAYS {
+                bail!(
+                    "the {} listing returned {} devices ({} distinct), not {GATEWAYS}",
+                    plane_kind.name(),
+                    devices.len(),
+                    distinct.len()
+                );
+            }
+            if seconds < floor {
+                bail!(
+                    "the {} listing took {seconds:.3} s, less than its injected latency: the fault rule did not match",
+                    plane_kind.name()
+                );
+            }
+            times.push(seconds);
+        }
+        let measured = median(&times);
+        println!(
+            "listing {}: {:.3} s for {pages} pages (floor {floor:.1} s), ratio {:.3}",
+            plane_kind.name(),
+            measured,
+            measured / floor
+        );
+        figures.push(ListingFigure {
+            plane: plane_kind.name(),
+            pages,
+            seconds: measured,
+            floor,
+            runs: times,
+        });
+    }
+    Ok(figures)
+}

@@ -1,0 +1,426 @@
+//! The figures and `docs/benchmarks.md`: machine, date, commit, and per figure the measurement,
+//! its limit, the ratio and PASS/MISS. Rewritten after every benchmark so a run stopped half-way
+//! still leaves what it measured.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::memory::mib;
+
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+pub struct UploadFigure {
+    pub label: &'static str,
+    pub plane: &'static str,
+    pub file_bytes: u64,
+    pub client_s: f64,
+    pub curl_s: f64,
+    pub peak_growth: u64,
+    pub client_runs: Vec<f64>,
+    pub curl_runs: Vec<f64>,
+}
+
+pub struct ListingFigure {
+    pub plane: &'static str,
+    pub pages: usize,
+    pub seconds: f64,
+    pub floor: f64,
+    pub runs: Vec<f64>,
+}
+
+pub struct FanoutFigure {
+    pub plane: &'static str,
+    pub gateways: usize,
+    pub concurrency: usize,
+    pub seconds: f64,
+    pub ideal: f64,
+    pub peak_growth: u64,
+}
+
+/// Cold start: medians of the app and of the bare window, or why it could not be measured.
+pub struct WindowFigure {
+    pub app_s: f64,
+    pub bare_s: f64,
+    pub app_peak: u64,
+    pub bare_peak: u64,
+    pub app_runs: Vec<f64>,
+    pub bare_runs: Vec<f64>,
+}
+
+/// One timed interaction in the real window.
+pub struct Interaction {
+    pub name: String,
+    pub ms: f64,
+}
+
+pub struct SizeFigure {
+    /// `(what, bytes or why not measured)`.
+    pub binaries: Vec<(String, Result<u64, String>)>,
+    pub bundles: Vec<(String, Result<u64, String>)>,
+}
+
+pub struct Report {
+    runs: usize,
+    pub upload: Option<Vec<UploadFigure>>,
+    pub listing: Option<Vec<ListingFigure>>,
+    pub fanout: Option<Vec<FanoutFigure>>,
+    pub window: Option<Result<WindowFigure, String>>,
+    pub table: Option<Result<Vec<Interaction>, String>>,
+    pub size: Option<SizeFigure>,
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "PASS"
+    } else {
+        "**MISS**"
+    }
+}
+
+fn command(program: &str, args: &[&str]) -> String {
+    std::process::Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// CPU model, cores, RAM and OS.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(str::trim)
+        .unwrap_or("unknown CPU");
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let ram_kib: u64 = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let os = std::fs::read_to_string("/etc/os-release")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+        .map(|s| s.trim_matches('"').to_owned())
+        .unwrap_or_else(|| "unknown OS".into());
+    format!(
+        "{cpu}, {cores} cores, {:.1} GiB RAM, {os}, kernel {}",
+        ram_kib as f64 / 1024.0 / 1024.0,
+        command("uname", &["-r"])
+    )
+}
+
+impl Report {
+    pub fn new(runs: usize) -> Report {
+        Report {
+            runs,
+            upload: None,
+            listing: None,
+            fanout: None,
+            window: None,
+            table: None,
+            size: None,
+        }
+    }
+
+    pub fn write(&self, out: &Path) -> anyhow::Result<()> {
+        let mut md = String::new();
+        self.render(&mut md)?;
+        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(out, md)?;
+        Ok(())
+    }
+
+    fn render(&self, md: &mut String) -> std::fmt::Result {
+        let date = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let commit = command("git", &["rev-parse", "--short", "HEAD"]);
+        let dirty = command("git", &["status", "--porcelain", "--untracked-files=no"]);
+        writeln!(md, "# Benchmarks (issue 6)\n")?;
+        writeln!(
+            md,
+            "Written by `bash .ci/bench` (the crate `src-tauri/bench`); do not edit by hand. Every \
+             figure is a ratio of two things measured side by side in the same run on the same \
+             machine, because absolute times on shared machines drift. Benchmarks are not tests: \
+             each one checks that the work was really done and fails loudly otherwise.\n"
+        )?;
+        writeln!(md, "- Machine: {}", machine())?;
+        writeln!(md, "- Date: {date}")?;
+        writeln!(
+            md,
+            "- Commit: `{commit}`{}",
+            if dirty == "unknown" || dirty.is_empty() {
+                ""
+            } else {
+                " (with uncommitted changes in the tree)"
+            }
+        )?;
+        writeln!(
+            md,
+            "- Repetitions: median of {} runs unless said otherwise\n",
+            self.runs
+        )?;
+        self.render_upload(md)?;
+        self.render_listing(md)?;
+        self.render_fanout(md)?;
+        self.render_window(md)?;
+        self.render_table(md)?;
+        self.render_size(md)?;
+        // The analysis of misses is written by a person after reading the figures above.
+        writeln!(md, "{}", include_str!("../analysis.md"))?;
+        Ok(())
+    }
+
+    fn render_upload(&self, md: &mut String) -> std::fmt::Result {
+        let Some(figures) = &self.upload else {
+            return Ok(());
+        };
+        writeln!(md, "## Upload\n")?;
+        writeln!(
+            md,
+            "`ControlPlane::upload_image` (sign-in and connection warm; the call returns when the \
+             service has processed the image) against `curl --data-binary @file` with a valid \
+             token (its `time_total`), each on a fresh simulator. Goal: ≤ 1.2×; the client's peak \
+             resident memory must not grow by more than the file.\n"
+        )?;
+        writeln!(
+            md,
+            "| package | plane | client | curl | ratio | goal | peak RSS growth | ≤ file |"
+        )?;
+        writeln!(md, "|---|---|---|---|---|---|---|---|")?;
+        for f in figures {
+            let ratio = f.client_s / f.curl_s;
+            writeln!(
+                md,
+                "| {} | {} | {:.1} ms | {:.1} ms | {:.2}× | {} | {} | {} |",
+                f.label,
+                f.plane,
+                f.client_s * 1e3,
+                f.curl_s * 1e3,
+                ratio,
+                verdict(ratio <= 1.2),
+                mib(f.peak_growth),
+                verdict(f.peak_growth <= f.file_bytes)
+            )?;
+        }
+        writeln!(md, "\nRuns (client / curl, ms):\n")?;
+        for f in figures {
+            writeln!(
+                md,
+                "- {} {}: {} / {}",
+                f.label,
+                f.plane,
+                list_ms(&f.client_runs),
+                list_ms(&f.curl_runs)
+            )?;
+        }
+        writeln!(md)
+    }
+
+    fn render_listing(&self, md: &mut String) -> std::fmt::Result {
+        let Some(figures) = &self.listing else {
+            return Ok(());
+        };
+        writeln!(md, "## Listing\n")?;
+        writeln!(
+            md,
+            "`ControlPlane::devices` over one group of 10,000 gateways in pages of 100, with a \
+             20 ms `latency` fault on the device list path, against the sum of the page \
+             latencies. Goal: ≤ 1.1×.\n"
+        )?;
+        writeln!(
+            md,
+            "| plane | pages | measured | sum of latencies | ratio | goal |"
+        )?;
+        writeln!(md, "|---|---|---|---|---|---|")?;
+        for f in figures {
+            let ratio = f.seconds / f.floor;
+            writeln!(
+                md,
+                "| {} | {} | {:.3} s | {:.1} s | {:.3}× | {} |",
+                f.plane,
+                f.pages,
+                f.seconds,
+                f.floor,
+                ratio,
+                verdict(ratio <= 1.1)
+            )?;
+        }
+        writeln!(md, "\nRuns (s):\n")?;
+        for f in figures {
+            let runs: Vec<String> = f.runs.iter().map(|r| format!("{r:.3}")).collect();
+            writeln!(md, "- {}: {}", f.plane, runs.join(", "))?;
+        }
+        writeln!(md)
+    }
+
+    fn render_fanout(&self, md: &mut String) -> std::fmt::Result {
+        let Some(figures) = &self.fanout else {
+            return Ok(());
+        };
+        writeln!(md, "## Fan-out (update now)\n")?;
+        writeln!(
+            md,
+            "`Rollout::run` on the 1,000 gateways of a group, 50 ms latency on every API call, a \
+             2 s restart, poll interval 100 ms. Ideal = ceil(N / concurrency) × (k × 50 ms + \
+             2 s) with k = 5 sequential calls per gateway (twin read, device read, restart \
+             method, device read seeing the check-in, twin read seeing the versions). One run per \
+             plane. Goal: ≤ 1.2×, memory growth a small constant per gateway.\n"
+        )?;
+        writeln!(
+            md,
+            "| plane | gateways | concurrency | measured | ideal | ratio | goal | peak RSS growth | per gateway |"
+        )?;
+        writeln!(md, "|---|---|---|---|---|---|---|---|---|")?;
+        for f in figures {
+            let ratio = f.seconds / f.ideal;
+            writeln!(
+                md,
+                "| {} | {} | {} | {:.1} s | {:.1} s | {:.3}× | {} | {} | {} B |",
+                f.plane,
+                f.gateways,
+                f.concurrency,
+                f.seconds,
+                f.ideal,
+                ratio,
+                verdict(ratio <= 1.2),
+                mib(f.peak_growth),
+                f.peak_growth / f.gateways as u64
+            )?;
+        }
+        writeln!(md)
+    }
+
+    fn render_window(&self, md: &mut String) -> std::fmt::Result {
+        let Some(window) = &self.window else {
+            return Ok(());
+        };
+        writeln!(md, "## Cold start\n")?;
+        writeln!(
+            md,
+            "From the WebDriver new-session request (which launches the binary) to \
+             `[data-testid=group-row]` present (the Demo tenant's groups in step 1), against the \
+             bare Tauri 2 window (`src-tauri/bench/bare-window`, same release profile) to its \
+             marker element; peak resident memory of the app's whole process tree (app + \
+             WebKitWebProcess + WebKitNetworkProcess, sampled every 20 ms, shared pages counted \
+             per process). Release builds under Xvfb through tauri-driver. Goal: ≤ 1.25× on both.\n"
+        )?;
+        match window {
+            Err(why) => writeln!(md, "Not measured: {why}\n")?,
+            Ok(w) => {
+                let (rt, rm) = (w.app_s / w.bare_s, w.app_peak as f64 / w.bare_peak as f64);
+                writeln!(md, "| figure | app | bare window | ratio | goal |")?;
+                writeln!(md, "|---|---|---|---|---|")?;
+                writeln!(
+                    md,
+                    "| time to first content | {:.0} ms | {:.0} ms | {rt:.2}× | {} |",
+                    w.app_s * 1e3,
+                    w.bare_s * 1e3,
+                    verdict(rt <= 1.25)
+                )?;
+                writeln!(
+                    md,
+                    "| peak resident memory | {} | {} | {rm:.2}× | {} |",
+                    mib(w.app_peak),
+                    mib(w.bare_peak),
+                    verdict(rm <= 1.25)
+                )?;
+                writeln!(
+                    md,
+                    "\nRuns (app / bare, ms): {} / {}\n",
+                    list_ms(&w.app_runs),
+                    list_ms(&w.bare_runs)
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn render_table(&self, md: &mut String) -> std::fmt::Result {
+        let Some(table) = &self.table else {
+            return Ok(());
+        };
+        writeln!(md, "## In-app device table (10,000 rows)\n")?;
+        writeln!(
+            md,
+            "Step 5's gateway table with `ASG_FOTA_DEMO_GATEWAYS=10000`, each interaction timed in \
+             the real window with `performance.now()` around the action and the next animation \
+             frame. Goal: every interaction < 100 ms.\n"
+        )?;
+        match table {
+            Err(why) => writeln!(md, "Not measured: {why}\n")?,
+            Ok(rows) => {
+                writeln!(md, "| interaction | time | goal |")?;
+                writeln!(md, "|---|---|---|")?;
+                for r in rows {
+                    writeln!(
+                        md,
+                        "| {} | {:.1} ms | {} |",
+                        r.name,
+                        r.ms,
+                        verdict(r.ms < 100.0)
+                    )?;
+                }
+                writeln!(md)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn render_size(&self, md: &mut String) -> std::fmt::Result {
+        let Some(size) = &self.size else {
+            return Ok(());
+        };
+        writeln!(md, "## Size\n")?;
+        writeln!(
+            md,
+            "Release profile (`lto`, `opt-level = \"s\"`, `strip`). Goal: bundle ≤ 12 MB.\n"
+        )?;
+        writeln!(md, "| artifact | size | goal |")?;
+        writeln!(md, "|---|---|---|")?;
+        for (what, bytes) in &size.binaries {
+            match bytes {
+                Ok(b) => writeln!(md, "| {what} | {:.2} MB | – |", *b as f64 / 1e6)?,
+                Err(why) => writeln!(md, "| {what} | not measured: {why} | – |")?,
+            }
+        }
+        for (what, bytes) in &size.bundles {
+            match bytes {
+                Ok(b) => writeln!(
+                    md,
+                    "| {what} | {:.2} MB | {} |",
+                    *b as f64 / 1e6,
+                    verdict(*b <= 12_000_000)
+                )?,
+                Err(why) => writeln!(md, "| {what} | not measured: {why} | – |")?,
+            }
+        }
+        writeln!(md)
+    }
+}
+
+fn list_ms(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|v| format!("{:.1}", v * 1e3))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -1,0 +1,71 @@
+//! Size: the release binaries and the Linux bundles that `.ci/bench` built with
+//! `cargo tauri build`. A bundle that could not be built is reported with the reason the bundler
+//! printed (the AppImage step downloads linuxdeploy from GitHub, which some machines cannot reach).
+
+use std::path::{Path, PathBuf};
+
+use crate::report::SizeFigure;
+use crate::RunArgs;
+
+fn file_size(path: Option<&PathBuf>) -> Result<u64, String> {
+    let path = path.ok_or_else(|| "no path given".to_owned())?;
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The first file in `dir` whose name ends with `ext`.
+fn bundle(dir: &Path, ext: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(ext))
+}
+
+/// The last lines of the bundler's log that mention `word`, as the reason a bundle is missing.
+fn reason(log: Option<&PathBuf>, word: &str) -> String {
+    let text = log
+        .and_then(|l| std::fs::read_to_string(l).ok())
+        .unwrap_or_default();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.to_ascii_lowercase().contains(word))
+        .map(str::trim)
+        .collect();
+    if lines.is_empty() {
+        "the bundler produced no file (see the bundling log)".into()
+    } else {
+        lines[lines.len().saturating_sub(2)..].join(" / ")
+    }
+}
+
+pub fn measure(args: &RunArgs) -> SizeFigure {
+    let binaries = vec![
+        (
+            "`asg-fota` (app binary)".to_owned(),
+            file_size(args.app.as_ref()),
+        ),
+        ("`asg-fota-cli`".to_owned(), file_size(args.cli.as_ref())),
+        (
+            "bare Tauri 2 window (floor)".to_owned(),
+            file_size(args.bare.as_ref()),
+        ),
+    ];
+    let mut bundles = Vec::new();
+    for (what, sub, ext, word) in [
+        (".deb", "deb", ".deb", "deb"),
+        ("AppImage", "appimage", ".AppImage", "appimage"),
+    ] {
+        let found = args
+            .bundle_dir
+            .as_ref()
+            .and_then(|d| bundle(&d.join(sub), ext));
+        let size = match found {
+            Some(path) => file_size(Some(&path)),
+            None => Err(reason(args.bundle_log.as_ref(), word)),
+        };
+        bundles.push((what.to_owned(), size));
+    }
+    SizeFigure { binaries, bundles }
+}

@@ -1,0 +1,419 @@
+//! The real window, driven through WebDriver (tauri-driver → WebKitWebDriver → the binary) under
+//! the Xvfb display `.ci/bench` provides: cold start against the bare Tauri window, and step 5's
+//! 10,000-row gateway table.
+//!
+//! WebDriver is plain JSON over HTTP, spoken here with reqwest. Every session gets its own HOME
+//! and XDG directories, so WebKit caches and the app's settings never carry over between runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, bail, Context};
+use serde_json::{json, Value};
+
+use crate::memory;
+use crate::report::{median, Interaction, WindowFigure};
+use crate::RunArgs;
+
+/// The step-1 marker of the app and the bare window's marker.
+const APP_MARKER: &str = "[data-testid=group-row]";
+const BARE_MARKER: &str = "[data-testid=bare-marker]";
+
+/// tauri-driver with a scratch HOME.
+struct Driver {
+    child: Child,
+    url: String,
+    http: reqwest::Client,
+    _scratch: Scratch,
+}
+
+/// A scratch directory removed on drop.
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+impl Driver {
+    fn start(extra_env: &[(&str, &str)]) -> anyhow::Result<Driver> {
+        let scratch = std::env::temp_dir().join(format!(
+            "asg-fota-bench-window-{}-{}",
+            std::process::id(),
+            free_port()?
+        ));
+        for sub in [
+            "home",
+            "config",
+            "data",
+            "cache",
+            "state",
+            "logs",
+            "app-config",
+            "app-data",
+        ] {
+            std::fs::create_dir_all(scratch.join(sub))?;
+        }
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let mut command = Command::new("tauri-driver");
+        command
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .env("HOME", scratch.join("home"))
+            .env("XDG_CONFIG_HOME", scratch.join("config"))
+            .env("XDG_DATA_HOME", scratch.join("data"))
+            .env("XDG_CACHE_HOME", scratch.join("cache"))
+            .env("XDG_STATE_HOME", scratch.join("state"))
+            .env("ASG_FOTA_LOG_DIR", scratch.join("logs"))
+            .env("ASG_FOTA_CONFIG_DIR", scratch.join("app-config"))
+            .env("ASG_FOTA_DATA_DIR", scratch.join("app-data"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in extra_env {
+            command.env(k, v);
+        }
+        let child = command
+            .spawn()
+            .context("tauri-driver must be installed (bash .ci/setup --test installs it)")?;
+        Ok(Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::builder().no_proxy().build()?,
+            _scratch: Scratch(scratch),
+        })
+    }
+
+    /// Opens a session on `app`; `None` while the driver is not ready yet.
+    async fn try_session(&self, app: &Path) -> anyhow::Result<Option<String>> {
+        let body =
+            json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}});
+        let resp = match self
+            .http
+            .post(format!("{}/session", self.url))
+            .json(&body)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(_) => return Ok(None),
+        };
+        let value: Value = resp.json().await.unwrap_or(Value::Null);
+        Ok(value["value"]["sessionId"].as_str().map(str::to_owned))
+    }
+
+    async fn post(&self, session: &str, path: &str, body: Value) -> anyhow::Result<Value> {
+        let value: Value = self
+            .http
+            .post(format!("{}/session/{session}/{path}", self.url))
+            .json(&body)
+            .send()
+            .await?
+            .json()
+            .await?;
+        if value["value"]["error"].is_string() {
+            bail!("WebDriver {path}: {}", value["value"]["message"]);
+        }
+        Ok(value["value"].clone())
+    }
+
+    async fn count(&self, session: &str, css: &str) -> anyhow::Result<usize> {
+        let found = self
+            .post(
+                session,
+                "elements",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await?;
+        Ok(found.as_array().map_or(0, Vec::len))
+    }
+
+    /// Runs an asynchronous script; it calls `done(value)` (the last argument) when finished.
+    async fn script(&self, session: &str, script: &str) -> anyhow::Result<Value> {
+        self.post(
+            session,
+            "execute/async",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    async fn end(&self, session: &str) {
+        let _ = self
+            .http
+            .delete(format!("{}/session/{session}", self.url))
+            .send()
+            .await;
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // SIGTERM, not SIGKILL: a killed tauri-driver leaves WebKitWebDriver behind.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Samples the summed resident memory of the process tree under `exe` every 20 ms.
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    peak: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sampler {
+    fn start(driver_pid: u32, exe: &Path) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak = Arc::new(AtomicU64::new(0));
+        let exe = exe.to_path_buf();
+        let thread = {
+            let (stop, peak) = (stop.clone(), peak.clone());
+            std::thread::spawn(move || {
+                let mut app = None;
+                while !stop.load(Ordering::Relaxed) {
+                    if app.is_none() {
+                        app = memory::find_below(driver_pid, &exe);
+                    }
+                    if let Some(pid) = app {
+                        peak.fetch_max(memory::tree_resident(pid), Ordering::Relaxed);
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            })
+        };
+        Sampler {
+            stop,
+            peak,
+            thread: Some(thread),
+        }
+    }
+
+    fn finish(mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
+/// One cold start: seconds from the new-session request to `marker` present, and peak memory.
+async fn one_start(app: &Path, marker: &str) -> anyhow::Result<(f64, u64)> {
+    let driver = Driver::start(&[])?;
+    // tauri-driver listens before WebKitWebDriver is ready: a refused session costs no app
+    // start, so the clock restarts with each attempt.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    loop {
+        let sampler = Sampler::start(driver.child.id(), app);
+        let started = Instant::now();
+        let Some(session) = driver.try_session(app).await? else {
+            sampler.finish();
+            if Instant::now() > deadline {
+                bail!("tauri-driver gave no session for {}", app.display());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        };
+        let shown = loop {
+            if driver.count(&session, marker).await? > 0 {
+                break started.elapsed().as_secs_f64();
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                driver.end(&session).await;
+                sampler.finish();
+                bail!("{marker} did not appear within 30 s in {}", app.display());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        // The same settling time for both, so a late allocation burst is seen in both.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let peak = sampler.finish();
+        driver.end(&session).await;
+        if peak == 0 {
+            bail!("no process of {} was found to measure", app.display());
+        }
+        return Ok((shown, peak));
+    }
+}
+
+/// Cold start of the app against the bare window, `runs` times each, alternating.
+pub async fn cold_start(args: &RunArgs) -> Result<WindowFigure, String> {
+    cold_start_inner(args).await.map_err(|e| format!("{e:#}"))
+}
+
+async fn cold_start_inner(args: &RunArgs) -> anyhow::Result<WindowFigure> {
+    let app = args
+        .app
+        .as_ref()
+        .ok_or_else(|| anyhow!("no --app binary"))?;
+    let bare = args
+        .bare
+        .as_ref()
+        .ok_or_else(|| anyhow!("no --bare binary"))?;
+    let (mut app_s, mut bare_s, mut app_m, mut bare_m) = (vec![], vec![], vec![], vec![]);
+    for i in 0..args.runs {
+        let (s, m) = one_start(bare, BARE_MARKER).await?;
+        bare_s.push(s);
+        bare_m.push(m as f64);
+        let (s, m) = one_start(app, APP_MARKER).await?;
+        app_s.push(s);
+        app_m.push(m as f64);
+        println!(
+            "cold start {}: app {:.0} ms {}, bare {:.0} ms {}",
+            i + 1,
+            app_s[i] * 1e3,
+            memory::mib(app_m[i] as u64),
+            bare_s[i] * 1e3,
+            memory::mib(bare_m[i] as u64)
+        );
+    }
+    Ok(WindowFigure {
+        app_s: median(&app_s),
+        bare_s: median(&bare_s),
+        app_peak: median(&app_m) as u64,
+        bare_peak: median(&bare_m) as u64,
+        app_runs: app_s,
+        bare_runs: bare_s,
+    })
+}
+
+/// Times `action` (JavaScript) until the frame after it has been painted, in milliseconds.
+fn timed(action: &str) -> String {
+    format!(
+        "const done = arguments[arguments.length - 1];
+         const t0 = performance.now();
+         Promise.resolve().then(async () => {{ {action} }})
+           .then(() => requestAnimationFrame(() => setTimeout(() => done(performance.now() - t0), 0)))
+           .catch((e) => done('error: ' + e));"
+    )
+}
+
+/// The gateway table: open step 5 on the biggest group, filter, scroll.
+pub async fn table(args: &RunArgs) -> Result<Vec<Interaction>, String> {
+    table_inner(args).await.map_err(|e| format!("{e:#}"))
+}
+
+async fn table_inner(args: &RunArgs) -> anyhow::Result<Vec<Interaction>> {
+    let app = args
+        .app
+        .as_ref()
+        .ok_or_else(|| anyhow!("no --app binary"))?;
+    let driver = Driver::start(&[("ASG_FOTA_DEMO_GATEWAYS", "10000")])?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let session = loop {
+        if let Some(s) = driver.try_session(app).await? {
+            break s;
+        }
+        if Instant::now() > deadline {
+            bail!("tauri-driver gave no session");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let result = table_steps(&driver, &session).await;
+    driver.end(&session).await;
+    result
+}
+
+async fn table_steps(driver: &Driver, session: &str) -> anyhow::Result<Vec<Interaction>> {
+    let started = Instant::now();
+    while driver.count(session, APP_MARKER).await? == 0 {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("step 1 never showed a group-row");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut out = Vec::new();
+    let mut measure = |name: &str, value: Value| -> anyhow::Result<f64> {
+        let ms = value
+            .as_f64()
+            .ok_or_else(|| anyhow!("{name}: the window answered {value}"))?;
+        println!("table: {name}: {ms:.1} ms");
+        out.push(Interaction {
+            name: name.to_owned(),
+            ms,
+        });
+        Ok(ms)
+    };
+    // Choose the group with the most devices, then open step 5 and wait for its rows.
+    driver
+        .script(
+            session,
+            "const done = arguments[arguments.length - 1];
+             const rows = [...document.querySelectorAll('[data-testid=group-row]')];
+             rows.sort((a, b) => (parseInt(b.textContent.replace(/\\D+/g, ' ').split(' ').filter(Boolean).pop()) || 0)
+                              - (parseInt(a.textContent.replace(/\\D+/g, ' ').split(' ').filter(Boolean).pop()) || 0));
+             rows[0].click(); done(rows.length);",
+        )
+        .await?;
+    let open = driver
+        .script(
+            session,
+            &timed(
+                "document.querySelector('[data-testid=step-link-5]').click();
+                 const t = performance.now();
+                 while (!document.querySelector('[data-testid=gateway-row]')) {
+                   if (performance.now() - t > 60000) throw new Error('no gateway-row');
+                   await new Promise((r) => setTimeout(r, 1));
+                 }",
+            ),
+        )
+        .await?;
+    measure("open step 5 (gateways_list + first render)", open)?;
+    let total = driver
+        .script(
+            session,
+            "const done = arguments[arguments.length - 1];
+             const b = document.querySelector('[data-testid=select-all]');
+             done(b ? b.textContent : '');",
+        )
+        .await?;
+    println!("table: select-all says {total}");
+    let filter = |text: &str| {
+        timed(&format!(
+            "const box = document.querySelector('[data-testid=gateway-filter] input, input[data-testid=gateway-filter]');
+             box.value = {text:?};
+             box.dispatchEvent(new Event('input', {{ bubbles: true }}));"
+        ))
+    };
+    let v = driver.script(session, &filter("a")).await?;
+    measure("filter: type one character", v)?;
+    let v = driver.script(session, &filter("ab")).await?;
+    measure("filter: type a second character", v)?;
+    let v = driver.script(session, &filter("")).await?;
+    measure("filter: clear (all rows back)", v)?;
+    let scroll = |to: &str| {
+        timed(&format!(
+            "let s = document.querySelector('[data-testid=gateway-row]').parentElement;
+             while (s && s.scrollHeight <= s.clientHeight + 1) s = s.parentElement;
+             if (!s) throw new Error('no scrolling container');
+             s.scrollTop = {to};
+             await new Promise((r) => requestAnimationFrame(r));"
+        ))
+    };
+    let v = driver
+        .script(session, &scroll("s.scrollTop + s.clientHeight"))
+        .await?;
+    measure("scroll one page down", v)?;
+    let v = driver
+        .script(session, &scroll("s.scrollHeight / 2"))
+        .await?;
+    measure("scroll to the middle", v)?;
+    let v = driver.script(session, &scroll("s.scrollHeight")).await?;
+    measure("scroll to the end", v)?;
+    Ok(out)
+}
