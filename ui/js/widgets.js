@@ -183,6 +183,32 @@ export function windowedTable({ className, rowHeight, header, buildRow, keyOf, l
     setAttr(bottomSvg, 'height', Math.max(0, range.totalHeight - range.offsetTop - (range.end - range.start) * rowHeight));
   }
 
+  // Up/Down (and Page Up/Down, Ctrl+Home/End) move the focus to the same cell of another row,
+  // scrolling it into view first: Tab alone would jump past the rows that are not built.
+  body.addEventListener('keydown', (event) => {
+    const keys = { ArrowDown: 1, ArrowUp: -1, PageDown: 10, PageUp: -10 };
+    let step = keys[event.key];
+    if (event.ctrlKey && event.key === 'Home') step = -Infinity;
+    if (event.ctrlKey && event.key === 'End') step = Infinity;
+    if (step === undefined || ['TEXTAREA', 'SELECT'].includes(document.activeElement.tagName)) return;
+    const rowEl = document.activeElement.closest('[role="row"]');
+    const cellEl = document.activeElement.closest('[role="cell"]');
+    if (!rowEl || !cellEl) return;
+    const from = Number(rowEl.getAttribute('aria-rowindex')) - 2;
+    const to = Math.max(0, Math.min(items.length - 1, from + step));
+    if (!Number.isFinite(from) || to === from) return;
+    event.preventDefault();
+    const column = [...rowEl.children].indexOf(cellEl);
+    const top = to * rowHeight;
+    if (top < viewport.scrollTop) viewport.scrollTop = top;
+    else if (top + rowHeight > viewport.scrollTop + viewport.clientHeight) viewport.scrollTop = top + rowHeight - viewport.clientHeight;
+    draw();
+    const target = live.get(keyOf(items[to]));
+    const cell = target && target.el.children[column];
+    const focusable = cell && cell.querySelector('input, button');
+    if (focusable) focusable.focus();
+  });
+
   viewport.addEventListener('scroll', () => {
     if (scheduled) return;
     scheduled = true;
