@@ -324,7 +324,7 @@ fn stages_of(lines: &[Value], device: &str) -> Vec<String> {
                 .as_str()
                 .is_some_and(|d| d.eq_ignore_ascii_case(device))
         })
-        .map(|l| l["stage"].as_str().unwrap().to_owned())
+        .map(|l| l["status"].as_str().unwrap().to_owned())
         .collect()
 }
 
@@ -410,7 +410,7 @@ fn whole_flow(sim: &SimHandle, cli: &Cli) {
     );
     assert!(lines
         .iter()
-        .filter(|l| l.get("stage").is_some())
+        .filter(|l| l.get("status").is_some())
         .all(|l| l["at"].is_string()));
 
     // Moved, restarted (checked in again), on the deployed versions.
@@ -488,11 +488,7 @@ async fn under_faults_the_flow_completes_or_stops_clearly_and_never_leaves_a_bad
                           "action": {"kind": "throttle", "retry_after_secs": 1}}]}),
     );
     cli.json(&["groups"]);
-    assert_eq!(
-        answered(&sim, 429, "/v2/tenants"),
-        3,
-        "the burst happened"
-    );
+    assert_eq!(answered(&sim, 429, "/v2/tenants"), 3, "the burst happened");
 
     // A 503 on the first upload request, then a connection reset in the middle of the next.
     set_faults(

@@ -311,6 +311,7 @@ async fn the_gateway_table_reads_twins_in_batches_not_one_by_one() {
     assert_eq!(calls.len(), 3, "{calls:?}");
     for row in &rows {
         assert!(row.in_group);
+        assert_eq!(row.group_name.as_deref(), Some("Field Test"));
         let snap = device(&sim, &row.device_id);
         let connected = snap["gateway"]["connected"] == true;
         assert_eq!(
@@ -322,5 +323,73 @@ async fn the_gateway_table_reads_twins_in_batches_not_one_by_one() {
         assert_eq!(row.rt_app_ver.as_deref(), reported["RTAppVer"].as_str());
         assert!(row.last_check_in.is_some());
     }
+    sim.shutdown().await;
+}
+
+/// Measurement (run with `--ignored --nocapture`): step 5's table for a group of 2,000 gateways
+/// in a 10,000-gateway fleet, and "update now" on 200 of them at concurrency 8.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement on a 10,000-gateway fleet"]
+async fn measure_a_10000_gateway_fleet() {
+    let sim = asg_fota_sim::start(SimConfig {
+        timing: SimTiming::fast(),
+        gateways: 10_000,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let plane = cloud_support::legacy(&sim, Some(1000));
+    let fleet = fleet(&sim, plane.clone(), &dir);
+    let field = plane_group(&plane, "Field Test").await;
+    let started = Instant::now();
+    let ids: Vec<DeviceId> = plane
+        .devices(&field)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
+    println!(
+        "device list alone: {} in {:?}",
+        ids.len(),
+        started.elapsed()
+    );
+    let started = Instant::now();
+    fleet.twins(&ids[..40]).await.unwrap();
+    println!("one twin query of 40 ids: {:?}", started.elapsed());
+    let before = hub_calls(&sim).len();
+    let started = Instant::now();
+    let rows = fleet.gateways(&field).await.unwrap();
+    let took = started.elapsed();
+    let queries = hub_calls(&sim).len() - before;
+    println!(
+        "gateway table: {} gateways in {took:?} with {queries} twin queries",
+        rows.len()
+    );
+    assert_eq!(rows.len(), 2000);
+    assert_eq!(queries, 50);
+
+    deploy(&plane, &field, vec![app("ASG210_HLApp_v3.0.0", false)]).await;
+    let chosen: Vec<DeviceId> = rows
+        .iter()
+        .filter(|r| {
+            r.connection_state == asg_fota_core::workflow::fleet::ConnectionState::Connected
+        })
+        .map(|r| r.device_id.clone())
+        .take(200)
+        .collect();
+    let rollout = Rollout::prepare(fleet, &field, settings(8)).await.unwrap();
+    let started = Instant::now();
+    let report = rollout
+        .run(chosen.clone(), &CancellationToken::new(), &|_| {})
+        .await;
+    println!(
+        "update now: {} of {} on target in {:?} (concurrency 8)",
+        report.succeeded.len(),
+        chosen.len(),
+        started.elapsed()
+    );
+    assert!(report.all_on_target(), "{:?}", report.failed.first());
     sim.shutdown().await;
 }

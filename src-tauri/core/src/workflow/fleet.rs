@@ -123,10 +123,11 @@ impl Fleet {
 
     /// Step 5's table: every gateway of `group` with its twin's state, page by page.
     pub async fn gateways(&self, group: &DeviceGroupId) -> Result<Vec<Gateway>, CloudError> {
+        let names = self.group_names().await?;
         let mut pages = self.plane.device_pages(group);
         let mut rows = Vec::new();
         while let Some(page) = pages.next_page().await? {
-            rows.extend(self.rows(page, group).await?);
+            rows.extend(self.rows(page, group, &names).await?);
         }
         Ok(rows)
     }
@@ -142,21 +143,34 @@ impl Fleet {
         for id in devices {
             records.push(self.plane.device(id, group).await?);
         }
-        self.rows(records, group).await
+        self.rows(records, group, &self.group_names().await?).await
+    }
+
+    /// Group names by lower-cased group id (one listing), for the "current group" column.
+    async fn group_names(&self) -> Result<HashMap<String, String>, CloudError> {
+        Ok(self
+            .plane
+            .device_groups()
+            .await?
+            .into_iter()
+            .map(|g| (g.id.as_str().to_ascii_lowercase(), g.name))
+            .collect())
     }
 
     async fn rows(
         &self,
         devices: Vec<Device>,
         group: &DeviceGroupId,
+        group_names: &HashMap<String, String>,
     ) -> Result<Vec<Gateway>, CloudError> {
         let ids: Vec<DeviceId> = devices.iter().map(|d| d.id.clone()).collect();
         let twins = self.twins(&ids).await?;
+        let names = group_names;
         Ok(devices
             .into_iter()
             .map(|device| {
                 let twin = twins.get(&device.id);
-                Gateway::from_parts(device, twin, &self.contract, group)
+                Gateway::from_parts(device, twin, &self.contract, group, &names)
             })
             .collect())
     }
@@ -236,6 +250,8 @@ pub struct Gateway {
     pub last_check_in: Option<OffsetDateTime>,
     /// The group the device is in now.
     pub group_id: Option<DeviceGroupId>,
+    /// That group's name, when it is known.
+    pub group_name: Option<String>,
     /// Whether that is the group the table was asked for.
     pub in_group: bool,
     /// When the twin was read (the device record was read just before it).
@@ -249,6 +265,7 @@ impl Gateway {
         twin: Option<&(Twin, OffsetDateTime)>,
         contract: &DeviceContract,
         group: &DeviceGroupId,
+        group_names: &HashMap<String, String>,
     ) -> Gateway {
         let twin_ref = twin.map(|(t, _)| t);
         let in_group = device
@@ -260,6 +277,11 @@ impl Gateway {
             hl_app_ver: twin_ref.and_then(|t| reported_text(t, &contract.hl_app_version_property)),
             rt_app_ver: twin_ref.and_then(|t| reported_text(t, &contract.rt_app_version_property)),
             last_check_in: device.last_update_request,
+            group_name: device
+                .group
+                .as_ref()
+                .and_then(|g| group_names.get(&g.as_str().to_ascii_lowercase()))
+                .cloned(),
             group_id: device.group,
             in_group,
             as_of: twin.map_or_else(OffsetDateTime::now_utc, |(_, at)| *at),

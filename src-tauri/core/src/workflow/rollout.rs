@@ -125,6 +125,8 @@ impl Stage {
 #[serde(rename_all = "camelCase")]
 pub struct RolloutEvent {
     pub device_id: DeviceId,
+    /// Serialized as `status`, the GUI contract's name.
+    #[serde(rename = "status")]
     pub stage: Stage,
     /// When the state behind this status was read.
     #[serde(with = "time::serde::rfc3339")]
