@@ -18,7 +18,8 @@ use asg_fota_core::workflow::groups::{group_views, LocalKinds};
 use asg_fota_core::workflow::journal::{Action, Actor, Journal, Outcome};
 use asg_fota_core::workflow::plan::{ProblemKind, WarningKind};
 use asg_fota_core::workflow::upload::{
-    local_kinds, upload_packages, UploadOutcome, UploadPhase, UploadProgress, UploadSettings,
+    local_kinds, remembered_kinds, upload_packages, UploadOutcome, UploadPhase, UploadProgress,
+    UploadSettings,
 };
 use cloud_support::{arm, calls, faults, fixture, legacy, sim};
 use serde_json::json;
@@ -256,6 +257,8 @@ async fn flow(plane: ControlPlane, sim: asg_fota_sim::SimHandle, backend: Backen
     }
     let local = local_kinds(&results);
     assert_eq!(local.len(), 8);
+    // A later session, choosing images by id, still knows their cores from the journal.
+    assert_eq!(remembered_kinds(&journal).expect("journal"), local);
 
     // A second upload sends nothing.
     let before = upload_calls(&sim);

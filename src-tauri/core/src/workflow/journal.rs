@@ -73,6 +73,11 @@ pub struct Target {
     /// The images' names, in the order of `image_ids`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image_names: Vec<String>,
+    /// The images' kinds read from their package files (`HLApp`, `RTApp`, `BoardConfig`), in the
+    /// order of `image_ids`: the tenant does not say whether an application is an HLApp or an
+    /// RTApp, so what this machine once read from a file is remembered here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_kinds: Vec<String>,
     /// The deployment created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_id: Option<String>,

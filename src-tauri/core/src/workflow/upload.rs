@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::deploy::Recorder;
 use super::groups::LocalKinds;
-use super::journal::{Action, Outcome, Target};
+use super::journal::{Action, Journal, JournalError, Outcome, Target};
 use super::plan::PlannedImage;
 use crate::cloud::model::ImageId;
 use crate::cloud::transport::with_upload_progress;
@@ -116,9 +116,33 @@ pub fn local_kinds(results: &[UploadResult]) -> LocalKinds {
         .collect()
 }
 
+/// The kinds of images this machine uploaded (or found already uploaded) before, as the journal
+/// remembers them: step 3 uses them for images chosen by id, whose core the tenant does not say.
+pub fn remembered_kinds(journal: &Journal) -> Result<LocalKinds, JournalError> {
+    let mut kinds = LocalKinds::new();
+    // Oldest first, so a later reading of the same id wins.
+    for entry in journal.recent(usize::MAX)?.into_iter().rev() {
+        if entry.action != Action::Upload || entry.result == Outcome::Failed {
+            continue;
+        }
+        let t = &entry.target;
+        for (id, kind) in t.image_ids.iter().zip(&t.image_kinds) {
+            if let Some(kind) = package_kind(kind) {
+                kinds.insert(ImageId::new(id.clone()), kind);
+            }
+        }
+    }
+    Ok(kinds)
+}
+
 /// The package kind a report names.
 pub fn kind_of(report: &PackageReport) -> Option<PackageKind> {
-    match report.kind.as_str() {
+    package_kind(&report.kind)
+}
+
+/// Reads a kind's name as `PackageKind::as_str` writes it.
+fn package_kind(name: &str) -> Option<PackageKind> {
+    match name {
         "HLApp" => Some(PackageKind::HLApp),
         "RTApp" => Some(PackageKind::RTApp),
         "BoardConfig" => Some(PackageKind::BoardConfig),
@@ -365,6 +389,7 @@ fn journal(recorder: Recorder<'_>, result: &UploadResult) {
     let target = Target {
         image_ids: result.image_id.iter().map(ToString::to_string).collect(),
         image_names: name.into_iter().collect(),
+        image_kinds: result.report.iter().map(|r| r.kind.clone()).collect(),
         file: Some(result.file.clone()),
         ..Target::default()
     };
