@@ -192,10 +192,8 @@ impl SessionConfig {
                 scope: scopes::LEGACY_USER.to_owned(),
             }),
             PlaneKind::Arm => Ok(UserGrant {
-                tenant: self
-                    .tenant_id
-                    .clone()
-                    .unwrap_or_else(|| "organizations".to_owned()),
+                // The device-code flow needs a tenant-specific authority: no `organizations`.
+                tenant: self.tenant_id()?,
                 client_id: self
                     .client_id
                     .clone()
@@ -215,15 +213,25 @@ impl SessionConfig {
         let mut grant = self.user_grant()?;
         if self.plane == PlaneKind::Legacy {
             // UNSURE: that a person's IoT Hub token on a legacy profile comes from the customer's
-            // own tenant (set `tenant_id`), not from Azure Sphere's. The legacy authority is Azure Sphere's tenant, which knows nothing of the customer's
-            // IoT Hub: ask the customer's tenant instead.
-            grant.tenant = self
-                .tenant_id
-                .clone()
-                .unwrap_or_else(|| "organizations".to_owned());
+            // own tenant, as the legacy authority (Azure Sphere's tenant) knows nothing of the
+            // customer's IoT Hub.
+            grant.tenant = self.tenant_id()?;
         }
         grant.scope = format!("{} offline_access", scopes::IOTHUB);
         Ok(grant)
+    }
+
+    /// The Entra tenant, or a clear "set tenant_id".
+    fn tenant_id(&self) -> Result<String, SessionError> {
+        self.tenant_id
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| SessionError::MissingSetting {
+                profile: self.profile.clone(),
+                setting: "tenant_id",
+                advice:
+                    "sign-in needs the Microsoft Entra tenant (directory) id of your organisation",
+            })
     }
 
     fn service_principal(
@@ -232,14 +240,7 @@ impl SessionConfig {
         secret: &Sensitive<String>,
         scope: &str,
     ) -> Result<ServicePrincipal, SessionError> {
-        let tenant = self
-            .tenant_id
-            .clone()
-            .ok_or_else(|| SessionError::MissingSetting {
-                profile: self.profile.clone(),
-                setting: "tenant_id",
-                advice: "a service principal signs in to its own Entra tenant: set the tenant id",
-            })?;
+        let tenant = self.tenant_id()?;
         Ok(ServicePrincipal {
             tenant,
             client_id: client_id.to_owned(),
@@ -729,13 +730,17 @@ fn build_iothub(
                     tokens,
                 )?)))
             }
-            _ => Ok(IotHubAccess::Person(Box::new(PersonIotHub {
-                transport: transport.clone(),
-                identity: identity.clone(),
-                base,
-                grant: config.iothub_user_grant()?,
-                built: tokio::sync::OnceCell::new(),
-            }))),
+            _ => match config.iothub_user_grant() {
+                Ok(grant) => Ok(IotHubAccess::Person(Box::new(PersonIotHub {
+                    transport: transport.clone(),
+                    identity: identity.clone(),
+                    base,
+                    grant,
+                    built: tokio::sync::OnceCell::new(),
+                }))),
+                // Only IoT Hub needs it: the control plane keeps working.
+                Err(err) => Ok(IotHubAccess::Missing(err.to_string())),
+            },
         },
     }
 }
@@ -1032,6 +1037,14 @@ mod tests {
         assert_eq!(err.kind(), "demo_needs_simulator");
         let config = SessionConfig::from_profile("p", &arm_profile()).unwrap();
         assert_eq!(config.user_grant().unwrap_err().kind(), "missing_setting");
+        let no_tenant = Profile {
+            tenant_id: None,
+            client_id: Some("c".into()),
+            ..arm_profile()
+        };
+        let config = SessionConfig::from_profile("p", &no_tenant).unwrap();
+        let err = config.user_grant().unwrap_err();
+        assert!(err.to_string().contains("tenant_id"), "{err}");
         let legacy = SessionConfig::from_profile("l", &Profile::new(Backend::Legacy)).unwrap();
         let grant = legacy.user_grant().unwrap();
         assert_eq!(grant.client_id, LEGACY_PUBLIC_CLIENT_ID);
