@@ -153,9 +153,13 @@ impl Context {
     /// old one stops working once used), then stops the Demo tenant if one runs. Called whether
     /// the verb worked or not; a failure here is a warning, not the verb's result.
     pub async fn finish(&self, session: &Session, resolved: Resolved) {
-        let store = resolved.store_or(self.store.as_ref());
-        if let Err(err) = session.keep_rotated_refresh_token(store).await {
-            eprintln!("asg-fota-cli: warning: the renewed sign-in could not be kept: {err}");
+        // A refresh token handed in through the environment belongs to the pipeline that set it:
+        // writing its successor into this machine's keychain would only surprise someone.
+        if Self::overrides().refresh_token.is_none() {
+            let store = resolved.store_or(self.store.as_ref());
+            if let Err(err) = session.keep_rotated_refresh_token(store).await {
+                eprintln!("asg-fota-cli: warning: the renewed sign-in could not be kept: {err}");
+            }
         }
         resolved.stop().await;
     }

@@ -60,9 +60,10 @@ impl Cli {
     fn run(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
             .args(args)
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            // Cleared first, so that only what the test sets reaches the CLI.
             .env_remove("ASG_FOTA_PROFILE")
             .env_remove("ASG_FOTA_REFRESH_TOKEN")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             // No keychain: a pipeline must work from the environment alone, and a test must never
             // write into the developer's real keychain.
             .env(
@@ -532,5 +533,59 @@ async fn ctrl_c_cancels_a_device_code_login() {
     assert!(!status.success());
     assert!(rest.contains("Cancelled"), "{rest}");
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipeline_can_run_on_a_refresh_token_from_the_environment() {
+    use asg_fota_core::profiles::Profile;
+    use asg_fota_core::secrets::{MemoryStore, SecretKey, SecretKind, SecretStore};
+    use asg_fota_core::session::{
+        finish_device_code_sign_in, start_device_code_sign_in, SessionConfig,
+    };
+    let sim = start_sim(SimTiming {
+        device_code_auto_approve: Some(std::time::Duration::from_millis(50)),
+        ..SimTiming::fast()
+    })
+    .await;
+    let profile_json = arm_person_profile(&sim);
+    // A refresh token got once, elsewhere (here: in-process, as `login` would).
+    let profile: Profile = serde_json::from_value(profile_json.clone()).unwrap();
+    let config = SessionConfig::from_profile("sim", &profile).unwrap();
+    let (identity, prompt) = start_device_code_sign_in(&config).await.unwrap();
+    let store = MemoryStore::new();
+    finish_device_code_sign_in(
+        &config,
+        &identity,
+        &prompt,
+        &tokio_util::sync::CancellationToken::new(),
+        &store,
+    )
+    .await
+    .unwrap();
+    let refresh = store
+        .retrieve(&SecretKey::new("sim", SecretKind::RefreshToken))
+        .unwrap()
+        .unwrap();
+
+    let mut cli = Cli::new(&sim, profile_json);
+    cli.env
+        .push(("ASG_FOTA_REFRESH_TOKEN".into(), refresh.expose().clone()));
+    let out = cli.run(&["whoami", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let who: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(who["sign_in"], "user");
+    assert_eq!(who["account"], sim.demo().user_upn.as_str());
+    // No keychain here, and none needed: the pipeline's token is not written anywhere, so there
+    // is no warning about keeping its successor either.
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     sim.shutdown().await;
 }
