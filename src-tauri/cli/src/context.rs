@@ -164,6 +164,18 @@ impl Context {
         resolved.stop().await;
     }
 
+    /// Runs `work` on a signed-in session of the chosen profile, then [`Context::finish`]es the
+    /// session whether the work succeeded or not.
+    pub async fn with_session<T>(
+        &self,
+        work: impl AsyncFnOnce(&Session) -> Result<T>,
+    ) -> Result<T> {
+        let (session, resolved) = self.open().await?;
+        let outcome = work(&session).await;
+        self.finish(&session, resolved).await;
+        outcome
+    }
+
     /// Prints `value` as JSON, or `human` as text.
     pub fn print<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) -> Result<()> {
         let text = if self.output.json {

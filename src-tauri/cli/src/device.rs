@@ -44,14 +44,13 @@ pub struct InvokeArgs {
 
 pub async fn twin(ctx: &Context, args: TwinArgs) -> Result<ExitCode> {
     let device = DeviceId::parse(&args.device)?;
-    let (session, resolved) = ctx.open().await?;
-    let outcome = async {
-        let twin = session.iothub().await?.twin(&device).await?;
-        let contract = session.device_contract().clone();
-        anyhow::Ok((twin, contract))
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
+    let outcome = ctx
+        .with_session(async |session| {
+            let twin = session.iothub().await?.twin(&device).await?;
+            let contract = session.device_contract().clone();
+            anyhow::Ok((twin, contract))
+        })
+        .await;
     let (twin, contract) = outcome?;
     ctx.print(&twin, || describe_twin(&twin, &contract))?;
     Ok(ExitCode::SUCCESS)
@@ -98,29 +97,28 @@ pub async fn invoke(ctx: &Context, args: InvokeArgs) -> Result<ExitCode> {
     let payload: serde_json::Value = serde_json::from_str(&args.payload)
         .with_context(|| format!("--payload is not JSON: {}", args.payload))?;
     let journaling = Journaling::new(ctx)?;
-    let (session, resolved) = ctx.open().await?;
-    let outcome = async {
-        let timeouts = MethodTimeouts {
-            response: Duration::from_secs(args.timeout),
-            ..MethodTimeouts::default()
-        };
-        let answer = session
-            .iothub()
-            .await?
-            .invoke_method(&device, &args.method, &payload, timeouts)
-            .await;
-        journal_invocation(
-            &journaling,
-            session.device_contract(),
-            &device,
-            &args.method,
-            &payload,
-            &answer,
-        );
-        anyhow::Ok(answer?)
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
+    let outcome = ctx
+        .with_session(async |session| {
+            let timeouts = MethodTimeouts {
+                response: Duration::from_secs(args.timeout),
+                ..MethodTimeouts::default()
+            };
+            let answer = session
+                .iothub()
+                .await?
+                .invoke_method(&device, &args.method, &payload, timeouts)
+                .await;
+            journal_invocation(
+                &journaling,
+                session.device_contract(),
+                &device,
+                &args.method,
+                &payload,
+                &answer,
+            );
+            anyhow::Ok(answer?)
+        })
+        .await;
     let answer: MethodResponse = outcome?;
     ctx.print(
         &serde_json::json!({"status": answer.status, "payload": answer.payload}),

@@ -29,14 +29,13 @@ struct GroupView {
 }
 
 pub async fn groups(ctx: &Context) -> Result<ExitCode> {
-    let (session, resolved) = ctx.open().await?;
-    let listed = async {
-        let groups = session.plane().device_groups().await?;
-        let products = session.plane().products().await?;
-        anyhow::Ok((groups, products))
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
+    let listed = ctx
+        .with_session(async |session| {
+            let groups = session.plane().device_groups().await?;
+            let products = session.plane().products().await?;
+            anyhow::Ok((groups, products))
+        })
+        .await;
     let (groups, products) = listed?;
     let views: Vec<GroupView> = groups
         .into_iter()
@@ -63,14 +62,13 @@ pub async fn groups(ctx: &Context) -> Result<ExitCode> {
 }
 
 pub async fn devices(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
-    let (session, resolved) = ctx.open().await?;
-    let listed = async {
-        let group = session.find_group(&args.group).await?;
-        let devices = session.plane().devices(&group.id).await?;
-        anyhow::Ok(devices)
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
+    let listed = ctx
+        .with_session(async |session| {
+            let group = session.find_group(&args.group).await?;
+            let devices = session.plane().devices(&group.id).await?;
+            anyhow::Ok(devices)
+        })
+        .await;
     let devices: Vec<Device> = listed?;
     ctx.print(&devices, || {
         let rows: Vec<Vec<String>> = devices
@@ -89,10 +87,9 @@ pub async fn devices(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
 }
 
 pub async fn images(ctx: &Context) -> Result<ExitCode> {
-    let (session, resolved) = ctx.open().await?;
-    let listed = session.plane().images().await;
-    ctx.finish(&session, resolved).await;
-    let images: Vec<ImageInfo> = listed?;
+    let images: Vec<ImageInfo> = ctx
+        .with_session(async |session| Ok(session.plane().images().await?))
+        .await?;
     ctx.print(&images, || image_table(&images))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -121,15 +118,14 @@ struct DeploymentView {
 }
 
 pub async fn deployments(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
-    let (session, resolved) = ctx.open().await?;
-    let listed = async {
-        let group = session.find_group(&args.group).await?;
-        let all = session.plane().deployments(&group.id).await?;
-        let current = session.plane().current_deployment(&group.id).await?;
-        anyhow::Ok((all, current))
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
+    let listed = ctx
+        .with_session(async |session| {
+            let group = session.find_group(&args.group).await?;
+            let all = session.plane().deployments(&group.id).await?;
+            let current = session.plane().current_deployment(&group.id).await?;
+            anyhow::Ok((all, current))
+        })
+        .await;
     let (all, current) = listed?;
     let current_id = current.map(|d| d.id);
     let views: Vec<DeploymentView> = all

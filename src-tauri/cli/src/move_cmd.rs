@@ -36,51 +36,50 @@ struct MoveRow {
 
 pub async fn run(ctx: &Context, args: MoveArgs) -> Result<ExitCode> {
     let journaling = Journaling::new(ctx)?;
-    let (session, resolved) = ctx.open().await?;
-    let outcome = async {
-        let group = session.find_group(&args.group).await?;
-        let products = if group.product_name.is_none() {
-            session.plane().products().await?
-        } else {
-            Vec::new()
-        };
-        let label = group_label(&group, &products);
-        let mut rows = Vec::new();
-        for text in &args.devices {
-            let result = match DeviceId::parse(text) {
-                Ok(device) => session.plane().move_device(&device, &group.id).await,
-                Err(err) => Err(err),
+    let outcome = ctx
+        .with_session(async |session| {
+            let group = session.find_group(&args.group).await?;
+            let products = if group.product_name.is_none() {
+                session.plane().products().await?
+            } else {
+                Vec::new()
             };
-            journaling.journal.record_or_warn(
-                &journaling.actor,
-                Action::Move,
-                Target {
-                    group_id: Some(group.id.to_string()),
-                    group_name: Some(label.clone()),
-                    device_id: Some(text.trim().to_owned()),
-                    ..Target::default()
-                },
-                if result.is_ok() {
-                    Outcome::Ok
-                } else {
-                    Outcome::Failed
-                },
-                &match &result {
-                    Ok(()) => format!("moved into {label}"),
-                    Err(err) => err.to_string(),
-                },
-            );
-            rows.push(MoveRow {
-                device: text.trim().to_owned(),
-                group: label.clone(),
-                moved: result.is_ok(),
-                error: result.err().map(|e| e.to_string()),
-            });
-        }
-        anyhow::Ok(rows)
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
+            let label = group_label(&group, &products);
+            let mut rows = Vec::new();
+            for text in &args.devices {
+                let result = match DeviceId::parse(text) {
+                    Ok(device) => session.plane().move_device(&device, &group.id).await,
+                    Err(err) => Err(err),
+                };
+                journaling.journal.record_or_warn(
+                    &journaling.actor,
+                    Action::Move,
+                    Target {
+                        group_id: Some(group.id.to_string()),
+                        group_name: Some(label.clone()),
+                        device_id: Some(text.trim().to_owned()),
+                        ..Target::default()
+                    },
+                    if result.is_ok() {
+                        Outcome::Ok
+                    } else {
+                        Outcome::Failed
+                    },
+                    &match &result {
+                        Ok(()) => format!("moved into {label}"),
+                        Err(err) => err.to_string(),
+                    },
+                );
+                rows.push(MoveRow {
+                    device: text.trim().to_owned(),
+                    group: label.clone(),
+                    moved: result.is_ok(),
+                    error: result.err().map(|e| e.to_string()),
+                });
+            }
+            anyhow::Ok(rows)
+        })
+        .await;
     let rows = outcome?;
     for row in &rows {
         if let Some(error) = &row.error {
