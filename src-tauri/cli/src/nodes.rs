@@ -17,7 +17,7 @@ use asg_fota_core::workflow::nodes::{
 use clap::Args;
 
 use crate::context::{or_dash, table, when, write_stdout, Context, Output};
-use crate::update_now::{fleet, json_line, seconds, short};
+use crate::update_now::{fleet, json_line, progress_printer, seconds, short};
 
 #[derive(Args, Debug)]
 pub struct NodesArgs {
@@ -148,17 +148,7 @@ pub async fn update(ctx: &Context, args: UpdateNodeArgs) -> Result<ExitCode> {
             deadline: Duration::from_secs(args.timeout),
             ..NodeUpdateSettings::default()
         };
-        let json = ctx.output.json;
-        let print = move |event: NodeEvent| {
-            let printed = if json {
-                json_line(&event)
-            } else {
-                write_stdout(&describe(&event))
-            };
-            if let Err(err) = printed {
-                eprintln!("asg-fota-cli: {err:#}");
-            }
-        };
+        let print = progress_printer(ctx.output.json, describe);
         Ok(update_nodes(&fleet, nodes, &settings, &cancel, &print).await)
     }
     .await;

@@ -72,6 +72,25 @@ pub fn short(device: &DeviceId) -> &str {
     device.as_str().get(..16).unwrap_or(device.as_str())
 }
 
+/// A progress callback that prints each event as a JSON line or as the line `describe` makes.
+/// A write that fails (a closed pipe) is reported once per event on stderr and does not stop
+/// the work: the changes in flight still finish and are journaled.
+pub fn progress_printer<T: serde::Serialize>(
+    json: bool,
+    describe: fn(&T) -> String,
+) -> impl Fn(T) + Send + Sync {
+    move |event: T| {
+        let printed = if json {
+            json_line(&event)
+        } else {
+            write_stdout(&describe(&event))
+        };
+        if let Err(err) = printed {
+            eprintln!("asg-fota-cli: {err:#}");
+        }
+    }
+}
+
 /// Prints one value as a JSON line.
 pub fn json_line<T: serde::Serialize>(value: &T) -> Result<()> {
     let mut line = serde_json::to_string(value).context("cannot format a JSON line")?;
@@ -119,17 +138,7 @@ pub async fn run(ctx: &Context, args: UpdateNowArgs) -> Result<ExitCode> {
                 rollout.target().describe()
             ))?;
         }
-        let json = ctx.output.json;
-        let print = move |event: RolloutEvent| {
-            let printed = if json {
-                json_line(&event)
-            } else {
-                write_stdout(&describe(&event))
-            };
-            if let Err(err) = printed {
-                eprintln!("asg-fota-cli: {err:#}");
-            }
-        };
+        let print = progress_printer(ctx.output.json, describe);
         anyhow::Ok(rollout.run(chosen, &cancel, &print).await)
     }
     .await;

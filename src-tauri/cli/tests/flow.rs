@@ -15,14 +15,16 @@
 #[path = "../../core/tests/support/builder.rs"]
 #[allow(dead_code)]
 mod builder;
+mod cloud_support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-use asg_fota_sim::{SimConfig, SimHandle, SimTiming};
+use asg_fota_sim::{SimHandle, SimTiming};
 use serde_json::{json, Value};
 
 use builder::{app_package, manifest_json, PackageSpec, SigningKey};
+use cloud_support::{arm_profile, legacy_profile, path_str, start_sim};
 
 /// A temporary home for the CLI: profile file, data directory, pipeline environment.
 struct Cli {
@@ -38,11 +40,16 @@ impl Cli {
         let file = json!({"version": 1, "active": "sim", "profiles": {"sim": profile}});
         std::fs::write(config.join("profiles.json"), file.to_string()).unwrap();
         let demo = sim.demo();
-        let path = |p: PathBuf| p.to_str().unwrap().to_owned();
         let env = vec![
-            ("ASG_FOTA_CONFIG_DIR".into(), path(config)),
-            ("ASG_FOTA_DATA_DIR".into(), path(dir.path().join("data"))),
-            ("ASG_FOTA_LOG_DIR".into(), path(dir.path().join("logs"))),
+            ("ASG_FOTA_CONFIG_DIR".into(), path_str(&config)),
+            (
+                "ASG_FOTA_DATA_DIR".into(),
+                path_str(&dir.path().join("data")),
+            ),
+            (
+                "ASG_FOTA_LOG_DIR".into(),
+                path_str(&dir.path().join("logs")),
+            ),
             (
                 "ASG_FOTA_CLIENT_SECRET".into(),
                 demo.service_principal_secret.clone(),
@@ -110,50 +117,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 async fn sim() -> SimHandle {
-    asg_fota_sim::start(SimConfig {
-        timing: SimTiming::fast(),
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap()
-}
-
-fn iothub(sim: &SimHandle) -> Value {
-    let host = sim
-        .demo()
-        .iothub_connection_string
-        .split(';')
-        .find_map(|p| p.strip_prefix("HostName="))
-        .unwrap()
-        .to_owned();
-    json!({"host": host, "api_base": sim.urls().iothub})
-}
-
-fn legacy_profile(sim: &SimHandle) -> Value {
-    let demo = sim.demo();
-    json!({
-        "backend": "legacy",
-        "authority_host": sim.urls().authority,
-        "api_base": sim.urls().legacy,
-        "tenant_id": demo.tenant_id,
-        "service_principal_client_id": demo.service_principal_client_id,
-        "iothub": iothub(sim),
-    })
-}
-
-fn arm_profile(sim: &SimHandle) -> Value {
-    let demo = sim.demo();
-    json!({
-        "backend": "arm",
-        "authority_host": sim.urls().authority,
-        "api_base": sim.urls().arm,
-        "tenant_id": demo.tenant_id,
-        "subscription_id": demo.subscription_id,
-        "resource_group": demo.resource_group,
-        "catalog": demo.catalog,
-        "service_principal_client_id": demo.service_principal_client_id,
-        "iothub": iothub(sim),
-    })
+    start_sim(SimTiming::fast()).await
 }
 
 /// Writes a synthetic application package into `dir`; returns its path and image id.

@@ -267,7 +267,7 @@ async fn on_arm_without_versions_in_names_on_target_means_stable_after_the_check
         .run(chosen.clone(), &CancellationToken::new(), &sink)
         .await;
     assert!(report.all_on_target(), "{report:#?}");
-    let events = events.lock().unwrap();
+    let events = events.lock().unwrap().clone();
     let done = events
         .iter()
         .find(|e| e.device_id == chosen[0] && e.stage == Stage::OnTarget);
@@ -281,19 +281,35 @@ async fn on_arm_without_versions_in_names_on_target_means_stable_after_the_check
     sim.shutdown().await;
 }
 
-#[tokio::test]
-async fn the_gateway_table_reads_twins_in_batches_not_one_by_one() {
+/// A fleet of `gateways` on a legacy plane listing `page` devices per page, and its Field Test
+/// group (a fifth of the gateways).
+async fn large_fleet(
+    gateways: usize,
+    page: u32,
+) -> (
+    asg_fota_sim::SimHandle,
+    tempfile::TempDir,
+    asg_fota_core::cloud::ControlPlane,
+    asg_fota_core::workflow::fleet::Fleet,
+    asg_fota_core::cloud::model::DeviceGroupId,
+) {
     let sim = asg_fota_sim::start(SimConfig {
         timing: SimTiming::fast(),
-        gateways: 400,
+        gateways,
         ..SimConfig::default()
     })
     .await
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let plane = cloud_support::legacy(&sim, Some(50));
+    let plane = cloud_support::legacy(&sim, Some(page));
     let fleet = fleet(&sim, plane.clone(), &dir);
     let field = plane_group(&plane, "Field Test").await;
+    (sim, dir, plane, fleet, field)
+}
+
+#[tokio::test]
+async fn the_gateway_table_reads_twins_in_batches_not_one_by_one() {
+    let (sim, dir, plane, fleet, field) = large_fleet(400, 50).await;
     let before = hub_calls(&sim).len();
     let rows = fleet.gateways(&field).await.unwrap();
     let calls = hub_calls(&sim)[before..].to_vec();
@@ -331,17 +347,7 @@ async fn the_gateway_table_reads_twins_in_batches_not_one_by_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement on a 10,000-gateway fleet"]
 async fn measure_a_10000_gateway_fleet() {
-    let sim = asg_fota_sim::start(SimConfig {
-        timing: SimTiming::fast(),
-        gateways: 10_000,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let plane = cloud_support::legacy(&sim, Some(1000));
-    let fleet = fleet(&sim, plane.clone(), &dir);
-    let field = plane_group(&plane, "Field Test").await;
+    let (sim, dir, plane, fleet, field) = large_fleet(10_000, 1000).await;
     let started = Instant::now();
     let ids: Vec<DeviceId> = plane
         .devices(&field)

@@ -165,12 +165,11 @@ impl Fleet {
     ) -> Result<Vec<Gateway>, CloudError> {
         let ids: Vec<DeviceId> = devices.iter().map(|d| d.id.clone()).collect();
         let twins = self.twins(&ids).await?;
-        let names = group_names;
         Ok(devices
             .into_iter()
             .map(|device| {
                 let twin = twins.get(&device.id);
-                Gateway::from_parts(device, twin, &self.contract, group, &names)
+                Gateway::from_parts(device, twin, &self.contract, group, group_names)
             })
             .collect())
     }

@@ -749,7 +749,14 @@ mod tests {
 
     #[test]
     fn versions_are_derived_from_image_names() {
-        let cases: &[(&[(&str, &str)], Option<&str>, Option<&str>, &[&str])] = &[
+        // (images as (name, type), HLApp, RTApp, versions of unplaced apps)
+        type Case<'a> = (
+            &'a [(&'a str, &'a str)],
+            Option<&'a str>,
+            Option<&'a str>,
+            &'a [&'a str],
+        );
+        let cases: &[Case] = &[
             (
                 &[
                     ("ASG210_HLApp_v1.2.3", "Applications"),
