@@ -10,6 +10,7 @@ mod workflow_support;
 use std::time::{Duration, Instant};
 
 use asg_fota_core::cloud::model::DeviceId;
+use asg_fota_core::profiles::DeviceContract;
 use asg_fota_core::workflow::rollout::{Rollout, RolloutEvent, RolloutSettings, Stage};
 use asg_fota_sim::{SimConfig, SimTiming};
 use tokio_util::sync::CancellationToken;
@@ -278,6 +279,86 @@ async fn on_arm_without_versions_in_names_on_target_means_stable_after_the_check
         device(&sim, &chosen[1])["group_id"],
         group(&sim, "Production").as_str()
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_way_a_gateway_can_fail_has_its_kind_and_plain_words() {
+    let sim = cloud_support::sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let plane = cloud_support::legacy(&sim, None);
+    let field = plane_group(&plane, "Field Test").await;
+    let gateway = gateways(&sim, &group(&sim, "Field Test"), online)[0].clone();
+    let renamed = DeviceContract {
+        restart_method: "Reboot".into(),
+        ..DeviceContract::default()
+    };
+    let silent = serde_json::json!({"rules": [{"service": "iothub", "path": "/twins/*/methods",
+        "action": {"kind": "device_timeout"}}]});
+    let unknown = DeviceId::parse(&"0".repeat(128)).unwrap();
+    // (what, contract, fault plan, deadline, device, expected kind, words in the reason)
+    let cases = [
+        (
+            "restart method the firmware lacks",
+            renamed,
+            serde_json::json!({}),
+            10_000,
+            gateway.clone(),
+            "restart_rejected",
+            "set the profile's restart method",
+        ),
+        (
+            "gateway that does not answer",
+            DeviceContract::default(),
+            silent,
+            10_000,
+            gateway.clone(),
+            "device_timeout",
+            "did not answer",
+        ),
+        (
+            "no check-in before the deadline",
+            DeviceContract::default(),
+            serde_json::json!({}),
+            1,
+            gateway.clone(),
+            "timed_out",
+            "did not check in",
+        ),
+        (
+            "device unknown to IoT Hub",
+            DeviceContract::default(),
+            serde_json::json!({}),
+            10_000,
+            unknown,
+            "not_found",
+            "IoT Hub has no device",
+        ),
+    ];
+    for (what, contract, plan, deadline_ms, device, kind, words) in cases {
+        sim.set_faults(serde_json::from_value(plan).unwrap());
+        let fleet = fleet_with(&sim, plane.clone(), &dir, contract);
+        let settings = RolloutSettings {
+            deadline: Duration::from_millis(deadline_ms),
+            ..settings(1)
+        };
+        let rollout = Rollout::prepare(fleet, &field, settings).await.unwrap();
+        let (_events, sink) = recorder::<RolloutEvent>();
+        let report = rollout
+            .run(vec![device], &CancellationToken::new(), &sink)
+            .await;
+        assert_eq!(report.failed.len(), 1, "{what}: {report:?}");
+        assert_eq!(
+            report.failed[0].kind, kind,
+            "{what}: {}",
+            report.failed[0].reason
+        );
+        assert!(
+            report.failed[0].reason.contains(words),
+            "{what}: {}",
+            report.failed[0].reason
+        );
+    }
     sim.shutdown().await;
 }
 

@@ -18,13 +18,23 @@ use serde_json::Value;
 use crate::cloud_support;
 use crate::support::builder::{app_package, manifest_json, PackageSpec, SigningKey};
 
-/// A fleet on `plane`, journaling into `dir`.
+/// A fleet on `plane` with the default device contract, journaling into `dir`.
 pub fn fleet(sim: &SimHandle, plane: ControlPlane, dir: &tempfile::TempDir) -> Fleet {
+    fleet_with(sim, plane, dir, DeviceContract::default())
+}
+
+/// A fleet on `plane` with `contract`, journaling into `dir`.
+pub fn fleet_with(
+    sim: &SimHandle,
+    plane: ControlPlane,
+    dir: &tempfile::TempDir,
+    contract: DeviceContract,
+) -> Fleet {
     let conn = ConnectionString::parse(&Secret::new(sim.demo().iothub_connection_string.clone()))
         .expect("demo connection string");
     let hub = IotHubClient::with_sas(cloud_support::transport(), &sim.urls().iothub, &conn)
         .expect("IoT Hub client");
-    Fleet::new(plane, hub, DeviceContract::default(), "test").with_journal(
+    Fleet::new(plane, hub, contract, "test").with_journal(
         Journal::at(dir.path().join("journal.jsonl")),
         Actor {
             profile: "test".into(),
