@@ -18,6 +18,19 @@ const COMMANDS: &[&str] = &[
     "sign_in_cancel",
     "sign_in_service_principal",
     "sign_out",
+    "groups_list",
+    "deployment_plan",
+    "deployment_create",
+    "deployments_list",
+    "packages_upload",
+    "upload_cancel",
+    "gateways_list",
+    "update_now_start",
+    "update_now_cancel",
+    "nodes_list",
+    "node_update_start",
+    "node_update_cancel",
+    "journal_recent",
 ];
 
 fn main() {

@@ -10,8 +10,9 @@ use asg_fota_core::cloud::CloudError;
 use asg_fota_core::profiles::ProfileError;
 use asg_fota_core::secrets::SecretError;
 use asg_fota_core::session::SessionError;
+use asg_fota_core::workflow::deploy::DeployError;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct CommandError {
     pub(crate) kind: &'static str,
     pub(crate) message: String,
@@ -73,6 +74,21 @@ impl From<SessionError> for CommandError {
             ),
             other => Self::new(ui_kind(other.kind()), other.to_string()),
         }
+    }
+}
+
+impl From<DeployError> for CommandError {
+    fn from(error: DeployError) -> Self {
+        match error {
+            DeployError::Cloud(error) => error.into(),
+            other => Self::new(other.kind(), other.to_string()),
+        }
+    }
+}
+
+impl From<asg_fota_core::workflow::journal::JournalError> for CommandError {
+    fn from(error: asg_fota_core::workflow::journal::JournalError) -> Self {
+        Self::new("journal", error.to_string())
     }
 }
 

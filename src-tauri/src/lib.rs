@@ -10,6 +10,7 @@ mod logging;
 mod picker;
 mod settings;
 mod tenant;
+mod work;
 
 use std::sync::Arc;
 
@@ -40,6 +41,7 @@ pub fn run() {
             let dirs = asg_fota_core::paths::AppDirs::discover()
                 .map_err(|error| Box::new(error) as Box<dyn std::error::Error>)?;
             app.manage(tenant::TenantConnection::new(dirs));
+            app.manage(work::WorkInFlight::default());
             app.manage(AppState {
                 picker: picker::from_environment(),
                 settings: ShellSettings::load(config_dir.join("shell-settings.json")),
@@ -62,6 +64,19 @@ pub fn run() {
             commands::profiles::sign_in_cancel,
             commands::profiles::sign_in_service_principal,
             commands::profiles::sign_out,
+            commands::deploy::groups_list,
+            commands::deploy::deployment_plan,
+            commands::deploy::deployment_create,
+            commands::deploy::deployments_list,
+            commands::upload::packages_upload,
+            commands::upload::upload_cancel,
+            commands::fleet::gateways_list,
+            commands::fleet::update_now_start,
+            commands::fleet::update_now_cancel,
+            commands::fleet::nodes_list,
+            commands::fleet::node_update_start,
+            commands::fleet::node_update_cancel,
+            commands::journal::journal_recent,
         ])
         .build(tauri::generate_context!());
     match app {

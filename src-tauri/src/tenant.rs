@@ -15,6 +15,7 @@ use asg_fota_core::paths::AppDirs;
 use asg_fota_core::profiles::{Backend, Profile, ProfileStore, Profiles};
 use asg_fota_core::secrets::{os_store, SecretStore};
 use asg_fota_core::session::{PlaneKind, SecretOverrides, SecretSources, Session, SessionConfig};
+use asg_fota_core::workflow::journal::{Actor, Journal};
 use asg_fota_sim::demo::{start_demo, DemoRuntime, DemoSettings};
 
 use crate::error::CommandError;
@@ -58,6 +59,20 @@ impl TenantConnection {
 
     pub(crate) fn profiles(&self) -> Result<Profiles, CommandError> {
         Ok(self.profile_store().load()?)
+    }
+
+    /// The journal of changes made to tenants, and who makes them now (the active profile).
+    pub(crate) fn journal(&self) -> Result<(Journal, Actor), CommandError> {
+        let profiles = self.profiles()?;
+        let profile = profiles.active_name();
+        let backend = profiles.get(&profile)?.backend;
+        Ok((Journal::in_dirs(&self.dirs), Actor { profile, backend }))
+    }
+
+    /// How many gateways the active profile works on at once.
+    pub(crate) fn concurrency(&self) -> Result<u32, CommandError> {
+        let profiles = self.profiles()?;
+        Ok(profiles.get(&profiles.active_name())?.concurrency.max(1))
     }
 
     pub(crate) fn secrets(&self) -> &dyn SecretStore {
@@ -150,14 +165,25 @@ impl OpenTenant {
 }
 
 /// The Demo tenant's simulator settings. `ASG_FOTA_DEMO_PORT` pins its loopback port (tests and
-/// curious users reach its control API there); by default the port is ephemeral.
+/// curious users reach its control API there; by default the port is ephemeral),
+/// `ASG_FOTA_DEMO_GATEWAYS` sizes its fleet (the benchmark's 10,000-row table uses it), and
+/// `ASG_FOTA_DEMO_FAST=1` shortens every simulated delay (restarts, operations) for the
+/// end-to-end tests.
 fn demo_sim_config() -> asg_fota_sim::SimConfig {
-    let port = std::env::var("ASG_FOTA_DEMO_PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
+    fn number<T: std::str::FromStr>(name: &str) -> Option<T> {
+        std::env::var(name)
+            .ok()
+            .and_then(|value| value.parse().ok())
+    }
+    let defaults = asg_fota_sim::SimConfig::default();
+    let timing = match std::env::var("ASG_FOTA_DEMO_FAST").as_deref() {
+        Ok("1") => asg_fota_sim::SimTiming::fast(),
+        _ => defaults.timing.clone(),
+    };
     asg_fota_sim::SimConfig {
-        port,
-        ..asg_fota_sim::SimConfig::default()
+        port: number("ASG_FOTA_DEMO_PORT").unwrap_or(0),
+        gateways: number("ASG_FOTA_DEMO_GATEWAYS").unwrap_or(defaults.gateways),
+        timing,
+        ..defaults
     }
 }

@@ -5,11 +5,14 @@ use std::path::PathBuf;
 use serde::Serialize;
 use tauri::{AppHandle, State};
 
+use asg_fota_core::cloud::model::ImageId;
 use asg_fota_core::inspect::{self, PackageReport};
+use asg_fota_core::workflow::upload;
 
 use crate::error::CommandError;
 use crate::logging::LogState;
 use crate::picker::{self, PackagePick};
+use crate::work::WorkInFlight;
 use crate::AppState;
 
 #[derive(Serialize)]
@@ -74,8 +77,9 @@ pub(crate) enum InspectOutcome {
 #[tauri::command]
 pub(crate) async fn inspect_packages(
     paths: Vec<String>,
+    work: State<'_, WorkInFlight>,
 ) -> Result<Vec<InspectOutcome>, CommandError> {
-    tauri::async_runtime::spawn_blocking(move || {
+    let outcomes = tauri::async_runtime::spawn_blocking(move || {
         paths
             .into_iter()
             .map(|file| match inspect::inspect_file(&PathBuf::from(&file)) {
@@ -94,8 +98,19 @@ pub(crate) async fn inspect_packages(
                     }
                 }
             })
-            .collect()
+            .collect::<Vec<_>>()
     })
     .await
-    .map_err(|error| CommandError::new("internal", format!("Reading the packages failed: {error}")))
+    .map_err(|error| {
+        CommandError::new("internal", format!("Reading the packages failed: {error}"))
+    })?;
+    // Later steps need each image's kind, which only the package file tells.
+    for outcome in &outcomes {
+        if let InspectOutcome::Read { report, .. } = outcome {
+            if let Some(kind) = upload::kind_of(report.as_ref()) {
+                work.remember_kind(ImageId::new(report.image_id.clone()), kind);
+            }
+        }
+    }
+    Ok(outcomes)
 }
