@@ -319,6 +319,29 @@ fn nodes_step(sim: &SimHandle, cli: &Cli, chosen: &[&str]) {
             assert_eq!(node["fwVersion"], "1.0.9", "{gateway} {mac}");
         }
     }
+    // The human forms: the group's matrix as a table; a MAC the gateway does not list fails
+    // with plain words and exit 1.
+    let table = cli.run(&["nodes", "--group", "Field Test"]);
+    assert!(table.status.success(), "{}", text(&table.stderr));
+    assert!(
+        text(&table.stdout).starts_with("GATEWAY"),
+        "{}",
+        text(&table.stdout)
+    );
+    let unknown = cli.run(&[
+        "update-node",
+        chosen[0],
+        "00:08:DC:FF:FF:FF",
+        "--poll-interval",
+        "0.05",
+    ]);
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown.stdout).contains("does not list a node with MAC 0008DCFFFFFF"),
+        "{}",
+        text(&unknown.stdout)
+    );
+
     let after = cli.json(&[&["nodes"], chosen].concat());
     assert!(after
         .as_array()

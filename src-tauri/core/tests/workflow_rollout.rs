@@ -420,6 +420,17 @@ async fn the_gateway_table_reads_twins_in_batches_not_one_by_one() {
         assert_eq!(row.rt_app_ver.as_deref(), reported["RTAppVer"].as_str());
         assert!(row.last_check_in.is_some());
     }
+
+    // A gateway picked from elsewhere shows where it is.
+    let elsewhere = gateways(&sim, &group(&sim, "Development"), |_| true)[0].clone();
+    let picked = fleet
+        .gateways_by_id(&[elsewhere.clone()], &field)
+        .await
+        .unwrap();
+    assert_eq!(picked.len(), 1);
+    assert_eq!(picked[0].device_id, elsewhere);
+    assert!(!picked[0].in_group);
+    assert_eq!(picked[0].group_name.as_deref(), Some("Development"));
     sim.shutdown().await;
 }
 
