@@ -36,11 +36,7 @@ fn stages(events: &[RolloutEvent], device: &DeviceId) -> Vec<Stage> {
 
 #[tokio::test]
 async fn update_now_moves_restarts_and_confirms_on_target_and_an_offline_gateway_fails_alone() {
-    let sim = cloud_support::sim().await;
-    let dir = tempfile::tempdir().unwrap();
-    let plane = cloud_support::legacy(&sim, None);
-    let fleet = fleet(&sim, plane.clone(), &dir);
-    let field = plane_group(&plane, "Field Test").await;
+    let (sim, dir, plane, fleet, field) = field_test(24, 100).await;
     deploy(
         &plane,
         &field,
@@ -171,11 +167,7 @@ async fn update_now_moves_restarts_and_confirms_on_target_and_an_offline_gateway
 
 #[tokio::test]
 async fn cancelling_stops_new_work_and_reports_the_rest_cancelled() {
-    let sim = cloud_support::sim().await;
-    let dir = tempfile::tempdir().unwrap();
-    let plane = cloud_support::legacy(&sim, None);
-    let fleet = fleet(&sim, plane.clone(), &dir);
-    let field = plane_group(&plane, "Field Test").await;
+    let (sim, _dir, plane, fleet, field) = field_test(24, 100).await;
     deploy(&plane, &field, vec![app("ASG210_HLApp_v2.0.0", false)]).await;
     let chosen: Vec<DeviceId> = ["Field Test", "Development", "Production", "Lab"]
         .iter()
@@ -362,9 +354,9 @@ async fn each_way_a_gateway_can_fail_has_its_kind_and_plain_words() {
     sim.shutdown().await;
 }
 
-/// A fleet of `gateways` on a legacy plane listing `page` devices per page, and its Field Test
-/// group (a fifth of the gateways).
-async fn large_fleet(
+/// A simulator of `gateways`, a fleet on its legacy plane listing `page` devices per page, and
+/// the Field Test group (a fifth of the gateways).
+async fn field_test(
     gateways: usize,
     page: u32,
 ) -> (
@@ -390,7 +382,7 @@ async fn large_fleet(
 
 #[tokio::test]
 async fn the_gateway_table_reads_twins_in_batches_not_one_by_one() {
-    let (sim, dir, plane, fleet, field) = large_fleet(400, 50).await;
+    let (sim, _dir, _plane, fleet, field) = field_test(400, 50).await;
     let before = hub_calls(&sim).len();
     let rows = fleet.gateways(&field).await.unwrap();
     let calls = hub_calls(&sim)[before..].to_vec();
@@ -439,7 +431,7 @@ async fn the_gateway_table_reads_twins_in_batches_not_one_by_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "measurement on a 10,000-gateway fleet"]
 async fn measure_a_10000_gateway_fleet() {
-    let (sim, dir, plane, fleet, field) = large_fleet(10_000, 1000).await;
+    let (sim, _dir, plane, fleet, field) = field_test(10_000, 1000).await;
     let started = Instant::now();
     let ids: Vec<DeviceId> = plane
         .devices(&field)
