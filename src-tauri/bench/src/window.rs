@@ -312,7 +312,9 @@ async fn table_inner(args: &RunArgs) -> anyhow::Result<Vec<Interaction>> {
         .app
         .as_ref()
         .ok_or_else(|| anyhow!("no --app binary"))?;
-    let driver = Driver::start(&[("ASG_FOTA_DEMO_GATEWAYS", "10000")])?;
+    // The demo fleet is dealt round-robin over five groups: 50,000 gateways give 10,000 rows in
+    // each group's table.
+    let driver = Driver::start(&[("ASG_FOTA_DEMO_GATEWAYS", "50000")])?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let session = loop {
