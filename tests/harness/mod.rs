@@ -22,6 +22,12 @@ pub struct AppSession {
 impl AppSession {
     /// Starts tauri-driver and opens the app in a new WebDriver session.
     pub async fn start() -> AppSession {
+        Self::start_with(&[]).await
+    }
+
+    /// Like [`AppSession::start`], with extra environment variables for the app (the Demo
+    /// tenant's port and timings).
+    pub async fn start_with(env: &[(&str, String)]) -> AppSession {
         let dirs = tempfile::tempdir().expect("temp dir");
         for sub in [
             "home",
@@ -54,6 +60,7 @@ impl AppSession {
             .env("ASG_FOTA_CONFIG_DIR", dirs.path().join("app-config"))
             .env("ASG_FOTA_DATA_DIR", dirs.path().join("app-data"))
             .env("ASG_FOTA_PICKER_SCRIPT", dirs.path().join("picker.txt"))
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -94,24 +101,66 @@ impl AppSession {
             .expect("write picker script");
     }
 
-    /// Waits for an element to appear (the UI renders asynchronously).
+    /// Waits for a *visible* element (the UI renders asynchronously, and keeps the panels of
+    /// other steps in the page, hidden).
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
-        match self
-            .client
-            .wait()
-            .at_most(Duration::from_secs(15))
-            .for_element(Locator::Css(css))
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            for element in self
+                .client
+                .find_all(Locator::Css(css))
+                .await
+                .unwrap_or_default()
+            {
+                if element.is_displayed().await.unwrap_or(false) {
+                    return element;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Leave a picture of what the window showed instead, for whoever reads the failure.
+        self.screenshot("failure").await;
+        let body = match self.client.find(Locator::Css("body")).await {
+            Ok(body) => body.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        panic!("{css} did not appear: the page said:\n{body}")
+    }
+
+    /// Waits until `css` matches an element, then until `check` holds for its attribute `name`.
+    pub async fn wait_attr(&self, css: &str, name: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(Some(value)) = element.attr(name).await {
+                    if check(&value) {
+                        return value;
+                    }
+                    last = value;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.screenshot("failure").await;
+        panic!("{css} [{name}] never reached the expected value (last: {last:?})")
+    }
+
+    /// Replaces the text of an input as a person would: empties it, then types (WebKitWebDriver's
+    /// "clear" refuses some inputs, so emptying goes through the page with an `input` event).
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let input = self.wait_for(css).await;
+        self.client
+            .execute(
+                "const e = arguments[0]; e.focus(); e.value = ''; e.dispatchEvent(new Event('input', {bubbles: true}));",
+                vec![serde_json::to_value(&input).expect("element as JSON")],
+            )
             .await
-        {
-            Ok(element) => element,
-            Err(error) => {
-                // Leave a picture of what the window showed instead, for whoever reads the failure.
+            .unwrap_or_else(|error| panic!("cannot empty {css}: {error}"));
+        if !text.is_empty() {
+            if let Err(error) = input.send_keys(text).await {
                 self.screenshot("failure").await;
-                let body = match self.client.find(Locator::Css("body")).await {
-                    Ok(body) => body.text().await.unwrap_or_default(),
-                    Err(_) => String::new(),
-                };
-                panic!("{css} did not appear: {error}\nthe page said:\n{body}")
+                panic!("cannot type into {css}: {error}");
             }
         }
     }
@@ -154,7 +203,7 @@ impl AppSession {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -167,4 +216,17 @@ pub fn fixture(name: &str) -> PathBuf {
         .join("../shared/fixtures/imagepackages")
         .join(name);
     path.canonicalize().unwrap_or(path)
+}
+
+/// GETs JSON from the simulator's control API over loopback (plain HTTP/1.0, no client crate).
+pub fn sim_get(port: u16, path: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let mut stream =
+        std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the simulator");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("read");
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body)
+        .unwrap_or_else(|error| panic!("{path}: not JSON ({error}): {body:.200}"))
 }

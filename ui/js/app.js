@@ -88,6 +88,7 @@ import {
   nodeKey,
   parseDeviceIds,
   describeSession,
+  deviceKey,
   partitionDropped,
   planSlots,
   removeEntry,
@@ -492,7 +493,7 @@ async function loadGateways() {
   const sameGroup = state.gateways.groupId === group.id;
   patch('gateways', { status: 'loading', error: null, groupId: group.id, lastAction: 'load', ...(sameGroup ? {} : { items: [], selected: new Set(), runDevices: [], timelines: {}, detail: null }) });
   try {
-    const listed = await call('gateways_list', { groupId: group.id });
+    const listed = (await call('gateways_list', { groupId: group.id })).map((g) => ({ ...g, deviceId: deviceKey(g.deviceId) }));
     if (state.groupId !== group.id) return;
     // Gateways added by id stay in the table until they are in the group's own list.
     const inList = new Set(listed.map((g) => g.deviceId));
@@ -857,8 +858,15 @@ function listenForProgress() {
     if (!event || !event.file || !state.upload.running) return;
     scheduleProgress('upload', { progress: { ...state.upload.progress, [event.file]: event } });
   });
-  on('update-now-progress', onDeviceProgress);
-  on('update-now-done', onDeviceDone);
+  on('update-now-progress', (event) => onDeviceProgress({ ...event, deviceId: deviceKey(event.deviceId) }));
+  on('update-now-done', (event) =>
+    onDeviceDone({
+      ...event,
+      succeeded: (event.succeeded || []).map(deviceKey),
+      failed: (event.failed || []).map((f) => ({ ...f, deviceId: deviceKey(f.deviceId) })),
+      cancelled: (event.cancelled || []).map(deviceKey),
+    }),
+  );
   on('node-update-progress', onNodeProgress);
   on('node-update-done', onNodeDone);
 }

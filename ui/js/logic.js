@@ -575,6 +575,15 @@ export function errorAction(kind) {
 }
 
 /**
+ * The one spelling the UI keys gateways by. Azure Sphere shows device ids in upper case and IoT
+ * Hub in lower case; ids compare case-insensitively, so every id entering the UI state (lists,
+ * progress events, pasted ids) goes through this.
+ */
+export function deviceKey(id) {
+  return String(id || '').toLowerCase();
+}
+
+/**
  * Device ids pasted into step 5 ("add gateways from another group"): split on whitespace,
  * commas and semicolons, lower-cased, deduplicated. Azure Sphere device ids are 128 hex
  * digits; anything else is returned in `invalid` so the UI can say which ones it skipped.
@@ -586,7 +595,7 @@ export function parseDeviceIds(text) {
   const invalid = [];
   for (const word of String(text || '').split(/[\s,;]+/).filter(Boolean)) {
     if (/^[0-9a-f]{128}$/i.test(word)) {
-      const id = word.toLowerCase();
+      const id = deviceKey(word);
       if (!ids.includes(id)) ids.push(id);
     } else invalid.push(word);
   }
