@@ -80,7 +80,13 @@ pub fn run() {
         ])
         .build(tauri::generate_context!());
     match app {
-        Ok(app) => app.run(|_, _| {}),
+        Ok(app) => app.run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // Keeps a renewed sign-in and stops the Demo tenant's simulator cleanly.
+                let connection = app.state::<tenant::TenantConnection>();
+                tauri::async_runtime::block_on(connection.reset());
+            }
+        }),
         Err(error) => {
             // Without a window there is nowhere else to say it.
             eprintln!("ASG FOTA could not start: {error}");

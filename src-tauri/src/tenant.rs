@@ -87,7 +87,7 @@ impl TenantConnection {
             return Ok(current.session.clone());
         }
         if let Some(previous) = open.take() {
-            previous.close().await;
+            previous.close(self.store.as_ref()).await;
         }
         let opened = self.open_profile(&active).await?;
         let session = opened.session.clone();
@@ -99,7 +99,7 @@ impl TenantConnection {
     /// a fresh one.
     pub(crate) async fn reset(&self) {
         if let Some(previous) = self.open.lock().await.take() {
-            previous.close().await;
+            previous.close(self.store.as_ref()).await;
         }
     }
 
@@ -157,9 +157,16 @@ impl TenantConnection {
 }
 
 impl OpenTenant {
-    async fn close(self) {
-        if let Some(demo) = self.demo {
-            demo.sim.shutdown().await;
+    /// Ends the session. A person's refresh token may have been renewed while it was open: the
+    /// renewed one is kept in the keychain, or the next start would find a spent one.
+    async fn close(self, store: &dyn SecretStore) {
+        match self.demo {
+            Some(demo) => demo.sim.shutdown().await,
+            None => {
+                if let Err(error) = self.session.keep_rotated_refresh_token(store).await {
+                    tracing::warn!(profile = %self.profile, %error, "the renewed sign-in could not be kept");
+                }
+            }
         }
     }
 }
