@@ -60,6 +60,7 @@ impl AppSession {
             .env("ASG_FOTA_CONFIG_DIR", dirs.path().join("app-config"))
             .env("ASG_FOTA_DATA_DIR", dirs.path().join("app-data"))
             .env("ASG_FOTA_PICKER_SCRIPT", dirs.path().join("picker.txt"))
+            .env("ASG_FOTA_NO_BROWSER", "1")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())

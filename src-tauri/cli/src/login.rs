@@ -123,7 +123,7 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         let (identity, prompt) = start_device_code_sign_in(&resolved.config).await?;
         eprintln!("{}", prompt.message);
         if !args.no_browser {
-            open_browser(&prompt.verification_uri);
+            asg_fota_core::browser::open(&prompt.verification_uri);
         }
         finish_device_code_sign_in(
             &resolved.config,
@@ -204,21 +204,3 @@ fn read_secret(env: &str, what: &str) -> Result<Sensitive<String>> {
     Ok(value)
 }
 
-/// Best effort: the person can always copy the address from the terminal.
-fn open_browser(url: &str) {
-    let mut command = if cfg!(target_os = "windows") {
-        let mut c = std::process::Command::new("cmd");
-        c.args(["/C", "start", ""]);
-        c
-    } else if cfg!(target_os = "macos") {
-        std::process::Command::new("open")
-    } else {
-        std::process::Command::new("xdg-open")
-    };
-    let _ = command
-        .arg(url)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn();
-}

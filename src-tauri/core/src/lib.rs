@@ -3,6 +3,7 @@
 //! The desktop shell (`asg-fota`), the command-line twin (`asg-fota-cli`) and the simulated tenant
 //! (`asg-fota-sim`) are all thin layers over this crate.
 
+pub mod browser;
 pub mod cloud;
 pub mod imagepackage;
 pub mod locale;

@@ -377,6 +377,7 @@ pub(crate) async fn sign_in_start(
         message: prompt.message.clone(),
         expires_in_seconds: prompt.expires_in.as_secs(),
     };
+    asg_fota_core::browser::open(&prompt.verification_uri);
     let pending = PendingSignIn {
         profile: name,
         config,
