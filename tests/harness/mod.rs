@@ -5,6 +5,9 @@
 //! config and data directories, and a picker script: the file-picker seam returns the paths the
 //! test writes into it, since a native dialog cannot be driven reliably.
 
+// Each test binary uses a different part of the harness.
+#![allow(dead_code)]
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -3,13 +3,17 @@
 //! Runs go on in the background after the command answers with a run id; every status read is
 //! sent as an event (`update-now-progress`, `node-update-progress`) and the end as a `*-done`.
 
+use std::future::Future;
+use std::sync::Arc;
+
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, State};
+use tokio_util::sync::CancellationToken;
 
 use asg_fota_core::cloud::model::{DeviceGroupId, DeviceId};
 use asg_fota_core::workflow::fleet::{Fleet, Gateway};
-use asg_fota_core::workflow::nodes::{self, NodeEvent, NodeRef, NodeRow, NodeUpdateSettings};
-use asg_fota_core::workflow::rollout::{Rollout, RolloutEvent, RolloutSettings};
+use asg_fota_core::workflow::nodes::{self, NodeRef, NodeRow, NodeUpdateSettings};
+use asg_fota_core::workflow::rollout::{Rollout, RolloutSettings};
 
 use crate::commands::on_worker;
 use crate::error::CommandError;
@@ -44,6 +48,70 @@ fn device_ids(ids: &[String]) -> Result<Vec<DeviceId>, CommandError> {
         .collect()
 }
 
+/// The two events of a background run: one per status read, and one with the final report.
+struct RunEvents {
+    progress: &'static str,
+    done: &'static str,
+}
+
+const UPDATE_NOW: RunEvents = RunEvents {
+    progress: "update-now-progress",
+    done: "update-now-done",
+};
+const NODE_UPDATE: RunEvents = RunEvents {
+    progress: "node-update-progress",
+    done: "node-update-done",
+};
+
+/// A run's progress callback, as the core's runs take it.
+type Progress<E> = Arc<dyn Fn(E) + Send + Sync>;
+
+/// Starts `run` in the background under a new run id: every progress event and the final report
+/// reach the window tagged with that id, and the run is forgotten when it ends (or is cancelled
+/// through its token).
+fn spawn_run<E, R, F, Fut>(
+    app: AppHandle,
+    work: &WorkInFlight,
+    prefix: &str,
+    events: RunEvents,
+    run: F,
+) -> RunStarted
+where
+    E: Serialize + Clone + Send + 'static,
+    R: Serialize + Clone + Send + 'static,
+    F: FnOnce(CancellationToken, Progress<E>) -> Fut + Send + 'static,
+    Fut: Future<Output = R> + Send + 'static,
+{
+    let (run_id, cancel) = work.start_run(prefix);
+    let started = RunStarted {
+        run_id: run_id.clone(),
+    };
+    tauri::async_runtime::spawn(async move {
+        let (window, tag) = (app.clone(), run_id.clone());
+        let progress: Progress<E> = Arc::new(move |event| {
+            emit(
+                &window,
+                events.progress,
+                Tagged {
+                    run_id: tag.clone(),
+                    event,
+                },
+            )
+        });
+        let report = run(cancel, progress).await;
+        emit(
+            &app,
+            events.done,
+            Tagged {
+                run_id: run_id.clone(),
+                event: report,
+            },
+        );
+        app.state::<WorkInFlight>().finish_run(&run_id);
+    });
+    started
+}
+
 fn emit<T: Serialize + Clone>(app: &AppHandle, event: &str, payload: T) {
     if let Err(error) = app.emit(event, payload) {
         tracing::warn!(%error, event, "progress could not reach the window");
@@ -76,33 +144,14 @@ pub(crate) async fn update_now_start(
     if let Some(reason) = rollout.policy_block() {
         return Err(CommandError::new("policy_blocks_updates", reason));
     }
-    let (run_id, cancel) = work.start_run("update");
-    let answer = RunStarted {
-        run_id: run_id.clone(),
-    };
-    tauri::async_runtime::spawn(async move {
-        let progress = |event: RolloutEvent| {
-            emit(
-                &app,
-                "update-now-progress",
-                Tagged {
-                    run_id: run_id.clone(),
-                    event,
-                },
-            )
-        };
-        let report = rollout.run(devices, &cancel, &progress).await;
-        emit(
-            &app,
-            "update-now-done",
-            Tagged {
-                run_id: run_id.clone(),
-                event: report,
-            },
-        );
-        app.state::<WorkInFlight>().finish_run(&run_id);
-    });
-    Ok(answer)
+    let run = spawn_run(
+        app,
+        &work,
+        "update",
+        UPDATE_NOW,
+        move |cancel, progress| async move { rollout.run(devices, &cancel, &*progress).await },
+    );
+    Ok(run)
 }
 
 #[tauri::command]
@@ -150,33 +199,16 @@ pub(crate) async fn node_update_start(
         concurrency: connection.concurrency()? as usize,
         ..NodeUpdateSettings::default()
     };
-    let (run_id, cancel) = work.start_run("nodes");
-    let answer = RunStarted {
-        run_id: run_id.clone(),
-    };
-    tauri::async_runtime::spawn(async move {
-        let progress = |event: NodeEvent| {
-            emit(
-                &app,
-                "node-update-progress",
-                Tagged {
-                    run_id: run_id.clone(),
-                    event,
-                },
-            )
-        };
-        let report = nodes::update_nodes(&fleet, refs, &settings, &cancel, &progress).await;
-        emit(
-            &app,
-            "node-update-done",
-            Tagged {
-                run_id: run_id.clone(),
-                event: report,
-            },
-        );
-        app.state::<WorkInFlight>().finish_run(&run_id);
-    });
-    Ok(answer)
+    let run = spawn_run(
+        app,
+        &work,
+        "nodes",
+        NODE_UPDATE,
+        move |cancel, progress| async move {
+            nodes::update_nodes(&fleet, refs, &settings, &cancel, &*progress).await
+        },
+    );
+    Ok(run)
 }
 
 #[tauri::command]
