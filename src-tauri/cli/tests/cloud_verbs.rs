@@ -13,90 +13,9 @@ use std::process::{Command, Output};
 
 use asg_fota_sim::{SimHandle, SimTiming};
 use cloud_support::{
-    arm_person_profile, arm_profile, fixture, legacy_profile, path_str, start_sim,
+    arm_person_profile, arm_profile, fixture, legacy_profile, path_str, sim, start_sim, Cli,
 };
-use serde_json::{json, Value};
-
-/// A temporary home for one CLI: config, data and log directories, plus the environment.
-struct Cli {
-    dir: tempfile::TempDir,
-    env: Vec<(String, String)>,
-}
-
-impl Cli {
-    fn new(sim: &SimHandle, profile: Value) -> Cli {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config");
-        std::fs::create_dir_all(&config).unwrap();
-        let file = json!({"version": 1, "active": "sim", "profiles": {"sim": profile}});
-        std::fs::write(
-            config.join("profiles.json"),
-            serde_json::to_string_pretty(&file).unwrap(),
-        )
-        .unwrap();
-        let demo = sim.demo();
-        let env = vec![
-            ("ASG_FOTA_CONFIG_DIR".into(), path_str(&config)),
-            (
-                "ASG_FOTA_DATA_DIR".into(),
-                path_str(&dir.path().join("data")),
-            ),
-            (
-                "ASG_FOTA_LOG_DIR".into(),
-                path_str(&dir.path().join("logs")),
-            ),
-            (
-                "ASG_FOTA_CLIENT_SECRET".into(),
-                demo.service_principal_secret.clone(),
-            ),
-            (
-                "ASG_FOTA_IOTHUB_CONNECTION_STRING".into(),
-                demo.iothub_connection_string.clone(),
-            ),
-        ];
-        Cli { dir, env }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
-            .args(args)
-            // Cleared first, so that only what the test sets reaches the CLI.
-            .env_remove("ASG_FOTA_PROFILE")
-            .env_remove("ASG_FOTA_REFRESH_TOKEN")
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            // No keychain: a pipeline must work from the environment alone, and a test must never
-            // write into the developer's real keychain.
-            .env(
-                "DBUS_SESSION_BUS_ADDRESS",
-                "unix:path=/nonexistent/asg-fota-test-bus",
-            )
-            .env("HOME", self.dir.path())
-            .output()
-            .unwrap()
-    }
-
-    /// Runs a verb with `--json` that must succeed, and parses its stdout.
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.push("--json");
-        let out = self.run(&all);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "{args:?} printed no JSON ({e}): {}",
-                String::from_utf8_lossy(&out.stdout)
-            )
-        })
-    }
-}
-
-async fn sim() -> SimHandle {
-    start_sim(SimTiming::fast()).await
-}
+use serde_json::Value;
 
 /// The whole verb tour; the same assertions hold for both control planes.
 fn tour(sim: &SimHandle, cli: &Cli) {

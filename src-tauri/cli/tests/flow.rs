@@ -18,107 +18,12 @@ mod builder;
 mod cloud_support;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use asg_fota_sim::{SimHandle, SimTiming};
+use asg_fota_sim::SimHandle;
 use serde_json::{json, Value};
 
 use builder::{app_package, manifest_json, PackageSpec, SigningKey};
-use cloud_support::{arm_profile, legacy_profile, path_str, start_sim};
-
-/// A temporary home for the CLI: profile file, data directory, pipeline environment.
-struct Cli {
-    dir: tempfile::TempDir,
-    env: Vec<(String, String)>,
-}
-
-impl Cli {
-    fn new(sim: &SimHandle, profile: Value) -> Cli {
-        let dir = tempfile::tempdir().unwrap();
-        let config = dir.path().join("config");
-        std::fs::create_dir_all(&config).unwrap();
-        let file = json!({"version": 1, "active": "sim", "profiles": {"sim": profile}});
-        std::fs::write(config.join("profiles.json"), file.to_string()).unwrap();
-        let demo = sim.demo();
-        let env = vec![
-            ("ASG_FOTA_CONFIG_DIR".into(), path_str(&config)),
-            (
-                "ASG_FOTA_DATA_DIR".into(),
-                path_str(&dir.path().join("data")),
-            ),
-            (
-                "ASG_FOTA_LOG_DIR".into(),
-                path_str(&dir.path().join("logs")),
-            ),
-            (
-                "ASG_FOTA_CLIENT_SECRET".into(),
-                demo.service_principal_secret.clone(),
-            ),
-            (
-                "ASG_FOTA_IOTHUB_CONNECTION_STRING".into(),
-                demo.iothub_connection_string.clone(),
-            ),
-        ];
-        Cli { dir, env }
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
-            .args(args)
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env_remove("ASG_FOTA_PROFILE")
-            .env_remove("ASG_FOTA_REFRESH_TOKEN")
-            // No keychain: the pipeline environment is all a run needs.
-            .env(
-                "DBUS_SESSION_BUS_ADDRESS",
-                "unix:path=/nonexistent/asg-fota-test-bus",
-            )
-            .env("HOME", self.dir.path())
-            .output()
-            .unwrap()
-    }
-
-    /// A `--json` verb that must succeed; its stdout parsed as one JSON document.
-    fn json(&self, args: &[&str]) -> Value {
-        let out = self.run(&[args, &["--json"]].concat());
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            text(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{args:?} printed no JSON ({e}): {}", text(&out.stdout)))
-    }
-
-    /// A `--json` verb printing JSON lines; returns them with the exit status.
-    fn lines(&self, args: &[&str]) -> (bool, Vec<Value>, String) {
-        let out = self.run(&[args, &["--json"]].concat());
-        let lines = text(&out.stdout)
-            .lines()
-            .map(|l| {
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))
-            })
-            .collect();
-        (out.status.success(), lines, text(&out.stderr))
-    }
-
-    /// The local journal's lines.
-    fn journal(&self) -> Vec<Value> {
-        std::fs::read_to_string(self.dir.path().join("data").join("journal.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-async fn sim() -> SimHandle {
-    start_sim(SimTiming::fast()).await
-}
+use cloud_support::{arm_profile, legacy_profile, sim, text, Cli};
 
 /// Writes a synthetic application package into `dir`; returns its path and image id.
 fn package(dir: &Path, name: &str, real_time: bool) -> (String, String) {
