@@ -12,7 +12,9 @@ use serde::Deserialize;
 
 use super::error::{ArmErrorBody, CloudError, Service, ServiceFault};
 use super::model::*;
-use super::plane::{poll_until, ImageSource, PlaneSettings, Probe};
+use super::plane::{
+    move_into_group, poll_until, replace_deployment, ImageSource, PlaneSettings, Probe,
+};
 use super::transport::{Credentials, Request, RequestBody, Response, Transport};
 
 /// Azure Resource Manager of Azure's public cloud.
@@ -531,34 +533,25 @@ impl ArmClient {
             deployed.push(self.image_raw(id).await?);
         }
         let body = serde_json::json!({ "properties": { "deployedImages": deployed } });
-        let since = time::OffsetDateTime::now_utc();
         let request = Request::new(
             Service::Arm,
             Method::PUT,
             self.url(group.as_str(), &["deployments", CURRENT_DEPLOYMENT])?,
         )
         .json(&body)?;
-        self.transport
-            .retry_mutation(
-                "deployment",
-                || async {
-                    let resp = self.transport.send(&request, &self.credentials).await?;
-                    self.wait_lro(&resp, &request.url, "deployment").await?;
-                    self.current_deployment(group)
-                        .await?
-                        .ok_or_else(super::plane::no_current_deployment)
-                },
-                || {
-                    super::plane::deployment_taken_effect(
-                        since,
-                        images,
-                        self.settings.clone(),
-                        || self.current_deployment(group),
-                        || self.deployments(group),
-                    )
-                },
-            )
-            .await
+        replace_deployment(
+            &self.transport,
+            &self.settings,
+            images,
+            || async {
+                let resp = self.transport.send(&request, &self.credentials).await?;
+                self.wait_lro(&resp, &request.url, "deployment").await?;
+                Ok(())
+            },
+            || self.current_deployment(group),
+            || self.deployments(group),
+        )
+        .await
     }
 
     pub async fn deployments(&self, group: &DeviceGroupId) -> Result<Vec<Deployment>, CloudError> {
@@ -646,23 +639,17 @@ impl ArmClient {
         let url = self.url(from.as_str(), &["devices", device.as_str()])?;
         let request = Request::new(Service::Arm, Method::PATCH, url)
             .json(&serde_json::json!({ "properties": { "deviceGroupId": target.as_str() } }))?;
-        self.transport
-            .retry_mutation(
-                "device move",
-                || async {
-                    let resp = self.transport.send(&request, &self.credentials).await?;
-                    self.wait_lro(&resp, &request.url, "device move").await?;
-                    Ok(())
-                },
-                || async {
-                    let now = self.locate_device(device).await?;
-                    Ok(now
-                        .group
-                        .filter(|g| g.as_str().eq_ignore_ascii_case(target.as_str()))
-                        .map(|_| ()))
-                },
-            )
-            .await
+        move_into_group(
+            &self.transport,
+            target,
+            || async {
+                let resp = self.transport.send(&request, &self.credentials).await?;
+                self.wait_lro(&resp, &request.url, "device move").await?;
+                Ok(())
+            },
+            || self.locate_device(device),
+        )
+        .await
     }
 
     /// Waits for a long-running operation announced by `resp`: `Azure-AsyncOperation` when given

@@ -11,7 +11,9 @@ use serde::Deserialize;
 
 use super::error::{CloudError, Service, ServiceFault};
 use super::model::*;
-use super::plane::{poll_until, ImageSource, PlaneSettings, Probe};
+use super::plane::{
+    move_into_group, poll_until, replace_deployment, ImageSource, PlaneSettings, Probe,
+};
 use super::transport::{decode_json, Credentials, Request, RequestBody, Response, Transport};
 
 /// The legacy API of Azure's public cloud.
@@ -483,36 +485,27 @@ impl LegacyClient {
         images: &[ImageId],
     ) -> Result<Deployment, CloudError> {
         let ids: Vec<&str> = images.iter().map(ImageId::as_str).collect();
-        let since = time::OffsetDateTime::now_utc();
         let request = Request::new(
             Service::Legacy,
             Method::POST,
             self.url(&["devicegroups", group.as_str(), "deployments"])?,
         )
         .json(&ids)?;
-        self.transport
-            .retry_mutation(
-                "deployment",
-                || async {
-                    let resp = self.transport.send(&request, &self.credentials).await?;
-                    let op: WireOperation = decode("the deployment operation", &resp.body)?;
-                    self.wait_operation(&OperationId::new(op.operation_id), "deployment")
-                        .await?;
-                    self.current_deployment(group)
-                        .await?
-                        .ok_or_else(super::plane::no_current_deployment)
-                },
-                || {
-                    super::plane::deployment_taken_effect(
-                        since,
-                        images,
-                        self.settings.clone(),
-                        || self.current_deployment(group),
-                        || self.deployments(group),
-                    )
-                },
-            )
-            .await
+        replace_deployment(
+            &self.transport,
+            &self.settings,
+            images,
+            || async {
+                let resp = self.transport.send(&request, &self.credentials).await?;
+                let op: WireOperation = decode("the deployment operation", &resp.body)?;
+                self.wait_operation(&OperationId::new(op.operation_id), "deployment")
+                    .await?;
+                Ok(())
+            },
+            || self.current_deployment(group),
+            || self.deployments(group),
+        )
+        .await
     }
 
     pub async fn deployments(&self, group: &DeviceGroupId) -> Result<Vec<Deployment>, CloudError> {
@@ -541,26 +534,21 @@ impl LegacyClient {
             self.url(&["devices", device.as_str(), "devicegroup"])?,
         )
         .json(target.as_str())?;
-        self.transport
-            .retry_mutation(
-                "device move",
-                || async {
-                    let resp = self.transport.send(&request, &self.credentials).await?;
-                    if !resp.body.is_empty() {
-                        let op: WireOperation = decode("the move operation", &resp.body)?;
-                        self.wait_operation(&OperationId::new(op.operation_id), "device move")
-                            .await?;
-                    }
-                    Ok(())
-                },
-                || async {
-                    let d = self.device(device).await?;
-                    Ok(d.group
-                        .filter(|g| g.as_str().eq_ignore_ascii_case(target.as_str()))
-                        .map(|_| ()))
-                },
-            )
-            .await
+        move_into_group(
+            &self.transport,
+            target,
+            || async {
+                let resp = self.transport.send(&request, &self.credentials).await?;
+                if !resp.body.is_empty() {
+                    let op: WireOperation = decode("the move operation", &resp.body)?;
+                    self.wait_operation(&OperationId::new(op.operation_id), "device move")
+                        .await?;
+                }
+                Ok(())
+            },
+            || self.device(device),
+        )
+        .await
     }
 
     pub async fn operation(&self, id: &OperationId) -> Result<OperationStatus, CloudError> {

@@ -13,6 +13,7 @@ use super::arm::ArmClient;
 use super::error::CloudError;
 use super::legacy::LegacyClient;
 use super::model::*;
+use super::transport::Transport;
 
 /// Paging and operation polling of a control plane.
 #[derive(Debug, Clone)]
@@ -353,4 +354,64 @@ where
         })
     })
     .await
+}
+
+/// The retry frame of a deployment on either plane. `submit` sends the plane's request and waits
+/// for its operation; the answer is then the group's current deployment. A failed attempt is
+/// repeated only after [`deployment_taken_effect`] found that it did not already take effect.
+pub(crate) async fn replace_deployment<S, SF, C, CF, L, LF>(
+    transport: &Transport,
+    settings: &PlaneSettings,
+    images: &[ImageId],
+    submit: S,
+    current: C,
+    list: L,
+) -> Result<Deployment, CloudError>
+where
+    S: Fn() -> SF,
+    SF: std::future::Future<Output = Result<(), CloudError>>,
+    C: Fn() -> CF,
+    CF: std::future::Future<Output = Result<Option<Deployment>, CloudError>>,
+    L: Fn() -> LF,
+    LF: std::future::Future<Output = Result<Vec<Deployment>, CloudError>>,
+{
+    // The first attempt starts now: a deployment of the same images created since then is the
+    // one an earlier attempt made.
+    let since = time::OffsetDateTime::now_utc();
+    transport
+        .retry_mutation(
+            "deployment",
+            || async {
+                submit().await?;
+                current().await?.ok_or_else(no_current_deployment)
+            },
+            || deployment_taken_effect(since, images, settings.clone(), &current, &list),
+        )
+        .await
+}
+
+/// The retry frame of a device move on either plane. `submit` sends the plane's request and waits
+/// for its operation. A failed attempt is repeated only after `read` (the device as the service
+/// now has it) shows that the device is not in `target` yet; group ids compare case-insensitively.
+pub(crate) async fn move_into_group<S, SF, R, RF>(
+    transport: &Transport,
+    target: &DeviceGroupId,
+    submit: S,
+    read: R,
+) -> Result<(), CloudError>
+where
+    S: Fn() -> SF,
+    SF: std::future::Future<Output = Result<(), CloudError>>,
+    R: Fn() -> RF,
+    RF: std::future::Future<Output = Result<Device, CloudError>>,
+{
+    transport
+        .retry_mutation("device move", &submit, || async {
+            let now = read().await?;
+            Ok(now
+                .group
+                .filter(|g| g.as_str().eq_ignore_ascii_case(target.as_str()))
+                .map(|_| ()))
+        })
+        .await
 }
