@@ -6,7 +6,7 @@ mod cloud_support;
 use asg_fota_core::cloud::auth::AccessToken;
 use asg_fota_core::cloud::auth::TokenCache;
 use asg_fota_core::cloud::model::{DeviceGroup, ImageState};
-use asg_fota_core::cloud::{ControlPlane, ImageSource, Secret};
+use asg_fota_core::cloud::{ControlPlane, Secret};
 use cloud_support::*;
 use serde_json::json;
 
@@ -90,9 +90,7 @@ async fn upload_deploy_and_move() {
     let sim = sim().await;
     let plane = arm(&sim, None);
     let (group, other) = two_groups(&plane).await;
-    let id = fixture_image_id("hl_azure_sphere_blink.imagepackage");
-    let source =
-        ImageSource::file(&fixture("hl_azure_sphere_blink.imagepackage")).expect("fixture");
+    let (id, source) = fixture_package("hl_azure_sphere_blink.imagepackage");
     let image = plane.upload_image(&source, &id).await.expect("upload");
     assert_eq!(image.id, id);
     assert_eq!(image.state, ImageState::Ready);
@@ -120,22 +118,7 @@ async fn upload_deploy_and_move() {
         .expect("deployments")
         .is_empty());
 
-    let device = plane
-        .devices(&group.id)
-        .await
-        .expect("devices")
-        .into_iter()
-        .next()
-        .expect("a device");
-    plane
-        .move_device(&device.id, &other.id)
-        .await
-        .expect("move");
-    let moved = plane.devices(&other.id).await.expect("devices");
-    assert!(
-        moved.iter().any(|d| d.id == device.id),
-        "the device is in the target group now"
-    );
+    move_first_device(&plane, &group.id, &other.id).await;
 
     // The simulator checks every ARM request against the 2024-04-01 spec and answers 400 to one
     // that does not fit: a clean journal means every request this client sent validated.
@@ -207,8 +190,7 @@ async fn an_upload_reset_mid_body_is_retried_without_a_second_image() {
     let sim = sim().await;
     let plane = arm(&sim, None);
     plane.products().await.expect("warm-up (token)");
-    let id = fixture_image_id("rt_avnet_grove_gps.imagepackage");
-    let source = ImageSource::file(&fixture("rt_avnet_grove_gps.imagepackage")).expect("fixture");
+    let (id, source) = fixture_package("rt_avnet_grove_gps.imagepackage");
     faults(
         &sim,
         json!({"rules": [
@@ -227,9 +209,7 @@ async fn an_upload_reset_mid_body_is_retried_without_a_second_image() {
     );
 
     // The answer is lost after the service took the upload: the retry must see the image and stop.
-    let id2 = fixture_image_id("rt_avnet_reference_design.imagepackage");
-    let source2 =
-        ImageSource::file(&fixture("rt_avnet_reference_design.imagepackage")).expect("fixture");
+    let (id2, source2) = fixture_package("rt_avnet_reference_design.imagepackage");
     faults(
         &sim,
         json!({"rules": [
@@ -266,14 +246,8 @@ async fn a_deployment_whose_answer_was_lost_is_not_created_twice() {
     let sim = sim().await;
     let plane = arm(&sim, None);
     let (group, _) = two_groups(&plane).await;
-    let id = fixture_image_id("hl_anvil_test_app.imagepackage");
-    plane
-        .upload_image(
-            &ImageSource::file(&fixture("hl_anvil_test_app.imagepackage")).expect("fixture"),
-            &id,
-        )
-        .await
-        .expect("upload");
+    let (id, source) = fixture_package("hl_anvil_test_app.imagepackage");
+    plane.upload_image(&source, &id).await.expect("upload");
     let before = count_matching(&sim, "deployments", "");
     faults(
         &sim,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use asg_fota_core::cloud::auth::{scopes, TokenCache, UserGrant};
 use asg_fota_core::cloud::iothub::{ConnectionString, IotHubClient, MethodTimeouts, SasSigner};
 use asg_fota_core::cloud::model::DeviceId;
-use asg_fota_core::cloud::{ImageSource, Secret};
+use asg_fota_core::cloud::Secret;
 use cloud_support::*;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -48,21 +48,9 @@ async fn secrets_never_reach_the_logs() {
     // A service principal on ARM: upload and deploy.
     let sp_tokens = service_principal(&sim, scopes::ARM_SERVICE_PRINCIPAL);
     let plane = arm_with(&sim, sp_tokens.clone(), None);
-    let group = plane
-        .device_groups()
-        .await
-        .expect("groups")
-        .into_iter()
-        .next()
-        .expect("a group");
-    let id = fixture_image_id("hl_azure_sphere_blink.imagepackage");
-    plane
-        .upload_image(
-            &ImageSource::file(&fixture("hl_azure_sphere_blink.imagepackage")).expect("fixture"),
-            &id,
-        )
-        .await
-        .expect("upload");
+    let group = first_group(&plane).await;
+    let (id, source) = fixture_package("hl_azure_sphere_blink.imagepackage");
+    plane.upload_image(&source, &id).await.expect("upload");
     plane
         .create_deployment(&group.id, std::slice::from_ref(&id))
         .await

@@ -3,7 +3,6 @@
 
 mod cloud_support;
 
-use asg_fota_core::cloud::ImageSource;
 use cloud_support::*;
 use serde_json::json;
 
@@ -43,7 +42,7 @@ async fn lists_page_upload_deploy_and_move() {
         count
     );
 
-    let id = fixture_image_id("hl_azure_sphere_blink.imagepackage");
+    let (id, source) = fixture_package("hl_azure_sphere_blink.imagepackage");
     faults(
         &sim,
         json!({"rules": [
@@ -51,10 +50,7 @@ async fn lists_page_upload_deploy_and_move() {
         ]}),
     );
     let image = plane
-        .upload_image(
-            &ImageSource::file(&fixture("hl_azure_sphere_blink.imagepackage")).expect("fixture"),
-            &id,
-        )
+        .upload_image(&source, &id)
         .await
         .expect("upload after a reset mid-body");
     assert_eq!(image.id, id);
@@ -86,23 +82,7 @@ async fn lists_page_upload_deploy_and_move() {
     faults(&sim, json!({}));
 
     let (_, other) = sized[1].clone();
-    let device = plane
-        .devices(&group.id)
-        .await
-        .expect("devices")
-        .into_iter()
-        .next()
-        .expect("a device");
-    plane
-        .move_device(&device.id, &other.id)
-        .await
-        .expect("move");
-    assert!(plane
-        .devices(&other.id)
-        .await
-        .expect("devices")
-        .iter()
-        .any(|d| d.id == device.id));
+    move_first_device(&plane, &group.id, &other.id).await;
     sim.shutdown().await;
 }
 
@@ -145,13 +125,7 @@ async fn errors_are_typed_from_the_error_array() {
         &sim,
         json!({"operations": [{"kind": "deploy", "code": 0, "message": "boom"}]}),
     );
-    let g = plane
-        .device_groups()
-        .await
-        .expect("groups")
-        .into_iter()
-        .next()
-        .expect("a group");
+    let g = first_group(&plane).await;
     let images = plane.images().await.expect("images");
     if let Some(image) = images.first() {
         let e = plane
@@ -212,13 +186,10 @@ async fn a_slow_operation_ends_at_the_deadline() {
         )
         .expect("client"),
     );
-    let id = fixture_image_id("hl_anvil_test_app.imagepackage");
+    let (id, source) = fixture_package("hl_anvil_test_app.imagepackage");
     let started = std::time::Instant::now();
     let e = plane
-        .upload_image(
-            &ImageSource::file(&fixture("hl_anvil_test_app.imagepackage")).expect("fixture"),
-            &id,
-        )
+        .upload_image(&source, &id)
         .await
         .expect_err("the operation outlives the deadline");
     assert_eq!(e.kind(), "deadline_exceeded", "{e}");
@@ -231,7 +202,7 @@ async fn an_upload_whose_answer_was_lost_is_not_repeated() {
     let sim = sim().await;
     let plane = legacy(&sim, None);
     plane.products().await.expect("warm-up");
-    let id = fixture_image_id("rt_avnet_grove_gps.imagepackage");
+    let (id, source) = fixture_package("rt_avnet_grove_gps.imagepackage");
     faults(
         &sim,
         json!({"rules": [
@@ -239,10 +210,7 @@ async fn an_upload_whose_answer_was_lost_is_not_repeated() {
         ]}),
     );
     let image = plane
-        .upload_image(
-            &ImageSource::file(&fixture("rt_avnet_grove_gps.imagepackage")).expect("fixture"),
-            &id,
-        )
+        .upload_image(&source, &id)
         .await
         .expect("upload whose answer was lost");
     assert_eq!(image.id, id);
@@ -258,8 +226,7 @@ async fn an_upload_whose_answer_was_lost_is_not_repeated() {
 async fn uploading_an_image_the_tenant_already_holds_counts_as_uploaded() {
     let sim = sim().await;
     let plane = legacy(&sim, None);
-    let id = fixture_image_id("hl_anvil_test_app.imagepackage");
-    let source = ImageSource::file(&fixture("hl_anvil_test_app.imagepackage")).expect("fixture");
+    let (id, source) = fixture_package("hl_anvil_test_app.imagepackage");
     let first = plane
         .upload_image(&source, &id)
         .await

@@ -7,10 +7,10 @@ use std::time::Duration;
 use asg_fota_core::cloud::arm::{ArmClient, CatalogRef};
 use asg_fota_core::cloud::auth::{scopes, IdentityClient, ServicePrincipal, TokenCache};
 use asg_fota_core::cloud::legacy::LegacyClient;
-use asg_fota_core::cloud::model::TenantId;
+use asg_fota_core::cloud::model::{DeviceGroup, DeviceGroupId, TenantId};
 use asg_fota_core::cloud::transport::Credentials;
 use asg_fota_core::cloud::{
-    ControlPlane, PlaneSettings, RetryPolicy, Secret, Transport, TransportSettings,
+    ControlPlane, ImageSource, PlaneSettings, RetryPolicy, Secret, Transport, TransportSettings,
 };
 use asg_fota_sim::{SimConfig, SimHandle, SimTiming};
 
@@ -127,6 +127,41 @@ pub fn fixture_image_id(name: &str) -> asg_fota_core::cloud::model::ImageId {
     let bytes = std::fs::read(fixture(name)).expect("fixture");
     let pkg = asg_fota_core::imagepackage::read(&bytes).expect("fixture reads");
     asg_fota_core::cloud::model::ImageId::new(pkg.image_id.0.to_string())
+}
+
+/// A fixture package ready to upload: its image id (read from the package, as the product does)
+/// and the file as an upload source.
+pub fn fixture_package(name: &str) -> (asg_fota_core::cloud::model::ImageId, ImageSource) {
+    let source = ImageSource::file(&fixture(name)).expect("fixture");
+    (fixture_image_id(name), source)
+}
+
+/// The first device group the plane lists.
+pub async fn first_group(plane: &ControlPlane) -> DeviceGroup {
+    plane
+        .device_groups()
+        .await
+        .expect("groups")
+        .into_iter()
+        .next()
+        .expect("a group")
+}
+
+/// Moves the first device of `from` into `to`, and checks that `to` lists it afterwards.
+pub async fn move_first_device(plane: &ControlPlane, from: &DeviceGroupId, to: &DeviceGroupId) {
+    let device = plane
+        .devices(from)
+        .await
+        .expect("devices")
+        .into_iter()
+        .next()
+        .expect("a device");
+    plane.move_device(&device.id, to).await.expect("move");
+    let moved = plane.devices(to).await.expect("devices");
+    assert!(
+        moved.iter().any(|d| d.id == device.id),
+        "the device is in the target group now"
+    );
 }
 
 /// One call the simulator journaled.
