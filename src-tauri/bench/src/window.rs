@@ -332,6 +332,25 @@ async fn table_inner(args: &RunArgs) -> anyhow::Result<Vec<Interaction>> {
 }
 
 async fn table_steps(driver: &Driver, session: &str) -> anyhow::Result<Vec<Interaction>> {
+    // Loading 10,000 gateways may take longer than WebDriver's default 30 s script timeout.
+    driver
+        .post(session, "timeouts", json!({"script": 180_000}))
+        .await?;
+    let result = table_interactions(driver, session).await;
+    if result.is_err() {
+        let page = driver
+            .script(
+                session,
+                "arguments[arguments.length - 1](document.body.innerText.slice(0, 400));",
+            )
+            .await
+            .unwrap_or_default();
+        println!("table: the window showed: {page}");
+    }
+    result
+}
+
+async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Vec<Interaction>> {
     let started = Instant::now();
     while driver.count(session, APP_MARKER).await? == 0 {
         if started.elapsed() > Duration::from_secs(60) {
@@ -369,7 +388,7 @@ async fn table_steps(driver: &Driver, session: &str) -> anyhow::Result<Vec<Inter
                 "document.querySelector('[data-testid=step-link-5]').click();
                  const t = performance.now();
                  while (!document.querySelector('[data-testid=gateway-row]')) {
-                   if (performance.now() - t > 60000) throw new Error('no gateway-row');
+                   if (performance.now() - t > 170000) throw new Error('no gateway-row');
                    await new Promise((r) => setTimeout(r, 1));
                  }",
             ),
