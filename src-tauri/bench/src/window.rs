@@ -210,8 +210,19 @@ impl Sampler {
     }
 }
 
-/// One cold start: seconds from the new-session request to `marker` present, and peak memory.
-async fn one_start(app: &Path, marker: &str) -> anyhow::Result<(f64, u64)> {
+/// One cold start.
+struct Start {
+    /// From the new-session request to the marker present.
+    seconds: f64,
+    /// Of which inside the page: from its time origin (navigation start) to the marker seen, and
+    /// to `DOMContentLoaded` (the page's scripts and modules loaded).
+    page_s: f64,
+    dom_ready_s: f64,
+    peak: u64,
+}
+
+/// One cold start: time from the new-session request to `marker` present, and peak memory.
+async fn one_start(app: &Path, marker: &str) -> anyhow::Result<Start> {
     let driver = Driver::start(&[])?;
     // tauri-driver listens before WebKitWebDriver is ready: a refused session costs no app
     // start, so the clock restarts with each attempt.
@@ -239,6 +250,14 @@ async fn one_start(app: &Path, marker: &str) -> anyhow::Result<(f64, u64)> {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         };
+        let page = driver
+            .script(
+                &session,
+                "const nav = performance.getEntriesByType('navigation')[0];
+                 arguments[arguments.length - 1]([performance.now(), nav ? nav.domContentLoadedEventEnd : -1]);",
+            )
+            .await?;
+        let page_ms = |i: usize| page[i].as_f64().unwrap_or(f64::NAN) / 1e3;
         // The same settling time for both, so a late allocation burst is seen in both.
         tokio::time::sleep(Duration::from_secs(1)).await;
         let peak = sampler.finish();
@@ -246,7 +265,12 @@ async fn one_start(app: &Path, marker: &str) -> anyhow::Result<(f64, u64)> {
         if peak == 0 {
             bail!("no process of {} was found to measure", app.display());
         }
-        return Ok((shown, peak));
+        return Ok(Start {
+            seconds: shown,
+            page_s: page_ms(0),
+            dom_ready_s: page_ms(1),
+            peak,
+        });
     }
 }
 
@@ -264,30 +288,37 @@ async fn cold_start_inner(args: &RunArgs) -> anyhow::Result<WindowFigure> {
         .bare
         .as_ref()
         .ok_or_else(|| anyhow!("no --bare binary"))?;
-    let (mut app_s, mut bare_s, mut app_m, mut bare_m) = (vec![], vec![], vec![], vec![]);
+    let (mut app_runs, mut bare_runs) = (Vec::new(), Vec::new());
     for i in 0..args.runs {
-        let (s, m) = one_start(bare, BARE_MARKER).await?;
-        bare_s.push(s);
-        bare_m.push(m as f64);
-        let (s, m) = one_start(app, APP_MARKER).await?;
-        app_s.push(s);
-        app_m.push(m as f64);
+        let b = one_start(bare, BARE_MARKER).await?;
+        let a = one_start(app, APP_MARKER).await?;
         println!(
-            "cold start {}: app {:.0} ms {}, bare {:.0} ms {}",
+            "cold start {}: app {:.0} ms (page {:.0} ms, DOM ready {:.0} ms) {}, bare {:.0} ms (page {:.0} ms) {}",
             i + 1,
-            app_s[i] * 1e3,
-            memory::mib(app_m[i] as u64),
-            bare_s[i] * 1e3,
-            memory::mib(bare_m[i] as u64)
+            a.seconds * 1e3,
+            a.page_s * 1e3,
+            a.dom_ready_s * 1e3,
+            memory::mib(a.peak),
+            b.seconds * 1e3,
+            b.page_s * 1e3,
+            memory::mib(b.peak)
         );
+        app_runs.push(a);
+        bare_runs.push(b);
     }
+    let med =
+        |runs: &[Start], f: fn(&Start) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
     Ok(WindowFigure {
-        app_s: median(&app_s),
-        bare_s: median(&bare_s),
-        app_peak: median(&app_m) as u64,
-        bare_peak: median(&bare_m) as u64,
-        app_runs: app_s,
-        bare_runs: bare_s,
+        app_s: med(&app_runs, |s| s.seconds),
+        bare_s: med(&bare_runs, |s| s.seconds),
+        app_page_s: med(&app_runs, |s| s.page_s),
+        bare_page_s: med(&bare_runs, |s| s.page_s),
+        app_dom_ready_s: med(&app_runs, |s| s.dom_ready_s),
+        bare_dom_ready_s: med(&bare_runs, |s| s.dom_ready_s),
+        app_peak: med(&app_runs, |s| s.peak as f64) as u64,
+        bare_peak: med(&bare_runs, |s| s.peak as f64) as u64,
+        app_runs: app_runs.iter().map(|s| s.seconds).collect(),
+        bare_runs: bare_runs.iter().map(|s| s.seconds).collect(),
     })
 }
 
@@ -404,6 +435,9 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
         )
         .await?;
     println!("table: select-all says {total}");
+    // The floor: an empty action still waits for one painted frame.
+    let v = driver.script(session, &timed("")).await?;
+    measure("nothing (one painted frame: the floor)", v)?;
     let filter = |text: &str| {
         timed(&format!(
             "const box = document.querySelector('[data-testid=gateway-filter] input, input[data-testid=gateway-filter]');
