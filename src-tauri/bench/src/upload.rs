@@ -4,6 +4,12 @@
 //! token. Each run uses a fresh simulator, so each upload really stores; after each one the
 //! simulator's state must hold the image with exactly the file's length.
 //!
+//! Two figures per upload. The goal's: the **request** — from the call to the service's answer to
+//! the upload request (for the client: the simulator journals the answer's time, read back from
+//! its state; for curl: its `time_starttransfer`, the first byte of the answer). And the
+//! **end-to-end** call, which also waits for the service to process the image (an operation or
+//! LRO and one image read, which curl does not do), reported beside curl's `time_total`.
+//!
 //! The client runs in a child process (`upload-client`) that reports its peak resident memory
 //! before and after the upload: the growth must stay below the file's size (both APIs accept a
 //! streamed body, so the client never needs the package in memory).
@@ -43,6 +49,8 @@ pub struct ClientArgs {
 pub struct ClientAnswer {
     /// `upload_image` from call to processed image, in seconds.
     seconds: f64,
+    /// Wall clock at the call, in Unix nanoseconds (compared with the simulator's journal).
+    started_unix_ns: i128,
     /// Peak resident memory before and after the upload, in bytes.
     peak_before: u64,
     peak_after: u64,
@@ -58,6 +66,7 @@ pub async fn client(args: ClientArgs) -> anyhow::Result<()> {
     let source = ImageSource::file(&args.file)?;
     let id = ImageId::new(args.image_id);
     let peak_before = memory::own_peak();
+    let started_unix_ns = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
     let started = Instant::now();
     let info = plane.upload_image(&source, &id).await?;
     let seconds = started.elapsed().as_secs_f64();
@@ -69,6 +78,7 @@ pub async fn client(args: ClientArgs) -> anyhow::Result<()> {
         "{}",
         serde_json::to_string(&ClientAnswer {
             seconds,
+            started_unix_ns,
             peak_before,
             peak_after
         })?
@@ -97,6 +107,8 @@ pub async fn run(runs: usize) -> anyhow::Result<Vec<UploadFigure>> {
         for plane in Plane::BOTH {
             let mut client_s = Vec::new();
             let mut curl_s = Vec::new();
+            let mut client_total_s = Vec::new();
+            let mut curl_total_s = Vec::new();
             let mut growth = 0u64;
             for _ in 0..runs {
                 let sim = SimProcess::spawn(&SimArgs {
@@ -106,7 +118,9 @@ pub async fn run(runs: usize) -> anyhow::Result<Vec<UploadFigure>> {
                     reboot_ms: 60,
                 })
                 .await?;
-                curl_s.push(curl(&sim, plane, &id, &file, &json).await?);
+                let (answer, total) = curl(&sim, plane, &id, &file, &json).await?;
+                curl_s.push(answer);
+                curl_total_s.push(total);
                 check_stored(&sim, &id, size).await?;
                 drop(sim);
 
@@ -119,16 +133,20 @@ pub async fn run(runs: usize) -> anyhow::Result<Vec<UploadFigure>> {
                 .await?;
                 let answer = run_client(&sim.info, plane, &file, &id).await?;
                 check_stored(&sim, &id, size).await?;
-                client_s.push(answer.seconds);
+                client_s.push(answered_after(&sim, answer.started_unix_ns).await?);
+                client_total_s.push(answer.seconds);
                 growth = growth.max(answer.peak_after.saturating_sub(answer.peak_before));
             }
             let (client, curl) = (median(&client_s), median(&curl_s));
+            let (client_total, curl_total) = (median(&client_total_s), median(&curl_total_s));
             println!(
-                "upload {label} {}: client {:.1} ms, curl {:.1} ms, ratio {:.2}, peak growth {}",
+                "upload {label} {}: request client {:.1} ms, curl {:.1} ms, ratio {:.2}; end-to-end client {:.1} ms, curl {:.1} ms; peak growth {}",
                 plane.name(),
                 client * 1e3,
                 curl * 1e3,
                 client / curl,
+                client_total * 1e3,
+                curl_total * 1e3,
                 memory::mib(growth)
             );
             figures.push(UploadFigure {
@@ -137,6 +155,8 @@ pub async fn run(runs: usize) -> anyhow::Result<Vec<UploadFigure>> {
                 file_bytes: size as u64,
                 client_s: client,
                 curl_s: curl,
+                client_total_s: client_total,
+                curl_total_s: curl_total,
                 peak_growth: growth,
                 client_runs: client_s,
                 curl_runs: curl_s,
@@ -189,14 +209,34 @@ async fn run_client(
     .await
 }
 
-/// `curl` sending the same bytes with a valid token; its own `time_total`, in seconds.
+/// Seconds from `started_unix_ns` to the simulator's answer to the upload request (its journal
+/// entry of the image POST or PUT).
+async fn answered_after(sim: &SimProcess, started_unix_ns: i128) -> anyhow::Result<f64> {
+    let state = sim.state().await?;
+    let at = state["journal"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| {
+            let path = c["path"].as_str().unwrap_or_default();
+            (c["method"] == "POST" && path.ends_with("/images"))
+                || (c["method"] == "PUT" && path.contains("/images/"))
+        })
+        .and_then(|c| c["at"].as_str())
+        .ok_or_else(|| anyhow!("the simulator journaled no upload request"))?;
+    let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)?;
+    Ok((at.unix_timestamp_nanos() - started_unix_ns) as f64 / 1e9)
+}
+
+/// `curl` sending the same bytes with a valid token: its `time_starttransfer` (the answer's first
+/// byte) and `time_total`, in seconds.
 async fn curl(
     sim: &SimProcess,
     plane: Plane,
     id: &ImageId,
     file: &Path,
     json: &Path,
-) -> anyhow::Result<f64> {
+) -> anyhow::Result<(f64, f64)> {
     let info = &sim.info;
     let demo = &info.demo;
     let (method, url, content_type, body, scope) = match plane {
@@ -227,7 +267,7 @@ async fn curl(
     let mut command = std::process::Command::new("curl");
     command
         .args(["-sS", "--noproxy", "*", "-o", "/dev/null"])
-        .args(["-w", "%{http_code} %{time_total}"])
+        .args(["-w", "%{http_code} %{time_starttransfer} %{time_total}"])
         .args(["-X", method])
         .args(["-H", &format!("Authorization: Bearer {token}")])
         .args(["-H", &format!("Content-Type: {content_type}")])
@@ -240,15 +280,18 @@ async fn curl(
     let text = String::from_utf8_lossy(&output.stdout).to_string();
     let mut parts = text.split_whitespace();
     let status: u16 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let seconds: f64 = parts
-        .next()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| anyhow!("curl printed {text:?}"))?;
+    let mut seconds = || -> anyhow::Result<f64> {
+        parts
+            .next()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| anyhow!("curl printed {text:?}"))
+    };
+    let (answer, total) = (seconds()?, seconds()?);
     if !(200..300).contains(&status) {
         bail!(
             "curl's {method} {url} answered {status}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    Ok(seconds)
+    Ok((answer, total))
 }
