@@ -23,20 +23,24 @@ fn bundle(dir: &Path, ext: &str) -> Option<PathBuf> {
         .find(|p| p.to_string_lossy().ends_with(ext))
 }
 
-/// The last lines of the bundler's log that mention `word`, as the reason a bundle is missing.
+/// Why a bundle is missing: the error lines of its section of the bundling log (`.ci/bench` starts
+/// each section with `[bench] bundle <word>`).
 fn reason(log: Option<&PathBuf>, word: &str) -> String {
     let text = log
         .and_then(|l| std::fs::read_to_string(l).ok())
         .unwrap_or_default();
-    let lines: Vec<&str> = text
+    let marker = format!("[bench] bundle {word}");
+    let section = text.rsplit_once(&marker).map_or("", |(_, rest)| rest);
+    let section = section.split("[bench] bundle ").next().unwrap_or_default();
+    let errors: Vec<&str> = section
         .lines()
-        .filter(|l| l.to_ascii_lowercase().contains(word))
         .map(str::trim)
+        .filter(|l| l.to_ascii_lowercase().contains("error"))
         .collect();
-    if lines.is_empty() {
+    if errors.is_empty() {
         "the bundler produced no file (see the bundling log)".into()
     } else {
-        lines[lines.len().saturating_sub(2)..].join(" / ")
+        errors.join(" / ")
     }
 }
 
