@@ -3,7 +3,7 @@
 //! which writes the format independently of the reader (and is checked against Microsoft's
 //! reference reader), so the simulator's reader accepts it as it would a real SDK build.
 
-#[allow(dead_code)]
+#[allow(dead_code, clippy::manual_is_multiple_of)]
 #[path = "../../core/tests/support/builder.rs"]
 mod builder;
 
