@@ -302,6 +302,23 @@ enum Condition {
     In(Vec<String>, Vec<Value>),
 }
 
+/// The device ids a query is limited to by a `deviceId` condition, lower case; `None` when it
+/// names none (then every device is a candidate).
+fn wanted_device_ids(conditions: &[Condition]) -> Option<std::collections::HashSet<String>> {
+    let is_device_id =
+        |path: &[String]| matches!(path, [one] if one.eq_ignore_ascii_case("deviceId"));
+    let text = |v: &Value| v.as_str().map(str::to_ascii_lowercase);
+    conditions.iter().find_map(|condition| match condition {
+        Condition::Equals(path, value) if is_device_id(path) => {
+            Some(text(value).into_iter().collect())
+        }
+        Condition::In(path, values) if is_device_id(path) => {
+            Some(values.iter().filter_map(text).collect())
+        }
+        _ => None,
+    })
+}
+
 /// Why a query is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unsupported query: {0}")]
@@ -504,10 +521,19 @@ async fn query(
         _ => 0,
     };
     let faults = app.tenant.faults().clone();
+    // A query naming device ids (`deviceId = '..'` or `deviceId IN [..]`, what clients send for a
+    // page of gateways) only renders those devices' twins instead of the whole fleet's; every
+    // condition is still checked on the rendered twin below.
+    let wanted = wanted_device_ids(&conditions);
     let (items, more) = app.tenant.read(|s| {
         let mut matching = s
             .devices
             .iter()
+            .filter(|d| {
+                wanted
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&d.id.lower()))
+            })
             .map(|d| twin_json(d, &faults))
             .filter(|t| conditions.is_empty() || matches_all(t, &conditions))
             .skip(offset);
