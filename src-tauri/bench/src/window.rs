@@ -258,6 +258,17 @@ async fn one_start(app: &Path, marker: &str) -> anyhow::Result<Start> {
             )
             .await?;
         let page_ms = |i: usize| page[i].as_f64().unwrap_or(f64::NAN) / 1e3;
+        if std::env::var_os("BENCH_TRACE").is_some() {
+            // Diagnostics: every resource the page fetched (IPC calls included) with its timing.
+            let entries = driver
+                .script(
+                    &session,
+                    "arguments[arguments.length - 1](performance.getEntriesByType('resource')
+                       .map((e) => `${e.startTime.toFixed(0)}+${e.duration.toFixed(0)} ${e.name}`));",
+                )
+                .await?;
+            println!("trace {}: {entries:#}", app.display());
+        }
         // The same settling time for both, so a late allocation burst is seen in both.
         tokio::time::sleep(Duration::from_secs(1)).await;
         let peak = sampler.finish();
@@ -435,7 +446,9 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
         )
         .await?;
     println!("table: select-all says {total}");
-    // The floor: an empty action still waits for one painted frame.
+    // The floor: an empty action still waits for one painted frame. Measured after the table
+    // has settled (a second after it appeared) and again at the end.
+    tokio::time::sleep(Duration::from_secs(1)).await;
     let v = driver.script(session, &timed("")).await?;
     measure("nothing (one painted frame: the floor)", v)?;
     let filter = |text: &str| {
@@ -470,5 +483,7 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
     measure("scroll to the middle", v)?;
     let v = driver.script(session, &scroll("s.scrollHeight")).await?;
     measure("scroll to the end", v)?;
+    let v = driver.script(session, &timed("")).await?;
+    measure("nothing again (the floor at the end)", v)?;
     Ok(out)
 }
