@@ -47,6 +47,15 @@ pub fn run() {
                 settings: ShellSettings::load(config_dir.join("shell-settings.json")),
             });
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "ASG FOTA started");
+            // Open the active profile's session while the web view loads, so step 1 does not
+            // wait for the Demo tenant to start and sign in. A failure here is not shown: the
+            // first command that needs the session opens it again and reports why.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                if let Err(error) = handle.state::<tenant::TenantConnection>().session().await {
+                    tracing::info!(kind = error.kind, "the session did not open at start-up");
+                }
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

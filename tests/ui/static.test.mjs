@@ -112,3 +112,15 @@ test('the end-to-end hooks exist in the code and are documented in app.js', () =
   }
   assert.ok(code.includes('`step-link-${step.number}`'), 'step-link-N is not generated');
 });
+
+test('index.html preloads every module the app imports (no bundler: one fetch wave, not one per import level)', () => {
+  const html = readFileSync(new URL('../../ui/index.html', import.meta.url), 'utf8');
+  const preloaded = new Set([...html.matchAll(/<link rel="modulepreload" href="([^"]+)">/g)].map((m) => m[1]));
+  const root = new URL('../../ui/', import.meta.url);
+  for (const dir of ['js', 'js/steps', 'i18n']) {
+    for (const name of readdirSync(new URL(dir + '/', root))) {
+      if (!name.endsWith('.js') || name === 'app.js' || name === 'fake-backend.js') continue;
+      assert.ok(preloaded.has(`${dir}/${name}`), `${dir}/${name} is not preloaded in index.html`);
+    }
+  }
+});
