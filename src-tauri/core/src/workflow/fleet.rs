@@ -126,8 +126,15 @@ impl Fleet {
         let names = self.group_names().await?;
         let mut pages = self.plane.device_pages(group);
         let mut rows = Vec::new();
-        while let Some(page) = pages.next_page().await? {
-            rows.extend(self.rows(page, group, &names).await?);
+        // The next page is read while the twins of the current one are queried: the pages of a
+        // list are sequential (each continuation comes with the previous page), the twins are
+        // not, so the two overlap and a large group costs about the longer of the two chains.
+        let mut page = pages.next_page().await?;
+        while let Some(devices) = page {
+            let (next, current) =
+                tokio::join!(pages.next_page(), self.rows(devices, group, &names));
+            rows.extend(current?);
+            page = next?;
         }
         Ok(rows)
     }
