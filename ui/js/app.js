@@ -923,13 +923,17 @@ async function start() {
   render();
   listenForDrops();
   listenForProgress();
-  await loadSession();
+  const sessionLoad = loadSession();
   if (state.mode === 'fake') {
+    await sessionLoad;
     const hints = await call('fake_hints').catch(() => ({}));
     if (hints.step) await openFakeStep(hints.step);
   }
+  // Step 1's groups are asked for beside the session, not after it: the shell opened the session
+  // while the page loaded, and a signed-out profile answers `signed_out` either way.
   loadFor(state.step);
   if (state.groups.status === 'idle' && state.mode !== 'browser') loadGroups();
+  await sessionLoad;
 }
 
 /**
