@@ -203,4 +203,3 @@ fn read_secret(env: &str, what: &str) -> Result<Sensitive<String>> {
     }
     Ok(value)
 }
-

@@ -6,8 +6,8 @@
 pub mod browser;
 pub mod cloud;
 pub mod imagepackage;
-pub mod locale;
 pub mod inspect;
+pub mod locale;
 pub mod paths;
 pub mod profiles;
 pub mod secrets;
