@@ -74,10 +74,24 @@ pub struct Interaction {
     pub ms: f64,
 }
 
+/// Why a figure could not be measured (a missing binary, a bundler that needs the network, a
+/// window that never showed its marker). The report prints it in place of the figure.
+#[derive(Debug, Clone)]
+pub struct NotMeasured(pub String);
+
+impl std::fmt::Display for NotMeasured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A figure, or why there is none.
+pub type Measured<T> = Result<T, NotMeasured>;
+
 pub struct SizeFigure {
     /// `(what, bytes or why not measured)`.
-    pub binaries: Vec<(String, Result<u64, String>)>,
-    pub bundles: Vec<(String, Result<u64, String>)>,
+    pub binaries: Vec<(String, Measured<u64>)>,
+    pub bundles: Vec<(String, Measured<u64>)>,
 }
 
 pub struct Report {
@@ -85,8 +99,8 @@ pub struct Report {
     pub upload: Option<Vec<UploadFigure>>,
     pub listing: Option<Vec<ListingFigure>>,
     pub fanout: Option<Vec<FanoutFigure>>,
-    pub window: Option<Result<WindowFigure, String>>,
-    pub table: Option<Result<Vec<Interaction>, String>>,
+    pub window: Option<Measured<WindowFigure>>,
+    pub table: Option<Measured<Vec<Interaction>>>,
     pub size: Option<SizeFigure>,
 }
 

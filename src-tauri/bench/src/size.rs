@@ -4,14 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::report::SizeFigure;
+use crate::report::{Measured, NotMeasured, SizeFigure};
 use crate::RunArgs;
 
-fn file_size(path: Option<&PathBuf>) -> Result<u64, String> {
-    let path = path.ok_or_else(|| "no path given".to_owned())?;
+fn file_size(path: Option<&PathBuf>) -> Measured<u64> {
+    let path = path.ok_or_else(|| NotMeasured("no path given".to_owned()))?;
     std::fs::metadata(path)
         .map(|m| m.len())
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| NotMeasured(format!("{}: {e}", path.display())))
 }
 
 /// The first file in `dir` whose name ends with `ext`.
@@ -67,7 +67,7 @@ pub fn measure(args: &RunArgs) -> SizeFigure {
             .and_then(|d| bundle(&d.join(sub), ext));
         let size = match found {
             Some(path) => file_size(Some(&path)),
-            None => Err(reason(args.bundle_log.as_ref(), word)),
+            None => Err(NotMeasured(reason(args.bundle_log.as_ref(), word))),
         };
         bundles.push((what.to_owned(), size));
     }

@@ -15,7 +15,7 @@ use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Value};
 
 use crate::memory;
-use crate::report::{median, Interaction, WindowFigure};
+use crate::report::{median, Interaction, Measured, NotMeasured, WindowFigure};
 use crate::RunArgs;
 
 /// The step-1 marker of the app and the bare window's marker.
@@ -286,8 +286,10 @@ async fn one_start(app: &Path, marker: &str) -> anyhow::Result<Start> {
 }
 
 /// Cold start of the app against the bare window, `runs` times each, alternating.
-pub async fn cold_start(args: &RunArgs) -> Result<WindowFigure, String> {
-    cold_start_inner(args).await.map_err(|e| format!("{e:#}"))
+pub async fn cold_start(args: &RunArgs) -> Measured<WindowFigure> {
+    cold_start_inner(args)
+        .await
+        .map_err(|e| NotMeasured(format!("{e:#}")))
 }
 
 async fn cold_start_inner(args: &RunArgs) -> anyhow::Result<WindowFigure> {
@@ -345,8 +347,10 @@ fn timed(action: &str) -> String {
 }
 
 /// The gateway table: open step 5 on the biggest group, filter, scroll.
-pub async fn table(args: &RunArgs) -> Result<Vec<Interaction>, String> {
-    table_inner(args).await.map_err(|e| format!("{e:#}"))
+pub async fn table(args: &RunArgs) -> Measured<Vec<Interaction>> {
+    table_inner(args)
+        .await
+        .map_err(|e| NotMeasured(format!("{e:#}")))
 }
 
 async fn table_inner(args: &RunArgs) -> anyhow::Result<Vec<Interaction>> {

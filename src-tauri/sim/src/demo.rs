@@ -50,7 +50,7 @@ pub async fn start_demo(settings: DemoSettings) -> Result<DemoRuntime, SimError>
         arm_api_base: urls.arm,
         authority_host: urls.authority,
         iothub_api_base: urls.iothub,
-        iothub_host: iothub_host(&id.iothub_connection_string),
+        iothub_host: id.iothub_host.clone(),
         tenant_id: id.tenant_id.clone(),
         sphere_tenant_id: id.legacy_tenant_id.clone(),
         subscription_id: id.subscription_id.clone(),
@@ -79,13 +79,4 @@ pub async fn start_demo(settings: DemoSettings) -> Result<DemoRuntime, SimError>
         tenant,
         secrets,
     })
-}
-
-/// The `HostName` of an IoT Hub connection string.
-fn iothub_host(connection_string: &str) -> String {
-    connection_string
-        .split(';')
-        .find_map(|part| part.trim().strip_prefix("HostName="))
-        .unwrap_or("asg-demo-hub.azure-devices.net")
-        .to_owned()
 }

@@ -193,6 +193,7 @@ pub fn generate(config: &SimConfig) -> (TenantState, DemoIdentity) {
         arm_client_id: ids.uuid().to_string(),
         service_principal_client_id: ids.uuid().to_string(),
         service_principal_secret: format!("demo-secret-{}", ids.uuid().simple()),
+        iothub_host: config.iothub_host.clone(),
         iothub_connection_string: format!(
             "HostName={};SharedAccessKeyName={IOTHUB_POLICY};SharedAccessKey={key}",
             config.iothub_host

@@ -175,6 +175,8 @@ pub struct DemoIdentity {
     pub service_principal_secret: String,
     /// `HostName=...;SharedAccessKeyName=...;SharedAccessKey=...`.
     pub iothub_connection_string: String,
+    /// The hub's host name (the connection string's `HostName`, used in SAS `sr`).
+    pub iothub_host: String,
     pub user_upn: String,
     pub user_name: String,
     /// The demo user's object id (`oid`).

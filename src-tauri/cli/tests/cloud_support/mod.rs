@@ -41,15 +41,7 @@ pub async fn start_sim(timing: SimTiming) -> SimHandle {
 
 /// The simulator's IoT Hub, reached with a connection string.
 pub fn iothub(sim: &SimHandle) -> Value {
-    json!({"host": iothub_host(&sim.demo().iothub_connection_string), "api_base": sim.urls().iothub})
-}
-
-fn iothub_host(connection_string: &str) -> String {
-    connection_string
-        .split(';')
-        .find_map(|p| p.strip_prefix("HostName="))
-        .unwrap()
-        .to_owned()
+    json!({"host": sim.demo().iothub_host, "api_base": sim.urls().iothub})
 }
 
 /// The `SharedAccessKey` part of a connection string.
