@@ -31,6 +31,8 @@ const COMMANDS: &[&str] = &[
     "node_update_start",
     "node_update_cancel",
     "journal_recent",
+    "update_check",
+    "update_install",
 ];
 
 fn main() {

@@ -3,8 +3,8 @@
 //! tenant cannot tell a high-level app from a real-time one; the package file can).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio_util::sync::CancellationToken;
 
@@ -17,6 +17,8 @@ pub(crate) struct WorkInFlight {
     next_run: AtomicU64,
     runs: Mutex<HashMap<String, CancellationToken>>,
     upload: Mutex<Option<CancellationToken>>,
+    /// Uploads not finished yet (an app update must not replace the app under them).
+    uploads_in_flight: Arc<AtomicUsize>,
     local_kinds: Mutex<LocalKinds>,
 }
 
@@ -47,14 +49,25 @@ impl WorkInFlight {
         }
     }
 
-    pub(crate) fn start_upload(&self) -> CancellationToken {
+    /// Registers an upload; it counts as in flight until the returned guard is dropped.
+    pub(crate) fn start_upload(&self) -> UploadInFlight {
         let token = CancellationToken::new();
         if let Ok(mut upload) = self.upload.lock() {
             if let Some(previous) = upload.replace(token.clone()) {
                 previous.cancel();
             }
         }
-        token
+        self.uploads_in_flight.fetch_add(1, Ordering::SeqCst);
+        UploadInFlight {
+            token,
+            count: self.uploads_in_flight.clone(),
+        }
+    }
+
+    /// Whether any upload or update-now / node-update run is in flight.
+    pub(crate) fn busy(&self) -> bool {
+        let runs = self.runs.lock().map(|r| !r.is_empty()).unwrap_or(true);
+        runs || self.uploads_in_flight.load(Ordering::SeqCst) > 0
     }
 
     pub(crate) fn cancel_upload(&self) {
@@ -74,5 +87,44 @@ impl WorkInFlight {
             .lock()
             .map(|k| k.clone())
             .unwrap_or_default()
+    }
+}
+
+/// An upload in flight: its cancel token (what the upload code sees, through `Deref`), counted in
+/// [`WorkInFlight::busy`] until dropped.
+pub(crate) struct UploadInFlight {
+    token: CancellationToken,
+    count: Arc<AtomicUsize>,
+}
+
+impl std::ops::Deref for UploadInFlight {
+    type Target = CancellationToken;
+    fn deref(&self) -> &CancellationToken {
+        &self.token
+    }
+}
+
+impl Drop for UploadInFlight {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_while_an_upload_or_a_run_is_in_flight() {
+        let work = WorkInFlight::default();
+        assert!(!work.busy());
+        let upload = work.start_upload();
+        assert!(work.busy());
+        drop(upload);
+        assert!(!work.busy());
+        let (run, _token) = work.start_run("update");
+        assert!(work.busy());
+        work.finish_run(&run);
+        assert!(!work.busy());
     }
 }

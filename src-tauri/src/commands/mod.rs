@@ -9,6 +9,7 @@ pub(crate) mod fleet;
 pub(crate) mod journal;
 pub(crate) mod packages;
 pub(crate) mod profiles;
+pub(crate) mod updates;
 pub(crate) mod upload;
 mod views;
 
