@@ -80,7 +80,10 @@ fn installed_version() -> Option<String> {
 }
 
 fn sha256_of(path: &Path) -> String {
-    let out = Command::new("sha256sum").arg(path).output().expect("sha256sum");
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum");
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .next()
@@ -163,12 +166,23 @@ async fn an_installed_package_updates_itself_and_refuses_tampered_updates() {
     )
     .await;
     app.wait_for("body").await;
+    // Downloading and installing a debug package takes longer than WebDriver's default 30 s.
+    app.client
+        .update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+            Some(std::time::Duration::from_secs(300)),
+            None,
+            None,
+        ))
+        .await
+        .expect("script timeout");
 
     // Up to date: a manifest announcing the installed version is no update.
     let mut same = manifest.clone();
     same["version"] = json!(old);
     publish(&same, &genuine);
-    let answer = invoke(&app, "update_check", json!({})).await.expect("check");
+    let answer = invoke(&app, "update_check", json!({}))
+        .await
+        .expect("check");
     assert_eq!(answer["currentVersion"], json!(old));
     assert_eq!(answer["update"], Value::Null, "{answer}");
 
@@ -177,10 +191,14 @@ async fn an_installed_package_updates_itself_and_refuses_tampered_updates() {
     let middle = tampered.len() / 2;
     tampered[middle] ^= 0x5a;
     publish(&manifest, &tampered);
-    let answer = invoke(&app, "update_check", json!({})).await.expect("check");
+    let answer = invoke(&app, "update_check", json!({}))
+        .await
+        .expect("check");
     assert_eq!(answer["update"]["version"], json!(new), "{answer}");
     assert!(
-        answer["update"]["notes"].as_str().is_some_and(|n| !n.is_empty()),
+        answer["update"]["notes"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty()),
         "the user sees the release notes: {answer}"
     );
     assert_eq!(answer["install"]["inApp"], json!(true), "{answer}");
@@ -195,7 +213,9 @@ async fn an_installed_package_updates_itself_and_refuses_tampered_updates() {
     let mut forged = manifest.clone();
     forged["platforms"]["linux-x86_64-deb"]["signature"] = json!(rogue_signature.trim());
     publish(&forged, &genuine);
-    invoke(&app, "update_check", json!({})).await.expect("check");
+    invoke(&app, "update_check", json!({}))
+        .await
+        .expect("check");
     let refused = invoke(&app, "update_install", json!({"restart": false}))
         .await
         .expect_err("a signature by another key must be refused");
@@ -205,14 +225,20 @@ async fn an_installed_package_updates_itself_and_refuses_tampered_updates() {
 
     // The genuine update: downloaded, verified, installed through dpkg.
     publish(&manifest, &genuine);
-    invoke(&app, "update_check", json!({})).await.expect("check");
+    invoke(&app, "update_check", json!({}))
+        .await
+        .expect("check");
     let installed = invoke(&app, "update_install", json!({"restart": false}))
         .await
         .unwrap_or_else(|error| panic!("the genuine update was refused: {error}"));
     assert_eq!(installed["version"], json!(new));
     app.close().await;
     assert_eq!(installed_version().as_deref(), Some(new.as_str()));
-    assert_ne!(sha256_of(binary), old_hash, "dpkg did not replace the binary");
+    assert_ne!(
+        sha256_of(binary),
+        old_hash,
+        "dpkg did not replace the binary"
+    );
 
     // The new binary is the one in the new package.
     let unpacked = tempfile::tempdir().expect("temp dir");

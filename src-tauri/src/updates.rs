@@ -177,7 +177,10 @@ pub(crate) async fn check(app: &AppHandle) -> Result<UpdateCheck, CommandError> 
     }
     let updater = builder.build().map_err(|error| plugin_error(&error))?;
     updates.record_check(OffsetDateTime::now_utc());
-    let found = updater.check().await.map_err(|error| plugin_error(&error))?;
+    let found = updater
+        .check()
+        .await
+        .map_err(|error| plugin_error(&error))?;
     let answer = UpdateCheck {
         current_version: app.package_info().version.to_string(),
         update: found.as_ref().map(|update| AvailableUpdate {
@@ -454,7 +457,11 @@ mod tests {
         let now = datetime!(2026-12-02 10:00 UTC);
         assert!(check_due(None, now, false));
         assert!(!check_due(None, now, true));
-        assert!(!check_due(Some(now - time::Duration::hours(23)), now, false));
+        assert!(!check_due(
+            Some(now - time::Duration::hours(23)),
+            now,
+            false
+        ));
         assert!(check_due(Some(now - time::Duration::hours(24)), now, false));
         assert!(!check_due(Some(now - time::Duration::hours(48)), now, true));
         // A clock set back must not silence the check for good.
