@@ -5,8 +5,9 @@
 //!
 //! Its inputs are real packages signed with a key generated for the run, so it runs from
 //! `bash .ci/bundle --debug --update-test` (which builds them and sets `ASG_FOTA_UPDATE_E2E_DIR`);
-//! it needs root (dpkg), a display and tauri-driver. Without its inputs it says so and does
-//! nothing: `.ci/test` runs every ignored test, and this one cannot build packages itself.
+//! it needs root or passwordless sudo (dpkg), a display and tauri-driver. Without its inputs it
+//! says so and does nothing: `.ci/test` runs every ignored test, and this one cannot build
+//! packages itself.
 
 mod harness;
 
