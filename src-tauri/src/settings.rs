@@ -44,17 +44,19 @@ impl ShellSettings {
             return;
         };
         stored.last_package_folder = Some(folder.to_path_buf());
-        if let Err(error) = write_atomically(&self.path, &stored) {
+        if let Err(error) = write_atomically(&self.path, &*stored) {
             tracing::warn!(%error, path = %self.path.display(), "could not save shell settings");
         }
     }
 }
 
-fn write_atomically(path: &Path, stored: &Stored) -> std::io::Result<()> {
+/// Writes `value` as pretty JSON beside `path` and renames it into place, so a crash never leaves
+/// half a file (also used by `updates.rs`).
+pub(crate) fn write_atomically<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let temp = path.with_extension("json.tmp");
-    std::fs::write(&temp, serde_json::to_vec_pretty(stored)?)?;
+    std::fs::write(&temp, serde_json::to_vec_pretty(value)?)?;
     std::fs::rename(temp, path)
 }

@@ -24,6 +24,7 @@ use tauri_plugin_updater::{Update, UpdaterExt};
 use time::OffsetDateTime;
 
 use crate::error::CommandError;
+use crate::settings::write_atomically;
 use crate::work::WorkInFlight;
 
 /// The automatic check runs at most this often.
@@ -137,7 +138,7 @@ impl Updates {
             return;
         };
         stored.last_check = Some(at);
-        if let Err(error) = write_atomically(&self.path, &stored) {
+        if let Err(error) = write_atomically(&self.path, &*stored) {
             tracing::warn!(%error, path = %self.path.display(), "could not save update settings");
         }
     }
@@ -437,15 +438,6 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(name))
         .find(|candidate| candidate.is_file())
-}
-
-fn write_atomically(path: &Path, stored: &Stored) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let temp = path.with_extension("json.tmp");
-    std::fs::write(&temp, serde_json::to_vec_pretty(stored)?)?;
-    std::fs::rename(temp, path)
 }
 
 #[cfg(test)]
