@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use asg_fota_core::profiles::{Backend, IotHubAuth, IotHubSettings, Profile};
 use asg_fota_core::secrets::{SecretKey, SecretKind};
-use asg_fota_core::session::forget_profile_secrets;
+use asg_fota_core::session::SessionError;
+use asg_fota_core::tenant::TenantError;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
@@ -162,7 +163,7 @@ pub async fn run(ctx: &Context, command: ProfileCommand) -> Result<ExitCode> {
 }
 
 fn list(ctx: &Context) -> Result<ExitCode> {
-    let profiles = ctx.profiles()?;
+    let profiles = ctx.host.profiles()?;
     let active = profiles.active_name();
     let mut rows = Vec::new();
     for name in profiles.names() {
@@ -192,8 +193,7 @@ fn list(ctx: &Context) -> Result<ExitCode> {
 }
 
 fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
-    let mut profiles = ctx.profiles()?;
-    if profiles.profiles.contains_key(&args.name) && !args.replace {
+    if ctx.host.profiles()?.profiles.contains_key(&args.name) && !args.replace {
         bail!(
             "profile `{}` exists already: pass --replace to overwrite it",
             args.name
@@ -231,21 +231,20 @@ fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     if let Some(method) = args.update_node_method {
         profile.device_contract.update_node_method = method;
     }
-    profiles.upsert(&args.name, profile)?;
+    ctx.host.save_profile(&args.name, profile)?;
     if args.make_active {
-        profiles.set_active(&args.name)?;
+        ctx.host.activate(&args.name)?;
     }
-    ctx.profiles_file.save(&profiles)?;
     eprintln!(
         "Profile `{}` saved in {}.",
         args.name,
-        ctx.profiles_file.path().display()
+        ctx.host.dirs().profiles_file().display()
     );
     Ok(ExitCode::SUCCESS)
 }
 
 fn show(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
-    let profiles = ctx.profiles()?;
+    let profiles = ctx.host.profiles()?;
     let name = match args.name {
         Some(name) => name,
         None => ctx.profile()?.0,
@@ -259,7 +258,8 @@ fn show(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
                 // The Demo tenant's secrets are the simulator's and never stored.
                 Some(false)
             } else {
-                ctx.store
+                ctx.host
+                    .keychain()
                     .retrieve(&SecretKey::new(&name, kind))
                     .ok()
                     .map(|found| found.is_some())
@@ -298,16 +298,12 @@ fn remove(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
     let Some(name) = args.name else {
         bail!("name the profile to remove");
     };
-    let mut profiles = ctx.profiles()?;
-    let backend = profiles.get(&name)?.backend;
-    profiles.remove(&name)?;
-    ctx.profiles_file.save(&profiles)?;
-    if backend != Backend::Demo {
-        // The settings are gone either way; a keychain that cannot be reached now must not keep
-        // the profile alive, so its failure is a warning.
-        if let Err(err) = forget_profile_secrets(&name, ctx.store.as_ref()) {
+    match ctx.host.remove_profile(&name) {
+        // The settings are gone; only the keychain failed.
+        Err(TenantError::Session(SessionError::Secret(err))) => {
             eprintln!("warning: the secrets of `{name}` could not be deleted: {err}");
         }
+        other => other?,
     }
     eprintln!("Profile `{name}` removed.");
     Ok(ExitCode::SUCCESS)
@@ -317,9 +313,7 @@ fn use_profile(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
     let Some(name) = args.name else {
         bail!("name the profile to use");
     };
-    let mut profiles = ctx.profiles()?;
-    profiles.set_active(&name)?;
-    ctx.profiles_file.save(&profiles)?;
+    ctx.host.activate(&name)?;
     eprintln!("Profile `{name}` is now the active profile.");
     Ok(ExitCode::SUCCESS)
 }

@@ -18,8 +18,7 @@ use asg_fota_core::workflow::groups::{group_views, LocalKinds};
 use asg_fota_core::workflow::journal::{Action, Actor, Journal, Outcome};
 use asg_fota_core::workflow::plan::{ProblemKind, WarningKind};
 use asg_fota_core::workflow::upload::{
-    local_kinds, remembered_kinds, upload_packages, UploadOutcome, UploadPhase, UploadProgress,
-    UploadSettings,
+    local_kinds, upload_packages, UploadOutcome, UploadPhase, UploadProgress, UploadSettings,
 };
 use cloud_support::{arm, calls, faults, fixture, legacy, sim};
 use serde_json::json;
@@ -228,7 +227,7 @@ async fn flow(plane: ControlPlane, sim: asg_fota_sim::SimHandle, backend: Backen
             let file = path.display().to_string();
             let phases: Vec<UploadPhase> = seen
                 .iter()
-                .filter(|p| p.file == file)
+                .filter(|p| p.path == file)
                 .map(|p| p.phase)
                 .collect();
             assert_eq!(
@@ -247,7 +246,7 @@ async fn flow(plane: ControlPlane, sim: asg_fota_sim::SimHandle, backend: Backen
             );
             let done = seen
                 .iter()
-                .rfind(|p| p.file == file)
+                .rfind(|p| p.path == file)
                 .expect("a last report");
             assert!(
                 done.total_bytes > 0 && done.bytes_sent == done.total_bytes,
@@ -257,8 +256,17 @@ async fn flow(plane: ControlPlane, sim: asg_fota_sim::SimHandle, backend: Backen
     }
     let local = local_kinds(&results);
     assert_eq!(local.len(), 8);
-    // A later session, choosing images by id, still knows their cores from the journal.
-    assert_eq!(remembered_kinds(&journal).expect("journal"), local);
+    for r in &results {
+        assert_eq!(
+            r.path,
+            pkgs.all()
+                .iter()
+                .find(|p| p.ends_with(&r.file))
+                .expect("its path")
+                .display()
+                .to_string()
+        );
+    }
 
     // A second upload sends nothing.
     let before = upload_calls(&sim);
@@ -544,7 +552,7 @@ async fn upload_cancel_stops_the_rest_and_a_damaged_file_fails_alone() {
     // Cancel as soon as the second file starts being checked.
     let blink = files[1].display().to_string();
     let on_progress = |p: &UploadProgress| {
-        if p.phase == UploadPhase::Checking && p.file == blink {
+        if p.phase == UploadPhase::Checking && p.path == blink {
             cancel.cancel();
         }
     };

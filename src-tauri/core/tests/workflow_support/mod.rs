@@ -34,7 +34,10 @@ pub fn fleet_with(
         .expect("demo connection string");
     let hub = IotHubClient::with_sas(cloud_support::transport(), &sim.urls().iothub, &conn)
         .expect("IoT Hub client");
-    Fleet::new(plane, hub, contract, "test").with_journal(
+    Fleet::new(
+        plane,
+        hub,
+        contract,
         Journal::at(dir.path().join("journal.jsonl")),
         Actor {
             profile: "test".into(),

@@ -5,8 +5,86 @@ use serde::Serialize;
 
 use asg_fota_core::cloud::model::{OsFeed, UpdatePolicy};
 use asg_fota_core::imagepackage::ImageType;
+use asg_fota_core::inspect::{InspectError, PackageReport};
 use asg_fota_core::workflow::groups::{DeploymentView, GroupView};
 use asg_fota_core::workflow::plan::{DeploymentPlan, Finding, ImageLookup, PlannedImage};
+use asg_fota_core::workflow::upload::{UploadFailure, UploadOutcome, UploadResult};
+
+use super::CommandError;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AppInfo {
+    pub(crate) version: &'static str,
+    pub(crate) locale: String,
+    pub(crate) log_dir: String,
+}
+
+/// One file's outcome: its identity, or why it cannot be read. One bad file never hides the others.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub(crate) enum InspectOutcome {
+    Read {
+        file: String,
+        ok: bool,
+        report: Box<PackageReport>,
+    },
+    Failed {
+        file: String,
+        ok: bool,
+        error: CommandError,
+    },
+}
+
+impl InspectOutcome {
+    pub(crate) fn of(file: String, read: Result<PackageReport, InspectError>) -> Self {
+        match read {
+            Ok(report) => Self::Read {
+                file,
+                ok: true,
+                report: Box::new(report),
+            },
+            Err(error) => Self::Failed {
+                file,
+                ok: false,
+                error: error.into(),
+            },
+        }
+    }
+}
+
+/// How one file of an upload ended, keyed by its full path like its progress messages.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct UploadAnswer {
+    path: String,
+    file: String,
+    image_id: Option<String>,
+    outcome: UploadOutcome,
+    /// The package's kind, when the file could be read: the one time it crosses to the UI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<CommandError>,
+}
+
+impl From<UploadResult> for UploadAnswer {
+    fn from(r: UploadResult) -> Self {
+        Self {
+            path: r.path,
+            file: r.file,
+            image_id: r.image_id.map(|id| id.to_string()),
+            outcome: r.outcome,
+            kind: r.report.map(|report| report.kind),
+            error: r.error.as_ref().map(upload_error),
+        }
+    }
+}
+
+/// An upload failure as the GUI's error, the same in the answer and in the progress messages.
+pub(crate) fn upload_error(failure: &UploadFailure) -> CommandError {
+    CommandError::new(&failure.kind, failure.message.clone())
+}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
