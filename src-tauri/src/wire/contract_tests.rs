@@ -344,11 +344,21 @@ fn the_contract_names_every_command_and_the_arguments_it_reads() {
 fn signature(chunk: &str) -> (String, Vec<String>) {
     let after_fn = chunk.split(" fn ").nth(1).expect("fn");
     let name = after_fn.split('(').next().expect("name").trim().to_owned();
-    let params = after_fn
-        .split_once('(')
-        .and_then(|(_, rest)| rest.split_once(") ->").or_else(|| rest.split_once(") {")))
-        .expect("parameters")
+    let rest = after_fn.split_once('(').expect("parameters").1;
+    let mut depth = 0;
+    let end = rest
+        .char_indices()
+        .find(|&(_, c)| {
+            depth += match c {
+                '(' | '<' => 1,
+                ')' | '>' => -1,
+                _ => 0,
+            };
+            depth < 0
+        })
+        .expect("the end of the parameters")
         .0;
+    let params = &rest[..end];
     let mut args: Vec<String> = params
         .split(',')
         .filter_map(|p| p.split_once(':'))
