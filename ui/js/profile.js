@@ -205,8 +205,8 @@ export function mountProfileScreen({ onSession, confirm }) {
     code.focus();
     announce(t('profile.codeAnnounce', { code: info.userCode }));
     try {
-      // UNSURE: sign_in_finish and sign_in_cancel take no arguments in the contract; the profile name is passed as well in case the shell keys sign-ins by profile (Tauri ignores unknown arguments).
-      const session = await call('sign_in_finish', { name: profile.name });
+      // The shell keeps one pending sign-in: finish and cancel take no arguments.
+      const session = await call('sign_in_finish');
       local.session = session;
       const who = describeSession(session);
       announce(t('profile.signedInAnnounce', { name: who.name || who.profile }));
@@ -223,12 +223,11 @@ export function mountProfileScreen({ onSession, confirm }) {
   }
 
   async function cancelSignIn() {
-    const profile = active();
     local.device = null;
     clearInterval(ticker);
     render();
     try {
-      await call('sign_in_cancel', profile ? { name: profile.name } : {});
+      await call('sign_in_cancel');
     } catch {
       // The sign-in is over either way; nothing to tell the user.
     }
@@ -248,7 +247,7 @@ export function mountProfileScreen({ onSession, confirm }) {
     // The shell takes the secret with every service-principal sign-in (and stores it again).
     const clientSecret = secret;
     if (!clientSecret) {
-      local.error = { kind: 'conflict', message: t('profile.secretEmpty') };
+      local.error = { kind: 'invalid_input', message: t('profile.secretEmpty'), params: { setting: t('profile.secret.clientSecret') } };
       render();
       return;
     }
