@@ -213,3 +213,33 @@ test('FakeChannel delivers later and in order, and refuses what is not a channel
   assert.deepEqual(got, [1, 2]);
   assert.throws(() => new FakeChannel(undefined), { kind: 'invalid_input' });
 });
+
+test('every command the UI calls is in the contract, with exactly the arguments the contract lists', async () => {
+  const { readdirSync, readFileSync, statSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const root = new URL('../../ui/js/', import.meta.url).pathname;
+  const files = (dir) => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : n.endsWith('.js') && n !== 'fake-backend.js' ? [join(dir, n)] : []));
+  const problems = [];
+  let seen = 0;
+  for (const path of files(root)) {
+    const src = readFileSync(path, 'utf8');
+    for (const m of src.matchAll(/\b(call|startRun|runs\.start)\('([a-z_]+)'(?:,\s*\{([^}]*)\})?/g)) {
+      const [, how, command, body] = m;
+      if (FAKE_ONLY.includes(command)) continue;
+      seen += 1;
+      const spec = CONTRACT.commands[command];
+      if (!spec) {
+        problems.push(`${command} is not in the contract`);
+        continue;
+      }
+      const keys = new Set((body || '').split(',').map((part) => part.trim().split(/[\s:]/)[0]).filter(Boolean));
+      if (how !== 'call') keys.add('onEvent');
+      const listed = Object.keys(spec.args).map((k) => k.replace(/\?$/, ''));
+      const required = Object.keys(spec.args).filter((k) => !k.endsWith('?'));
+      for (const key of keys) if (!listed.includes(key)) problems.push(`${command} is sent ${key}, which the contract does not list`);
+      for (const key of required) if (!keys.has(key)) problems.push(`${command} is sent without ${key}`);
+    }
+  }
+  assert.ok(seen >= 25, `only ${seen} calls found: the scan no longer sees the UI`);
+  assert.deepEqual(problems, []);
+});

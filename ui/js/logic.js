@@ -442,7 +442,7 @@ export function applyDeviceProgress(timelines, event) {
   const list = timelines[event.deviceId] || [];
   const last = list[list.length - 1];
   if (last && last.status === event.status && last.at === event.at) return timelines;
-  return { ...timelines, [event.deviceId]: [...list, { status: event.status, at: event.at || null, reason: event.reason || null }] };
+  return { ...timelines, [event.deviceId]: [...list, { status: event.status, at: event.at || null, reason: event.reason || null, kind: event.kind || null }] };
 }
 
 /** The last status of each device's timeline, or null when the device has none. */
@@ -518,6 +518,7 @@ export function applyNodeProgress(progress, event) {
       state: event.state,
       percent: Number.isFinite(event.percent) ? event.percent : (progress[key] && progress[key].percent) || 0,
       error: event.error || null,
+      kind: event.kind || null,
       version: event.version || null,
       at: event.at || null,
     },

@@ -28,7 +28,7 @@ import {
 import { runFollower } from '../runs.js';
 import { loadable } from '../store.js';
 import { mountPanelHead } from '../wizard.js';
-import { asOfText, copyButton, errorNotice, missingCard, searchBox, windowedTable } from '../widgets.js';
+import { asOfText, copyButton, errorNotice, errorParts, missingCard, searchBox, windowedTable } from '../widgets.js';
 
 const initialGateways = () => ({ ...loadable(), groupId: null, query: '', selected: new Set(), runId: null, running: false, starting: false, runDevices: [], timelines: {}, detail: null, lastAction: null });
 
@@ -430,6 +430,8 @@ function renderTimeline(ol, events) {
       const li = el('li', { className: `timeline-item status-${e.status}` });
       li.dataset.status = e.status;
       li.append(el('span', { className: 'timeline-status', text: t(`status.${e.status}`) }), el('time', { className: 'timeline-time muted', text: formatTime(e.at), attrs: { datetime: e.at || '' } }));
+      // The kind in the user's language; the reason is the core's own words.
+      if (e.kind && e.kind !== 'cancelled') li.append(el('strong', { className: 'timeline-kind', text: errorParts({ kind: e.kind }).title }));
       if (e.reason) li.append(el('p', { className: 'timeline-reason', text: e.reason }));
       return li;
     })

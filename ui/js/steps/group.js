@@ -8,7 +8,7 @@
 
 import { call } from '../backend.js';
 import { announce, el, setAttr, setText } from '../dom.js';
-import { formatDateTime, t, tn } from '../i18n.js';
+import { formatDateTime, has, t, tn } from '../i18n.js';
 import { groupsByProduct } from '../logic.js';
 import { loadable } from '../store.js';
 import { mountPanelHead } from '../wizard.js';
@@ -181,10 +181,11 @@ function groupCard(actions) {
       card.classList.toggle('is-blocked', group.policyBlocksApps);
       setText(name, group.name);
       setText(description, group.description || '');
-      devices.update(t('groups.devices'), tn('groups.deviceCount', group.deviceCount));
-      policy.update(t('groups.policy'), t(`policy.${group.updatePolicy}`));
+      // The contract allows a group's facts to be unknown (null): they read as "—".
+      devices.update(t('groups.devices'), Number.isFinite(group.deviceCount) ? tn('groups.deviceCount', group.deviceCount) : '—');
+      policy.update(t('groups.policy'), has(`policy.${group.updatePolicy}`) ? t(`policy.${group.updatePolicy}`) : group.updatePolicy || '—');
       policy.value.classList.toggle('is-warning', group.policyBlocksApps);
-      feed.update(t('groups.feed'), t(`feed.${group.osFeed}`));
+      feed.update(t('groups.feed'), has(`feed.${group.osFeed}`) ? t(`feed.${group.osFeed}`) : group.osFeed || '—');
       const current = group.currentDeployment;
       deployment.update(t('groups.current'), current ? formatDateTime(current.date) || '—' : t('groups.noDeployment'));
       const list = current ? current.images : [];
@@ -200,8 +201,9 @@ function groupCard(actions) {
         setAttr(li, 'title', img.id);
       });
       images.hidden = list.length === 0;
-      warning.hidden = !group.policyBlocksApps;
-      setText(warning, group.policyBlocksApps ? t(`policy.${group.updatePolicy}.warning`) : '');
+      const warned = group.policyBlocksApps && has(`policy.${group.updatePolicy}.warning`);
+      warning.hidden = !warned;
+      setText(warning, warned ? t(`policy.${group.updatePolicy}.warning`) : '');
     },
   };
 }

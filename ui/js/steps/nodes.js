@@ -16,7 +16,7 @@ import { NODE_FINAL, applyNodeProgress, canUpdateNode, filterNodes, nodeKey, sho
 import { runFollower } from '../runs.js';
 import { loadable } from '../store.js';
 import { mountPanelHead } from '../wizard.js';
-import { asOfText, copyButton, errorNotice, missingCard, searchBox, windowedTable } from '../widgets.js';
+import { asOfText, copyButton, errorNotice, errorParts, missingCard, searchBox, windowedTable } from '../widgets.js';
 
 const initialNodes = () => ({ ...loadable(), sourceKey: null, query: '', runId: null, running: false, starting: false, runItems: [], progress: {} });
 
@@ -274,7 +274,7 @@ function nodeRow(actions) {
       if (!p) text = n.status && n.status !== 'Online' ? t('nodes.state.offline', { status: n.status }) : t(`nodes.state.${state}`);
       else if (p.state === 'InProgress') text = t('nodes.state.InProgress', { percent: formatNumber(p.percent || 0) });
       else if (p.state === 'Succeeded') text = t('nodes.state.Succeeded', { version: p.version || n.available, time: formatTime(p.at) });
-      else if (p.state === 'Failed') text = t('nodes.state.Failed', { error: p.error || '' });
+      else if (p.state === 'Failed') text = t('nodes.state.Failed', { error: p.kind ? errorParts({ kind: p.kind }).title : p.error || '' });
       else text = t(`nodes.state.${p.state}`);
       setText(statusText, text);
       setAttr(status, 'title', p && p.error ? p.error : null);
