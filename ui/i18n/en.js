@@ -515,4 +515,6 @@ export default {
   'nodes.confirmTiming': 'A node restarts after installing and passes no data while it does. A node that does not answer fails on its own and does not hold up the others.',
   'nodes.confirmOk.one': 'Update {count} node',
   'nodes.confirmOk.other': 'Update {count} nodes',
+  'upload.titleRunning': 'Upload in progress',
+  'upload.textReattached': 'This upload started before the window was reloaded; it goes on here.',
 };

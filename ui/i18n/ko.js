@@ -512,4 +512,6 @@ export default {
   'nodes.confirmTiming': '노드는 설치 후 재시작하며 그동안 데이터를 전달하지 않습니다. 응답하지 않는 노드는 따로 실패 처리되며 다른 노드를 기다리게 하지 않습니다.',
   'nodes.confirmOk.one': '노드 {count}개 업데이트',
   'nodes.confirmOk.other': '노드 {count}개 업데이트',
+  'upload.titleRunning': '업로드 진행 중',
+  'upload.textReattached': '창을 다시 불러오기 전에 시작한 업로드가 여기서 계속됩니다.',
 };

@@ -16,7 +16,8 @@
 // `app_info` reports; `fakeDrop=1` drops a few files on the window once the page listens;
 // `fakeGateways=N` sets how many gateways the big group holds (default 10000);
 // `fakeSignedOut=1` starts signed out; `fakeStep=N` is read by app.js through `fake_hints`;
-// `fakeRunInFlight=1` starts with an "update now" run already going (what a reload finds).
+// `fakeRunInFlight=1` (or `update`, `nodes`, `upload`) starts with a run already going, as a
+// reload in the middle of one finds it.
 
 const FOLDER = '/home/demo/asg210/packages/';
 const CERT = 'a8d5cc6958f48710140d7a26160fc1cfc31f5df0';
@@ -701,10 +702,16 @@ function createTenant(params, emit) {
   }
 
   // What a reload in the middle of a run finds: a run whose old channel is gone.
-  if (params.get('fakeRunInFlight') === '1') {
+  const inFlight = params.get('fakeRunInFlight');
+  if (inFlight === '1' || inFlight === 'update') {
     const g = groups[0];
     const ids = gateways.filter((gw) => gw.groupId === g.id).slice(0, 24).map((gw) => gw.deviceId);
     startUpdateNow(openRun('update_now', null, g.id), g, ids);
+  } else if (inFlight === 'nodes') {
+    const ids = gateways.filter((gw) => gw.groupId === groups[1].id).slice(0, 6).map((gw) => gw.deviceId);
+    commands.node_update_start({ items: ids.flatMap((id) => nodes(id)).map((n) => ({ gatewayId: n.gatewayId, mac: n.mac })), onEvent: null });
+  } else if (inFlight === 'upload') {
+    commands.packages_upload({ paths: ['hl_azure_sphere_blink.imagepackage', 'rt_avnet_reference_design.imagepackage'].map((n) => FOLDER + n), onEvent: null });
   }
 
   return { commands };

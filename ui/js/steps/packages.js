@@ -566,9 +566,11 @@ function mountUploadCard(actions) {
       const group = view.groups.items.find((g) => g.id === view.groupId);
       const readable = view.entries.filter((e) => e.status === 'ok');
       const { upload } = view;
-      setText(title, group ? t('upload.title', { group: group.name }) : t('upload.titleNoGroup'));
-      setText(text, group ? t('upload.text', { product: group.productName, group: group.name }) : t('upload.needGroup'));
-      chooseGroup.hidden = Boolean(group);
+      // An upload a reload reattached to goes on without a chosen group (uploads go to the tenant).
+      const orphan = !group && upload.running;
+      setText(title, group ? t('upload.title', { group: group.name }) : t(orphan ? 'upload.titleRunning' : 'upload.titleNoGroup'));
+      setText(text, group ? t('upload.text', { product: group.productName, group: group.name }) : t(orphan ? 'upload.textReattached' : 'upload.needGroup'));
+      chooseGroup.hidden = Boolean(group) || orphan;
       setText(chooseGroup, t('upload.chooseGroup'));
       setText(justUpload, t('upload.just'));
       setText(andContinue, t('upload.andContinue'));
