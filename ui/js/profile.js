@@ -13,7 +13,7 @@ import { createModal } from './dialog.js';
 import { announce, copyText, el, setAttr, setText } from './dom.js';
 import { getLanguage, t } from './i18n.js';
 import { ADVANCED_FIELDS, CONTRACT_FIELDS, PROFILE_FIELDS, clock, describeSession, newProfile, profileForSave, profileProblems, secondsLeft } from './logic.js';
-import { errorNotice, roleText } from './widgets.js';
+import { errorNotice, errorParts, roleText } from './widgets.js';
 
 /** Every backend-specific field of the editor, in the order it shows them. */
 const EDITOR_FIELDS = Object.freeze([
@@ -362,9 +362,13 @@ export function mountProfileScreen({ onSession, confirm }) {
     if (s && s.signedIn) {
       setText(who, s.name ? (s.upn ? t('profile.who', { name: s.name, upn: s.upn }) : t('profile.whoAccount', { name: s.name })) : t('profile.whoUnknown'));
       setText(role, t('profile.role', { role: roleText(s.role), tenant: s.tenant || '—' }));
+      setAttr(role, 'title', null);
     } else {
       setText(who, t('profile.notSignedIn'));
-      setText(role, s && s.problem && s.problem.kind !== 'signed_out' && s.problem.message ? s.problem.message : t('profile.notSignedInHelp'));
+      // Why the session could not open, in the user's language; the core's words on hover.
+      const problem = s && s.problem && s.problem.kind !== 'signed_out' ? s.problem : null;
+      setText(role, problem ? errorParts(problem).text : t('profile.notSignedInHelp'));
+      setAttr(role, 'title', problem ? problem.message || null : null);
     }
     who.classList.toggle('is-signed-in', Boolean(s && s.signedIn));
     setText(signInButton, local.busy === 'signin' ? t('profile.starting') : s && s.signedIn ? t('profile.signInAgain') : t('profile.signIn'));
