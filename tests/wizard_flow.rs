@@ -218,6 +218,7 @@ async fn the_six_steps_update_gateways_and_nodes_on_the_demo_tenant() {
     app.click("[data-testid=step-link-6]").await;
     app.wait_for("[data-testid=node-row]").await;
     app.click("[data-testid=update-all-outdated]").await;
+    app.click("[data-testid=confirm-ok]").await;
     let after = wait_for_nodes(port, &chosen).await;
     app.screenshot("step6-en").await;
 
