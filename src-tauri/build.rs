@@ -33,6 +33,8 @@ const COMMANDS: &[&str] = &[
     "runs_list",
     "run_attach",
     "journal_recent",
+    "update_check",
+    "update_install",
 ];
 
 fn main() {

@@ -139,6 +139,12 @@ impl Runs {
         }
     }
 
+    /// Whether any run (update-now, node update or upload) is in flight: an app update must not
+    /// replace the app under one.
+    pub(crate) fn busy(&self) -> bool {
+        self.runs.lock().map(|r| !r.is_empty()).unwrap_or(true)
+    }
+
     /// Cancels the upload in flight, if any.
     pub(crate) fn cancel_upload(&self) {
         if let Ok(runs) = self.runs.lock() {

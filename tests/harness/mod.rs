@@ -31,6 +31,12 @@ impl AppSession {
     /// Like [`AppSession::start`], with extra environment variables for the app (the Demo
     /// tenant's port and timings).
     pub async fn start_with(env: &[(&str, String)]) -> AppSession {
+        Self::start_binary(Path::new(env!("CARGO_BIN_EXE_asg-fota")), env).await
+    }
+
+    /// Like [`AppSession::start_with`], for another build of the app (the installed package in
+    /// the updater test).
+    pub async fn start_binary(application: &Path, env: &[(&str, String)]) -> AppSession {
         let dirs = tempfile::tempdir().expect("temp dir");
         for sub in [
             "home",
@@ -72,7 +78,7 @@ impl AppSession {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "tauri:options".into(),
-            json!({ "application": env!("CARGO_BIN_EXE_asg-fota") }),
+            json!({ "application": application }),
         );
         // tauri-driver accepts connections before WebKitWebDriver is ready: retry for a while.
         let deadline = Instant::now() + Duration::from_secs(30);

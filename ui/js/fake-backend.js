@@ -661,6 +661,13 @@ function createTenant(params, emit) {
       return null;
     },
     journal_recent: async () => [],
+    // The app's own updates (docs/gui-contract.md, issue 12): always one newer version here.
+    update_check: async () => ({
+      currentVersion: '0.1.0',
+      update: { version: '0.2.0', notes: 'Sample release notes.', date: '2026-12-01T00:00:00Z' },
+      install: { inApp: true, reason: null, hint: null, downloadUrl: 'https://github.com/asg-fota/asg-fota/releases/latest' },
+    }),
+    update_install: async ({ restart }) => ({ version: '0.2.0', restarting: Boolean(restart) }),
   };
 
   function plan(groupId, imageIds) {

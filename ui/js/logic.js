@@ -639,6 +639,10 @@ export const ERROR_ACTIONS = Object.freeze({
   config_damaged: 'open_settings',
   profile: 'open_settings',
   journal: 'retry',
+  update_busy: 'none',
+  update_manual: 'none',
+  update_signature: 'none',
+  update_failed: 'retry',
   internal: 'none',
   // Kinds of the UI itself: outside the app, and a rejection without a kind.
   not_in_app: 'none',

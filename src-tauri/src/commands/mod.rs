@@ -10,6 +10,7 @@ pub(crate) mod journal;
 pub(crate) mod packages;
 pub(crate) mod profiles;
 pub(crate) mod runs;
+pub(crate) mod updates;
 pub(crate) mod upload;
 
 /// Runs a core future on a blocking worker of the runtime and awaits its result.

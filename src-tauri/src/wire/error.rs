@@ -42,6 +42,10 @@ pub(crate) const GUI_KINDS: &[&str] = &[
     "config_damaged",
     "profile",
     "journal",
+    "update_busy",
+    "update_manual",
+    "update_signature",
+    "update_failed",
     "internal",
 ];
 
@@ -58,6 +62,9 @@ pub(crate) fn fold(core_kind: &str) -> &'static str {
         "invalid_input" | "ambiguous_group" => "invalid_input",
         "io" | "file" => "io",
         "profile" | "missing_setting" | "choose_tenant" | "no_iothub" => "profile",
+        // The app updater (updates.rs).
+        "update_network" => "network",
+        "update_install" | "update_endpoint" | "update_none" => "update_failed",
         same => GUI_KINDS
             .iter()
             .find(|kind| **kind == same)
@@ -187,6 +194,14 @@ mod tests {
         // Rollout failures
         ("restart_rejected", "restart_rejected"),
         ("timed_out", "timed_out"),
+        // The app updater
+        ("update_busy", "update_busy"),
+        ("update_manual", "update_manual"),
+        ("update_signature", "update_signature"),
+        ("update_network", "network"),
+        ("update_install", "update_failed"),
+        ("update_endpoint", "update_failed"),
+        ("update_none", "update_failed"),
         // Anything new folds into `internal` until it is given a place here.
         ("a_kind_nobody_made_yet", "internal"),
     ];
