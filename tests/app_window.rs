@@ -25,10 +25,13 @@ async fn step2_shows_the_identity_of_a_picked_package_and_the_reason_for_a_damag
             good.display()
         ))
         .await;
-    let image_id = row
-        .find(fantoccini::Locator::Css("[data-testid=image-id]"))
-        .await
-        .expect("image id cell");
+    // The row appears while the file is being read; its identity fills in when the read ends.
+    let image_id = app
+        .wait_for(&format!(
+            "[data-testid=package-row][data-file='{}'] [data-testid=image-id]",
+            good.display()
+        ))
+        .await;
     assert_eq!(
         image_id.text().await.expect("text").trim(),
         "6415a939-c098-48cf-8e5c-02b52a9f0ffb"
