@@ -3,14 +3,13 @@
 //! They need an X display and tauri-driver, so they are ignored in a plain `cargo test`;
 //! `bash .ci/test` runs them under Xvfb with `--include-ignored`.
 
-mod harness;
-
-use harness::{fixture, AppSession};
+use crate::harness::{fixture, AppSession};
+use crate::APP;
 
 #[tokio::test]
 #[ignore = "needs a display and tauri-driver: run by `bash .ci/test`"]
 async fn step2_shows_the_identity_of_a_picked_package_and_the_reason_for_a_damaged_one() {
-    let app = AppSession::start().await;
+    let app = AppSession::start(APP).await;
     let damaged = app.dirs.path().join("damaged.imagepackage");
     std::fs::write(&damaged, b"not an image package at all").expect("write damaged file");
     let good = fixture("hl_azure_sphere_blink.imagepackage");

@@ -5,12 +5,11 @@
 //! Needs an X display, tauri-driver and a Secret Service (the refresh token goes to the OS
 //! keychain): `bash .ci/test` provides all three and runs it with `--include-ignored`.
 
-mod harness;
-
 use std::time::Duration;
 
+use crate::harness::AppSession;
+use crate::APP;
 use asg_fota_sim::{SimConfig, SimTiming};
-use harness::AppSession;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a display, tauri-driver and a Secret Service: run by `bash .ci/test`"]
@@ -27,7 +26,7 @@ async fn a_legacy_profile_is_created_and_signed_in_with_a_device_code() {
     .expect("simulator");
     let urls = sim.urls().clone();
     let demo = sim.demo().clone();
-    let app = AppSession::start().await;
+    let app = AppSession::start(APP).await;
 
     app.click("[data-testid=profile-button]").await;
     app.wait_for("[data-testid=profile-dialog]").await;

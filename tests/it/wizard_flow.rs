@@ -5,17 +5,13 @@
 //! `--include-ignored`. With `ASG_FOTA_SCREENSHOT_DIR` set it saves a screenshot of every step
 //! (English, and step 1 in Korean): that is how `docs/screenshots/` is made.
 
-#[path = "../src-tauri/core/tests/support/builder.rs"]
-#[allow(dead_code)]
-mod builder;
-mod harness;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use builder::{app_package, manifest_json, PackageSpec, SigningKey};
+use crate::harness::{free_port, sim_get, AppSession};
+use crate::APP;
+use asg_fota_testkit::builder::{app_package, manifest_json, PackageSpec, SigningKey};
 use fantoccini::Locator;
-use harness::{free_port, sim_get, AppSession};
 use serde_json::Value;
 
 /// Whether the simulator's gateway is online and has WIZ750SR nodes behind it.
@@ -34,10 +30,13 @@ fn id_of(device: &Value) -> String {
 #[ignore = "needs a display and tauri-driver: run by `bash .ci/test`"]
 async fn the_six_steps_update_gateways_and_nodes_on_the_demo_tenant() {
     let port = free_port();
-    let app = AppSession::start_with(&[
-        ("ASG_FOTA_DEMO_PORT", port.to_string()),
-        ("ASG_FOTA_DEMO_FAST", "1".to_owned()),
-    ])
+    let app = AppSession::start_with(
+        APP,
+        &[
+            ("ASG_FOTA_DEMO_PORT", port.to_string()),
+            ("ASG_FOTA_DEMO_FAST", "1".to_owned()),
+        ],
+    )
     .await;
 
     // Step 1: the groups appear; the test chooses one whose policy takes app updates and that

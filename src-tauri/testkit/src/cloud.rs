@@ -1,6 +1,5 @@
-//! The harness of the cloud client tests: a fast simulated tenant on loopback and clients wired to
+//! A fast simulated tenant on loopback, tokens from its sign-in, and the product's clients wired to
 //! it exactly as a profile would wire them to the real services (only the base URLs differ).
-#![allow(dead_code)]
 
 use std::time::Duration;
 
@@ -118,9 +117,7 @@ pub fn faults(sim: &SimHandle, plan: serde_json::Value) {
 }
 
 pub fn fixture(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/imagepackages")
-        .join(name)
+    crate::fixtures::fixture_path(name)
 }
 
 pub fn fixture_image_id(name: &str) -> asg_fota_core::cloud::model::ImageId {

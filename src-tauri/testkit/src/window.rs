@@ -5,12 +5,13 @@
 //! config and data directories, and a picker script: the file-picker seam returns the paths the
 //! test writes into it, since a native dialog cannot be driven reliably.
 
-// Each test binary uses a different part of the harness.
-#![allow(dead_code)]
+//! Window tests share one test binary; they take turns (one window at a time) so that two
+//! WebKit processes never compete for the two cores of a CI runner.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -20,17 +21,26 @@ pub struct AppSession {
     pub client: Client,
     pub dirs: tempfile::TempDir,
     driver: Child,
+    _turn: MutexGuard<'static, ()>,
 }
 
+/// One app window at a time in this process.
+static WINDOW_TURN: Mutex<()> = Mutex::new(());
+
 impl AppSession {
-    /// Starts tauri-driver and opens the app in a new WebDriver session.
-    pub async fn start() -> AppSession {
-        Self::start_with(&[]).await
+    /// Starts tauri-driver and opens the app binary `app` (the test's
+    /// `env!("CARGO_BIN_EXE_asg-fota")`) in a new WebDriver session.
+    pub async fn start(app: &str) -> AppSession {
+        Self::start_with(app, &[]).await
     }
 
     /// Like [`AppSession::start`], with extra environment variables for the app (the Demo
     /// tenant's port and timings).
-    pub async fn start_with(env: &[(&str, String)]) -> AppSession {
+    pub async fn start_with(app: &str, env: &[(&str, String)]) -> AppSession {
+        // A test that failed with a window open poisons the lock; the next one may still go.
+        let turn = WINDOW_TURN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let dirs = tempfile::tempdir().expect("temp dir");
         for sub in [
             "home",
@@ -70,10 +80,7 @@ impl AppSession {
             .spawn()
             .expect("tauri-driver must be installed (bash .ci/setup --test installs it)");
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "tauri:options".into(),
-            json!({ "application": env!("CARGO_BIN_EXE_asg-fota") }),
-        );
+        capabilities.insert("tauri:options".into(), json!({ "application": app }));
         // tauri-driver accepts connections before WebKitWebDriver is ready: retry for a while.
         let deadline = Instant::now() + Duration::from_secs(30);
         let client = loop {
@@ -95,6 +102,7 @@ impl AppSession {
             client,
             dirs,
             driver,
+            _turn: turn,
         }
     }
 
@@ -214,11 +222,9 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// `../shared/fixtures/imagepackages` beside the repository (as in CI's clean clone).
+/// A real fixture package (see [`crate::fixtures`]).
 pub fn fixture(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/imagepackages")
-        .join(name);
+    let path = crate::fixtures::fixture_path(name);
     path.canonicalize().unwrap_or(path)
 }
 

@@ -5,25 +5,14 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use asg_fota_sim::{SimConfig, SimHandle, SimTiming};
 use serde_json::{json, Value};
 
 /// A real SDK-built package from `shared/fixtures/imagepackages`, beside the repository.
-pub fn fixture(name: &str) -> PathBuf {
-    let near = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/imagepackages"
-    ))
-    .join(name);
-    if near.exists() {
-        near
-    } else {
-        Path::new("/work/shared/fixtures/imagepackages").join(name)
-    }
-}
+pub use asg_fota_testkit::fixtures::fixture_path as fixture;
 
 pub fn path_str(path: &Path) -> String {
     path.to_str().unwrap().to_owned()

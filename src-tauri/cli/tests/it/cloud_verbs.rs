@@ -7,7 +7,7 @@
 //! own state, not only in what the CLI printed. The OS keychain is made unreachable on purpose, so
 //! these tests prove that a pipeline needs nothing but the environment.
 
-mod cloud_support;
+use crate::cloud_support;
 
 use std::process::{Command, Output};
 

@@ -12,17 +12,14 @@
 //! (`ASG210_HLApp_v1.2.3`, `ASG210_RTApp_v1.1.0_nodefw1.0.9`), which is how the simulator decides
 //! what a gateway reports after installing them.
 
-#[path = "../../core/tests/support/builder.rs"]
-#[allow(dead_code)]
-mod builder;
-mod cloud_support;
+use crate::cloud_support;
 
 use std::path::Path;
 
 use asg_fota_sim::SimHandle;
 use serde_json::{json, Value};
 
-use builder::{app_package, manifest_json, PackageSpec, SigningKey};
+use asg_fota_testkit::builder::{app_package, manifest_json, PackageSpec, SigningKey};
 use cloud_support::{arm_profile, legacy_profile, sim, text, Cli};
 
 /// Writes a synthetic application package into `dir`; returns its path and image id.

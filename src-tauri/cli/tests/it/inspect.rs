@@ -5,14 +5,7 @@ use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_asg-fota-cli");
 
-/// `shared/fixtures/imagepackages`, beside the repository root.
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/imagepackages"
-    ))
-    .join(name)
-}
+use asg_fota_testkit::fixtures::fixture_path as fixture;
 
 const FIXTURES: [&str; 4] = [
     "hl_anvil_test_app.imagepackage",

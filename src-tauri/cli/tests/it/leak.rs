@@ -8,7 +8,7 @@
 //! connection string go through the real OS keychain (needs a Secret Service, so it runs under
 //! `.ci/with-keyring` with `--include-ignored`).
 
-mod cloud_support;
+use crate::cloud_support;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! The ARM client against the simulated tenant over real HTTP: paging, LROs, retries under injected
 //! faults, idempotent upload and deployment retries, token renewal, typed 401/403.
 
-mod cloud_support;
+use asg_fota_testkit::cloud as cloud_support;
 
 use asg_fota_core::cloud::auth::AccessToken;
 use asg_fota_core::cloud::auth::TokenCache;

@@ -2,7 +2,7 @@
 //! expiry), client credentials, refresh, and a token cache that renews a short-lived token in the
 //! middle of a run.
 
-mod cloud_support;
+use asg_fota_testkit::cloud as cloud_support;
 
 use std::time::Duration;
 

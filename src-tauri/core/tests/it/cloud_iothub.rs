@@ -2,7 +2,7 @@
 //! from the demo connection string: twins, queries across pages, direct methods, offline and
 //! timeout answers as typed errors.
 
-mod cloud_support;
+use asg_fota_testkit::cloud as cloud_support;
 
 use asg_fota_core::cloud::iothub::{ConnectionString, IotHubClient, MethodTimeouts};
 use asg_fota_core::cloud::model::DeviceId;

@@ -1,7 +1,7 @@
 //! The legacy client against the simulated tenant over real HTTP: paging with
 //! `Sphere-Continuation`, operations, retries, idempotent upload/deployment retries, typed errors.
 
-mod cloud_support;
+use asg_fota_testkit::cloud as cloud_support;
 
 use cloud_support::*;
 use serde_json::json;

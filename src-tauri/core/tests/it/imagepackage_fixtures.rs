@@ -3,7 +3,7 @@
 
 use asg_fota_core::imagepackage::{self, PackageKind, SigningType};
 
-mod support;
+use asg_fota_testkit::fixtures as support;
 
 #[test]
 fn real_fixtures_match_expected_json() {

@@ -7,7 +7,7 @@
 //! 100,000 cases in a debug build. Mutations aim mostly at the metadata tail and at the ASXipFS
 //! inodes and manifest, where the parsing happens; the rest of the body is opaque bytes.
 
-mod support;
+use asg_fota_testkit::fixtures as support;
 
 use std::time::Instant;
 
@@ -177,7 +177,9 @@ fn mutations_of_rt_avnet_reference_design() {
 /// whose metadata is found by the second signature-length attempt or has no file system.
 #[test]
 fn mutations_of_synthetic_p384_app_and_board_config() {
-    use support::builder::{app_package, assemble, manifest_json, PackageSpec, SigningKey};
+    use asg_fota_testkit::builder::{
+        app_package, assemble, manifest_json, PackageSpec, SigningKey,
+    };
     let key = SigningKey::p384();
     let spec = PackageSpec::app("P384Mutations");
     let app = app_package(&spec, &manifest_json(&spec, "P384Mutations", None), &key);

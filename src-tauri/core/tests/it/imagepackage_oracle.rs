@@ -6,13 +6,11 @@
 //! Without Python or the package the test fails and says what to install; set
 //! `ASG_FOTA_SKIP_ORACLE=1` to skip it on a machine that cannot have them (CI never sets it).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use asg_fota_core::imagepackage;
-use support::builder::{
+use asg_fota_testkit::builder::{
     app_package, assemble, manifest_json, PackageSpec, SigningKey, ID_COMPRESSION,
 };
 use uuid::Uuid;

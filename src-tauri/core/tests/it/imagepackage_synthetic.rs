@@ -1,10 +1,8 @@
 //! Synthetic packages: every kind the reader tells apart, and a table of damaged inputs that must
 //! each give a clear error of the right kind instead of a panic or a wrong answer.
 
-mod support;
-
 use asg_fota_core::imagepackage::{self, ImagePackageError, PackageKind, SigningType};
-use support::builder::{
+use asg_fota_testkit::builder::{
     app_package, assemble, inode, manifest_json, AppFs, Built, PackageSpec, SigningKey,
     ID_ABI_DEPENDS, ID_COMPRESSION, ID_IDENTITY, ID_SIGNATURE,
 };

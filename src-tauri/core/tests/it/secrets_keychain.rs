@@ -2,7 +2,7 @@
 //!
 //! These tests talk to a real Secret Service (GNOME Keyring) — not a mock — so they need a D-Bus
 //! session with an unlocked keyring. CI runs them with
-//! `.ci/with-keyring cargo test -p asg-fota-core --test secrets_keychain -- --include-ignored`.
+//! `.ci/with-keyring cargo test -p asg-fota-core --test it secrets_keychain -- --include-ignored`.
 //! Each test uses its own profile name so tests running in parallel never share a key.
 //!
 //! A value written by one process must be readable by another (that is the point of a keychain),
@@ -17,6 +17,27 @@ const NEEDS_KEYRING: &str = "needs a Secret Service: run by .ci/test under dbus-
 /// Environment variables that turn the child test below into a probe.
 const PROBE_PROFILE_ENV: &str = "ASG_FOTA_TEST_PROBE_PROFILE";
 const PROBE_EXPECT_ENV: &str = "ASG_FOTA_TEST_PROBE_EXPECT";
+
+/// Re-runs this test binary as a child that runs exactly the test `name` of this module, and
+/// checks that it ran that one test: a stale name would run none and still exit 0.
+fn run_child(name: &str, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let exact = format!(
+        "{}::{name}",
+        module_path!().split_once("::").map_or("", |(_, m)| m)
+    );
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", exact.as_str()])
+        .args(extra)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("running 1 test\n"),
+        "the child must run exactly `{exact}`:\n{stdout}"
+    );
+    out
+}
 
 fn store() -> KeychainStore {
     match KeychainStore::open() {
@@ -176,18 +197,11 @@ fn another_process_sees_the_stored_secret() {
     store.persist(&key, &Sensitive::from(value)).unwrap();
 
     let run_probe = |expect: &str| {
-        let exe = std::env::current_exe().unwrap();
-        std::process::Command::new(exe)
-            .args([
-                "--exact",
-                "probe_child_reads_the_key",
-                "--include-ignored",
-                "--test-threads=1",
-            ])
-            .env(PROBE_PROFILE_ENV, &name)
-            .env(PROBE_EXPECT_ENV, expect)
-            .output()
-            .unwrap()
+        run_child(
+            "probe_child_reads_the_key",
+            &["--include-ignored", "--test-threads=1"],
+            &[(PROBE_PROFILE_ENV, &name), (PROBE_EXPECT_ENV, expect)],
+        )
     };
     let seen = run_probe(value);
     assert!(
@@ -238,20 +252,18 @@ fn without_a_session_bus_the_error_says_no_keychain_is_reachable() {
         }
         return;
     }
-    let exe = std::env::current_exe().unwrap();
-    let out = std::process::Command::new(exe)
-        .args([
-            "--exact",
-            "without_a_session_bus_the_error_says_no_keychain_is_reachable",
-        ])
-        .env("ASG_FOTA_TEST_NO_BUS_CHILD", "1")
-        .env(
-            "DBUS_SESSION_BUS_ADDRESS",
-            "unix:path=/nonexistent/asg-fota-no-bus",
-        )
-        .env("XDG_RUNTIME_DIR", "/nonexistent/asg-fota-no-runtime")
-        .output()
-        .unwrap();
+    let out = run_child(
+        "without_a_session_bus_the_error_says_no_keychain_is_reachable",
+        &[],
+        &[
+            ("ASG_FOTA_TEST_NO_BUS_CHILD", "1"),
+            (
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/asg-fota-no-bus",
+            ),
+            ("XDG_RUNTIME_DIR", "/nonexistent/asg-fota-no-runtime"),
+        ],
+    );
     assert!(
         out.status.success(),
         "{}{}",

@@ -3,8 +3,7 @@
 //! against the current deployment, deploy + history + redeploy, the policy warning, faults
 //! (503 during an upload, a burst of 429s, a lost deployment answer) and the journal lines.
 
-mod cloud_support;
-mod support;
+use asg_fota_testkit::cloud as cloud_support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -21,9 +20,9 @@ use asg_fota_core::workflow::upload::{
     local_kinds, remembered_kinds, upload_packages, UploadOutcome, UploadPhase, UploadProgress,
     UploadSettings,
 };
+use asg_fota_testkit::builder::{app_package, manifest_json, PackageSpec, SigningKey};
 use cloud_support::{arm, calls, faults, fixture, legacy, sim};
 use serde_json::json;
-use support::builder::{app_package, manifest_json, PackageSpec, SigningKey};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 

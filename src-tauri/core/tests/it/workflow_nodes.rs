@@ -2,9 +2,8 @@
 //! nodes report the new firmware, a busy node (409), an unknown MAC, an offline gateway, and a
 //! retry of the failed ones. Outcomes are checked in the simulator's own twins.
 
-mod cloud_support;
-mod support;
-mod workflow_support;
+use crate::workflow_support;
+use asg_fota_testkit::cloud as cloud_support;
 
 use std::time::Duration;
 

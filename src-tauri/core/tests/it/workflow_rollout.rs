@@ -3,9 +3,8 @@
 //! a policy that blocks application updates, and "on target" without versions in image names.
 //! Outcomes are checked in the simulator's own state.
 
-mod cloud_support;
-mod support;
-mod workflow_support;
+use crate::workflow_support;
+use asg_fota_testkit::cloud as cloud_support;
 
 use std::time::{Duration, Instant};
 

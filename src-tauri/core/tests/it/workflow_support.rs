@@ -15,8 +15,8 @@ use asg_fota_core::workflow::journal::{Actor, Journal};
 use asg_fota_sim::SimHandle;
 use serde_json::Value;
 
-use crate::cloud_support;
-use crate::support::builder::{app_package, manifest_json, PackageSpec, SigningKey};
+use asg_fota_testkit::builder::{app_package, manifest_json, PackageSpec, SigningKey};
+use asg_fota_testkit::cloud as cloud_support;
 
 /// A fleet on `plane` with the default device contract, journaling into `dir`.
 pub fn fleet(sim: &SimHandle, plane: ControlPlane, dir: &tempfile::TempDir) -> Fleet {

@@ -6,7 +6,7 @@
 //! server's own debug-build check: the harness (`arm_support::Arm::call`) finds the operation of
 //! each request from the spec's paths and validates the body for the status it came with.
 
-mod arm_support;
+use crate::arm_support;
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! Both are spoken to with raw `reqwest` (`arm_support`); ARM answers are checked against the
 //! spec by the harness.
 
-mod arm_support;
+use crate::arm_support;
 
 use arm_support::*;
 use reqwest::{Method, StatusCode};

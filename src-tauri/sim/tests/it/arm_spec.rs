@@ -26,7 +26,7 @@ fn read_json(path: &Path) -> Value {
 /// The crate's copies must never drift from the project's read-only facts.
 #[test]
 fn embedded_spec_files_are_verbatim_copies_of_shared_spec() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec");
+    let shared = asg_fota_testkit::fixtures::shared_dir().join("spec");
     if !shared.is_dir() {
         // A clone without `shared/` beside it cannot compare; CI always has it.
         eprintln!("shared/spec not found beside the repository: comparison skipped");

@@ -4,7 +4,6 @@
 //! Each test binary uses a different part of it, hence the dead-code allowance.
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use asg_fota_sim::openapi::{arm_spec, ArmSpec};
@@ -281,12 +280,7 @@ pub fn polling_kind(path: &str) -> Option<&'static str> {
     }
 }
 
-pub fn fixture(name: &str) -> Vec<u8> {
-    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/imagepackages")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+pub use asg_fota_testkit::fixtures::fixture_bytes as fixture;
 
 pub fn fixture_b64(name: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(fixture(name))

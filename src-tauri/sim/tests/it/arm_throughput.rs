@@ -1,10 +1,10 @@
 //! A measurement, not a check: how many ARM device pages per second the simulator serves.
 //!
 //! Run it on purpose:
-//! `cargo test -p asg-fota-sim --test arm_throughput -- --ignored --nocapture`
+//! `cargo test -p asg-fota-sim --test it arm_throughput -- --ignored --nocapture`
 //! (add `--release` to measure without the debug-build response validation).
 
-mod arm_support;
+use crate::arm_support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Fault injection: every kind exercised, in each service's own error format, deterministic for
 //! a seed.
 
-mod sim_harness;
+use crate::sim_harness;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! Fleet scenarios: deploy → restart → check-in → on target; node updates; offline gateways;
 //! a policy that blocks app updates; determinism and the state file.
 
-mod sim_harness;
+use crate::sim_harness;
 
 use std::time::{Duration, Instant};
 

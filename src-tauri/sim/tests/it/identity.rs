@@ -1,7 +1,7 @@
 //! The simulated Microsoft identity platform: device code, client credentials, refresh tokens,
 //! Entra's error bodies, expiry and revocation.
 
-mod sim_harness;
+use crate::sim_harness;
 
 use std::time::Duration;
 

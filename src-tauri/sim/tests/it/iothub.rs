@@ -1,6 +1,6 @@
 //! Conformance of the simulated IoT Hub service API: twins, direct methods, queries, auth.
 
-mod sim_harness;
+use crate::sim_harness;
 
 use serde_json::{json, Value};
 use sim_harness::{now, sas_from, sim, status_json, Sim};

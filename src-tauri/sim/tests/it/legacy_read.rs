@@ -1,6 +1,6 @@
 //! Conformance of the legacy API's read calls: shapes, paging across many pages, errors, auth.
 
-mod sim_harness;
+use crate::sim_harness;
 
 use std::collections::HashSet;
 

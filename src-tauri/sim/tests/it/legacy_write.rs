@@ -1,7 +1,7 @@
 //! Conformance of the legacy API's changing calls: groups, moves, uploads, deployments and the
 //! operations that carry them.
 
-mod sim_harness;
+use crate::sim_harness;
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -9,8 +9,7 @@ use sim_harness::{board_config, fixture, sim, status_json};
 use uuid::Uuid;
 
 fn expected(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/imagepackages/expected.json");
+    let path = asg_fota_testkit::fixtures::fixture_path("expected.json");
     let all: Value =
         serde_json::from_slice(&std::fs::read(path).expect("expected.json")).expect("json");
     all[name].clone()

@@ -255,12 +255,7 @@ pub fn sas_from(connection_string: &str, expiry: i64) -> String {
 }
 
 /// A real package from `shared/fixtures/imagepackages`.
-pub fn fixture(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/imagepackages")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+pub use asg_fota_testkit::fixtures::fixture_bytes as fixture;
 
 /// A minimal synthetic board-configuration package (type 21, metadata only) with the given
 /// ids and debug name, laid out as imagepackage-format.md says (signature bytes are filler).
