@@ -8,7 +8,6 @@
 //! it needs root (dpkg), a display and tauri-driver. Without its inputs it says so and does
 //! nothing: `.ci/test` runs every ignored test, and this one cannot build packages itself.
 
-mod harness;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -19,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use harness::AppSession;
+use asg_fota_testkit::window::AppSession;
 
 /// What the update server serves: path → body.
 type Served = Arc<Mutex<HashMap<String, Vec<u8>>>>;
@@ -160,8 +159,8 @@ async fn an_installed_package_updates_itself_and_refuses_tampered_updates() {
         files.insert(format!("/{asset}"), package.to_vec());
     };
 
-    let app = AppSession::start_binary(
-        binary,
+    let app = AppSession::start_with(
+        "/usr/bin/asg-fota",
         &[("ASG_FOTA_UPDATE_ENDPOINT", format!("{base}/latest.json"))],
     )
     .await;

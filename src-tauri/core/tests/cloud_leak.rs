@@ -3,7 +3,7 @@
 //! reqwest and hyper included, then a search of everything logged and of the clients' `Debug`.
 //! One test in its own binary, because it installs the process-wide log subscriber.
 
-mod cloud_support;
+use asg_fota_testkit::cloud as cloud_support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};

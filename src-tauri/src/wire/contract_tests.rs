@@ -23,9 +23,7 @@ use asg_fota_core::workflow::rollout::RolloutSettings;
 use super::contract::Contract;
 use super::*;
 
-#[path = "../../core/tests/support/builder.rs"]
-#[allow(dead_code)]
-mod builder;
+use asg_fota_testkit::builder;
 
 fn json<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("serializes")
