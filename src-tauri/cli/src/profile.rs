@@ -167,27 +167,25 @@ fn list(ctx: &Context) -> Result<ExitCode> {
     let active = profiles.active_name();
     let mut rows = Vec::new();
     for name in profiles.names() {
-        let profile = profiles.get(&name)?;
+        let backend = profiles.get(&name)?.backend;
         rows.push(ProfileRow {
             active: name == active,
-            backend: profile.backend,
+            backend,
             name,
         });
     }
     ctx.print(&rows, || {
-        table(
-            &["", "PROFILE", "BACKEND"],
-            &rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        if r.active { "*" } else { "" }.to_owned(),
-                        r.name.clone(),
-                        r.backend.to_string(),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        )
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    if r.active { "*" } else { "" }.to_owned(),
+                    r.name.clone(),
+                    r.backend.to_string(),
+                ]
+            })
+            .collect();
+        table(&["", "PROFILE", "BACKEND"], &cells)
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -199,6 +197,19 @@ fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
             args.name
         );
     }
+    let name = args.name.clone();
+    let make_active = args.make_active;
+    ctx.host.save_profile(&name, profile_of(args))?;
+    if make_active {
+        ctx.host.activate(&name)?;
+    }
+    let file = ctx.host.dirs().profiles_file();
+    eprintln!("Profile `{name}` saved in {}.", file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The profile `profile add` describes.
+fn profile_of(args: AddArgs) -> Profile {
     let backend = match args.backend {
         BackendArg::Legacy => Backend::Legacy,
         BackendArg::Arm => Backend::Arm,
@@ -231,16 +242,7 @@ fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     if let Some(method) = args.update_node_method {
         profile.device_contract.update_node_method = method;
     }
-    ctx.host.save_profile(&args.name, profile)?;
-    if args.make_active {
-        ctx.host.activate(&args.name)?;
-    }
-    eprintln!(
-        "Profile `{}` saved in {}.",
-        args.name,
-        ctx.host.dirs().profiles_file().display()
-    );
-    Ok(ExitCode::SUCCESS)
+    profile
 }
 
 fn show(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
@@ -272,26 +274,28 @@ fn show(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
         settings,
         secrets,
     };
-    ctx.print(&view, || {
-        let mut text = format!(
-            "profile: {}{}\n",
-            view.name,
-            if view.active { " (active)" } else { "" }
-        );
-        let settings = serde_json::to_string_pretty(&view.settings).unwrap_or_default();
-        text.push_str(&settings);
-        text.push('\n');
-        for s in &view.secrets {
-            let stored = match s.stored {
-                Some(true) => "stored in the OS keychain",
-                Some(false) => "not stored",
-                None => "unknown (the OS keychain is not reachable)",
-            };
-            text.push_str(&format!("{}: {stored}\n", s.secret));
-        }
-        text
-    })?;
+    ctx.print(&view, || show_text(&view))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn show_text(view: &ProfileView) -> String {
+    let mut text = format!(
+        "profile: {}{}\n",
+        view.name,
+        if view.active { " (active)" } else { "" }
+    );
+    let settings = serde_json::to_string_pretty(&view.settings).unwrap_or_default();
+    text.push_str(&settings);
+    text.push('\n');
+    for s in &view.secrets {
+        let stored = match s.stored {
+            Some(true) => "stored in the OS keychain",
+            Some(false) => "not stored",
+            None => "unknown (the OS keychain is not reachable)",
+        };
+        text.push_str(&format!("{}: {stored}\n", s.secret));
+    }
+    text
 }
 
 fn remove(ctx: &Context, args: NameArgs) -> Result<ExitCode> {

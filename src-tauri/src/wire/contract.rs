@@ -94,7 +94,11 @@ impl Contract {
                     mismatch(errors);
                 }
             }
-            name => match self.types().get(name).or_else(|| self.doc["errors"].get(name)) {
+            name => match self
+                .types()
+                .get(name)
+                .or_else(|| self.doc["errors"].get(name))
+            {
                 Some(Value::String(alias)) => self.check_at(alias, value, at, errors),
                 Some(Value::Object(fields)) => self.check_object(fields, value, at, errors),
                 _ => errors.push(format!("{at}: `{name}` is not a type of the contract")),
@@ -229,7 +233,8 @@ mod tests {
                 .filter_map(|v| v.as_str().map(str::to_owned)),
         );
         for name in exprs.iter().flat_map(|e| Contract::names_in(e)) {
-            let known = contract.types().contains_key(&name) || contract.doc["errors"].get(&name).is_some();
+            let known =
+                contract.types().contains_key(&name) || contract.doc["errors"].get(&name).is_some();
             assert!(known, "unknown type {name}");
         }
     }
