@@ -5,8 +5,9 @@
 //!
 //! Its inputs are real packages signed with a key generated for the run, so it runs from
 //! `bash .ci/bundle --debug --update-test` (which builds them and sets `ASG_FOTA_UPDATE_E2E_DIR`);
-//! it needs root (dpkg), a display and tauri-driver. Without its inputs it says so and does
-//! nothing: `.ci/test` runs every ignored test, and this one cannot build packages itself.
+//! it needs root or passwordless sudo (dpkg), a display and tauri-driver. Without its inputs it
+//! says so and does nothing: `.ci/test` runs every ignored test, and this one cannot build
+//! packages itself.
 
 
 use std::collections::HashMap;
@@ -66,6 +67,22 @@ fn serve(served: Served) -> u16 {
         }
     });
     port
+}
+
+/// `command` as root: directly when the test runs as root (CI here), else through passwordless
+/// sudo (GitHub's runners).
+fn privileged(command: &str) -> Command {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if root {
+        Command::new(command)
+    } else {
+        let mut sudo = Command::new("sudo");
+        sudo.args(["-n", command]);
+        sudo
+    }
 }
 
 fn installed_version() -> Option<String> {
@@ -137,7 +154,7 @@ async fn an_installed_package_updates_itself_and_refuses_tampered_updates() {
     let rogue_signature = String::from_utf8(read(&dir, "rogue.deb.sig")).expect("rogue signature");
 
     // The older package, installed as a user would.
-    let status = Command::new("dpkg")
+    let status = privileged("dpkg")
         .args(["-i"])
         .arg(dir.join("old.deb"))
         .status()

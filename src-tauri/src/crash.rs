@@ -87,6 +87,10 @@ fn dialog(title: &str, text: &str) {
 }
 
 /// Tests and headless runs (no one to press OK) set `ASG_FOTA_NO_DIALOGS=1`; the log still has it.
+/// On Linux without a display there is nowhere to show one (and GTK would fail to start).
 fn dialogs_disabled() -> bool {
-    std::env::var_os("ASG_FOTA_NO_DIALOGS").is_some_and(|v| v != "0")
+    let headless = cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none();
+    headless || std::env::var_os("ASG_FOTA_NO_DIALOGS").is_some_and(|v| v != "0")
 }

@@ -346,6 +346,7 @@ fn in_app() -> InstallRoute {
     }
 }
 
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn manual(reason: &'static str, hint: String) -> InstallRoute {
     InstallRoute {
         in_app: false,
