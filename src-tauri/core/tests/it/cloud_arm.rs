@@ -315,3 +315,10 @@ async fn tokens_are_renewed_and_refusals_are_typed() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_failed_deployment_operation_is_an_error_on_arm() {
+    let sim = sim().await;
+    crate::cloud_legacy::a_failed_deployment_operation_is_an_error(arm(&sim, None), &sim).await;
+    sim.shutdown().await;
+}

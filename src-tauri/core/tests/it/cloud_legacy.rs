@@ -3,6 +3,8 @@
 
 use asg_fota_testkit::cloud as cloud_support;
 
+use asg_fota_core::cloud::ControlPlane;
+use asg_fota_sim::SimHandle;
 use cloud_support::*;
 use serde_json::json;
 
@@ -121,19 +123,46 @@ async fn errors_are_typed_from_the_error_array() {
         json!({"rules": [{"service": "legacy", "when": {"first_n": 2}, "action": {"kind": "status", "status": 500}}]}),
     );
     plane.products().await.expect("500 retried");
+    sim.shutdown().await;
+}
+
+/// A deployment whose asynchronous operation ends Failed is an `operation_failed` error carrying
+/// the service's message, on each plane; the group keeps no deployment of that image.
+pub(crate) async fn a_failed_deployment_operation_is_an_error(
+    plane: ControlPlane,
+    sim: &SimHandle,
+) {
+    let (id, source) = fixture_package("hl_azure_sphere_blink.imagepackage");
+    plane.upload_image(&source, &id).await.expect("upload");
+    let images = plane.images().await.expect("images");
+    assert!(
+        images.iter().any(|i| i.id == id),
+        "the uploaded image is listed: {images:?}"
+    );
     faults(
-        &sim,
-        json!({"operations": [{"kind": "deploy", "code": 0, "message": "boom"}]}),
+        sim,
+        json!({"operations": [{"kind": "deploy", "code": 0, "message": "boom: the deployment failed"}]}),
     );
     let g = first_group(&plane).await;
-    let images = plane.images().await.expect("images");
-    if let Some(image) = images.first() {
-        let e = plane
-            .create_deployment(&g.id, std::slice::from_ref(&image.id))
-            .await
-            .expect_err("failed operation");
-        assert_eq!(e.kind(), "operation_failed", "{e}");
-    }
+    let e = plane
+        .create_deployment(&g.id, std::slice::from_ref(&id))
+        .await
+        .expect_err("the operation ended Failed");
+    assert_eq!(e.kind(), "operation_failed", "{e}");
+    assert!(e.to_string().contains("boom"), "the service's message: {e}");
+    let failed = sim.snapshot()["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .filter(|o| o["kind"] == "DeployToDeviceGroup" && o["state"] == "Failed")
+        .count();
+    assert_eq!(failed, 1, "the simulator ran one failed deployment");
+}
+
+#[tokio::test]
+async fn a_failed_deployment_operation_is_an_error_on_legacy() {
+    let sim = sim().await;
+    a_failed_deployment_operation_is_an_error(legacy(&sim, None), &sim).await;
     sim.shutdown().await;
 }
 

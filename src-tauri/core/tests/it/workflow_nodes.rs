@@ -12,7 +12,7 @@ use asg_fota_core::cloud::model::DeviceId;
 use asg_fota_core::workflow::nodes::{
     node_matrix, outdated, update_nodes, NodeEvent, NodeRef, NodeStage, NodeUpdateSettings,
 };
-use asg_fota_sim::{SimConfig, SimTiming};
+use asg_fota_sim::holds::Hold;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 use workflow_support::*;
@@ -126,16 +126,10 @@ async fn the_matrix_and_update_all_outdated_bring_every_node_to_the_available_fi
 
 #[tokio::test]
 async fn a_busy_node_an_unknown_mac_and_an_offline_gateway_fail_clearly_and_retry_works() {
-    // Slow node updates so the first one is still running when the second request arrives.
-    let sim = asg_fota_sim::start(SimConfig {
-        timing: SimTiming {
-            node_update: Duration::from_millis(800),
-            ..SimTiming::fast()
-        },
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
+    // Node updates are held before they finish, so the first one is still running when the
+    // second request arrives, however slow the machine.
+    let sim = cloud_support::sim().await;
+    sim.hold(Hold::NodeUpdates);
     let dir = tempfile::tempdir().unwrap();
     let fleet = fleet(&sim, cloud_support::legacy(&sim, None), &dir);
     let gateways = with_outdated_nodes(&sim);
@@ -202,7 +196,20 @@ async fn a_busy_node_an_unknown_mac_and_an_offline_gateway_fail_clearly_and_retr
 
     // The first update finishes, the gateway comes back; retrying the failed nodes that exist
     // works (the busy one is then already on the new firmware, which counts as done).
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    sim.release(Hold::NodeUpdates);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while device(&sim, &busy.gateway_id)["gateway"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .any(|n| n["update"]["state"] == "InProgress")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the released update never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     sim.set_faults(Default::default());
     let retry: Vec<NodeRef> = report
         .retry()

@@ -180,12 +180,13 @@ async fn approve_all_auto_approval_slow_down_and_expiry() {
     let code = flow["device_code"].as_str().expect("code").to_string();
     assert_eq!(poll(&sim, &tenant, &code).await.0, 200);
 
-    // Auto approval after a delay, and slow_down when polling faster than the interval.
+    // slow_down when polling faster than the interval. Nobody approves the code until the test
+    // does (no auto approval), so the first two polls see it pending however slow the machine.
     let mut cfg = config();
-    cfg.timing.device_code_auto_approve = Some(Duration::from_millis(300));
+    cfg.timing.device_code_auto_approve = None;
     cfg.timing.device_code_interval = Duration::from_secs(1);
     cfg.timing.device_code_lifetime = Duration::from_millis(3000);
-    let sim = sim_with(cfg).await;
+    let sim = sim_with(cfg.clone()).await;
     let flow = start_flow(&sim, &tenant).await;
     assert_eq!(flow["interval"], 1);
     let code = flow["device_code"].as_str().expect("code").to_string();
@@ -193,8 +194,28 @@ async fn approve_all_auto_approval_slow_down_and_expiry() {
     assert_eq!(first["error"], "authorization_pending");
     let (_, second) = poll(&sim, &tenant, &code).await;
     assert_entra_error(&second, "slow_down", 70016);
+    let user_code = flow["user_code"].as_str().expect("user code");
+    assert_eq!(
+        sim.control_post("/devicecode/approve", &json!({"user_code": user_code}))
+            .await,
+        200
+    );
     tokio::time::sleep(Duration::from_millis(1050)).await;
     assert_eq!(poll(&sim, &tenant, &code).await.0, 200);
+
+    // Auto approval: a code is approved by itself after the delay (waited out, not raced).
+    let mut auto = cfg.clone();
+    auto.timing.device_code_auto_approve = Some(Duration::from_millis(300));
+    let auto_sim = sim_with(auto).await;
+    let flow = start_flow(&auto_sim, &tenant).await;
+    tokio::time::sleep(Duration::from_millis(1050)).await;
+    let (status, body) = poll(
+        &auto_sim,
+        &tenant,
+        flow["device_code"].as_str().expect("code"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
 
     // An unapproved code expires.
     let flow = start_flow(&sim, &tenant).await;
