@@ -9,8 +9,6 @@
 //! says so and does nothing: `.ci/test` runs every ignored test, and this one cannot build
 //! packages itself.
 
-mod harness;
-
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -20,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 
-use harness::AppSession;
+use asg_fota_testkit::window::AppSession;
 
 /// What the update server serves: path → body.
 type Served = Arc<Mutex<HashMap<String, Vec<u8>>>>;
@@ -177,8 +175,8 @@ async fn an_installed_package_updates_itself_and_refuses_tampered_updates() {
         files.insert(format!("/{asset}"), package.to_vec());
     };
 
-    let app = AppSession::start_binary(
-        binary,
+    let app = AppSession::start_with(
+        "/usr/bin/asg-fota",
         &[("ASG_FOTA_UPDATE_ENDPOINT", format!("{base}/latest.json"))],
     )
     .await;

@@ -1,18 +1,18 @@
 //! The desktop shell of ASG FOTA: a thin Tauri 2 layer over `asg-fota-core`.
 //!
 //! It owns the window, the native file picker, logging to the OS log directory and the mapping of
-//! core results to what the web view receives. Every command is a short adapter (see
-//! `commands.rs`); domain logic lives in the core, never here.
+//! core results to what the web view receives (`wire`). Every command is a short adapter over one
+//! core call (see `commands/`); domain logic lives in the core, never here.
 
 mod commands;
 mod crash;
-mod error;
 mod logging;
 mod picker;
+mod runs;
 mod settings;
 mod tenant;
 mod updates;
-mod work;
+mod wire;
 
 use std::sync::Arc;
 
@@ -51,7 +51,7 @@ pub fn run() {
             let dirs = asg_fota_core::paths::AppDirs::discover()
                 .map_err(|error| Box::new(error) as Box<dyn std::error::Error>)?;
             app.manage(tenant::TenantConnection::new(dirs));
-            app.manage(work::WorkInFlight::default());
+            app.manage(Arc::new(runs::Runs::default()));
             app.manage(AppState {
                 picker: picker::from_environment(),
                 settings: ShellSettings::load(config_dir.join("shell-settings.json")),
@@ -66,7 +66,7 @@ pub fn run() {
             // first command that needs the session opens it again and reports why.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
-                if let Err(error) = handle.state::<tenant::TenantConnection>().session().await {
+                if let Err(error) = handle.state::<tenant::TenantConnection>().tenant().await {
                     tracing::info!(kind = error.kind, "the session did not open at start-up");
                 }
             });
@@ -99,6 +99,8 @@ pub fn run() {
             commands::fleet::nodes_list,
             commands::fleet::node_update_start,
             commands::fleet::node_update_cancel,
+            commands::runs::runs_list,
+            commands::runs::run_attach,
             commands::journal::journal_recent,
             commands::updates::update_check,
             commands::updates::update_install,
@@ -107,7 +109,8 @@ pub fn run() {
     match app {
         Ok(app) => app.run(|app, event| {
             if let tauri::RunEvent::Exit = event {
-                // Keeps a renewed sign-in and stops the Demo tenant's simulator cleanly.
+                // Stops the Demo tenant's simulator cleanly (saving nothing else: a renewed sign-in was
+                // kept when it rotated).
                 let connection = app.state::<tenant::TenantConnection>();
                 tauri::async_runtime::block_on(connection.reset());
             }

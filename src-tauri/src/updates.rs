@@ -23,9 +23,11 @@ use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_updater::{Update, UpdaterExt};
 use time::OffsetDateTime;
 
-use crate::error::CommandError;
+use crate::wire::CommandError;
+use std::sync::Arc;
+
+use crate::runs::Runs;
 use crate::settings::write_atomically;
-use crate::work::WorkInFlight;
 
 /// The automatic check runs at most this often.
 pub(crate) const CHECK_INTERVAL: time::Duration = time::Duration::hours(24);
@@ -201,7 +203,7 @@ pub(crate) async fn check(app: &AppHandle) -> Result<UpdateCheck, CommandError> 
 /// Downloads, verifies and installs the update the last check found. Refused while a run is in
 /// flight (installing replaces the app under it) and where the app cannot install.
 pub(crate) async fn install(app: &AppHandle) -> Result<String, CommandError> {
-    if app.state::<WorkInFlight>().busy() {
+    if app.state::<Arc<Runs>>().busy() {
         return Err(CommandError::new(
             "update_busy",
             "An upload or update run is still in progress. Install the app update when it has \
@@ -249,7 +251,7 @@ pub(crate) fn spawn_startup_check(app: &AppHandle) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(STARTUP_DELAY).await;
-        let busy = app.state::<WorkInFlight>().busy();
+        let busy = app.state::<Arc<Runs>>().busy();
         let last = app.state::<Updates>().last_check();
         if !check_due(last, OffsetDateTime::now_utc(), busy) {
             return;

@@ -3,8 +3,8 @@
 
 use tauri::AppHandle;
 
-use crate::error::CommandError;
 use crate::updates::{self, UpdateCheck};
+use crate::wire::CommandError;
 
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
