@@ -123,7 +123,10 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         let (identity, prompt) = start_device_code_sign_in(&resolved.config).await?;
         eprintln!("{}", prompt.message);
         if !args.no_browser {
-            asg_fota_core::browser::open(&prompt.verification_uri);
+            asg_fota_core::browser::open_sign_in_page_or_log(
+                &prompt.verification_uri,
+                &resolved.config.authority_host,
+            );
         }
         finish_device_code_sign_in(
             &resolved.config,

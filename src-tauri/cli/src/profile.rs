@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use asg_fota_core::profiles::{Backend, IotHubAuth, IotHubSettings, Profile};
 use asg_fota_core::secrets::{SecretKey, SecretKind};
-use asg_fota_core::session::forget_profile_secrets;
+use asg_fota_core::session::{forget_profile_secrets, forget_secrets_if_endpoints_changed};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
@@ -231,11 +231,32 @@ fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     if let Some(method) = args.update_node_method {
         profile.device_contract.update_node_method = method;
     }
-    profiles.upsert(&args.name, profile)?;
+    let old = profiles.profiles.get(&args.name).cloned();
+    profiles.upsert(&args.name, profile.clone())?;
     if args.make_active {
         profiles.set_active(&args.name)?;
     }
     ctx.profiles_file.save(&profiles)?;
+    if backend != Backend::Demo {
+        match forget_secrets_if_endpoints_changed(
+            &args.name,
+            old.as_ref(),
+            &profile,
+            ctx.store.as_ref(),
+        ) {
+            Ok(true) => eprintln!(
+                "The endpoints of `{}` changed: its stored secrets were removed so they are not sent \
+                 to the new addresses. Sign in again with `asg-fota-cli login`.",
+                args.name
+            ),
+            Ok(false) => {}
+            Err(err) => bail!(
+                "the endpoints of `{}` changed but its stored secrets could not be removed ({err}): \
+                 remove them with `asg-fota-cli logout` before using the profile",
+                args.name
+            ),
+        }
+    }
     eprintln!(
         "Profile `{}` saved in {}.",
         args.name,

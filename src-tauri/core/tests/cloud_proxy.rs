@@ -38,6 +38,7 @@ fn client(base: &str) -> ControlPlane {
             max_attempts: 1,
             ..RetryPolicy::default()
         },
+        limits: Default::default(),
     })
     .expect("transport");
     ControlPlane::Legacy(

@@ -218,8 +218,17 @@ pub(crate) async fn profile_save(
     let name = profile.name.trim().to_owned();
     let store = connection.profile_store();
     let mut profiles = store.load()?;
-    profiles.upsert(&name, profile.into_profile())?;
+    let old = profiles.profiles.get(&name).cloned();
+    let new = profile.into_profile();
+    profiles.upsert(&name, new.clone())?;
     store.save(&profiles)?;
+    // Secrets are never handed to endpoints other than those they were stored for.
+    core_session::forget_secrets_if_endpoints_changed(
+        &name,
+        old.as_ref(),
+        &new,
+        connection.secrets(),
+    )?;
     if profiles.active_name() == name {
         connection.reset().await;
     }
@@ -377,7 +386,10 @@ pub(crate) async fn sign_in_start(
         message: prompt.message.clone(),
         expires_in_seconds: prompt.expires_in.as_secs(),
     };
-    asg_fota_core::browser::open(&prompt.verification_uri);
+    asg_fota_core::browser::open_sign_in_page_or_log(
+        &prompt.verification_uri,
+        &config.authority_host,
+    );
     let pending = PendingSignIn {
         profile: name,
         config,

@@ -37,6 +37,7 @@ pub fn transport() -> Transport {
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(100),
         },
+        limits: Default::default(),
     })
     .expect("a transport")
 }
