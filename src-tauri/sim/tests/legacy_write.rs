@@ -9,8 +9,7 @@ use sim_harness::{board_config, fixture, sim, status_json};
 use uuid::Uuid;
 
 fn expected(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/imagepackages/expected.json");
+    let path = sim_harness::fixture_path("expected.json");
     let all: Value =
         serde_json::from_slice(&std::fs::read(path).expect("expected.json")).expect("json");
     all[name].clone()
@@ -22,6 +21,8 @@ async fn upload(sim: &sim_harness::Sim, token: &str, bytes: Vec<u8>) -> (u16, Va
         .post(sim.legacy("/images"))
         .bearer_auth(token)
         .header("content-type", "application/octet-stream")
+        // Stated even for an empty package, as every real client does (else 411).
+        .header("content-length", bytes.len())
         .body(bytes)
         .send()
         .await

@@ -254,11 +254,22 @@ pub fn sas_from(connection_string: &str, expiry: i64) -> String {
     )
 }
 
-/// A real package from `shared/fixtures/imagepackages`.
-pub fn fixture(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+/// A file of `shared/fixtures/imagepackages`: beside the repository, else the shared reference
+/// copy (a worktree checked out elsewhere).
+pub fn fixture_path(name: &str) -> std::path::PathBuf {
+    let near = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/fixtures/imagepackages")
         .join(name);
+    if near.exists() {
+        near
+    } else {
+        std::path::Path::new("/work/shared/fixtures/imagepackages").join(name)
+    }
+}
+
+/// A real package from `shared/fixtures/imagepackages`.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = fixture_path(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
