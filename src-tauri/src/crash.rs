@@ -3,7 +3,8 @@
 //! builds do not have (`windows_subsystem = "windows"`) and that macOS and Linux users launching
 //! from a menu never see.
 //!
-//! The panic hook logs the panic (the daily log file) and shows the box. Native dialogs must be
+//! The panic hook is the core's (`asg_fota_core::crash`: the log line, stderr); this module
+//! gives it the box as its callback. Native dialogs must be
 //! shown on the main thread (AppKit requires it; GTK is not thread-safe), so a panic on another
 //! thread asks the main thread to show it through the app's event loop and waits a bounded time.
 
@@ -20,35 +21,18 @@ pub(crate) fn remember_app(app: &AppHandle) {
     let _ = APP.set(app.clone());
 }
 
-/// Installs the hook: log, then a native dialog, then the previous hook (the default one prints
-/// to stderr for developers; release builds then abort, `panic = "abort"`).
+/// Installs the core's panic hook (log line, stderr) with a native dialog as its callback: one
+/// hook for the CLI and the app. Release builds then abort (`panic = "abort"`).
 pub(crate) fn install_panic_hook() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let location = info
-            .location()
-            .map(|l| format!("{}:{}", l.file(), l.line()))
-            .unwrap_or_else(|| "an unknown place".into());
-        let message = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no message".into());
-        let thread = std::thread::current();
-        let thread_name = thread.name().unwrap_or("unnamed").to_owned();
-        tracing::error!(%location, thread = %thread_name, %message, "ASG FOTA panicked");
+    asg_fota_core::crash::install_panic_hook(Some(std::sync::Arc::new(|report| {
         show_error(
             "ASG FOTA stopped because of a bug",
             &format!(
-                "{message}\n\nat {location} (thread {thread_name}).\n\nWhat was in progress may \
-                 not have finished: check the deployment history and the journal before trying \
-                 again. The log file in the app's log folder has the details; please report \
-                 this with it."
+                "{report}\n\nWhat was in progress may not have finished: check the deployment \
+                 history before trying again. The log file is in the app's log folder."
             ),
         );
-        previous(info);
-    }));
+    })));
 }
 
 /// Shows an error box and returns when it is closed (or, off the main thread with the event

@@ -49,6 +49,7 @@ pub fn transport() -> anyhow::Result<Transport> {
         connect_timeout: Duration::from_secs(10),
         total_timeout: Duration::from_secs(120),
         retry: RetryPolicy::default(),
+        limits: Default::default(),
     })?)
 }
 

@@ -133,7 +133,7 @@ async fn sign_in_person(ctx: &Context, name: &str, no_browser: bool) -> Result<(
     let pending = ctx.host.start_sign_in(name, cancel).await?;
     eprintln!("{}", pending.prompt.message);
     if !no_browser {
-        asg_fota_core::browser::open(&pending.prompt.verification_uri);
+        pending.open_browser();
     }
     Ok(ctx.host.finish_sign_in(&pending).await?)
 }

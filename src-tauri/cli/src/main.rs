@@ -55,6 +55,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A panic (release builds abort on one) is written to stderr with what to do, never silent.
+    asg_fota_core::crash::install_panic_hook(None);
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(args),

@@ -199,7 +199,13 @@ fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     }
     let name = args.name.clone();
     let make_active = args.make_active;
-    ctx.host.save_profile(&name, profile_of(args))?;
+    let saved = ctx.host.save_profile(&name, profile_of(args))?;
+    if saved.secrets_removed {
+        eprintln!(
+            "The endpoints of `{name}` changed: its stored secrets were removed so they are not \
+             sent to the new addresses. Sign in again with `asg-fota-cli login`."
+        );
+    }
     if make_active {
         ctx.host.activate(&name)?;
     }

@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod cloud;
+pub mod crash;
 pub mod imagepackage;
 pub mod inspect;
 pub mod locale;

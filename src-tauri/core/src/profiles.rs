@@ -285,8 +285,13 @@ impl Profile {
             ),
         ] {
             if let Some(value) = value {
-                if !(value.starts_with("https://") || value.starts_with("http://")) {
-                    return Err(invalid(field, format!("`{value}` is not an http(s) URL")));
+                let url = url::Url::parse(value.trim())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                    .ok_or_else(|| invalid(field, format!("`{value}` is not an http(s) URL")))?;
+                // Secrets, refresh tokens and hub-wide SAS tokens travel to these addresses.
+                if let Some(reason) = crate::cloud::insecure_url_reason(&url) {
+                    return Err(invalid(field, reason));
                 }
             }
         }
@@ -308,14 +313,50 @@ impl Profile {
             ));
         }
         if let Some(hub) = &self.iothub {
-            if hub.host.trim().is_empty() || hub.host.contains('/') {
+            if hub.host.trim().is_empty() || hub.host.contains(['/', ':', '@', ' ']) {
                 return Err(invalid(
                     "iothub.host",
                     format!("`{}` is not a host name", hub.host),
                 ));
             }
+            // The hub's SAS or Entra token must reach the hub itself; only the simulator (on
+            // loopback) answers for a hub under another address.
+            if let Some(url) = hub
+                .api_base
+                .as_deref()
+                .and_then(|b| url::Url::parse(b).ok())
+            {
+                let host = url.host_str().unwrap_or_default();
+                if !crate::cloud::is_loopback(&url) && !host.eq_ignore_ascii_case(&hub.host) {
+                    return Err(invalid(
+                        "iothub.api_base",
+                        format!(
+                            "`{url}` is not on the hub's host {}: IoT Hub credentials go to the hub only",
+                            hub.host
+                        ),
+                    ));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Where this profile's secrets travel: the sign-in authority, the control plane and the
+    /// IoT Hub (host and service URL), with defaults applied.
+    pub fn endpoints(&self) -> Vec<String> {
+        let norm = |s: &str| s.trim().trim_end_matches('/').to_ascii_lowercase();
+        let mut out = vec![norm(&self.authority_host), norm(&self.api_base())];
+        if let Some(hub) = &self.iothub {
+            out.push(norm(&hub.host));
+            out.push(norm(&hub.api_base()));
+        }
+        out
+    }
+
+    /// Whether replacing `self` with `new` sends the stored secrets somewhere else: then they
+    /// must be dropped (or confirmed again) rather than handed to the new host.
+    pub fn endpoints_changed(&self, new: &Profile) -> bool {
+        self.endpoints() != new.endpoints()
     }
 }
 
@@ -840,11 +881,28 @@ mod tests {
         bad_url.api_base = Some("management.azure.com".into());
         let mut zero = arm_profile();
         zero.concurrency = 0;
-        let cases: [(&str, Profile, &str); 4] = [
+        let mut clear_authority = arm_profile();
+        clear_authority.authority_host = "http://login.microsoftonline.com".into();
+        let mut clear_api = arm_profile();
+        clear_api.api_base = Some("http://10.1.2.3:8080/arm".into());
+        let hub = |api_base: &str| IotHubSettings {
+            host: "hub.azure-devices.net".into(),
+            api_base: Some(api_base.into()),
+            auth: IotHubAuth::ConnectionString,
+        };
+        let mut clear_hub = arm_profile();
+        clear_hub.iothub = Some(hub("http://hub.azure-devices.net"));
+        let mut other_hub = arm_profile();
+        other_hub.iothub = Some(hub("https://elsewhere.example.com"));
+        let cases: [(&str, Profile, &str); 8] = [
             ("p", no_catalog, "catalog"),
             ("p", bad_url, "api_base"),
             ("p", zero, "concurrency"),
             (DEMO_PROFILE, arm_profile(), "backend"),
+            ("p", clear_authority, "authority_host"),
+            ("p", clear_api, "api_base"),
+            ("p", clear_hub, "iothub.api_base"),
+            ("p", other_hub, "iothub.api_base"),
         ];
         for (name, profile, field) in cases {
             let err = Profiles::default().upsert(name, profile).unwrap_err();
@@ -858,6 +916,36 @@ mod tests {
                 .upsert(name, Profile::new(Backend::Legacy))
                 .unwrap_err();
             assert!(matches!(err, ProfileError::InvalidName { .. }), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn loopback_http_is_allowed_and_endpoint_changes_are_seen() {
+        let mut sim = arm_profile();
+        sim.authority_host = "http://127.0.0.1:7870/login".into();
+        sim.api_base = Some("http://localhost:7870/arm".into());
+        sim.iothub = Some(IotHubSettings {
+            host: "asg-demo-hub.azure-devices.net".into(),
+            api_base: Some("http://[::1]:7870/iothub".into()),
+            auth: IotHubAuth::ConnectionString,
+        });
+        Profiles::default().upsert("sim", sim.clone()).unwrap();
+        assert!(!sim.endpoints_changed(&sim.clone()));
+        let mut renamed = sim.clone();
+        renamed.catalog = Some("other".into());
+        assert!(
+            !sim.endpoints_changed(&renamed),
+            "a catalog is not an endpoint"
+        );
+        for change in [
+            |p: &mut Profile| p.authority_host = "https://login.example.com".into(),
+            |p: &mut Profile| p.api_base = None,
+            |p: &mut Profile| p.iothub = None,
+            |p: &mut Profile| p.iothub.as_mut().unwrap().host = "x.azure-devices.net".into(),
+        ] {
+            let mut moved = sim.clone();
+            change(&mut moved);
+            assert!(sim.endpoints_changed(&moved), "{moved:?}");
         }
     }
 

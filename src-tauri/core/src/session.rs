@@ -212,9 +212,27 @@ impl SessionConfig {
     fn iothub_user_grant(&self) -> Result<UserGrant, SessionError> {
         let mut grant = self.user_grant()?;
         if self.plane == PlaneKind::Legacy {
+            // The azsphere public client is Microsoft's first-party app: it has no permission for
+            // IoT Hub, and Entra answers a consent error. Only the customer's own app registration
+            // can ask for an IoT Hub token.
+            if self
+                .client_id
+                .as_deref()
+                .is_none_or(|c| c.trim().is_empty())
+            {
+                return Err(SessionError::MissingSetting {
+                    profile: self.profile.clone(),
+                    setting: "client_id",
+                    advice:
+                        "IoT Hub through Entra on a legacy profile needs your own public-client \
+                             app registration with IoT Hub permission (the azsphere client cannot \
+                             get IoT Hub tokens); or use a service principal or a connection string",
+                });
+            }
             // UNSURE: that a person's IoT Hub token on a legacy profile comes from the customer's
             // own tenant, as the legacy authority (Azure Sphere's tenant) knows nothing of the
-            // customer's IoT Hub.
+            // customer's IoT Hub, and that Entra redeems the legacy sign-in's refresh token there
+            // (the simulator refuses a refresh token at another tenant than the one that issued it).
             grant.tenant = self.tenant_id()?;
         }
         grant.scope = format!("{} offline_access", scopes::IOTHUB);
@@ -749,11 +767,12 @@ fn build_iothub(
                 Err(err) => return Ok(IotHubAccess::Missing(err.to_string())),
             };
             let conn = ConnectionString::parse(&text)?;
-            Ok(IotHubAccess::Ready(Box::new(IotHubClient::with_sas(
-                transport.clone(),
-                &base,
-                &conn,
-            )?)))
+            // A connection string for another hub than the profile's is a reason to refuse IoT Hub
+            // (its SAS would go to the wrong host), not the whole session.
+            match IotHubClient::with_sas(transport.clone(), &base, &conn) {
+                Ok(client) => Ok(IotHubAccess::Ready(Box::new(client))),
+                Err(err) => Ok(IotHubAccess::Missing(err.to_string())),
+            }
         }
         IotHubAuth::Entra => match (sign_in, &config.service_principal_client_id, client_secret) {
             (SignInKind::ServicePrincipal, Some(client_id), Some(secret)) => {
@@ -812,6 +831,28 @@ pub async fn finish_device_code_sign_in(
         &refresh,
     )?;
     Ok(())
+}
+
+/// Saving `new` over `old` (the same profile name): when the authority, control-plane or IoT Hub
+/// endpoints changed, the stored secrets are deleted, so they are never sent to the new hosts
+/// before the person confirms them again. Answers whether they were.
+pub fn forget_secrets_if_endpoints_changed(
+    profile: &str,
+    old: Option<&Profile>,
+    new: &Profile,
+    store: &dyn SecretStore,
+) -> Result<bool, SecretError> {
+    match old {
+        Some(old) if old.endpoints_changed(new) => {
+            forget_profile_secrets(profile, store)?;
+            tracing::info!(
+                profile,
+                "the profile's endpoints changed: its stored secrets were removed"
+            );
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 /// Removes every secret of a profile from the store.

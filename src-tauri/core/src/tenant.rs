@@ -156,6 +156,9 @@ pub struct ProfileState {
     pub has_client_secret: bool,
     pub has_iothub_connection_string: bool,
     pub built_in: bool,
+    /// Set by [`TenantHost::save_profile`] when the endpoints changed and the stored secrets
+    /// were removed (the front end tells the person to sign in again).
+    pub secrets_removed: bool,
 }
 
 /// A device-code sign-in waiting for the person to approve it in the browser.
@@ -171,6 +174,15 @@ impl PendingSignIn {
     /// Stops waiting; [`TenantHost::finish_sign_in`] then fails with `cancelled`.
     pub fn cancel(&self) {
         self.cancel.cancel();
+    }
+
+    /// Opens the sign-in page in the browser, if it is one this product opens (see
+    /// [`crate::browser`]); the prompt shows the address either way.
+    pub fn open_browser(&self) {
+        crate::browser::open_sign_in_page_or_log(
+            &self.prompt.verification_uri,
+            &self.config.authority_host,
+        );
     }
 }
 
@@ -318,18 +330,33 @@ impl TenantHost {
             has_client_secret,
             has_iothub_connection_string: has(SecretKind::IotHubConnectionString),
             built_in: name == DEMO_PROFILE,
+            secrets_removed: false,
             profile,
         }
     }
 
-    /// Creates or replaces a profile's settings; answers it as stored.
+    /// Creates or replaces a profile's settings; answers it as stored. When a replaced profile's
+    /// endpoints change, its stored secrets are removed first (`secrets_removed`), so they are
+    /// never sent to the new hosts; if that fails, nothing is saved.
     pub fn save_profile(&self, name: &str, profile: Profile) -> Result<ProfileState, TenantError> {
         let name = name.trim();
         let store = self.store();
         let mut profiles = store.load()?;
+        let old = profiles.profiles.get(name).cloned();
         profiles.upsert(name, profile)?;
+        let saved = profiles.get(name)?;
+        let secrets_removed = saved.backend != Backend::Demo
+            && session::forget_secrets_if_endpoints_changed(
+                name,
+                old.as_ref(),
+                &saved,
+                self.keychain(),
+            )?;
         store.save(&profiles)?;
-        Ok(self.state_of(name, profiles.get(name)?))
+        Ok(ProfileState {
+            secrets_removed,
+            ..self.state_of(name, saved)
+        })
     }
 
     /// Makes `name` the active profile.

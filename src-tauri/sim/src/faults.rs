@@ -127,7 +127,15 @@ pub enum FaultAction {
     DeviceTimeout,
     /// For IoT Hub direct methods: the device is not connected (404, 404103).
     DeviceOffline,
+    /// For list answers: the page always announces a next page that leads back to itself (ARM
+    /// `nextLink` = the request's own URL; legacy `ContinuationToken` and IoT Hub
+    /// `x-ms-continuation` = [`ENDLESS_TOKEN`], which this fault then serves as the first page
+    /// again), as a misbehaving service or proxy could.
+    EndlessNextLink,
 }
+
+/// The continuation token of [`FaultAction::EndlessNextLink`] (legacy and IoT Hub).
+pub const ENDLESS_TOKEN: &str = "sim-endless-page";
 
 fn one() -> u64 {
     1
@@ -445,6 +453,20 @@ pub async fn layer(State(app): State<AppState>, mut request: Request, next: Next
             FaultAction::ResetResponse { after_bytes } => {
                 response_transform = Some(BodyTransform::Reset { after_bytes });
             }
+            FaultAction::EndlessNextLink => {
+                // The endless token names the first page again.
+                for header in ["sphere-continuation", "x-ms-continuation"] {
+                    if request
+                        .headers()
+                        .get(header)
+                        .is_some_and(|v| v.as_bytes() == ENDLESS_TOKEN.as_bytes())
+                    {
+                        request.headers_mut().remove(header);
+                    }
+                }
+                let own = format!("{}{}", app.urls.base, request.uri());
+                response_transform = Some(BodyTransform::Endless { own_url: own });
+            }
             FaultAction::SlowBody {
                 chunk_bytes,
                 delay_ms,
@@ -496,6 +518,7 @@ fn broken_response() -> Response {
 enum BodyTransform {
     Reset { after_bytes: usize },
     Slow { chunk_bytes: usize, delay: Duration },
+    Endless { own_url: String },
 }
 
 impl BodyTransform {
@@ -506,6 +529,36 @@ impl BodyTransform {
             Err(_) => return broken_response(),
         };
         match self {
+            BodyTransform::Endless { own_url } => {
+                if !parts.status.is_success() {
+                    return Response::from_parts(parts, Body::from(bytes));
+                }
+                let mut body = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
+                match body.as_mut() {
+                    // ARM: `{"value": [...], "nextLink"}`.
+                    Some(serde_json::Value::Object(page)) if page.contains_key("value") => {
+                        page.insert("nextLink".into(), own_url.into());
+                    }
+                    // Legacy: `{"Items": [...], "ContinuationToken"}`.
+                    Some(serde_json::Value::Object(page)) if page.contains_key("Items") => {
+                        page.insert("ContinuationToken".into(), ENDLESS_TOKEN.into());
+                    }
+                    // IoT Hub query: a bare array, continued by a header.
+                    Some(serde_json::Value::Array(_)) => {
+                        parts.headers.insert(
+                            "x-ms-continuation",
+                            axum::http::HeaderValue::from_static(ENDLESS_TOKEN),
+                        );
+                    }
+                    _ => {}
+                }
+                let bytes = match body {
+                    Some(value) => Bytes::from(serde_json::to_vec(&value).unwrap_or_default()),
+                    None => bytes,
+                };
+                parts.headers.remove("content-length");
+                Response::from_parts(parts, Body::from(bytes))
+            }
             BodyTransform::Reset { after_bytes } => {
                 let head = bytes.slice(..after_bytes.min(bytes.len().saturating_sub(1)));
                 // Keep the full length announced so the client knows the body was cut short.

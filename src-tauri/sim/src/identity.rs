@@ -458,6 +458,38 @@ impl Identity {
             || client_id.eq_ignore_ascii_case(&self.inner.demo.arm_client_id)
     }
 
+    /// Whether `client_id` may obtain tokens for `audience`: each app registration has the API
+    /// permissions it was given. The legacy public client (the azsphere CLI's first-party app)
+    /// reaches only the Azure Sphere API; the demo ARM app registration ARM and IoT Hub; the demo
+    /// service principal every API it has a role on.
+    fn may_obtain(&self, client_id: &str, audience: &str) -> bool {
+        let demo = &self.inner.demo;
+        if client_id.eq_ignore_ascii_case(&demo.legacy_client_id) {
+            audience == LEGACY_AUDIENCE
+        } else if client_id.eq_ignore_ascii_case(&demo.arm_client_id) {
+            audience == ARM_AUDIENCE || audience == IOTHUB_AUDIENCE
+        } else {
+            client_id.eq_ignore_ascii_case(&demo.service_principal_client_id)
+        }
+    }
+
+    /// Entra's consent error for an app asking for an API it has no permission for.
+    fn check_permission(&self, client_id: &str, audience: &str) -> Result<(), OAuthError> {
+        if self.may_obtain(client_id, audience) {
+            return Ok(());
+        }
+        // UNSURE: the exact wording; AADSTS65001 (consent required) is what Entra answers.
+        Err(oauth_error(
+            "invalid_grant",
+            65001,
+            &format!(
+                "The user or administrator has not consented to use the application with ID \
+                 '{client_id}' for the resource '{audience}'. Send an interactive authorization \
+                 request for this user and resource."
+            ),
+        ))
+    }
+
     fn known_tenant(&self, tenant: &str) -> bool {
         tenant.eq_ignore_ascii_case(&self.inner.demo.tenant_id)
             || tenant.eq_ignore_ascii_case(SPHERE_TENANT)
@@ -678,6 +710,7 @@ impl Identity {
                 "The scope is not valid.",
             ));
         };
+        self.check_permission(&code.client_id, &audience)?;
         let principal = self.demo_user();
         let refresh = code.scope.split(' ').any(|s| s == "offline_access");
         Ok(self.token_answer(
@@ -731,6 +764,7 @@ impl Identity {
                 "The resource principal was not found in the tenant.",
             ));
         };
+        self.check_permission(&client_id, &audience)?;
         let principal = self.service_principal();
         Ok(self.token_answer(
             &audience,
@@ -746,12 +780,32 @@ impl Identity {
         let token = form.get("refresh_token").cloned().unwrap_or_default();
         self.saw(&token);
         let generation = self.store().generation;
-        let grant = self.store().refresh_tokens.remove(&token);
+        let grant = self.store().refresh_tokens.get(&token).cloned();
         let Some(grant) = grant.filter(|g| g.generation == generation) else {
             // UNSURE: the AADSTS number for a revoked (rather than expired) refresh token.
             return Err(oauth_error("invalid_grant", 70008, "The provided authorization code or refresh token has expired due to inactivity or has been revoked."));
         };
-        let _ = tenant;
+        // A refresh token belongs to the client it was issued to: another client's is refused.
+        let client_id = form.get("client_id").cloned().unwrap_or_default();
+        if !client_id.eq_ignore_ascii_case(&grant.client_id) {
+            // UNSURE: the AADSTS number Entra gives for a refresh token of another client.
+            return Err(oauth_error(
+                "invalid_grant",
+                70000,
+                "The refresh token was issued to a different client id.",
+            ));
+        }
+        // And to the tenant that issued it.
+        // UNSURE: Entra may redeem a refresh token at another tenant where the same user is a
+        // guest (MSAL does so for multi-tenant accounts); the simulator refuses it, so the client
+        // never relies on it.
+        if self.entra_tenant(tenant) != grant.tenant {
+            return Err(oauth_error(
+                "invalid_grant",
+                70000,
+                &format!("The refresh token was issued by another tenant than '{tenant}'."),
+            ));
+        }
         let scope = form.get("scope").cloned().unwrap_or_default();
         let Some(audience) = resource_of(&scope) else {
             return Err(oauth_error(
@@ -760,6 +814,9 @@ impl Identity {
                 "The scope is not valid.",
             ));
         };
+        self.check_permission(&grant.client_id, &audience)?;
+        // Redeemed: the token rotates (a used one is not accepted again).
+        self.store().refresh_tokens.remove(&token);
         Ok(self.token_answer(
             &audience,
             &grant.tenant,

@@ -154,10 +154,45 @@ impl IntoResponse for HubError {
     }
 }
 
-/// Parses the path's device id (IoT Hub compares them case-insensitively here).
+/// Parses the path's device id. IoT Hub device ids are case-sensitive, and Azure Sphere gateways
+/// are registered (through DPS, with the id their certificate carries) in lower case: the same id
+/// in upper case, as the Sphere APIs spell it, names no device (404), as on a real hub.
 fn device_id(text: &str) -> Result<DeviceId, HubError> {
-    text.parse()
-        .map_err(|_| HubError::DeviceNotFound(text.to_string()))
+    let id: DeviceId = text
+        .parse()
+        .map_err(|_| HubError::DeviceNotFound(text.to_string()))?;
+    if id.lower() != text {
+        return Err(HubError::DeviceNotFound(text.to_string()));
+    }
+    Ok(id)
+}
+
+/// IoT Hub's ranges for a direct method's timeouts (documented: 5..=300 s for the answer,
+/// 0..=300 s for the device to connect); a value outside is 400 `ArgumentInvalid`.
+const RESPONSE_TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 5..=300;
+const CONNECT_TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 0..=300;
+
+/// Reads one timeout of a method call: absent is `default`, a number outside `range` is refused.
+fn timeout_secs(
+    request: &Map<String, Value>,
+    name: &str,
+    range: std::ops::RangeInclusive<u64>,
+    default: u64,
+) -> Result<u64, HubError> {
+    match request.get(name) {
+        None | Some(Value::Null) => Ok(default),
+        Some(value) => value.as_u64().filter(|n| range.contains(n)).ok_or_else(|| {
+            // UNSURE: the error name the hub gives an out-of-range timeout.
+            HubError::bad_request(
+                "ArgumentInvalid",
+                format!(
+                    "{name} must be an integer between {} and {} seconds.",
+                    range.start(),
+                    range.end()
+                ),
+            )
+        }),
+    }
 }
 
 /// Requests must name an api-version.
@@ -204,10 +239,11 @@ fn method_answer(status: u16, payload: Value) -> Response {
     Json(json!({"status": status, "payload": payload})).into_response()
 }
 
-/// Waits up to `seconds` (at most 30) for a gateway that is not connected, e.g. one that is
-/// rebooting, as the hub does with `connectTimeoutInSeconds`.
+/// Waits up to `seconds` (at most 300, the hub's limit) for a gateway that is not connected, e.g.
+/// one that is rebooting, as the hub does with `connectTimeoutInSeconds`.
 async fn wait_online(app: &AppState, id: &DeviceId, seconds: u64) -> Result<bool, HubError> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds.min(30));
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_secs(seconds.min(*CONNECT_TIMEOUT_SECS.end()));
     loop {
         match app.tenant.gateway_online(id) {
             Ok(true) => return Ok(true),
@@ -237,10 +273,15 @@ async fn invoke_method(
         .and_then(Value::as_str)
         .ok_or_else(|| HubError::bad_request("ArgumentNull", "methodName is required."))?;
     let payload = request.get("payload").cloned().unwrap_or(Value::Null);
-    let connect_timeout = request
-        .get("connectTimeoutInSeconds")
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
+    // Simulated gateways answer at once, so the response timeout is only range-checked.
+    timeout_secs(
+        &request,
+        "responseTimeoutInSeconds",
+        RESPONSE_TIMEOUT_SECS,
+        30,
+    )?;
+    let connect_timeout =
+        timeout_secs(&request, "connectTimeoutInSeconds", CONNECT_TIMEOUT_SECS, 0)?;
     let online = wait_online(&app, &id, connect_timeout).await?;
     match fault.map(|Extension(f)| f) {
         Some(DeviceFault::Timeout) => return Err(HubError::Timeout),
@@ -302,12 +343,12 @@ enum Condition {
     In(Vec<String>, Vec<Value>),
 }
 
-/// The device ids a query is limited to by a `deviceId` condition, lower case; `None` when it
-/// names none (then every device is a candidate).
+/// The device ids a query is limited to by a `deviceId` condition, as written (device ids are
+/// case-sensitive); `None` when it names none (then every device is a candidate).
 fn wanted_device_ids(conditions: &[Condition]) -> Option<std::collections::HashSet<String>> {
     let is_device_id =
         |path: &[String]| matches!(path, [one] if one.eq_ignore_ascii_case("deviceId"));
-    let text = |v: &Value| v.as_str().map(str::to_ascii_lowercase);
+    let text = |v: &Value| v.as_str().map(str::to_owned);
     conditions.iter().find_map(|condition| match condition {
         Condition::Equals(path, value) if is_device_id(path) => {
             Some(text(value).into_iter().collect())
@@ -453,20 +494,23 @@ fn lookup<'a>(twin: &'a Value, path: &[String]) -> Option<&'a Value> {
     })
 }
 
-/// Compares a twin value and a literal; device ids compare case-insensitively.
-fn same(a: &Value, b: &Value) -> bool {
+/// Compares a twin value and a literal at `path`: device ids exactly (IoT Hub device ids are
+/// case-sensitive), other strings ignoring case.
+// UNSURE: how the hub's query language compares other string values.
+fn same(path: &[String], a: &Value, b: &Value) -> bool {
+    let is_device_id = matches!(path, [one] if one.eq_ignore_ascii_case("deviceId"));
     match (a, b) {
-        (Value::String(x), Value::String(y)) => x.eq_ignore_ascii_case(y),
+        (Value::String(x), Value::String(y)) if !is_device_id => x.eq_ignore_ascii_case(y),
         (x, y) => x == y,
     }
 }
 
 fn matches_all(twin: &Value, conditions: &[Condition]) -> bool {
     conditions.iter().all(|c| match c {
-        Condition::Equals(path, v) => lookup(twin, path).is_some_and(|x| same(x, v)),
-        Condition::NotEquals(path, v) => !lookup(twin, path).is_some_and(|x| same(x, v)),
+        Condition::Equals(path, v) => lookup(twin, path).is_some_and(|x| same(path, x, v)),
+        Condition::NotEquals(path, v) => !lookup(twin, path).is_some_and(|x| same(path, x, v)),
         Condition::In(path, vs) => {
-            lookup(twin, path).is_some_and(|x| vs.iter().any(|v| same(x, v)))
+            lookup(twin, path).is_some_and(|x| vs.iter().any(|v| same(path, x, v)))
         }
     })
 }

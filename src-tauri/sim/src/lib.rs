@@ -194,11 +194,28 @@ pub enum SimError {
     State(#[from] persist::PersistError),
 }
 
+/// Where the simulator can be made more lenient than the real services, for a test that needs
+/// both answers. Strict by default.
+#[derive(Debug, Default)]
+pub struct Leniency {
+    arm_read_only: std::sync::atomic::AtomicBool,
+}
+
+impl Leniency {
+    /// Whether ARM request bodies may carry `readOnly` properties (ARM's documented "ignored")
+    /// instead of being refused with 400 as a strict resource provider does.
+    pub fn read_only_accepted(&self) -> bool {
+        self.arm_read_only
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// Everything a route handler can reach. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub tenant: Tenant,
     pub identity: Identity,
+    pub leniency: Arc<Leniency>,
     pub config: Arc<SimConfig>,
     pub urls: Arc<SimUrls>,
     pub demo: Arc<DemoIdentity>,
@@ -229,6 +246,15 @@ impl SimHandle {
     /// Replaces the fault plan (counters restart).
     pub fn set_faults(&self, plan: FaultPlan) {
         control::apply_faults(&self.app, plan);
+    }
+
+    /// Accepts (`true`) or refuses (`false`, the default) `readOnly` properties in ARM request
+    /// bodies.
+    pub fn set_lenient_read_only(&self, accepted: bool) {
+        self.app
+            .leniency
+            .arm_read_only
+            .store(accepted, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Parks `hold`'s kind of background work before its last step until [`SimHandle::release`].
@@ -279,9 +305,39 @@ pub fn router(state: AppState) -> Router {
         .nest("/arm", arm::router(state.clone()));
     services
         .fallback(fallback)
+        .layer(axum::middleware::from_fn(length_required))
         .layer(axum::middleware::from_fn_with_state(state, faults::layer))
         // Image packages can be a few megabytes; axum's default limit is 2 MB.
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
+}
+
+/// A POST, PUT or PATCH that states no length (neither `Content-Length` nor chunked
+/// `Transfer-Encoding`) is refused with 411, as the HTTP/1.1 front ends before Azure's services do
+/// (hyper sends no length for an empty body). The control API is the simulator's own and exempt.
+async fn length_required(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    let path = request.uri().path();
+    let mutating = matches!(
+        *request.method(),
+        Method::POST | Method::PUT | Method::PATCH
+    );
+    let service = service::Service::of_path(path);
+    let states_length = request.headers().contains_key("content-length")
+        || request.headers().contains_key("transfer-encoding");
+    match service {
+        Some(service) if mutating && !states_length && service != service::Service::Control => {
+            service::error_for(
+                service,
+                axum::http::StatusCode::LENGTH_REQUIRED,
+                "Length Required: the request states no Content-Length.",
+                None,
+            )
+        }
+        _ => next.run(request).await,
+    }
 }
 
 /// Unknown routes answer 404 in the format of the service the prefix names.
@@ -311,6 +367,7 @@ pub fn build_state(config: SimConfig, addr: SocketAddr) -> Result<AppState, SimE
     let app = AppState {
         tenant,
         identity,
+        leniency: Arc::default(),
         urls: Arc::new(SimUrls::new(addr)),
         demo: Arc::new(demo),
         config: Arc::new(config),

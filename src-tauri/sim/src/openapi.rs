@@ -13,9 +13,10 @@
 //!
 //! Two strictness levels exist, because the two directions do not deserve the same trust:
 //! - **Requests** are checked the way ARM checks them: types, enums, required properties. Unknown
-//!   properties are allowed and `readOnly` properties are accepted and ignored, because ARM ignores
-//!   read-only properties in PUT bodies and clients are told to send an image back "as `Images_Get`
-//!   returned it" inside a deployment (UNSURE: some resource providers reject unknown properties).
+//!   properties are allowed (UNSURE: some resource providers reject them). `readOnly` properties
+//!   are refused by [`ArmSpec::validate_writable`], as a strict resource provider does (generated
+//!   Azure SDKs never serialize them); the simulator can be made lenient for a test that needs
+//!   ARM's documented "ignored" behaviour instead (`SimHandle::set_lenient_read_only`).
 //! - **Responses** are the simulator's own output, so they are checked *closed*: `allOf` is
 //!   flattened and every object that lists its properties gets `additionalProperties: false`. A typo
 //!   such as `lastOSUpdateUtc` in the simulator is then a validation failure instead of a silently
@@ -368,6 +369,41 @@ impl ArmSpec {
         )
     }
 
+    /// Refuses a request body that carries a property the spec marks `readOnly` (at any depth:
+    /// `id`, `name`, `type` of a nested resource, an image's `uri`, `provisioningState`, ...).
+    /// One message per property, naming its JSON pointer.
+    pub fn validate_writable(&self, operation_id: &str, body: &Value) -> Result<(), SpecViolation> {
+        let op = self
+            .operation(operation_id)
+            .ok_or_else(|| SpecViolation::UnknownOperation(operation_id.to_owned()))?;
+        let Some((schema, _)) = &op.body else {
+            return Ok(());
+        };
+        let mut found = Vec::new();
+        read_only_paths(
+            schema,
+            body,
+            "",
+            root_definitions(&self.open_definitions),
+            0,
+            &mut found,
+        );
+        if found.is_empty() {
+            return Ok(());
+        }
+        Err(SpecViolation::Schema {
+            subject: format!("{operation_id} request"),
+            messages: found
+                .into_iter()
+                .map(|pointer| {
+                    format!(
+                        "at `{pointer}`: the property is read-only and must not be sent in a request"
+                    )
+                })
+                .collect(),
+        })
+    }
+
     /// Checks a response body against what the operation declares for this status.
     ///
     /// `Value::Null` stands for "no body". An undeclared error status (4xx/5xx) falls back to the
@@ -483,6 +519,65 @@ impl ArmSpec {
         let validator = Arc::new(validator);
         cache.insert(key, Arc::clone(&validator));
         Ok(validator)
+    }
+}
+
+/// Collects the JSON pointers of `value`'s properties that `schema` marks `readOnly`, following
+/// `$ref`, `allOf`, `properties`, `items` and `additionalProperties`.
+fn read_only_paths(
+    schema: &Value,
+    value: &Value,
+    pointer: &str,
+    definitions: &Map<String, Value>,
+    depth: usize,
+    found: &mut Vec<String>,
+) {
+    // The spec nests a handful of levels; the bound only guards against a cyclic reference.
+    if depth > 32 {
+        return;
+    }
+    if let Some(name) = schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/definitions/"))
+    {
+        if let Some(target) = definitions.get(name) {
+            read_only_paths(target, value, pointer, definitions, depth + 1, found);
+        }
+        return;
+    }
+    if let Some(Value::Array(parents)) = schema.get("allOf") {
+        for parent in parents {
+            read_only_paths(parent, value, pointer, definitions, depth + 1, found);
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            for (key, item) in map {
+                let here = format!("{pointer}/{key}");
+                match props.and_then(|p| p.get(key)) {
+                    Some(prop) if prop.get("readOnly") == Some(&Value::Bool(true)) => {
+                        found.push(here)
+                    }
+                    Some(prop) => read_only_paths(prop, item, &here, definitions, depth + 1, found),
+                    None => {
+                        if let Some(extra @ Value::Object(_)) = schema.get("additionalProperties") {
+                            read_only_paths(extra, item, &here, definitions, depth + 1, found);
+                        }
+                    }
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    let here = format!("{pointer}/{i}");
+                    read_only_paths(item_schema, item, &here, definitions, depth + 1, found);
+                }
+            }
+        }
+        _ => {}
     }
 }
 

@@ -98,7 +98,7 @@ pub(crate) async fn sign_in_start(
         .start_sign_in(&name, Default::default())
         .await?;
     let answer = SignInPrompt::from(&pending.prompt);
-    asg_fota_core::browser::open(&pending.prompt.verification_uri);
+    pending.open_browser();
     connection.wait_for_sign_in(pending).await;
     Ok(answer)
 }

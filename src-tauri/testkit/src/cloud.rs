@@ -36,6 +36,7 @@ pub fn transport() -> Transport {
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(100),
         },
+        limits: Default::default(),
     })
     .expect("a transport")
 }

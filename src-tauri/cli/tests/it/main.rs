@@ -3,6 +3,7 @@
 
 mod cloud_support;
 mod cloud_verbs;
+mod field_parity;
 mod flow;
 mod inspect;
 mod leak;

@@ -104,6 +104,10 @@ struct ImageProps {
     image_id: Option<String>,
     #[serde(default)]
     image_name: Option<String>,
+    /// The base64 package on create; on reads the image's URI, or (in the spec's examples) its
+    /// name when `imageName` is empty.
+    #[serde(default)]
+    image: Option<String>,
     #[serde(default)]
     component_id: Option<String>,
     #[serde(default)]
@@ -169,11 +173,23 @@ fn image_from(r: Resource<ImageProps>) -> ImageInfo {
                 .unwrap_or_else(|| r.id.rsplit('/').next().unwrap_or_default().to_owned()),
         ),
         component_id: p.component_id,
-        name: p.image_name,
+        name: image_name(p.image_name, p.image),
         description: p.description,
         image_type: p.image_type,
         state,
     }
+}
+
+/// An image's name: `imageName`, else `image` when that holds a name rather than a URI (the
+/// spec's examples answer `imageName` empty and the name in `image`).
+// UNSURE: which of the two a real catalog fills; either gives the name here.
+fn image_name(image_name: Option<String>, image: Option<String>) -> Option<String> {
+    let usable = |s: &String| !s.trim().is_empty();
+    image_name.filter(usable).or_else(|| {
+        image.filter(|s| {
+            usable(s) && s.len() <= 256 && !s.contains("://") && !s.contains(char::is_whitespace)
+        })
+    })
 }
 
 fn deployment_from(r: Resource<DeploymentProps>) -> Deployment {
@@ -278,6 +294,10 @@ impl ArmClient {
         &self.catalog
     }
 
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     /// The URL of a resource id (or any ARM path) plus extra segments, with the api-version.
     fn url(&self, id: &str, extra: &[&str]) -> Result<url::Url, CloudError> {
         let mut segs: Vec<&str> = id.split('/').filter(|s| !s.is_empty()).collect();
@@ -350,8 +370,10 @@ impl ArmClient {
         what: &str,
     ) -> Result<Vec<T>, CloudError> {
         let mut out = Vec::new();
+        let mut guard = self.transport.page_guard(Service::Arm, what);
         let mut next = Some(url);
         while let Some(url) = next {
+            guard.follow(url.as_str())?;
             let (items, following) = self.page::<T>(url, what).await?;
             out.extend(items);
             next = following;
@@ -460,12 +482,6 @@ impl ArmClient {
         ))
     }
 
-    async fn image_raw(&self, image: &ImageId) -> Result<serde_json::Value, CloudError> {
-        self.get(self.catalog_url(&["images", image.as_str()])?)
-            .await?
-            .json("the image")
-    }
-
     /// The image once the service finished processing it; `None` if absent or failed. An image
     /// still processing is waited for (an earlier attempt reached the service).
     async fn image_if_ready(&self, image: &ImageId) -> Result<Option<ImageInfo>, CloudError> {
@@ -527,11 +543,15 @@ impl ArmClient {
         group: &DeviceGroupId,
         images: &[ImageId],
     ) -> Result<Deployment, CloudError> {
-        // UNSURE: the minimal accepted element; each image is sent whole, as Images_Get returned it.
-        let mut deployed = Vec::with_capacity(images.len());
-        for id in images {
-            deployed.push(self.image_raw(id).await?);
-        }
+        // Only what the spec lets a client write: an `Image` element's `id`, `name`, `type` and most
+        // of its properties are `readOnly`, and a strict resource provider refuses a body carrying
+        // them (generated Azure SDKs never send them).
+        // UNSURE: that `properties.imageId` alone names the image (it is the only writable property
+        // that identifies one).
+        let deployed: Vec<serde_json::Value> = images
+            .iter()
+            .map(|id| serde_json::json!({ "properties": { "imageId": id.as_str() } }))
+            .collect();
         let body = serde_json::json!({ "properties": { "deployedImages": deployed } });
         let request = Request::new(
             Service::Arm,
@@ -595,7 +615,11 @@ impl ArmClient {
     /// with `POST listDevices` (paged to the device).
     pub async fn locate_device(&self, device: &DeviceId) -> Result<Device, CloudError> {
         let mut next = Some(self.catalog_url(&["listDevices"])?);
+        let mut guard = self
+            .transport
+            .page_guard(Service::Arm, "the catalog's devices");
         while let Some(url) = next {
+            guard.follow(url.as_str())?;
             let request = Request::new(Service::Arm, Method::POST, url).read_only();
             let resp = self.transport.send(&request, &self.credentials).await?;
             let page: Page<Resource<DeviceProps>> = resp.json("a device page")?;
@@ -766,6 +790,26 @@ mod tests {
         assert_eq!(id_segment(id, "deviceGroups"), Some("G1"));
         assert_eq!(product_of_group(id).as_deref(), Some("/subscriptions/s/resourceGroups/rg/providers/Microsoft.AzureSphere/catalogs/c/Products/P1"));
         assert_eq!(id_segment(id, "images"), None);
+    }
+
+    #[test]
+    fn an_image_is_named_from_image_name_else_from_image() {
+        let cases: &[(Option<&str>, Option<&str>, Option<&str>)] = &[
+            (
+                Some("ASG210_HLApp_v1.2.3"),
+                Some("https://x/y"),
+                Some("ASG210_HLApp_v1.2.3"),
+            ),
+            (Some(""), Some("MyImage"), Some("MyImage")),
+            (None, Some("MyImage"), Some("MyImage")),
+            (None, Some("https://storage/images/abc"), None),
+            (Some(" "), Some("bXli YmFzZTY0"), None),
+            (None, None, None),
+        ];
+        for (name, image, expected) in cases {
+            let got = image_name(name.map(str::to_owned), image.map(str::to_owned));
+            assert_eq!(got.as_deref(), *expected, "{name:?} {image:?}");
+        }
     }
 
     #[test]

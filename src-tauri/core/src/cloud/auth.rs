@@ -93,7 +93,8 @@ impl AccessToken {
 
     /// Whether the token is still good for at least `margin` after `now`.
     pub fn fresh_at(&self, now: SystemTime, margin: Duration) -> bool {
-        now + margin < self.expires_at
+        now.checked_add(margin)
+            .is_some_and(|later| later < self.expires_at)
     }
 
     /// The claims inside the token, read without verification (for display only).
@@ -124,22 +125,41 @@ struct TokenAnswer {
 /// the body: the body holds the tokens.
 fn token_answer(resp: &super::transport::Response) -> Result<TokenAnswer, CloudError> {
     resp.json::<TokenAnswer>("the token answer")
-        .map_err(|e| match e {
-            CloudError::Decode {
-                service,
-                what,
-                path,
-                source,
-                ..
-            } => CloudError::Decode {
-                service,
-                what,
-                path,
-                snippet: "(withheld: the answer holds tokens)".into(),
-                source,
-            },
-            other => other,
-        })
+        .map_err(|e| withhold_body(e, "the answer holds tokens"))
+}
+
+/// Drops the body snippet of a decode error whose body holds a secret (tokens, a device code).
+fn withhold_body(e: CloudError, why: &str) -> CloudError {
+    match e {
+        CloudError::Decode {
+            service,
+            what,
+            path,
+            source,
+            ..
+        } => CloudError::Decode {
+            service,
+            what,
+            path,
+            snippet: format!("(withheld: {why})"),
+            source,
+        },
+        other => other,
+    }
+}
+
+/// The longest lifetime taken from an `expires_in`: a day. Entra's tokens live about an hour; a
+/// larger (or absurd) number from the network must not overflow `SystemTime` arithmetic.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// The longest device-code lifetime believed (Entra gives 15 minutes).
+const MAX_DEVICE_CODE_LIFETIME: Duration = Duration::from_secs(3600);
+/// The device-code polling interval is kept within 1 s..=60 s, whatever the answer says.
+const MAX_POLL_INTERVAL: Duration = Duration::from_secs(60);
+
+/// `now + secs`, the seconds capped at `max`: never panics, whatever the network sent.
+fn expiry(now: SystemTime, secs: u64, max: Duration) -> SystemTime {
+    let lifetime = Duration::from_secs(secs).min(max);
+    now.checked_add(lifetime).unwrap_or(now)
 }
 
 fn default_expires_in() -> u64 {
@@ -166,7 +186,7 @@ impl TokenAnswer {
             access: AccessToken::issued(
                 self.access_token,
                 now,
-                now + Duration::from_secs(self.expires_in),
+                expiry(now, self.expires_in, MAX_TOKEN_LIFETIME),
             ),
             refresh_token: self.refresh_token,
         }
@@ -336,7 +356,9 @@ impl IdentityClient {
             )
             .await
             .map_err(sign_in_error)?;
-        let a: DeviceCodeAnswer = resp.json("the device-code answer")?;
+        let a: DeviceCodeAnswer = resp
+            .json("the device-code answer")
+            .map_err(|e| withhold_body(e, "the answer holds the device code"))?;
         let message = a.message.unwrap_or_else(|| {
             format!(
                 "To sign in, open {} and enter the code {}.",
@@ -347,8 +369,9 @@ impl IdentityClient {
             user_code: a.user_code,
             verification_uri: a.verification_uri,
             message,
-            expires_in: Duration::from_secs(a.expires_in),
-            interval: Duration::from_secs(a.interval.max(1)),
+            expires_in: Duration::from_secs(a.expires_in).min(MAX_DEVICE_CODE_LIFETIME),
+            interval: Duration::from_secs(a.interval)
+                .clamp(Duration::from_secs(1), MAX_POLL_INTERVAL),
             device_code: a.device_code,
             grant: grant.clone(),
         })
@@ -387,7 +410,9 @@ impl IdentityClient {
                 Err(e) => match e.service_code() {
                     Some("authorization_pending") => {}
                     // RFC 8628 §3.5: add 5 seconds to the interval on every slow_down.
-                    Some("slow_down") => interval += Duration::from_secs(5),
+                    Some("slow_down") => {
+                        interval = (interval + Duration::from_secs(5)).min(MAX_POLL_INTERVAL)
+                    }
                     Some("expired_token") | Some("code_expired") => return Err(expired_code()),
                     _ if e.is_transient() => {}
                     _ => return Err(sign_in_error(e)),
@@ -458,7 +483,19 @@ fn expired_code() -> CloudError {
 
 /// Turns an identity platform refusal into a sign-in error with advice; passes transport errors on.
 fn sign_in_error(e: CloudError) -> CloudError {
+    let consent = match &e {
+        CloudError::Rejected { fault, .. } | CloudError::Unauthorized { fault, .. } => {
+            fault.message.contains("AADSTS65001")
+        }
+        _ => false,
+    };
     let advice = match e.service_code() {
+        // Entra's consent error: the app registration lacks the permission, signing in again
+        // would not help.
+        Some("invalid_grant") | Some("consent_required") if consent => {
+            "The app registration (the profile's client id) has no permission for this service: \
+             grant it that API permission, or use a client id or service principal that has it."
+        }
         Some("authorization_declined") | Some("access_denied") => {
             "The sign-in was declined: start it again to retry."
         }

@@ -105,10 +105,7 @@ pub enum CloudError {
         fault: ServiceFault,
     },
 
-    #[error(
-        "{service} is throttling requests (HTTP 429) and still did after {attempts} attempts ({fault}). \
-         Wait a minute and try again."
-    )]
+    #[error("{}", throttled_message(*.service, *.attempts, *.retry_after, .fault))]
     Throttled {
         service: Service,
         attempts: u32,
@@ -176,6 +173,44 @@ pub enum CloudError {
     #[error("Cancelled.")]
     Cancelled,
 
+    /// An answer larger than [`super::transport::Limits::max_body_bytes`]: not read.
+    #[error(
+        "{service} sent an answer to {url_path} larger than {limit} bytes; it was not read. The real \
+         service sends nothing that large: check the profile's service URLs."
+    )]
+    TooLarge {
+        service: Service,
+        url_path: String,
+        limit: u64,
+    },
+
+    /// A listing whose next-page link repeated, or that went on past the page cap.
+    #[error(
+        "{service} kept sending more pages of {what} ({}): the listing was stopped so the run cannot \
+         loop forever. Try again later; if it happens again, the service or a proxy is misbehaving.",
+        if *.repeated { format!("a next-page link came back after {} pages", .pages) }
+        else { format!("more than {} pages", .pages) }
+    )]
+    EndlessPaging {
+        service: Service,
+        what: String,
+        pages: u32,
+        repeated: bool,
+    },
+
+    /// A 3xx answer: redirects are never followed, so a token or a client secret is never re-sent
+    /// to a host the profile does not name.
+    #[error(
+        "{service} answered with a redirect (HTTP {status}) to {target}. Redirects are not followed, \
+         so no sign-in secret or token was sent there: check the profile's service URLs."
+    )]
+    Redirected {
+        service: Service,
+        status: u16,
+        /// The redirect's host, or `(no location)`; never its query.
+        target: String,
+    },
+
     #[error("Sign-in failed ({fault}). {advice}")]
     SignIn {
         fault: ServiceFault,
@@ -191,6 +226,37 @@ pub enum CloudError {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn throttled_message(
+    service: Service,
+    attempts: u32,
+    retry_after: Option<Duration>,
+    fault: &ServiceFault,
+) -> String {
+    let advice = match retry_after {
+        Some(wait) if wait > Duration::from_secs(60) => format!(
+            "It asks to wait {} before trying again: try again after that.",
+            human_wait(wait)
+        ),
+        _ => "Wait a minute and try again.".to_owned(),
+    };
+    format!(
+        "{service} is throttling requests (HTTP 429) and still did after {attempts} attempts ({fault}). \
+         {advice}"
+    )
+}
+
+/// A wait in the largest whole unit that fits (`"5 minutes"`, `"3 days"`).
+fn human_wait(wait: Duration) -> String {
+    let secs = wait.as_secs();
+    let (n, unit) = match secs {
+        0..=119 => (secs, "seconds"),
+        120..=7_199 => (secs / 60, "minutes"),
+        7_200..=172_799 => (secs / 3_600, "hours"),
+        _ => (secs / 86_400, "days"),
+    };
+    format!("{n} {unit}")
 }
 
 fn transport_message(
@@ -234,6 +300,9 @@ impl CloudError {
             CloudError::OperationFailed { .. } => "operation_failed",
             CloudError::DeadlineExceeded { .. } => "deadline_exceeded",
             CloudError::Cancelled => "cancelled",
+            CloudError::TooLarge { .. } => "response_too_large",
+            CloudError::EndlessPaging { .. } => "endless_paging",
+            CloudError::Redirected { .. } => "redirected",
             CloudError::SignIn { .. } => "sign_in",
             CloudError::InvalidInput { .. } => "invalid_input",
             CloudError::File { .. } => "file",

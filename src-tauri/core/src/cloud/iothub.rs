@@ -207,6 +207,25 @@ pub struct MethodTimeouts {
     pub connect: Duration,
 }
 
+impl MethodTimeouts {
+    /// `responseTimeoutInSeconds` within IoT Hub's range (5..=300; the hub refuses others).
+    pub fn response_secs(&self) -> u64 {
+        self.response.as_secs().clamp(5, 300)
+    }
+
+    /// `connectTimeoutInSeconds` within IoT Hub's range (0..=300).
+    pub fn connect_secs(&self) -> u64 {
+        self.connect.as_secs().min(300)
+    }
+}
+
+/// A device's id as IoT Hub knows it. Azure Sphere devices are registered (through DPS, with the
+/// id their certificate carries) in lower case, while the Sphere APIs hand the id out in upper
+/// case, and IoT Hub device ids are case-sensitive: every path and query uses the lower case.
+pub fn hub_device_id(device: &DeviceId) -> String {
+    device.as_str().to_ascii_lowercase()
+}
+
 impl Default for MethodTimeouts {
     fn default() -> Self {
         MethodTimeouts {
@@ -226,14 +245,29 @@ pub struct IotHubClient {
 
 impl IotHubClient {
     /// `base`: `https://<hub>.azure-devices.net` or the simulator's `/iothub` URL.
+    ///
+    /// The SAS token is signed for the connection string's `HostName` and must go to that host
+    /// only: a `base` on another host is refused (a loopback `base`, the simulator, is allowed).
     pub fn with_sas(
         transport: Transport,
         base: &str,
         conn: &ConnectionString,
     ) -> Result<Self, CloudError> {
+        let base = super::base_url(base)?;
+        let host = base.host_str().unwrap_or_default();
+        if !super::is_loopback(&base) && !host.eq_ignore_ascii_case(&conn.host_name) {
+            return Err(CloudError::InvalidInput {
+                what: "IoT Hub address",
+                reason: format!(
+                    "the connection string is for {} but the profile sends it to {host}: set the \
+                     profile's IoT Hub host to the connection string's HostName",
+                    conn.host_name
+                ),
+            });
+        }
         Ok(IotHubClient {
             transport,
-            base: super::base_url(base)?,
+            base,
             credentials: Credentials::IotHubSas(SasSigner::new(conn)),
         })
     }
@@ -270,14 +304,14 @@ impl IotHubClient {
         let body = serde_json::json!({
             "methodName": method_name,
             "payload": payload,
-            "responseTimeoutInSeconds": timeouts.response.as_secs(),
-            "connectTimeoutInSeconds": timeouts.connect.as_secs(),
+            "responseTimeoutInSeconds": timeouts.response_secs(),
+            "connectTimeoutInSeconds": timeouts.connect_secs(),
         });
         // A direct method may reboot a device or start a node update: never resent blindly.
         let request = Request::new(
             Service::IotHub,
             Method::POST,
-            self.url(&["twins", device.as_str(), "methods"])?,
+            self.url(&["twins", &hub_device_id(device), "methods"])?,
         )
         .json(&body)?
         .about_device(device.as_str());
@@ -290,7 +324,7 @@ impl IotHubClient {
         let request = Request::new(
             Service::IotHub,
             Method::GET,
-            self.url(&["twins", device.as_str()])?,
+            self.url(&["twins", &hub_device_id(device)])?,
         );
         self.transport
             .send(&request, &self.credentials)
@@ -308,6 +342,7 @@ impl IotHubClient {
     ) -> Result<Vec<Twin>, CloudError> {
         let url = self.url(&["devices", "query"])?;
         let mut all = Vec::new();
+        let mut guard = self.transport.page_guard(Service::IotHub, "the twin query");
         let mut continuation: Option<String> = None;
         loop {
             let mut request = Request::new(Service::IotHub, Method::POST, url.clone())
@@ -327,8 +362,9 @@ impl IotHubClient {
                 .header("x-ms-continuation")
                 .filter(|c| !c.is_empty())
                 .map(str::to_owned);
-            if continuation.is_none() {
-                return Ok(all);
+            match &continuation {
+                Some(token) => guard.follow(token)?,
+                None => return Ok(all),
             }
         }
     }

@@ -275,6 +275,10 @@ impl LegacyClient {
         &self.tenant
     }
 
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     fn url(&self, tail: &[&str]) -> Result<url::Url, CloudError> {
         let mut segs = vec!["v2", "tenants", self.tenant.as_str()];
         segs.extend_from_slice(tail);
@@ -319,12 +323,16 @@ impl LegacyClient {
         what: &str,
     ) -> Result<Vec<W>, CloudError> {
         let mut out = Vec::new();
+        let mut guard = self.transport.page_guard(Service::Legacy, what);
         let mut token = None;
         loop {
             let (items, next) = self.page::<W>(url.clone(), token.as_deref(), what).await?;
             out.extend(items);
             match next {
-                Some(t) => token = Some(t),
+                Some(t) => {
+                    guard.follow(&t)?;
+                    token = Some(t)
+                }
                 None => return Ok(out),
             }
         }

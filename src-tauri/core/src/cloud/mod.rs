@@ -24,9 +24,35 @@ pub mod transport;
 pub use error::{CloudError, Service, ServiceFault, TransportFailure};
 pub use plane::{ControlPlane, DevicePages, ImageSource, PlaneSettings};
 pub use secret::Secret;
-pub use transport::{RetryPolicy, Transport, TransportSettings};
+pub use transport::{Limits, RetryPolicy, Transport, TransportSettings};
 
-/// Parses a configured base URL; a trailing slash is ignored.
+/// Whether a URL names this machine (`localhost`, `127.0.0.0/8`, `::1`): the only place plain
+/// `http` is allowed, because nothing sent there leaves the machine (the simulator lives there).
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Why a service URL is refused, or `None` when it may carry secrets: `https`, or `http` to a
+/// loopback address.
+pub fn insecure_url_reason(url: &url::Url) -> Option<String> {
+    match url.scheme() {
+        "https" => None,
+        "http" if is_loopback(url) => None,
+        "http" => Some(format!(
+            "`{url}` is plain http: tokens and secrets would travel unencrypted. Use https \
+             (http is allowed only for this machine's own addresses, such as the simulator)"
+        )),
+        other => Some(format!("`{url}` is not an https URL (scheme `{other}`)")),
+    }
+}
+
+/// Parses a configured base URL; a trailing slash is ignored. Only `https` (or `http` on
+/// loopback) is accepted.
 pub(crate) fn base_url(text: &str) -> Result<url::Url, CloudError> {
     let url = url::Url::parse(text.trim().trim_end_matches('/')).map_err(|e| {
         CloudError::InvalidInput {
@@ -38,6 +64,12 @@ pub(crate) fn base_url(text: &str) -> Result<url::Url, CloudError> {
         return Err(CloudError::InvalidInput {
             what: "service URL",
             reason: format!("{text:?} is not an http(s) URL"),
+        });
+    }
+    if let Some(reason) = insecure_url_reason(&url) {
+        return Err(CloudError::InvalidInput {
+            what: "service URL",
+            reason,
         });
     }
     Ok(url)
@@ -77,8 +109,24 @@ mod tests {
             url.as_str(),
             "http://127.0.0.1:9/arm/products/My%20Product/deviceGroups/.default"
         );
-        for bad in ["", "not a url", "ftp://x/y", "mailto:a@b"] {
+        for bad in [
+            "",
+            "not a url",
+            "ftp://x/y",
+            "mailto:a@b",
+            "http://management.azure.com",
+            "http://10.0.0.1:8080/arm",
+            "http://127.0.0.1.example.com/",
+        ] {
             assert_eq!(base_url(bad).unwrap_err().kind(), "invalid_input", "{bad}");
+        }
+        for good in [
+            "https://management.azure.com",
+            "http://127.0.0.1:7870/arm",
+            "http://localhost:1/x",
+            "http://[::1]:9/login",
+        ] {
+            assert!(base_url(good).is_ok(), "{good}");
         }
     }
 }

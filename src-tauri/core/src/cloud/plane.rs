@@ -10,10 +10,10 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::arm::ArmClient;
-use super::error::CloudError;
+use super::error::{CloudError, Service};
 use super::legacy::LegacyClient;
 use super::model::*;
-use super::transport::Transport;
+use super::transport::{PageGuard, Transport};
 
 /// Paging and operation polling of a control plane.
 #[derive(Debug, Clone)]
@@ -77,6 +77,7 @@ pub struct DevicePages<'a> {
     plane: &'a ControlPlane,
     group: DeviceGroupId,
     cursor: PageCursor,
+    guard: PageGuard,
 }
 
 impl DevicePages<'_> {
@@ -105,6 +106,11 @@ impl DevicePages<'_> {
             // A cursor of the other plane cannot happen: the cursor is made by this plane.
             _ => return Ok(None),
         };
+        match &next {
+            Some(PageCursor::Legacy(token)) => self.guard.follow(token)?,
+            Some(PageCursor::Arm(url)) => self.guard.follow(url.as_str())?,
+            _ => {}
+        }
         self.cursor = next.unwrap_or(PageCursor::Done);
         Ok(Some(devices))
     }
@@ -150,10 +156,17 @@ impl ControlPlane {
 
     /// The devices of a group, page by page.
     pub fn device_pages(&self, group: &DeviceGroupId) -> DevicePages<'_> {
+        let guard = match self {
+            ControlPlane::Legacy(c) => c
+                .transport()
+                .page_guard(Service::Legacy, "a group's devices"),
+            ControlPlane::Arm(c) => c.transport().page_guard(Service::Arm, "a group's devices"),
+        };
         DevicePages {
             plane: self,
             group: group.clone(),
             cursor: PageCursor::Start,
+            guard,
         }
     }
 
@@ -290,7 +303,7 @@ where
     let mut wait = first_wait;
     loop {
         if let Some(w) = wait {
-            if started.elapsed() + w > settings.operation_deadline {
+            if started.elapsed().saturating_add(w) > settings.operation_deadline {
                 return Err(CloudError::DeadlineExceeded {
                     what: what.to_owned(),
                     waited: started.elapsed(),

@@ -6,8 +6,15 @@
 //! service's `Retry-After` asks, else an exponential backoff with full jitter and a cap. A request that
 //! changes the tenant is sent with [`Retry::Never`] and only ever retried through
 //! [`Transport::retry_mutation`], which first asks the caller whether the earlier attempt took effect.
-//! A 401 with a cached token is retried once after refreshing the token: the service rejected the
+//! A 401 is retried once with a renewed token (a refreshed bearer token, a newly signed SAS): the service rejected the
 //! request before acting on it, so that is safe for every method.
+//!
+//! What a wrong or hostile endpoint can make a run do is bounded here: redirects are never followed
+//! (a 307 would re-post a token form with the client secret to another host), answers larger than
+//! [`Limits::max_body_bytes`] are refused unread, a `Retry-After` longer than
+//! [`Limits::max_retry_after`] stops the call at once instead of hanging the run, and listings
+//! stop at [`Limits::max_pages`] or on a next-page link seen before ([`PageGuard`]). Every mutation
+//! states its length, an empty one `Content-Length: 0` (HTTP/1.1 front ends answer 411 otherwise).
 //!
 //! Nothing here logs an `Authorization` header, a token, or a query string.
 
@@ -33,6 +40,32 @@ pub struct TransportSettings {
     /// Time allowed for one whole request, body upload and answer included.
     pub total_timeout: Duration,
     pub retry: RetryPolicy,
+    /// Bounds on answers, listings and waits.
+    pub limits: Limits,
+}
+
+/// What the network may make a run read, follow or wait for.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// The largest answer body read; a larger one is a [`CloudError::TooLarge`], not read.
+    pub max_body_bytes: u64,
+    /// The most pages one listing follows ([`CloudError::EndlessPaging`] beyond).
+    pub max_pages: u32,
+    /// The longest `Retry-After` obeyed. A service asking for longer is not waited for: the call
+    /// stops at once with the wait in its message.
+    pub max_retry_after: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            // The largest real answers are pages of 1,000 devices or twins (a few hundred KB).
+            max_body_bytes: 32 * 1024 * 1024,
+            // 10,000 pages of 50 ARM devices is half a million devices, far past any catalog.
+            max_pages: 10_000,
+            max_retry_after: MAX_RETRY_AFTER,
+        }
+    }
 }
 
 impl Default for TransportSettings {
@@ -42,6 +75,7 @@ impl Default for TransportSettings {
             // Image packages can be several MB over a slow uplink.
             total_timeout: Duration::from_secs(300),
             retry: RetryPolicy::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -69,7 +103,8 @@ impl Default for RetryPolicy {
     }
 }
 
-/// The longest `Retry-After` we obey; a longer demand is clamped so a run never hangs for hours.
+/// The longest `Retry-After` obeyed by default (see [`Limits::max_retry_after`]); [`RetryPolicy::delay`]
+/// clamps to it as well, so a run never hangs for hours.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
 
 impl RetryPolicy {
@@ -93,20 +128,27 @@ impl RetryPolicy {
     }
 }
 
+/// The largest wait read from the network (about 31 years): any sum with an `Instant` or a
+/// `SystemTime` of today stays representable, so no arithmetic on it can panic.
+pub const MAX_WAIT_SECS: u64 = 1_000_000_000;
+
 /// Reads a `Retry-After` value: delta seconds (`"5"`, `"1.5"` from some Azure services) or an
 /// HTTP date, relative to `now`. A date in the past means "now".
 pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs.min(MAX_WAIT_SECS)));
     }
     if let Ok(secs) = value.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
-            return Some(Duration::from_secs_f64(
-                secs.min(MAX_RETRY_AFTER.as_secs_f64()),
-            ));
+            // Capped well inside what `Duration` and `Instant` arithmetic can hold.
+            return Some(Duration::from_secs_f64(secs.min(MAX_WAIT_SECS as f64)));
         }
         return None;
+    }
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More seconds than a u64 holds: as good as "never".
+        return Some(Duration::from_secs(MAX_WAIT_SECS));
     }
     let when = httpdate::parse_http_date(value).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
@@ -305,6 +347,9 @@ impl Transport {
             .user_agent(USER_AGENT)
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.total_timeout)
+            // A redirect would re-send the request (a token form with the client secret, a bearer
+            // token, a SAS) to a host the profile does not name: it becomes an error instead.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| CloudError::Transport {
                 failure: TransportFailure::Other,
@@ -317,6 +362,24 @@ impl Transport {
 
     pub fn settings(&self) -> &TransportSettings {
         &self.settings
+    }
+
+    /// Whether the service asked for a longer wait than [`Limits::max_retry_after`]: then the
+    /// call stops at once rather than hang the run (the error names the wait).
+    fn asks_too_long(&self, err: &CloudError) -> bool {
+        err.retry_after()
+            .is_some_and(|wait| wait > self.settings.limits.max_retry_after)
+    }
+
+    /// A guard for one listing of `what` (see [`PageGuard`]).
+    pub(crate) fn page_guard(&self, service: Service, what: &str) -> PageGuard {
+        PageGuard {
+            service,
+            what: what.to_owned(),
+            seen: std::collections::HashSet::new(),
+            pages: 0,
+            max_pages: self.settings.limits.max_pages,
+        }
     }
 
     /// Sends a request with the retry discipline described in the module doc.
@@ -347,14 +410,22 @@ impl Transport {
                 elapsed_ms = started.elapsed().as_millis() as u64, "cloud call failed"
             );
             if matches!(err, CloudError::Unauthorized { .. })
-                && matches!(credentials, Credentials::Bearer(_))
+                && matches!(
+                    credentials,
+                    Credentials::Bearer(_) | Credentials::IotHubSas(_)
+                )
                 && !reauthorized
             {
                 // The token may have expired or been revoked between the cache's check and the
-                // service's: refresh it once and resend. This does not count as an attempt.
+                // service's: refresh it once and resend (a SAS is signed anew on every send). The
+                // service refused before acting, so this is safe for every method, and it does
+                // not count as an attempt.
                 reauthorized = true;
                 attempt -= 1;
                 continue;
+            }
+            if self.asks_too_long(&err) {
+                return Err(err.with_attempts(attempt));
             }
             if err.is_transient() && request.retry == Retry::Safe && attempt < policy.max_attempts {
                 tokio::time::sleep(policy.delay_now(attempt, err.retry_after())).await;
@@ -392,6 +463,13 @@ impl Transport {
             }
         }
         builder = match &request.body {
+            // hyper sends no length for an empty body on HTTP/1.1, and front ends answer such a
+            // POST with 411 Length Required; Azure's SDKs always state it.
+            RequestBody::Empty
+                if request.method != Method::GET && request.method != Method::HEAD =>
+            {
+                builder.header("content-length", "0")
+            }
             RequestBody::Empty => builder,
             RequestBody::Json(bytes) => builder
                 .header("content-type", "application/json")
@@ -438,11 +516,28 @@ impl Transport {
             .map_err(|e| transport_error(&request.url, e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&request.url, e))?;
-        if (200..300).contains(&status) {
+        if (300..400).contains(&status) {
+            let target = headers
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| request.url.join(v).ok())
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "(no location)".to_owned());
+            return Err(CloudError::Redirected {
+                service: request.service,
+                status,
+                target,
+            });
+        }
+        let success = (200..300).contains(&status);
+        // An error body only feeds a message: a short read of it is enough.
+        let cap = if success {
+            self.settings.limits.max_body_bytes
+        } else {
+            self.settings.limits.max_body_bytes.min(ERROR_BODY_CAP)
+        };
+        let body = read_capped(resp, cap, success, request).await?;
+        if success {
             return Ok(Response {
                 status,
                 headers,
@@ -486,7 +581,7 @@ impl Transport {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
-            if !err.is_transient() || attempt >= policy.max_attempts {
+            if !err.is_transient() || attempt >= policy.max_attempts || self.asks_too_long(&err) {
                 return Err(err.with_attempts(attempt));
             }
             tokio::time::sleep(policy.delay_now(attempt, err.retry_after())).await;
@@ -505,6 +600,73 @@ impl Transport {
                 Err(check) => return Err(check),
             }
         }
+    }
+}
+
+/// The most of an error answer read: enough for any service's error document.
+const ERROR_BODY_CAP: u64 = 64 * 1024;
+
+/// Reads an answer body up to `cap` bytes. A success larger than that is refused unread (by its
+/// `Content-Length` when it states one); an error body is cut at `cap`, it only feeds a message.
+async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: u64,
+    success: bool,
+    request: &Request,
+) -> Result<Bytes, CloudError> {
+    let too_large = || CloudError::TooLarge {
+        service: request.service,
+        url_path: request.url.path().to_owned(),
+        limit: cap,
+    };
+    if success && resp.content_length().is_some_and(|n| n > cap) {
+        return Err(too_large());
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| transport_error(&request.url, e))?
+    {
+        let room = cap.saturating_sub(body.len() as u64) as usize;
+        if chunk.len() > room {
+            if success {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk[..room]);
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Follows one listing's next-page links (ARM `nextLink`, legacy `ContinuationToken`, IoT Hub
+/// `x-ms-continuation`) and stops it when a link comes back or the page cap is reached: a
+/// misbehaving service or proxy must not make a run loop forever.
+#[derive(Debug)]
+pub(crate) struct PageGuard {
+    service: Service,
+    what: String,
+    seen: std::collections::HashSet<String>,
+    pages: u32,
+    max_pages: u32,
+}
+
+impl PageGuard {
+    /// Records the link (or token) of the next page before it is fetched.
+    pub(crate) fn follow(&mut self, link: &str) -> Result<(), CloudError> {
+        self.pages += 1;
+        let repeated = !self.seen.insert(link.to_owned());
+        if repeated || self.pages > self.max_pages {
+            return Err(CloudError::EndlessPaging {
+                service: self.service,
+                what: self.what.clone(),
+                pages: self.pages,
+                repeated,
+            });
+        }
+        Ok(())
     }
 }
 

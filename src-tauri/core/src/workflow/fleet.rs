@@ -211,11 +211,11 @@ impl TwinsById {
 
 /// The twin query naming `devices`.
 fn twin_query(devices: &[DeviceId]) -> String {
-    // UNSURE: Azure Sphere devices register on IoT Hub (through DPS) with their device id in
-    // lower case; IoT Hub compares device ids case-sensitively, so the ids are lowered here.
+    // Azure Sphere devices register on IoT Hub (through DPS) with their device id in lower case;
+    // IoT Hub compares device ids case-sensitively (see `iothub::hub_device_id`).
     let ids: Vec<String> = devices
         .iter()
-        .map(|d| format!("'{}'", d.as_str().to_ascii_lowercase()))
+        .map(|d| format!("'{}'", crate::cloud::iothub::hub_device_id(d)))
         .collect();
     format!(
         "SELECT * FROM devices WHERE deviceId IN [{}]",

@@ -4,10 +4,13 @@
 //! Keychain tests are `#[ignore]`d: `bash .ci/test` runs them against a real Secret Service with
 //! `--include-ignored`. See docs/testing.md.
 
+mod arm_request_bodies;
 mod cloud_arm;
 mod cloud_auth;
 mod cloud_iothub;
 mod cloud_legacy;
+mod fault_matrix;
+mod hostile_endpoint;
 mod imagepackage_fixtures;
 mod imagepackage_mutations;
 mod imagepackage_oracle;

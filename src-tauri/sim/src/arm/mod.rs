@@ -242,6 +242,12 @@ fn answer(app: &AppState, method: &Method, uri: &Uri, body: &Bytes) -> Reply {
         if let Err(violation) = spec.validate_request_body(&matched.operation.operation_id, &body) {
             return Reply::error(&ArmError::from_violation(&violation), contract);
         }
+        // A strict resource provider refuses read-only properties (see `openapi`).
+        if !app.leniency.read_only_accepted() {
+            if let Err(violation) = spec.validate_writable(&matched.operation.operation_id, &body) {
+                return Reply::error(&ArmError::from_violation(&violation), contract);
+            }
+        }
     }
 
     let call = Call {

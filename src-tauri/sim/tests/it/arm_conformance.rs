@@ -319,7 +319,10 @@ async fn invalid_request_bodies_are_rejected_and_change_nothing() {
             .http
             .request(method.clone(), arm.url(&path))
             .bearer_auth(&arm.token);
-        if !body.is_empty() {
+        if body.is_empty() {
+            // A stated empty body: the 411 for an unstated one is not what this table tests.
+            request = request.header("content-length", "0");
+        } else {
             request = request
                 .header("content-type", "application/json")
                 .body(body.clone());
@@ -535,9 +538,10 @@ async fn deployment_put_and_device_move_are_long_running_operations() {
         group.replace(' ', "%20")
     );
 
-    // Images sent back exactly as Images_Get returned them.
-    let hl = arm.get(&format!("{c}/images/{}", HL_APP.1)).await.body;
-    let rt = arm.get(&format!("{c}/images/{}", RT_APP.1)).await.body;
+    // Images named by their one writable property (read-only ones are refused: see
+    // `core/tests/arm_request_bodies.rs`).
+    let hl = json!({"properties": {"imageId": HL_APP.1}});
+    let rt = json!({"properties": {"imageId": RT_APP.1}});
     let put = arm
         .call(
             Method::PUT,

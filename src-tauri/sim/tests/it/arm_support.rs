@@ -99,10 +99,16 @@ impl Arm {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        if let Some(body) = body {
-            request = request
-                .header("content-type", "application/json")
-                .body(body.to_string());
+        match body {
+            Some(body) => {
+                request = request
+                    .header("content-type", "application/json")
+                    .body(body.to_string());
+            }
+            // As Azure's SDKs (and the product) do: a mutation always states its length, else
+            // the simulator answers 411 as an HTTP/1.1 front end does.
+            None if method != Method::GET => request = request.header("content-length", "0"),
+            None => {}
         }
         let response = request.send().await.expect("request is answered");
         let status = response.status();

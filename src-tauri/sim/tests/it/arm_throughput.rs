@@ -41,6 +41,7 @@ async fn arm_device_pages_per_second() {
                     .http
                     .post(&url)
                     .bearer_auth(&arm.token)
+                    .header("content-length", "0")
                     .send()
                     .await
                     .expect("answered");

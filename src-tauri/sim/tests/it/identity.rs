@@ -12,11 +12,14 @@ use sim_harness::{config, form, sim, sim_with, status_json, Sim};
 const LEGACY_SCOPE: &str = "https://sphere.azure.net/api/user_impersonation offline_access";
 
 async fn post_form(sim: &Sim, url: &str, fields: &[(&str, &str)]) -> (u16, Value) {
+    let body = form(fields);
     let response = sim
         .http
         .post(url)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(fields))
+        // Stated even when empty, as every real client does (else 411).
+        .header("content-length", body.len())
+        .body(body)
         .send()
         .await
         .expect("request");

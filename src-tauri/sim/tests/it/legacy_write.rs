@@ -21,6 +21,8 @@ async fn upload(sim: &sim_harness::Sim, token: &str, bytes: Vec<u8>) -> (u16, Va
         .post(sim.legacy("/images"))
         .bearer_auth(token)
         .header("content-type", "application/octet-stream")
+        // Stated even for an empty package, as every real client does (else 411).
+        .header("content-length", bytes.len())
         .body(bytes)
         .send()
         .await
