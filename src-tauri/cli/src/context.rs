@@ -107,8 +107,19 @@ impl Context {
     /// (its state kept in `<data dir>/demo-tenant.json` between runs).
     pub async fn resolve(&self) -> Result<Resolved> {
         let (name, profile) = self.profile()?;
+        self.resolve_named(&name, &profile, PlaneKind::Arm).await
+    }
+
+    /// The resolved settings of the profile `name`; a Demo tenant profile talks to the simulator's
+    /// `demo_plane`.
+    pub async fn resolve_named(
+        &self,
+        name: &str,
+        profile: &Profile,
+        demo_plane: PlaneKind,
+    ) -> Result<Resolved> {
         if profile.backend != Backend::Demo {
-            let config = SessionConfig::from_profile(&name, &profile)?;
+            let config = SessionConfig::from_profile(name, profile)?;
             return Ok(Resolved { config, demo: None });
         }
         std::fs::create_dir_all(&self.dirs.data).with_context(|| {
@@ -120,18 +131,19 @@ impl Context {
         // The Demo tenant's secrets are made up by the simulator: they stay in memory and never
         // reach the OS keychain.
         let demo = asg_fota_sim::demo::start_demo(asg_fota_sim::demo::DemoSettings {
-            profile: name.clone(),
-            plane: PlaneKind::Arm,
+            profile: name.to_owned(),
+            plane: demo_plane,
             state_file: Some(self.dirs.demo_state_file()),
             sim: asg_fota_sim::SimConfig::default(),
         })
         .await
         .context("cannot start the Demo tenant")?;
         Ok(Resolved {
-            config: SessionConfig::demo(&name, &profile, &demo.tenant),
+            config: SessionConfig::demo(name, profile, &demo.tenant),
             demo: Some(Demo {
                 sim: demo.sim,
                 secrets: demo.secrets,
+                tenant: demo.tenant,
             }),
         })
     }
@@ -139,14 +151,18 @@ impl Context {
     /// Opens a signed-in session on the chosen profile. Call [`Context::finish`] afterwards.
     pub async fn open(&self) -> Result<(Session, Resolved)> {
         let resolved = self.resolve().await?;
-        let session = {
-            let sources = SecretSources {
-                store: resolved.store_or(self.store.as_ref()),
-                overrides: Self::overrides(),
-            };
-            Session::open(resolved.config.clone(), &sources).await?
-        };
+        let session = self.session(&resolved, resolved.config.clone()).await?;
         Ok((session, resolved))
+    }
+
+    /// Signs `config` in with the secrets of `resolved` (the Demo tenant's, else the keychain's),
+    /// the environment winning.
+    pub async fn session(&self, resolved: &Resolved, config: SessionConfig) -> Result<Session> {
+        let sources = SecretSources {
+            store: resolved.store_or(self.store.as_ref()),
+            overrides: Self::overrides(),
+        };
+        Ok(Session::open(config, &sources).await?)
     }
 
     /// Ends a session: keeps a refresh token the identity platform rotated during the run (the
@@ -194,6 +210,7 @@ impl Context {
 pub struct Demo {
     sim: asg_fota_sim::SimHandle,
     secrets: MemoryStore,
+    tenant: asg_fota_core::session::DemoTenant,
 }
 
 /// A resolved profile, plus the Demo tenant when it is one.
@@ -209,6 +226,17 @@ impl Resolved {
             Some(demo) => &demo.secrets,
             None => os,
         }
+    }
+
+    /// The settings of the same Demo tenant seen through its other control plane `plane` (the
+    /// simulator serves one tenant on both); `None` when this is no Demo tenant.
+    pub fn demo_on(&self, profile: &Profile, plane: PlaneKind) -> Option<SessionConfig> {
+        let demo = self.demo.as_ref()?;
+        let tenant = asg_fota_core::session::DemoTenant {
+            plane,
+            ..demo.tenant.clone()
+        };
+        Some(SessionConfig::demo(&self.config.profile, profile, &tenant))
     }
 
     /// Stops the Demo tenant (saving its state) if one was started.

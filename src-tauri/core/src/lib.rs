@@ -8,6 +8,7 @@ pub mod cloud;
 pub mod imagepackage;
 pub mod inspect;
 pub mod locale;
+pub mod migrate;
 pub mod paths;
 pub mod profiles;
 pub mod secrets;

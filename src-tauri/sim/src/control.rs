@@ -9,7 +9,8 @@
 //! | `POST /_sim/devicecode/approve` | `{"user_code": "..."}` or `{}` (all pending) | `{"approved": n}` |
 //! | `POST /_sim/tokens/revoke` | – | 204 |
 //! | `POST /_sim/devices/{id}/connection` | `{"connected": bool}` | 204 |
-//! | `POST /_sim/reset` | – | 204 (fresh fleet from the seed; faults back to the start plan) |
+//! | `POST /_sim/reset` | – | 204 (fresh fleet from the seed; faults back to the start plan; planes agree) |
+//! | `GET /_sim/divergence`, `PUT /_sim/divergence` | a `DivergencePlan` | the plan in force (see `divergence`) |
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -49,6 +50,7 @@ pub fn snapshot(app: &AppState) -> Value {
             json!(crate::identity::pending_codes(&app.identity)),
         );
         map.insert("faults".to_string(), json!(app.tenant.faults().plan()));
+        map.insert("divergence".to_string(), json!(app.divergence.plan()));
     }
     value
 }
@@ -138,6 +140,7 @@ async fn reset(State(app): State<AppState>) -> StatusCode {
     let (fresh, _) = fleet::generate(&app.config);
     app.tenant.replace(fresh);
     apply_faults(&app, app.config.faults.clone());
+    app.divergence.clear();
     StatusCode::NO_CONTENT
 }
 
@@ -150,5 +153,9 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens/revoke", post(revoke))
         .route("/devices/{id}/connection", post(connection))
         .route("/reset", post(reset))
+        .route(
+            "/divergence",
+            get(crate::divergence::get_route).put(crate::divergence::put_route),
+        )
         .with_state(state)
 }

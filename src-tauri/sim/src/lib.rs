@@ -14,6 +14,7 @@
 pub mod arm;
 pub mod control;
 pub mod demo;
+pub mod divergence;
 pub mod faults;
 pub mod fleet;
 pub mod identity;
@@ -201,6 +202,8 @@ pub struct AppState {
     pub config: Arc<SimConfig>,
     pub urls: Arc<SimUrls>,
     pub demo: Arc<DemoIdentity>,
+    /// What the legacy and ARM planes show differently (normally nothing).
+    pub divergence: divergence::Divergence,
 }
 
 /// A running simulator.
@@ -230,6 +233,12 @@ impl SimHandle {
         control::apply_faults(&self.app, plan);
     }
 
+    /// Makes the legacy and ARM planes show the tenant differently (see [`divergence`]); an empty
+    /// plan makes them agree again. Fails when the plan names what the tenant does not hold.
+    pub fn set_divergence(&self, plan: divergence::DivergencePlan) -> Result<(), String> {
+        self.app.divergence.set(plan, &self.app.tenant)
+    }
+
     /// The shared state, for in-process callers (tests, the ARM module's own tests).
     pub fn app(&self) -> &AppState {
         &self.app
@@ -255,12 +264,18 @@ impl SimHandle {
 /// Every route of every service, with fault injection and the journal around them.
 pub fn router(state: AppState) -> Router {
     let services = Router::new()
-        .nest("/as3", legacy::router(state.clone()))
+        .nest_service(
+            "/as3",
+            divergence::lens(divergence::Plane::Legacy, state.clone(), legacy::router),
+        )
         .nest("/login", identity::router(state.clone()))
         .nest("/iothub", iothub::router(state.clone()))
         .nest("/_sim", control::router(state.clone()))
         // ARM routes are merged here
-        .nest("/arm", arm::router(state.clone()));
+        .nest_service(
+            "/arm",
+            divergence::lens(divergence::Plane::Arm, state.clone(), arm::router),
+        );
     services
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(state, faults::layer))
@@ -298,6 +313,7 @@ pub fn build_state(config: SimConfig, addr: SocketAddr) -> Result<AppState, SimE
         urls: Arc::new(SimUrls::new(addr)),
         demo: Arc::new(demo),
         config: Arc::new(config),
+        divergence: divergence::Divergence::default(),
     };
     control::apply_faults(&app, app.config.faults.clone());
     Ok(app)
