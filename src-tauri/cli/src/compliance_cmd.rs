@@ -161,8 +161,9 @@ fn human(report: &ComplianceReport) -> String {
         let f = report.gateways.figure(status);
         if f.count > 0 {
             text.push_str(&format!(
-                "{name}: {} gateways, as of {}, from {}\n",
+                "{name}: {} gateway{}, as of {}, from {}\n",
                 f.count,
+                if f.count == 1 { "" } else { "s" },
                 when(f.as_of),
                 sources(f)
             ));
@@ -171,9 +172,10 @@ fn human(report: &ComplianceReport) -> String {
     let n = &report.nodes.outdated;
     if n.count > 0 {
         text.push_str(&format!(
-            "nodes outdated: {} behind {} gateways, as of {}, from {}\n",
+            "nodes outdated: {} behind {} gateway{}, as of {}, from {}\n",
             n.count,
             n.gateways.len(),
+            if n.gateways.len() == 1 { "" } else { "s" },
             when(n.as_of),
             sources(n)
         ));

@@ -325,6 +325,8 @@ async fn partial_rollout_then_compliance(profile: fn(&SimHandle) -> Value) {
     assert_eq!(printed, want);
     let human = cli.run(&["compliance"]);
     let human = text(&human.stdout);
+    // Shown with `--nocapture` (the example in docs/user-guide.md comes from here).
+    println!("{human}");
     assert!(
         human.contains("ON TARGET") && human.contains("policy blocks apps"),
         "{human}"
@@ -348,4 +350,38 @@ async fn compliance_after_a_partial_rollout_on_legacy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compliance_after_a_partial_rollout_on_arm() {
     partial_rollout_then_compliance(arm_profile).await;
+}
+
+/// The benchmark of docs/benchmarks.md ("Fleet compliance"): `compliance --json` over a
+/// 10,000-gateway simulated fleet, once per plane, timed from the process start to its exit
+/// (sign-in, every group's device pages, 250 batched twin queries, the report). Not a timed
+/// assertion: it prints the figures.
+/// `cargo test --release -p asg-fota-cli --test fleet_compliance -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run it on purpose"]
+async fn benchmark_compliance_on_10000_gateways() {
+    let sim = asg_fota_sim::start(asg_fota_sim::SimConfig {
+        gateways: 10_000,
+        timing: asg_fota_sim::SimTiming::fast(),
+        ..asg_fota_sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    for (plane, profile) in [("legacy", legacy_profile(&sim)), ("arm", arm_profile(&sim))] {
+        let cli = Cli::new(&sim, profile);
+        for run in 0..3 {
+            let started = Instant::now();
+            let out = cli.run(&["compliance", "--json"]);
+            let took = started.elapsed();
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(report["gateways"]["total"], 10_000);
+            println!(
+                "{plane} run {run}: {:.2} s, {} KB of JSON",
+                took.as_secs_f64(),
+                out.stdout.len() / 1024
+            );
+        }
+    }
+    sim.shutdown().await;
 }

@@ -184,6 +184,8 @@ async fn equal_planes_match_and_three_divergences_are_exactly_three_differences(
     let human = cli.run(&["migrate", "check", "--from", "legacy", "--to", "arm"]);
     assert_eq!(human.status.code(), Some(1));
     let human = text(&human.stdout);
+    // Shown with `--nocapture` (the example in docs/user-guide.md comes from here).
+    println!("{human}");
     assert!(
         human.contains("missing on arm") && human.contains("Production EU"),
         "{human}"
