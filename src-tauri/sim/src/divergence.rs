@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -164,9 +164,26 @@ fn reads(request: &Request) -> bool {
     method == Method::POST && (last.starts_with("list") || last.starts_with("count"))
 }
 
+/// `build`'s routes with the plane's own 404 for a path they do not know (mounted with
+/// `nest_service`, the routes no longer fall back to the top-level router's answer).
+fn routes(plane: Plane, app: AppState, build: fn(AppState) -> Router) -> Router {
+    let service = match plane {
+        Plane::Legacy => service::Service::Legacy,
+        Plane::Arm => service::Service::Arm,
+    };
+    build(app).fallback(move |OriginalUri(uri): OriginalUri| async move {
+        service::error_for(
+            service,
+            StatusCode::NOT_FOUND,
+            &format!("No route for {}", uri.path()),
+            None,
+        )
+    })
+}
+
 /// The routes `build` makes for `plane`, reading from the plane's view while it diverges.
 pub fn lens(plane: Plane, app: AppState, build: fn(AppState) -> Router) -> Router {
-    let real = build(app.clone());
+    let real = routes(plane, app.clone(), build);
     Router::new().fallback(move |request: Request| {
         let (real, app) = (real.clone(), app.clone());
         async move {
@@ -181,7 +198,7 @@ pub fn lens(plane: Plane, app: AppState, build: fn(AppState) -> Router) -> Route
                     app.tenant.timing().clone(),
                     app.tenant.faults().clone(),
                 );
-                build(AppState { tenant, ..app })
+                routes(plane, AppState { tenant, ..app }, build)
             };
             match router.oneshot(request).await {
                 Ok(response) => response,
