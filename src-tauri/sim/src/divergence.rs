@@ -230,3 +230,46 @@ pub async fn put_route(State(app): State<AppState>, body: Bytes) -> Response {
         Err(e) => service::legacy_error(StatusCode::BAD_REQUEST, "BadRequest", &e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SimConfig;
+
+    #[test]
+    fn a_view_renames_hides_and_moves_and_a_plan_must_name_what_exists() {
+        let (state, _) = crate::fleet::generate(&SimConfig::default());
+        let (group, target) = (state.groups[0].id, state.groups[1].id);
+        let device = state
+            .devices
+            .iter()
+            .find(|d| d.group_id == Some(group))
+            .unwrap()
+            .id;
+        let plan = PlaneDivergence {
+            rename_groups: [(group, "Renamed".to_owned())].into(),
+            hide_images: BTreeSet::new(),
+            move_devices: [(device, target)].into(),
+        };
+        assert!(plan.validate(&state).is_ok());
+        let view = plan.view(&state);
+        assert_eq!(view.group(group).unwrap().name, "Renamed");
+        assert_eq!(view.device(&device).unwrap().group_id, Some(target));
+        // The tenant itself is untouched.
+        assert_ne!(state.group(group).unwrap().name, "Renamed");
+        assert_eq!(state.device(&device).unwrap().group_id, Some(group));
+
+        let missing = PlaneDivergence {
+            hide_images: [Uuid::nil()].into(),
+            ..Default::default()
+        };
+        assert!(missing.validate(&state).is_err());
+        let empty_name = PlaneDivergence {
+            rename_groups: [(group, " ".to_owned())].into(),
+            ..Default::default()
+        };
+        assert!(empty_name.validate(&state).is_err());
+        assert!(PlaneDivergence::default().is_empty());
+        assert!(!plan.is_empty());
+    }
+}
