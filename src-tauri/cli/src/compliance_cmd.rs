@@ -2,9 +2,11 @@
 //! current deployment — gateways on target, pending, failed, offline, unknown; nodes outdated, up
 //! to date, updating — with the time and source of every figure. A thin adapter over
 //! `asg_fota_core::workflow::compliance`; `--show` lists the gateways behind one figure (the
-//! drill-down), to pipe into `update-now` or `nodes`.
+//! drill-down), to pipe into `update-now` or `nodes`. `--watch SECONDS` reads the report again
+//! on that interval until Ctrl-C (with `--json`: one report a line), on one signed-in session.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Result;
 use asg_fota_core::workflow::compliance::{
@@ -13,7 +15,8 @@ use asg_fota_core::workflow::compliance::{
 use asg_fota_core::workflow::fleet::Fleet;
 use clap::{Args, ValueEnum};
 
-use crate::context::{table, when, write_stdout, Context, Output};
+use crate::context::{cancel_on_ctrl_c, table, when, write_stdout, Context, Output};
+use crate::update_now::{json_line, seconds};
 
 #[derive(Args, Debug)]
 pub struct ComplianceArgs {
@@ -24,6 +27,9 @@ pub struct ComplianceArgs {
     /// status).
     #[arg(long, value_enum, value_name = "STATUS")]
     show: Option<ShowArg>,
+    /// Read the report again every SECONDS until Ctrl-C (with --json: one report a line).
+    #[arg(long, value_name = "SECONDS", conflicts_with = "show")]
+    watch: Option<f64>,
     #[command(flatten)]
     pub(crate) output: Output,
 }
@@ -40,6 +46,10 @@ enum ShowArg {
 }
 
 pub async fn run(ctx: &Context, args: ComplianceArgs) -> Result<ExitCode> {
+    if let Some(every) = args.watch {
+        let every = seconds(every, "--watch")?;
+        return watch(ctx, args.group.as_deref(), every).await;
+    }
     let report = ctx
         .with_session(async |session| {
             let fleet = Fleet::from_session(session).await?;
@@ -50,6 +60,29 @@ pub async fn run(ctx: &Context, args: ComplianceArgs) -> Result<ExitCode> {
         Some(show) => drill_down(ctx, &report, show)?,
         None => ctx.print(&report, || human(&report))?,
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The report again and again, `every` apart, until Ctrl-C.
+async fn watch(ctx: &Context, group: Option<&str>, every: Duration) -> Result<ExitCode> {
+    let cancel = cancel_on_ctrl_c().await;
+    ctx.with_session(async |session| {
+        let fleet = Fleet::from_session(session).await?;
+        while !cancel.is_cancelled() {
+            let report = compliance(&fleet, group).await?;
+            if ctx.output.json {
+                json_line(&report)?;
+            } else {
+                write_stdout(&format!("{}\n", human(&report)))?;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = cancel.cancelled() => {}
+            }
+        }
+        anyhow::Ok(())
+    })
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 

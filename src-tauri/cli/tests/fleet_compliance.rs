@@ -331,6 +331,41 @@ async fn partial_rollout_then_compliance(profile: fn(&SimHandle) -> Value) {
         human.contains("ON TARGET") && human.contains("policy blocks apps"),
         "{human}"
     );
+    // On an interval: one report a line until stopped.
+    let mut watching = std::process::Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
+        .args([
+            "compliance",
+            "--group",
+            "Field Test",
+            "--watch",
+            "0.1",
+            "--json",
+        ])
+        .env_remove("ASG_FOTA_PROFILE")
+        .envs(cli.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/asg-fota-test-bus",
+        )
+        .env("HOME", cli.dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let reports: Vec<Value> = {
+        use std::io::BufRead;
+        let stdout = std::io::BufReader::new(watching.stdout.take().unwrap());
+        stdout
+            .lines()
+            .take(2)
+            .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+            .collect()
+    };
+    watching.kill().unwrap();
+    watching.wait().unwrap();
+    assert_eq!(reports.len(), 2);
+    assert!(time(&reports[1]["startedAt"]) > time(&reports[0]["startedAt"]));
+    assert_eq!(reports[1]["gateways"]["onTarget"]["count"], 2);
+
     let missing = cli.run(&["compliance", "--group", "No Such Group"]);
     assert!(!missing.status.success());
     assert!(
