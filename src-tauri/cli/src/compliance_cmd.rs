@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 use asg_fota_core::workflow::compliance::{
-    compliance, ComplianceReport, Figure, GatewayFigures, GatewayStatus, NodeFigures, Source,
+    ComplianceReport, Figure, GatewayFigures, GatewayStatus, NodeFigures, Source,
 };
-use asg_fota_core::workflow::fleet::Fleet;
 use clap::{Args, ValueEnum};
 
 use crate::context::{cancel_on_ctrl_c, table, when, write_stdout, Context, Output};
@@ -50,11 +49,9 @@ pub async fn run(ctx: &Context, args: ComplianceArgs) -> Result<ExitCode> {
         let every = seconds(every, "--watch")?;
         return watch(ctx, args.group.as_deref(), every).await;
     }
+    let group = args.group.as_deref();
     let report = ctx
-        .with_session(async |session| {
-            let fleet = Fleet::from_session(session).await?;
-            anyhow::Ok(compliance(&fleet, args.group.as_deref()).await?)
-        })
+        .with_tenant(async |tenant| Ok(tenant.compliance(group).await?))
         .await?;
     match args.show {
         Some(show) => drill_down(ctx, &report, show)?,
@@ -66,10 +63,9 @@ pub async fn run(ctx: &Context, args: ComplianceArgs) -> Result<ExitCode> {
 /// The report again and again, `every` apart, until Ctrl-C.
 async fn watch(ctx: &Context, group: Option<&str>, every: Duration) -> Result<ExitCode> {
     let cancel = cancel_on_ctrl_c().await;
-    ctx.with_session(async |session| {
-        let fleet = Fleet::from_session(session).await?;
+    ctx.with_tenant(async |tenant| {
         while !cancel.is_cancelled() {
-            let report = compliance(&fleet, group).await?;
+            let report = tenant.compliance(group).await?;
             if ctx.output.json {
                 json_line(&report)?;
             } else {

@@ -16,10 +16,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
-use asg_fota_core::migrate::{arm_profile_from_legacy, check, Item, ItemStatus, MigrationReport};
+use asg_fota_core::migrate::{arm_profile_from_legacy, Item, ItemStatus, MigrationReport};
 use asg_fota_core::profiles::{Backend, Profile};
-use asg_fota_core::secrets::{SecretKey, SecretKind};
-use asg_fota_core::session::PlaneKind;
 use clap::{Args, Subcommand};
 
 use crate::context::{table, Context, Output};
@@ -94,57 +92,21 @@ pub async fn run(ctx: &Context, command: MigrateCommand) -> Result<ExitCode> {
     }
 }
 
-fn named(ctx: &Context, name: &str, allowed: Backend, flag: &str) -> Result<Profile> {
-    let profile = ctx.profiles()?.get(name)?;
+fn named(ctx: &Context, name: &str, allowed: Backend, flag: &str) -> Result<()> {
+    let profile = ctx.host.profiles()?.get(name)?;
     if profile.backend != allowed && profile.backend != Backend::Demo {
         bail!(
             "{flag} names `{name}`, a {} profile; it must be a {allowed} profile (or the Demo tenant)",
             profile.backend
         );
     }
-    Ok(profile)
+    Ok(())
 }
 
 async fn check_cmd(ctx: &Context, args: CheckArgs) -> Result<ExitCode> {
-    let from_profile = named(ctx, &args.from, Backend::Legacy, "--from")?;
-    let to_profile = named(ctx, &args.to, Backend::Arm, "--to")?;
-    let from = ctx
-        .resolve_named(&args.from, &from_profile, PlaneKind::Legacy)
-        .await?;
-    // Both sides on the Demo tenant: one simulator, read through both planes.
-    let shared = match to_profile.backend {
-        Backend::Demo => from.demo_on(&to_profile, PlaneKind::Arm),
-        _ => None,
-    };
-    let (to, to_config) = match shared {
-        Some(config) => (None, config),
-        None => {
-            let to = ctx
-                .resolve_named(&args.to, &to_profile, PlaneKind::Arm)
-                .await?;
-            let config = to.config.clone();
-            (Some(to), config)
-        }
-    };
-    let from_session = ctx.session(&from, from.config.clone()).await;
-    let to_session = ctx.session(to.as_ref().unwrap_or(&from), to_config).await;
-    let report = match (&from_session, &to_session) {
-        (Ok(a), Ok(b)) => check(a.plane(), b.plane()).await.map_err(Into::into),
-        (Err(e), _) => {
-            Err(anyhow::anyhow!("{e:#}")).context(format!("cannot sign in `{}`", args.from))
-        }
-        (_, Err(e)) => {
-            Err(anyhow::anyhow!("{e:#}")).context(format!("cannot sign in `{}`", args.to))
-        }
-    };
-    if let (Ok(session), Some(to)) = (&to_session, to) {
-        ctx.finish(session, to).await;
-    }
-    match &from_session {
-        Ok(session) => ctx.finish(session, from).await,
-        Err(_) => from.stop().await,
-    }
-    let report: MigrationReport = report?;
+    named(ctx, &args.from, Backend::Legacy, "--from")?;
+    named(ctx, &args.to, Backend::Arm, "--to")?;
+    let report = ctx.host.migration_check(&args.from, &args.to).await?;
     let shown: Vec<&Item> = report
         .items
         .iter()
@@ -244,16 +206,15 @@ struct Created {
 }
 
 fn profile_cmd(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
-    let mut profiles = ctx.profiles()?;
-    let legacy = profiles.get(&args.from)?;
+    let legacy = ctx.host.profiles()?.get(&args.from)?;
     let name = args.name.unwrap_or_else(|| format!("{}-arm", args.from));
-    if profiles.profiles.contains_key(&name) && !args.replace {
+    if ctx.host.profiles()?.profiles.contains_key(&name) && !args.replace {
         bail!("profile `{name}` exists already: pass --replace to overwrite it, or --name NAME");
     }
     if legacy.backend != Backend::Legacy {
+        let from = &args.from;
         bail!(
-            "`{}` is a {} profile; `migrate profile` starts from a legacy one",
-            args.from,
+            "`{from}` is a {} profile; `migrate profile` starts from a legacy one",
             legacy.backend
         );
     }
@@ -268,32 +229,12 @@ fn profile_cmd(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
         &catalog,
         args.api_base,
     )?;
-    profiles.upsert(&name, arm.clone())?;
-    if args.make_active {
-        profiles.set_active(&name)?;
+    let secrets =
+        (ctx.host).save_migrated_profile(&args.from, &name, arm.clone(), args.make_active)?;
+    for warning in &secrets.warnings {
+        eprintln!("warning: {warning}; store it for `{name}` with `asg-fota-cli login --profile {name:?}`");
     }
-    ctx.profiles_file.save(&profiles)?;
-    // The secrets the ARM profile can use as they are; a keychain that cannot be reached is a
-    // warning that says what to store by hand.
-    let mut copied = Vec::new();
-    for kind in [SecretKind::ClientSecret, SecretKind::IotHubConnectionString] {
-        let found = ctx.store.retrieve(&SecretKey::new(&args.from, kind));
-        match found {
-            Ok(Some(value)) => match ctx.store.persist(&SecretKey::new(&name, kind), &value) {
-                Ok(()) => copied.push(kind.as_str()),
-                Err(e) => eprintln!(
-                    "warning: the {} could not be stored for `{name}`: {e}; store it with `asg-fota-cli login --profile {name:?}`",
-                    kind.as_str()
-                ),
-            },
-            Ok(None) => {}
-            Err(e) => eprintln!(
-                "warning: the {} of `{}` could not be read from the OS keychain: {e}; store it for `{name}` with `asg-fota-cli login`",
-                kind.as_str(),
-                args.from
-            ),
-        }
-    }
+    let copied = secrets.copied.iter().map(|k| k.as_str()).collect();
     let created = Created {
         name,
         settings: arm,
@@ -303,7 +244,7 @@ fn profile_cmd(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
         let mut text = format!(
             "Profile `{}` (ARM, catalog {catalog} in {resource_group}) saved in {}.\n",
             created.name,
-            ctx.profiles_file.path().display()
+            ctx.host.dirs().profiles_file().display()
         );
         if !created.copied_secrets.is_empty() {
             text.push_str(&format!(

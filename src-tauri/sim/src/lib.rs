@@ -17,6 +17,7 @@ pub mod demo;
 pub mod divergence;
 pub mod faults;
 pub mod fleet;
+pub mod holds;
 pub mod identity;
 pub mod iothub;
 pub mod legacy;
@@ -237,6 +238,21 @@ impl SimHandle {
     /// plan makes them agree again. Fails when the plan names what the tenant does not hold.
     pub fn set_divergence(&self, plan: divergence::DivergencePlan) -> Result<(), String> {
         self.app.divergence.set(plan, &self.app.tenant)
+    }
+
+    /// Parks `hold`'s kind of background work before its last step until [`SimHandle::release`].
+    pub fn hold(&self, hold: holds::Hold) {
+        self.app.tenant.holds().hold(hold);
+    }
+
+    /// Every token, signature and device code the identity platform issued or was sent.
+    pub fn secrets_seen(&self) -> Vec<String> {
+        self.app.identity.secrets_seen()
+    }
+
+    /// Lets held work of this kind finish.
+    pub fn release(&self, hold: holds::Hold) {
+        self.app.tenant.holds().release(hold);
     }
 
     /// The shared state, for in-process callers (tests, the ARM module's own tests).
