@@ -4,6 +4,7 @@
 //! function that calls into `asg_fota_core` and returns the process exit code. Library errors are
 //! typed in the core; here they become `anyhow` errors with context for the person at the terminal.
 
+mod compliance_cmd;
 mod context;
 mod deploy_plan;
 mod device;
@@ -11,6 +12,7 @@ mod inspect;
 mod journal_cmd;
 mod listing;
 mod login;
+mod migrate_cmd;
 mod move_cmd;
 mod nodes;
 mod profile;
@@ -43,6 +45,8 @@ struct Cli {
     global: context::GlobalArgs,
 }
 
+// Parsed once per process: the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     Inspect(inspect::InspectArgs),

@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Result};
+use asg_fota_core::migrate::{retirement, Retirement};
 use asg_fota_core::profiles::{Backend, IotHubAuth, IotHubSettings, Profile};
 use asg_fota_core::secrets::{SecretKey, SecretKind};
 use asg_fota_core::session::SessionError;
@@ -135,6 +136,8 @@ struct ProfileRow {
     name: String,
     backend: Backend,
     active: bool,
+    /// Legacy profiles: when their API retires and the days left.
+    retirement: Option<Retirement>,
 }
 
 #[derive(Serialize)]
@@ -142,6 +145,8 @@ struct ProfileView {
     name: String,
     active: bool,
     settings: Profile,
+    /// Legacy profiles: when their API retires and the days left.
+    retirement: Option<Retirement>,
     /// Which secrets the keychain holds: `true`/`false`, or `null` when it cannot be asked.
     secrets: Vec<SecretPresence>,
 }
@@ -162,8 +167,29 @@ pub async fn run(ctx: &Context, command: ProfileCommand) -> Result<ExitCode> {
     }
 }
 
+/// Today's date (UTC), read here so the core's date logic stays pure.
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// `retires 2027-09-27 (N days left)`, or empty for profiles of other backends.
+pub fn retirement_text(r: Option<&Retirement>) -> String {
+    match r {
+        Some(r) if r.days_left >= 0 => format!(
+            "legacy API retires {} ({} days left): see `migrate profile`",
+            r.retires_on, r.days_left
+        ),
+        Some(r) => format!(
+            "legacy API retired {} ({} days ago)",
+            r.retires_on, -r.days_left
+        ),
+        None => String::new(),
+    }
+}
+
 fn list(ctx: &Context) -> Result<ExitCode> {
     let profiles = ctx.host.profiles()?;
+    let today = today();
     let active = profiles.active_name();
     let mut rows = Vec::new();
     for name in profiles.names() {
@@ -171,21 +197,25 @@ fn list(ctx: &Context) -> Result<ExitCode> {
         rows.push(ProfileRow {
             active: name == active,
             backend,
+            retirement: retirement(backend, today),
             name,
         });
     }
     ctx.print(&rows, || {
-        let cells: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| {
-                vec![
-                    if r.active { "*" } else { "" }.to_owned(),
-                    r.name.clone(),
-                    r.backend.to_string(),
-                ]
-            })
-            .collect();
-        table(&["", "PROFILE", "BACKEND"], &cells)
+        table(
+            &["", "PROFILE", "BACKEND", "NOTE"],
+            &rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        if r.active { "*" } else { "" }.to_owned(),
+                        r.name.clone(),
+                        r.backend.to_string(),
+                        retirement_text(r.retirement.as_ref()),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        )
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -277,6 +307,7 @@ fn show(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
     let view = ProfileView {
         active: profiles.active_name() == name,
         name,
+        retirement: retirement(settings.backend, today()),
         settings,
         secrets,
     };
@@ -290,6 +321,10 @@ fn show_text(view: &ProfileView) -> String {
         view.name,
         if view.active { " (active)" } else { "" }
     );
+    if view.retirement.is_some() {
+        text.push_str(&retirement_text(view.retirement.as_ref()));
+        text.push('\n');
+    }
     let settings = serde_json::to_string_pretty(&view.settings).unwrap_or_default();
     text.push_str(&settings);
     text.push('\n');

@@ -9,7 +9,10 @@ use anyhow::Result;
 use clap::Subcommand;
 
 use crate::context::{runtime, Context, GlobalArgs, Output};
-use crate::{device, listing, login, move_cmd, nodes, profile, update_now, upload};
+use crate::{
+    compliance_cmd, device, listing, login, migrate_cmd, move_cmd, nodes, profile, update_now,
+    upload,
+};
 
 // Parsed once per process: the size difference between the variants costs nothing.
 #[allow(clippy::large_enum_variant)]
@@ -48,6 +51,11 @@ pub enum CloudCommand {
     Nodes(nodes::NodesArgs),
     /// Update node firmware (named MACs of one gateway, or every outdated node) and follow progress.
     UpdateNode(nodes::UpdateNodeArgs),
+    /// Show where the fleet stands: gateways on target, pending, failed, offline; nodes outdated.
+    Compliance(compliance_cmd::ComplianceArgs),
+    /// Check and prepare the move from the legacy Azure Sphere API to ARM (legacy retires 2027-09-27).
+    #[command(subcommand)]
+    Migrate(migrate_cmd::MigrateCommand),
 }
 
 impl CloudCommand {
@@ -66,6 +74,8 @@ impl CloudCommand {
             CloudCommand::UpdateNow(a) => a.output,
             CloudCommand::Nodes(a) => a.output,
             CloudCommand::UpdateNode(a) => a.output,
+            CloudCommand::Compliance(a) => a.output,
+            CloudCommand::Migrate(m) => m.output(),
         }
     }
 }
@@ -91,6 +101,8 @@ pub fn run(command: CloudCommand, global: GlobalArgs) -> Result<ExitCode> {
             CloudCommand::UpdateNow(args) => update_now::run(&ctx, args).await,
             CloudCommand::Nodes(args) => nodes::list(&ctx, args).await,
             CloudCommand::UpdateNode(args) => nodes::update(&ctx, args).await,
+            CloudCommand::Compliance(args) => compliance_cmd::run(&ctx, args).await,
+            CloudCommand::Migrate(command) => migrate_cmd::run(&ctx, command).await,
         }
     })
 }

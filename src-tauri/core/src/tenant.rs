@@ -17,13 +17,15 @@ use crate::cloud::iothub::{MethodResponse, MethodTimeouts};
 use crate::cloud::model::{DeviceGroupId, DeviceId, ImageId};
 use crate::cloud::CloudError;
 use crate::inspect::{self, InspectError, PackageReport};
+use crate::migrate::{self, MigrationReport};
 use crate::paths::AppDirs;
 use crate::profiles::{Backend, Profile, ProfileError, ProfileStore, Profiles, DEMO_PROFILE};
 use crate::secrets::{SecretError, SecretKey, SecretKind, SecretStore, Sensitive};
 use crate::session::{
-    self, DemoTenant, Identity, SecretOverrides, SecretSources, Session, SessionConfig,
+    self, DemoTenant, Identity, PlaneKind, SecretOverrides, SecretSources, Session, SessionConfig,
     SessionError,
 };
+use crate::workflow::compliance::{self, ComplianceError, ComplianceReport};
 use crate::workflow::deploy::{self, CreatedDeployment, DeployError, PlannedDeployment, Recorder};
 use crate::workflow::fleet::{Fleet, Gateway};
 use crate::workflow::groups::{self, DeploymentView, GroupView, LocalKinds};
@@ -121,6 +123,15 @@ pub fn cloud_params(error: &CloudError) -> serde_json::Map<String, serde_json::V
 impl From<CloudError> for TenantError {
     fn from(error: CloudError) -> Self {
         TenantError::Session(SessionError::Cloud(error))
+    }
+}
+
+impl From<ComplianceError> for TenantError {
+    fn from(error: ComplianceError) -> Self {
+        match error {
+            ComplianceError::Cloud(e) => e.into(),
+            ComplianceError::Group(e) => TenantError::Session(e),
+        }
     }
 }
 
@@ -261,33 +272,171 @@ impl TenantHost {
     pub async fn open(&self, chosen: Option<&str>) -> Result<Tenant, TenantError> {
         let name = self.profile_name(chosen)?;
         let profile = self.profiles()?.get(&name)?;
-        let (config, secrets, stop) = if profile.backend == Backend::Demo {
-            let demo = self
-                .demo
-                .launch(&name)
-                .await
-                .map_err(TenantError::DemoStart)?;
-            let config = SessionConfig::demo(&name, &profile, &demo.tenant);
-            (config, demo.secrets, Some(demo.stop))
-        } else {
-            let config = SessionConfig::from_profile(&name, &profile)?;
-            (config, self.keychain.clone(), None)
-        };
+        self.open_on(&name, profile, None).await
+    }
+
+    /// Opens the two sides of a migration check: `from` read through the legacy plane, `to`
+    /// through ARM. The Demo tenant may stand on either side (its simulator serves one tenant on
+    /// both planes); when both name it, one simulator is started and read through both, owned
+    /// (and stopped) by `from`. Close both afterwards.
+    pub async fn open_migration(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<(Tenant, Tenant), TenantError> {
+        let profiles = self.profiles()?;
+        let (from_profile, to_profile) = (profiles.get(from)?, profiles.get(to)?);
+        if from_profile.backend == Backend::Demo && to_profile.backend == Backend::Demo {
+            let demo = self.launch(from).await?;
+            let on = |plane| DemoTenant {
+                plane,
+                ..demo.tenant.clone()
+            };
+            // Both configs name `from`: the demo's secrets are kept under the name it started for.
+            let from_config = SessionConfig::demo(from, &from_profile, &on(PlaneKind::Legacy));
+            let to_config = SessionConfig::demo(from, &to_profile, &on(PlaneKind::Arm));
+            let secrets = demo.secrets.clone();
+            let from_tenant = self
+                .sign_in(
+                    from,
+                    from_profile,
+                    from_config,
+                    secrets.clone(),
+                    Some(demo.stop),
+                )
+                .await?;
+            return match self.sign_in(to, to_profile, to_config, secrets, None).await {
+                Ok(to_tenant) => Ok((from_tenant, to_tenant)),
+                Err(err) => {
+                    from_tenant.close().await;
+                    Err(err)
+                }
+            };
+        }
+        let from_tenant = self
+            .open_on(from, from_profile, Some(PlaneKind::Legacy))
+            .await?;
+        match self.open_on(to, to_profile, Some(PlaneKind::Arm)).await {
+            Ok(to_tenant) => Ok((from_tenant, to_tenant)),
+            Err(err) => {
+                from_tenant.close().await;
+                Err(err)
+            }
+        }
+    }
+
+    /// [`TenantHost::open_migration`], the comparison of both planes item by item, and closing
+    /// both whether the comparison worked or not.
+    pub async fn migration_check(
+        &self,
+        from: &str,
+        to: &str,
+    ) -> Result<MigrationReport, TenantError> {
+        let (from_tenant, to_tenant) = self.open_migration(from, to).await?;
+        let report = migrate::check(from_tenant.session.plane(), to_tenant.session.plane()).await;
+        to_tenant.close().await;
+        from_tenant.close().await;
+        Ok(report?)
+    }
+
+    /// Saves `arm` (made from the legacy profile `from`) as profile `name`, active with
+    /// `activate`, and copies `from`'s service-principal secret and IoT Hub connection string to
+    /// it in the keychain. Person sign-ins are not copied: ARM needs its own. A secret that
+    /// cannot be read or stored does not undo the profile: it is a warning in the answer.
+    pub fn save_migrated_profile(
+        &self,
+        from: &str,
+        name: &str,
+        arm: Profile,
+        activate: bool,
+    ) -> Result<MigratedSecrets, TenantError> {
+        self.save_profile(name, arm)?;
+        if activate {
+            self.activate(name)?;
+        }
+        let mut answer = MigratedSecrets::default();
+        for kind in [SecretKind::ClientSecret, SecretKind::IotHubConnectionString] {
+            let copy = self
+                .keychain
+                .retrieve(&SecretKey::new(from, kind))
+                .map_err(|e| format!("could not be read from `{from}` in the OS keychain: {e}"))
+                .and_then(|found| match found {
+                    Some(value) => self
+                        .keychain
+                        .persist(&SecretKey::new(name, kind), &value)
+                        .map(|()| true)
+                        .map_err(|e| format!("could not be stored for `{name}`: {e}")),
+                    None => Ok(false),
+                });
+            match copy {
+                Ok(true) => answer.copied.push(kind),
+                Ok(false) => {}
+                Err(why) => answer.warnings.push(format!("the {} {why}", kind.as_str())),
+            }
+        }
+        Ok(answer)
+    }
+
+    async fn launch(&self, name: &str) -> Result<RunningDemo, TenantError> {
+        self.demo.launch(name).await.map_err(TenantError::DemoStart)
+    }
+
+    /// Opens `name`; a Demo tenant answers on `demo_plane` when given.
+    async fn open_on(
+        &self,
+        name: &str,
+        profile: Profile,
+        demo_plane: Option<PlaneKind>,
+    ) -> Result<Tenant, TenantError> {
+        if profile.backend == Backend::Demo {
+            let mut demo = self.launch(name).await?;
+            if let Some(plane) = demo_plane {
+                demo.tenant.plane = plane;
+            }
+            let config = SessionConfig::demo(name, &profile, &demo.tenant);
+            return self
+                .sign_in(name, profile, config, demo.secrets, Some(demo.stop))
+                .await;
+        }
+        let config = SessionConfig::from_profile(name, &profile)?;
+        self.sign_in(name, profile, config, self.keychain.clone(), None)
+            .await
+    }
+
+    /// Signs `config` in with `secrets` (the environment's winning) and keeps rotated refresh
+    /// tokens in them from then on (not when a refresh token was handed in from outside: its
+    /// successor belongs to whoever handed it). `stop` is the Demo tenant's, run on failure.
+    async fn sign_in(
+        &self,
+        name: &str,
+        profile: Profile,
+        config: SessionConfig,
+        secrets: Arc<dyn SecretStore>,
+        stop: Option<BoxFuture<'static, ()>>,
+    ) -> Result<Tenant, TenantError> {
         let sources = SecretSources {
             store: secrets.as_ref(),
             overrides: self.overrides.clone(),
         };
-        let session = Session::open(config, &sources).await?;
+        let session = match Session::open(config, &sources).await {
+            Ok(session) => session,
+            Err(err) => {
+                if let Some(stop) = stop {
+                    stop.await;
+                }
+                return Err(err.into());
+            }
+        };
         if self.overrides.refresh_token.is_none() {
             session.keep_rotations_in(secrets.clone());
         }
         Ok(Tenant {
             journal: self.journal(),
             actor: Actor {
-                profile: name.clone(),
+                profile: name.to_owned(),
                 backend: profile.backend,
             },
-            name,
+            name: name.to_owned(),
             profile,
             session,
             kinds: self.kinds.clone(),
@@ -459,6 +608,13 @@ impl TenantHost {
     }
 }
 
+/// What [`TenantHost::save_migrated_profile`] copied, and what it could not.
+#[derive(Debug, Default)]
+pub struct MigratedSecrets {
+    pub copied: Vec<SecretKind>,
+    pub warnings: Vec<String>,
+}
+
 /// The open session of one profile: its clients, its settings (read once), its journal and who
 /// writes it, and the image kinds known locally.
 pub struct Tenant {
@@ -588,6 +744,12 @@ impl Tenant {
     /// The clients of steps 5 and 6, journaling into this session's journal.
     pub async fn fleet(&self) -> Result<Fleet, TenantError> {
         Ok(Fleet::from_session(&self.session, self.journal.clone(), self.actor.clone()).await?)
+    }
+
+    /// The fleet overview: gateways and nodes on target or not, per product and group (of the
+    /// whole tenant, or of the group `group` names).
+    pub async fn compliance(&self, group: Option<&str>) -> Result<ComplianceReport, TenantError> {
+        Ok(compliance::compliance(&self.fleet().await?, group).await?)
     }
 
     /// Step 5's table.

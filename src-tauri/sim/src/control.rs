@@ -11,7 +11,8 @@
 //! | `GET /_sim/holds`, `PUT /_sim/holds` | `["operations", "node_updates", "check_ins"]` (any subset) | the set held |
 //! | `GET /_sim/secrets` | – | `{"secrets": [...]}`: every token, key and signature issued or received |
 //! | `POST /_sim/devices/{id}/connection` | `{"connected": bool}` | 204 |
-//! | `POST /_sim/reset` | – | 204 (fresh fleet from the seed; faults back to the start plan) |
+//! | `POST /_sim/reset` | – | 204 (fresh fleet from the seed; faults back to the start plan; planes agree) |
+//! | `GET /_sim/divergence`, `PUT /_sim/divergence` | a `DivergencePlan` | the plan in force (see `divergence`) |
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -52,6 +53,7 @@ pub fn snapshot(app: &AppState) -> Value {
             json!(crate::identity::pending_codes(&app.identity)),
         );
         map.insert("faults".to_string(), json!(app.tenant.faults().plan()));
+        map.insert("divergence".to_string(), json!(app.divergence.plan()));
     }
     value
 }
@@ -161,6 +163,7 @@ async fn reset(State(app): State<AppState>) -> StatusCode {
     let (fresh, _) = fleet::generate(&app.config);
     app.tenant.replace(fresh);
     apply_faults(&app, app.config.faults.clone());
+    app.divergence.clear();
     StatusCode::NO_CONTENT
 }
 
@@ -175,5 +178,9 @@ pub fn router(state: AppState) -> Router {
         .route("/secrets", get(secrets))
         .route("/devices/{id}/connection", post(connection))
         .route("/reset", post(reset))
+        .route(
+            "/divergence",
+            get(crate::divergence::get_route).put(crate::divergence::put_route),
+        )
         .with_state(state)
 }

@@ -14,6 +14,7 @@
 pub mod arm;
 pub mod control;
 pub mod demo;
+pub mod divergence;
 pub mod faults;
 pub mod fleet;
 pub mod holds;
@@ -219,6 +220,8 @@ pub struct AppState {
     pub config: Arc<SimConfig>,
     pub urls: Arc<SimUrls>,
     pub demo: Arc<DemoIdentity>,
+    /// What the legacy and ARM planes show differently (normally nothing).
+    pub divergence: divergence::Divergence,
 }
 
 /// A running simulator.
@@ -255,6 +258,12 @@ impl SimHandle {
             .leniency
             .arm_read_only
             .store(accepted, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Makes the legacy and ARM planes show the tenant differently (see [`divergence`]); an empty
+    /// plan makes them agree again. Fails when the plan names what the tenant does not hold.
+    pub fn set_divergence(&self, plan: divergence::DivergencePlan) -> Result<(), String> {
+        self.app.divergence.set(plan, &self.app.tenant)
     }
 
     /// Parks `hold`'s kind of background work before its last step until [`SimHandle::release`].
@@ -297,12 +306,18 @@ impl SimHandle {
 /// Every route of every service, with fault injection and the journal around them.
 pub fn router(state: AppState) -> Router {
     let services = Router::new()
-        .nest("/as3", legacy::router(state.clone()))
+        .nest_service(
+            "/as3",
+            divergence::lens(divergence::Plane::Legacy, state.clone(), legacy::router),
+        )
         .nest("/login", identity::router(state.clone()))
         .nest("/iothub", iothub::router(state.clone()))
         .nest("/_sim", control::router(state.clone()))
         // ARM routes are merged here
-        .nest("/arm", arm::router(state.clone()));
+        .nest_service(
+            "/arm",
+            divergence::lens(divergence::Plane::Arm, state.clone(), arm::router),
+        );
     services
         .fallback(fallback)
         .layer(axum::middleware::from_fn(length_required))
@@ -371,6 +386,7 @@ pub fn build_state(config: SimConfig, addr: SocketAddr) -> Result<AppState, SimE
         urls: Arc::new(SimUrls::new(addr)),
         demo: Arc::new(demo),
         config: Arc::new(config),
+        divergence: divergence::Divergence::default(),
     };
     control::apply_faults(&app, app.config.faults.clone());
     Ok(app)

@@ -4,7 +4,9 @@
 mod cloud_support;
 mod cloud_verbs;
 mod field_parity;
+mod fleet_compliance;
 mod flow;
 mod inspect;
 mod leak;
+mod migrate_check;
 mod sim_cmd;

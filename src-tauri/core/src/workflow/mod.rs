@@ -9,8 +9,10 @@
 //! - `journal`: the local record of every change made to a tenant.
 //! - `fleet`: step 5's table, a group's gateways joined with their IoT Hub twins (batched queries);
 //! - `rollout`: step 5's "update now" (move, restart, watch until on target);
-//! - `nodes`: step 6's node matrix and node firmware updates.
+//! - `nodes`: step 6's node matrix and node firmware updates;
+//! - `compliance`: the fleet overview, every gateway and node against its group's deployment.
 
+pub mod compliance;
 pub mod deploy;
 pub mod fleet;
 pub mod groups;

@@ -1,0 +1,263 @@
+//! `migrate check --from LEGACY --to ARM` and `migrate profile --from LEGACY`: the move from the
+//! legacy Azure Sphere API (retiring 2027-09-27) to ARM. Thin adapters over
+//! `asg_fota_core::migrate`.
+//!
+//! `check` signs both profiles in, reads both planes and prints every item that is not the same
+//! (with `--json`: every item); it exits 1 when anything differs. The Demo tenant may stand on
+//! either side: its simulator serves one tenant on both planes, so `--from` reads its legacy
+//! plane and `--to` its ARM plane (one simulator when both name it).
+//!
+//! `profile` writes the ARM profile of the tenant a legacy profile reaches, asking only for the
+//! subscription, resource group and catalog (prompted on a terminal when not given), and copies
+//! the legacy profile's service-principal secret and IoT Hub connection string to the new
+//! profile in the OS keychain. Person sign-ins are not copied: ARM needs its own.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use asg_fota_core::migrate::{arm_profile_from_legacy, Item, ItemStatus, MigrationReport};
+use asg_fota_core::profiles::{Backend, Profile};
+use clap::{Args, Subcommand};
+
+use crate::context::{table, Context, Output};
+
+/// Check and prepare the move from the legacy Azure Sphere API to ARM (legacy retires 2027-09-27).
+#[derive(Subcommand, Debug)]
+pub enum MigrateCommand {
+    /// Compare what a legacy profile and an ARM profile see, item by item (exit 1 on any difference).
+    Check(CheckArgs),
+    /// Create the ARM profile of a legacy profile's tenant (IoT Hub and settings carried over).
+    Profile(ProfileArgs),
+}
+
+impl MigrateCommand {
+    pub fn output(&self) -> Output {
+        match self {
+            MigrateCommand::Check(a) => a.output,
+            MigrateCommand::Profile(a) => a.output,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The legacy profile (or the Demo tenant, read through its legacy plane).
+    #[arg(long, value_name = "PROFILE")]
+    from: String,
+    /// The ARM profile (or the Demo tenant, read through its ARM plane).
+    #[arg(long, value_name = "PROFILE")]
+    to: String,
+    /// Also list the items that match.
+    #[arg(long)]
+    all: bool,
+    #[command(flatten)]
+    output: Output,
+}
+
+#[derive(Args, Debug)]
+pub struct ProfileArgs {
+    /// The legacy profile to start from.
+    #[arg(long, value_name = "PROFILE")]
+    from: String,
+    /// The new profile's name (default: `<from>-arm`).
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// The subscription holding the catalog (asked for on a terminal when missing).
+    #[arg(long, value_name = "ID")]
+    subscription_id: Option<String>,
+    /// The resource group holding the catalog (asked for on a terminal when missing).
+    #[arg(long, value_name = "NAME")]
+    resource_group: Option<String>,
+    /// The Azure Sphere catalog (asked for on a terminal when missing).
+    #[arg(long, value_name = "NAME")]
+    catalog: Option<String>,
+    /// ARM's base URL (default: the public cloud's).
+    #[arg(long, value_name = "URL")]
+    api_base: Option<String>,
+    /// Replace an existing profile of that name.
+    #[arg(long)]
+    replace: bool,
+    /// Make the new profile the active one.
+    #[arg(long = "use")]
+    make_active: bool,
+    #[command(flatten)]
+    output: Output,
+}
+
+pub async fn run(ctx: &Context, command: MigrateCommand) -> Result<ExitCode> {
+    match command {
+        MigrateCommand::Check(args) => check_cmd(ctx, args).await,
+        MigrateCommand::Profile(args) => profile_cmd(ctx, args),
+    }
+}
+
+fn named(ctx: &Context, name: &str, allowed: Backend, flag: &str) -> Result<()> {
+    let profile = ctx.host.profiles()?.get(name)?;
+    if profile.backend != allowed && profile.backend != Backend::Demo {
+        bail!(
+            "{flag} names `{name}`, a {} profile; it must be a {allowed} profile (or the Demo tenant)",
+            profile.backend
+        );
+    }
+    Ok(())
+}
+
+async fn check_cmd(ctx: &Context, args: CheckArgs) -> Result<ExitCode> {
+    named(ctx, &args.from, Backend::Legacy, "--from")?;
+    named(ctx, &args.to, Backend::Arm, "--to")?;
+    let report = ctx.host.migration_check(&args.from, &args.to).await?;
+    let shown: Vec<&Item> = report
+        .items
+        .iter()
+        .filter(|i| args.all || i.status != ItemStatus::Matched)
+        .collect();
+    ctx.print(&report, || human(&report, &shown, &args.from, &args.to))?;
+    Ok(if report.all_matched() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn status_text(status: ItemStatus, from: &str, to: &str) -> String {
+    match status {
+        ItemStatus::Matched => "matched".to_owned(),
+        ItemStatus::MissingOnTo => format!("missing on {to}"),
+        ItemStatus::MissingOnFrom => format!("missing on {from}"),
+        ItemStatus::Differs => "differs".to_owned(),
+    }
+}
+
+fn human(report: &MigrationReport, shown: &[&Item], from: &str, to: &str) -> String {
+    let rows: Vec<Vec<String>> = shown
+        .iter()
+        .map(|i| {
+            let details = i
+                .differences
+                .iter()
+                .map(|d| {
+                    format!(
+                        "{}: {} → {}",
+                        d.field,
+                        d.from.as_deref().unwrap_or("-"),
+                        d.to.as_deref().unwrap_or("-")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; ");
+            vec![
+                serde_json::to_value(i.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                i.key.clone(),
+                status_text(i.status, from, to),
+                details,
+            ]
+        })
+        .collect();
+    let mut text = if rows.is_empty() {
+        String::new()
+    } else {
+        table(&["KIND", "ITEM", "STATUS", "DETAILS"], &rows)
+    };
+    let c = report.counts;
+    text.push_str(&format!(
+        "{} matched, {} missing on {to}, {} missing on {from}, {} differ\n",
+        c.matched, c.missing_on_to, c.missing_on_from, c.differs
+    ));
+    text.push_str(if report.all_matched() {
+        "Both profiles see the same products, groups, devices, images and deployments.\n"
+    } else {
+        "The profiles do not see the same tenant yet: fix the items above before switching.\n"
+    });
+    text
+}
+
+/// The value of a flag, else asked for on a terminal.
+fn ask(value: Option<String>, what: &str, flag: &str) -> Result<String> {
+    if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+        return Ok(v);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("{what} is needed: pass {flag}");
+    }
+    eprint!("{what}: ");
+    std::io::stderr().flush().ok();
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the answer")?;
+    let line = line.trim().to_owned();
+    if line.is_empty() {
+        bail!("{what} is needed: pass {flag}");
+    }
+    Ok(line)
+}
+
+#[derive(serde::Serialize)]
+struct Created {
+    name: String,
+    settings: Profile,
+    /// The secrets copied from the legacy profile in the OS keychain.
+    copied_secrets: Vec<&'static str>,
+}
+
+fn profile_cmd(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
+    let legacy = ctx.host.profiles()?.get(&args.from)?;
+    let name = args.name.unwrap_or_else(|| format!("{}-arm", args.from));
+    if ctx.host.profiles()?.profiles.contains_key(&name) && !args.replace {
+        bail!("profile `{name}` exists already: pass --replace to overwrite it, or --name NAME");
+    }
+    if legacy.backend != Backend::Legacy {
+        let from = &args.from;
+        bail!(
+            "`{from}` is a {} profile; `migrate profile` starts from a legacy one",
+            legacy.backend
+        );
+    }
+    let subscription = ask(args.subscription_id, "Subscription id", "--subscription-id")?;
+    let resource_group = ask(args.resource_group, "Resource group", "--resource-group")?;
+    let catalog = ask(args.catalog, "Catalog", "--catalog")?;
+    let arm = arm_profile_from_legacy(
+        &name,
+        &legacy,
+        &subscription,
+        &resource_group,
+        &catalog,
+        args.api_base,
+    )?;
+    let secrets =
+        (ctx.host).save_migrated_profile(&args.from, &name, arm.clone(), args.make_active)?;
+    for warning in &secrets.warnings {
+        eprintln!("warning: {warning}; store it for `{name}` with `asg-fota-cli login --profile {name:?}`");
+    }
+    let copied = secrets.copied.iter().map(|k| k.as_str()).collect();
+    let created = Created {
+        name,
+        settings: arm,
+        copied_secrets: copied,
+    };
+    ctx.print(&created, || {
+        let mut text = format!(
+            "Profile `{}` (ARM, catalog {catalog} in {resource_group}) saved in {}.\n",
+            created.name,
+            ctx.host.dirs().profiles_file().display()
+        );
+        if !created.copied_secrets.is_empty() {
+            text.push_str(&format!(
+                "Copied from `{}` in the OS keychain: {}.\n",
+                args.from,
+                created.copied_secrets.join(", ")
+            ));
+        }
+        text.push_str(&format!(
+            "Next: asg-fota-cli migrate check --from {:?} --to {:?}\n",
+            args.from, created.name
+        ));
+        text
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,809 @@
+//! The fleet overview: where every gateway and node of the tenant (or of one group) stands against
+//! its group's current deployment, as of when, and according to which source.
+//!
+//! This module owns the compliance report: per product and device group, how many gateways are
+//! **on target**, **pending** (not checked in since the deployment), **failed** (checked in since,
+//! but reporting other versions), **offline** or **unknown**, and how many WIZ750SR nodes are
+//! **outdated**, **up to date** or **updating**. Every figure carries the ids of the gateways behind
+//! it (for drill-down into steps 5 and 6), the time of the oldest read it rests on, and its source
+//! (the control plane, the IoT Hub twin, or both).
+//!
+//! # How a gateway is classified
+//!
+//! One gateway, one status, decided in this order (the first that applies wins):
+//! 1. **unknown** — the gateway has no twin on the hub, or its group has no current deployment
+//!    (there is no target), or its twin reports a connection state this version does not know;
+//! 2. **offline** — its twin says `Disconnected` (what it reports is stale, and nothing can be
+//!    done to it now);
+//! 3. **on target** — its reported versions meet the versions derived from the deployment's image
+//!    names ([`expected_versions`], the same rule as "update now");
+//! 4. **pending** — its last update check-in (control plane) is older than the deployment, or
+//!    missing: it has not had the chance to take it;
+//! 5. **failed** — it checked in since the deployment and still reports other versions; when the
+//!    deployment's names carry no versions, nothing can be compared and it is **unknown** instead.
+//!
+//! # Cost
+//!
+//! The control plane is listed once: the products, the groups, the images (one listing, to read the
+//! deployments' image names) and each group's device list, page by page. Twins are read with the
+//! batched queries of [`Fleet::twins`] for each page as it arrives, so 10,000 gateways cost about
+//! `groups + devices / 100` control-plane pages and `devices / TWIN_BATCH` twin queries, and only
+//! one page of twins is held at a time. Groups are read a few at a time.
+
+use std::collections::HashMap;
+
+use futures_util::{StreamExt, TryStreamExt};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::fleet::{reported_text, ConnectionState, Fleet};
+use super::groups::{current_deployment_of, READ_CONCURRENCY};
+use super::nodes::nodes_of;
+use super::plan::policy_blocks_apps;
+use super::rollout::{expected_versions, TargetVersions};
+use crate::cloud::iothub::Twin;
+use crate::cloud::model::{
+    Deployment, DeploymentId, Device, DeviceGroup, DeviceGroupId, DeviceId, ImageId, ImageInfo,
+    ProductId, UpdatePolicy,
+};
+use crate::cloud::CloudError;
+use crate::profiles::DeviceContract;
+use crate::session::{resolve_group, SessionError};
+
+/// Where a figure's deciding facts come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The Azure Sphere control plane (legacy API or ARM): groups, deployments, check-ins.
+    ControlPlane,
+    /// The gateway's IoT Hub device twin: connection, reported versions, nodes.
+    IotHubTwin,
+}
+
+/// A gateway's status against its group's current deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GatewayStatus {
+    OnTarget,
+    Pending,
+    Failed,
+    Offline,
+    Unknown,
+}
+
+/// A node's firmware state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeStatus {
+    /// The gateway offers newer firmware than the node runs.
+    Outdated,
+    /// The node runs the firmware its gateway offers (or newer).
+    UpToDate,
+    /// An update is running.
+    Updating,
+    /// The versions cannot be compared (missing or unreadable).
+    Unknown,
+}
+
+/// One figure of the report: how many, which gateways, as of when, from where.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Figure {
+    /// Gateways (or, for node figures, nodes) counted.
+    pub count: usize,
+    /// The gateways behind the figure (for node figures: the gateways of those nodes, once each).
+    pub gateways: Vec<DeviceId>,
+    /// The oldest read the figure rests on; `None` when the figure is empty.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub as_of: Option<OffsetDateTime>,
+    /// Where its deciding facts come from.
+    pub sources: Vec<Source>,
+}
+
+impl Figure {
+    fn add(
+        &mut self,
+        gateway: &DeviceId,
+        count: usize,
+        read_at: OffsetDateTime,
+        sources: &[Source],
+    ) {
+        self.count += count;
+        if self.gateways.last() != Some(gateway) {
+            self.gateways.push(gateway.clone());
+        }
+        self.as_of = Some(self.as_of.map_or(read_at, |t| t.min(read_at)));
+        for s in sources {
+            if !self.sources.contains(s) {
+                self.sources.push(*s);
+                self.sources.sort();
+            }
+        }
+    }
+
+    fn merge(&mut self, other: &Figure) {
+        self.count += other.count;
+        self.gateways.extend(other.gateways.iter().cloned());
+        self.as_of = match (self.as_of, other.as_of) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        for s in &other.sources {
+            if !self.sources.contains(s) {
+                self.sources.push(*s);
+            }
+        }
+        self.sources.sort();
+    }
+}
+
+/// The gateway figures of a group, product or fleet.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayFigures {
+    pub total: usize,
+    pub on_target: Figure,
+    pub pending: Figure,
+    pub failed: Figure,
+    pub offline: Figure,
+    pub unknown: Figure,
+}
+
+impl GatewayFigures {
+    fn figure_mut(&mut self, status: GatewayStatus) -> &mut Figure {
+        match status {
+            GatewayStatus::OnTarget => &mut self.on_target,
+            GatewayStatus::Pending => &mut self.pending,
+            GatewayStatus::Failed => &mut self.failed,
+            GatewayStatus::Offline => &mut self.offline,
+            GatewayStatus::Unknown => &mut self.unknown,
+        }
+    }
+
+    /// The figure of `status`.
+    pub fn figure(&self, status: GatewayStatus) -> &Figure {
+        match status {
+            GatewayStatus::OnTarget => &self.on_target,
+            GatewayStatus::Pending => &self.pending,
+            GatewayStatus::Failed => &self.failed,
+            GatewayStatus::Offline => &self.offline,
+            GatewayStatus::Unknown => &self.unknown,
+        }
+    }
+
+    fn merge(&mut self, other: &GatewayFigures) {
+        self.total += other.total;
+        for status in GATEWAY_STATUSES {
+            self.figure_mut(status).merge(other.figure(status));
+        }
+    }
+}
+
+/// Every gateway status, in the report's order.
+pub const GATEWAY_STATUSES: [GatewayStatus; 5] = [
+    GatewayStatus::OnTarget,
+    GatewayStatus::Pending,
+    GatewayStatus::Failed,
+    GatewayStatus::Offline,
+    GatewayStatus::Unknown,
+];
+
+/// Every node status, in the report's order.
+pub const NODE_STATUSES: [NodeStatus; 4] = [
+    NodeStatus::Outdated,
+    NodeStatus::UpToDate,
+    NodeStatus::Updating,
+    NodeStatus::Unknown,
+];
+
+/// The node figures of a group, product or fleet (counts are nodes; ids are their gateways).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeFigures {
+    pub total: usize,
+    pub outdated: Figure,
+    pub up_to_date: Figure,
+    pub updating: Figure,
+    pub unknown: Figure,
+}
+
+impl NodeFigures {
+    fn figure_mut(&mut self, status: NodeStatus) -> &mut Figure {
+        match status {
+            NodeStatus::Outdated => &mut self.outdated,
+            NodeStatus::UpToDate => &mut self.up_to_date,
+            NodeStatus::Updating => &mut self.updating,
+            NodeStatus::Unknown => &mut self.unknown,
+        }
+    }
+
+    /// The figure of `status`.
+    pub fn figure(&self, status: NodeStatus) -> &Figure {
+        match status {
+            NodeStatus::Outdated => &self.outdated,
+            NodeStatus::UpToDate => &self.up_to_date,
+            NodeStatus::Updating => &self.updating,
+            NodeStatus::Unknown => &self.unknown,
+        }
+    }
+
+    fn merge(&mut self, other: &NodeFigures) {
+        self.total += other.total;
+        for status in NODE_STATUSES {
+            self.figure_mut(status).merge(other.figure(status));
+        }
+    }
+}
+
+/// What a group's gateways are measured against: its current deployment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetView {
+    pub deployment_id: DeploymentId,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub deployed_at: Option<OffsetDateTime>,
+    pub images: Vec<ImageId>,
+    /// The expected versions in words (`HLApp 1.2.3, RTApp 1.1.0`).
+    pub expected: String,
+    /// Whether any version could be derived from the image names.
+    pub versions_known: bool,
+}
+
+/// One gateway's line in the drill-down.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayCompliance {
+    pub device_id: DeviceId,
+    pub status: GatewayStatus,
+    /// Why, in words.
+    pub reason: String,
+    pub connection_state: ConnectionState,
+    pub hl_app_ver: Option<String>,
+    pub rt_app_ver: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_check_in: Option<OffsetDateTime>,
+    pub nodes_outdated: usize,
+    pub nodes_updating: usize,
+    pub nodes_total: usize,
+}
+
+/// One device group's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupCompliance {
+    pub group_id: DeviceGroupId,
+    pub group_name: String,
+    pub product_id: ProductId,
+    pub product_name: Option<String>,
+    pub update_policy: Option<UpdatePolicy>,
+    /// Whether the policy keeps the deployment's apps from the gateways (they then fail).
+    pub policy_blocks_apps: bool,
+    /// The group's current deployment; `None` = no target (every gateway is unknown).
+    pub target: Option<TargetView>,
+    pub gateways: GatewayFigures,
+    pub nodes: NodeFigures,
+    /// Every gateway with its status, in listing order.
+    pub rows: Vec<GatewayCompliance>,
+    /// When the group and its deployment were read.
+    #[serde(with = "time::serde::rfc3339")]
+    pub as_of: OffsetDateTime,
+}
+
+/// One product's groups and their sums.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductCompliance {
+    pub product_id: ProductId,
+    pub product_name: Option<String>,
+    pub gateways: GatewayFigures,
+    pub nodes: NodeFigures,
+    pub groups: Vec<GroupCompliance>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComplianceReport {
+    /// When the first read started.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// When the last read ended.
+    #[serde(with = "time::serde::rfc3339")]
+    pub as_of: OffsetDateTime,
+    pub gateways: GatewayFigures,
+    pub nodes: NodeFigures,
+    pub products: Vec<ProductCompliance>,
+}
+
+/// Why the report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ComplianceError {
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    /// The group asked for is not there (or the name is ambiguous).
+    #[error(transparent)]
+    Group(#[from] SessionError),
+}
+
+impl ComplianceError {
+    /// A stable kind for the app and scripts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ComplianceError::Cloud(e) => e.kind(),
+            ComplianceError::Group(_) => "group_not_found",
+        }
+    }
+}
+
+/// The compliance report of the whole tenant or catalog, or of the group `group` names (an id,
+/// `product/group` or a unique group name).
+pub async fn compliance(
+    fleet: &Fleet,
+    group: Option<&str>,
+) -> Result<ComplianceReport, ComplianceError> {
+    let started_at = OffsetDateTime::now_utc();
+    let plane = fleet.plane();
+    let (products, groups, images) =
+        tokio::try_join!(plane.products(), plane.device_groups(), plane.images())?;
+    let groups = match group {
+        Some(spec) => vec![resolve_group(spec, groups, &products)?],
+        None => groups,
+    };
+    let product_names: HashMap<ProductId, String> = products
+        .iter()
+        .map(|p| (p.id.clone(), p.name.clone()))
+        .collect();
+    let images: HashMap<ImageId, ImageInfo> =
+        images.into_iter().map(|i| (i.id.clone(), i)).collect();
+    let (product_names, images) = (&product_names, &images);
+    let mut read: Vec<GroupCompliance> = futures_util::stream::iter(groups)
+        .map(|g| async move { group_compliance(fleet, g, product_names, images).await })
+        .buffered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    read.sort_by(|a, b| {
+        (a.product_name.as_deref(), a.group_name.as_str())
+            .cmp(&(b.product_name.as_deref(), b.group_name.as_str()))
+    });
+    Ok(assemble(started_at, read))
+}
+
+/// Sums groups into products and the fleet.
+fn assemble(started_at: OffsetDateTime, groups: Vec<GroupCompliance>) -> ComplianceReport {
+    let mut products: Vec<ProductCompliance> = Vec::new();
+    let (mut gateways, mut nodes) = (GatewayFigures::default(), NodeFigures::default());
+    for group in groups {
+        gateways.merge(&group.gateways);
+        nodes.merge(&group.nodes);
+        let product = match products
+            .iter_mut()
+            .position(|p| p.product_id == group.product_id)
+        {
+            Some(i) => &mut products[i],
+            None => {
+                products.push(ProductCompliance {
+                    product_id: group.product_id.clone(),
+                    product_name: group.product_name.clone(),
+                    gateways: GatewayFigures::default(),
+                    nodes: NodeFigures::default(),
+                    groups: Vec::new(),
+                });
+                products.last_mut().expect("just pushed")
+            }
+        };
+        product.gateways.merge(&group.gateways);
+        product.nodes.merge(&group.nodes);
+        product.groups.push(group);
+    }
+    ComplianceReport {
+        started_at,
+        as_of: OffsetDateTime::now_utc(),
+        gateways,
+        nodes,
+        products,
+    }
+}
+
+async fn group_compliance(
+    fleet: &Fleet,
+    group: DeviceGroup,
+    product_names: &HashMap<ProductId, String>,
+    images: &HashMap<ImageId, ImageInfo>,
+) -> Result<GroupCompliance, CloudError> {
+    let plane = fleet.plane();
+    let current = current_deployment_of(plane, &group).await?;
+    let as_of = OffsetDateTime::now_utc();
+    let target = current.as_ref().map(|d| Target::of(d, images));
+    let mut out = GroupCompliance {
+        product_name: group
+            .product_name
+            .clone()
+            .or_else(|| product_names.get(&group.product).cloned()),
+        policy_blocks_apps: group.update_policy.as_ref().is_some_and(policy_blocks_apps),
+        target: target.as_ref().map(|t| t.view.clone()),
+        group_id: group.id.clone(),
+        group_name: group.name,
+        product_id: group.product,
+        update_policy: group.update_policy,
+        gateways: GatewayFigures::default(),
+        nodes: NodeFigures::default(),
+        rows: Vec::new(),
+        as_of,
+    };
+    let mut pages = plane.device_pages(&group.id);
+    // As in step 5's table, the next page is read while the current page's twins are queried.
+    let mut page = pages.next_page().await?;
+    let mut listed_at = OffsetDateTime::now_utc();
+    while let Some(devices) = page {
+        let ids: Vec<DeviceId> = devices.iter().map(|d| d.id.clone()).collect();
+        let (next, twins) = tokio::join!(pages.next_page(), fleet.twins(&ids));
+        let twins = twins?;
+        for device in &devices {
+            let twin = twins.get(&device.id);
+            out.add(
+                device,
+                twin.map(|(t, at)| (t, *at)),
+                target.as_ref(),
+                fleet.contract(),
+                listed_at,
+            );
+        }
+        page = next?;
+        listed_at = OffsetDateTime::now_utc();
+    }
+    Ok(out)
+}
+
+/// A deployment with the versions it should bring.
+struct Target {
+    view: TargetView,
+    versions: TargetVersions,
+}
+
+impl Target {
+    fn of(deployment: &Deployment, images: &HashMap<ImageId, ImageInfo>) -> Target {
+        let infos: Vec<ImageInfo> = deployment
+            .images
+            .iter()
+            .filter_map(|id| images.get(id).cloned())
+            .collect();
+        let versions = expected_versions(&infos);
+        Target {
+            view: TargetView {
+                deployment_id: deployment.id.clone(),
+                deployed_at: deployment.deployed_at,
+                images: deployment.images.clone(),
+                expected: versions.describe(),
+                versions_known: versions.is_known(),
+            },
+            versions,
+        }
+    }
+}
+
+/// One gateway's status and why (pure: the device record, its twin and the target in).
+fn classify(
+    device: &Device,
+    twin: Option<&Twin>,
+    target: Option<&Target>,
+    contract: &DeviceContract,
+) -> (GatewayStatus, String, &'static [Source]) {
+    const PLANE: &[Source] = &[Source::ControlPlane];
+    const TWIN: &[Source] = &[Source::IotHubTwin];
+    const BOTH: &[Source] = &[Source::ControlPlane, Source::IotHubTwin];
+    let Some(twin) = twin else {
+        return (
+            GatewayStatus::Unknown,
+            "no device twin on the IoT Hub".into(),
+            TWIN,
+        );
+    };
+    let Some(target) = target else {
+        return (
+            GatewayStatus::Unknown,
+            "the group has no deployment to measure against".into(),
+            PLANE,
+        );
+    };
+    match ConnectionState::of(Some(twin)) {
+        ConnectionState::Disconnected => {
+            return (
+                GatewayStatus::Offline,
+                "the twin says Disconnected".into(),
+                TWIN,
+            )
+        }
+        ConnectionState::Unknown => {
+            return (
+                GatewayStatus::Unknown,
+                "the twin names no known connection state".into(),
+                TWIN,
+            )
+        }
+        ConnectionState::Connected => {}
+    }
+    let hl = reported_text(twin, &contract.hl_app_version_property);
+    let rt = reported_text(twin, &contract.rt_app_version_property);
+    let versions = &target.versions;
+    if versions.is_known() && versions.met_by(hl.as_deref(), rt.as_deref()) {
+        return (
+            GatewayStatus::OnTarget,
+            format!("reports {}", versions.describe()),
+            TWIN,
+        );
+    }
+    let checked_in_since = match (device.last_update_request, target.view.deployed_at) {
+        (Some(check_in), Some(deployed)) => check_in >= deployed,
+        // A deployment without a date cannot be ordered: a check-in is taken as after it.
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if !checked_in_since {
+        return (
+            GatewayStatus::Pending,
+            "not checked in since the deployment".into(),
+            PLANE,
+        );
+    }
+    if !versions.is_known() {
+        return (
+            GatewayStatus::Unknown,
+            "the deployment's image names carry no versions to compare".into(),
+            PLANE,
+        );
+    }
+    (
+        GatewayStatus::Failed,
+        format!(
+            "checked in since the deployment but reports HLApp {} and RTApp {}, expected {}",
+            hl.as_deref().unwrap_or("-"),
+            rt.as_deref().unwrap_or("-"),
+            versions.describe()
+        ),
+        BOTH,
+    )
+}
+
+/// A node's status from its row.
+fn node_status(row: &super::nodes::NodeRow) -> NodeStatus {
+    let running = row
+        .update
+        .as_ref()
+        .is_some_and(|u| u.state.eq_ignore_ascii_case("InProgress"))
+        || row
+            .status
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("UPDATING"));
+    if running {
+        return NodeStatus::Updating;
+    }
+    if row.updatable {
+        return NodeStatus::Outdated;
+    }
+    match (row.available.as_deref(), row.current.as_deref()) {
+        (Some(a), Some(c)) if super::version::compare(a, c).is_some() => NodeStatus::UpToDate,
+        _ => NodeStatus::Unknown,
+    }
+}
+
+impl GroupCompliance {
+    fn add(
+        &mut self,
+        device: &Device,
+        twin: Option<(&Twin, OffsetDateTime)>,
+        target: Option<&Target>,
+        contract: &DeviceContract,
+        listed_at: OffsetDateTime,
+    ) {
+        let (status, reason, sources) = classify(device, twin.map(|(t, _)| t), target, contract);
+        // A figure is as old as the oldest read it rests on.
+        let read_at = match twin {
+            Some((_, at)) if sources.contains(&Source::IotHubTwin) => at.min(listed_at),
+            _ => listed_at,
+        };
+        self.gateways.total += 1;
+        self.gateways
+            .figure_mut(status)
+            .add(&device.id, 1, read_at, sources);
+        let (mut outdated, mut updating, mut total) = (0, 0, 0);
+        if let Some((twin, at)) = twin {
+            for row in nodes_of(twin, contract, at) {
+                let node = node_status(&row);
+                total += 1;
+                match node {
+                    NodeStatus::Outdated => outdated += 1,
+                    NodeStatus::Updating => updating += 1,
+                    _ => {}
+                }
+                self.nodes.total += 1;
+                self.nodes
+                    .figure_mut(node)
+                    .add(&device.id, 1, at, &[Source::IotHubTwin]);
+            }
+        }
+        let twin_ref = twin.map(|(t, _)| t);
+        self.rows.push(GatewayCompliance {
+            device_id: device.id.clone(),
+            status,
+            reason,
+            connection_state: ConnectionState::of(twin_ref),
+            hl_app_ver: twin_ref.and_then(|t| reported_text(t, &contract.hl_app_version_property)),
+            rt_app_ver: twin_ref.and_then(|t| reported_text(t, &contract.rt_app_version_property)),
+            last_check_in: device.last_update_request,
+            nodes_outdated: outdated,
+            nodes_updating: updating,
+            nodes_total: total,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::iothub::TwinProperties;
+    use crate::workflow::version::FirmwareVersion;
+
+    fn device(check_in: Option<OffsetDateTime>) -> Device {
+        Device {
+            id: DeviceId::parse(&"ab".repeat(64)).unwrap(),
+            product: None,
+            group: None,
+            chip_sku: None,
+            last_available_os_version: None,
+            last_installed_os_version: None,
+            last_os_update: None,
+            last_update_request: check_in,
+        }
+    }
+
+    fn twin(state: &str, hl: &str, rt: &str, nodes: serde_json::Value) -> Twin {
+        let mut reported = serde_json::Map::new();
+        reported.insert("HLAppVer".into(), hl.into());
+        reported.insert("RTAppVer".into(), rt.into());
+        reported.insert("NodeFwAvailable".into(), "1.0.4".into());
+        reported.insert("Nodes".into(), nodes);
+        Twin {
+            device_id: "ab".repeat(64),
+            etag: None,
+            status: None,
+            connection_state: Some(state.into()),
+            last_activity_time: None,
+            properties: TwinProperties {
+                desired: Default::default(),
+                reported,
+            },
+        }
+    }
+
+    fn target(deployed_at: OffsetDateTime, hl: Option<&str>) -> Target {
+        let versions = TargetVersions {
+            hl_app: hl.map(|v| v.parse::<FirmwareVersion>().unwrap()),
+            rt_app: None,
+            unplaced: Vec::new(),
+        };
+        Target {
+            view: TargetView {
+                deployment_id: DeploymentId::new("d"),
+                deployed_at: Some(deployed_at),
+                images: Vec::new(),
+                expected: versions.describe(),
+                versions_known: versions.is_known(),
+            },
+            versions,
+        }
+    }
+
+    #[test]
+    fn gateways_are_classified_in_the_documented_order() {
+        let contract = DeviceContract::default();
+        let deployed = OffsetDateTime::now_utc() - time::Duration::hours(1);
+        let before = Some(deployed - time::Duration::hours(1));
+        let after = Some(deployed + time::Duration::minutes(5));
+        let t = target(deployed, Some("1.2.3"));
+        let none = serde_json::json!({});
+        let cases = [
+            (device(after), None, Some(&t), GatewayStatus::Unknown),
+            (
+                device(after),
+                Some(twin("Connected", "1.2.3", "1.0.0", none.clone())),
+                None,
+                GatewayStatus::Unknown,
+            ),
+            (
+                device(after),
+                Some(twin("Disconnected", "1.2.3", "1.0.0", none.clone())),
+                Some(&t),
+                GatewayStatus::Offline,
+            ),
+            (
+                device(before),
+                Some(twin("Connected", "1.2.3", "1.0.0", none.clone())),
+                Some(&t),
+                GatewayStatus::OnTarget,
+            ),
+            (
+                device(before),
+                Some(twin("Connected", "1.0.0", "1.0.0", none.clone())),
+                Some(&t),
+                GatewayStatus::Pending,
+            ),
+            (
+                device(None),
+                Some(twin("Connected", "1.0.0", "1.0.0", none.clone())),
+                Some(&t),
+                GatewayStatus::Pending,
+            ),
+            (
+                device(after),
+                Some(twin("Connected", "1.0.0", "1.0.0", none.clone())),
+                Some(&t),
+                GatewayStatus::Failed,
+            ),
+            (
+                device(after),
+                Some(twin("Sleeping", "1.2.3", "1.0.0", none.clone())),
+                Some(&t),
+                GatewayStatus::Unknown,
+            ),
+        ];
+        for (i, (d, tw, tg, want)) in cases.into_iter().enumerate() {
+            let (got, reason, _) = classify(&d, tw.as_ref(), tg, &contract);
+            assert_eq!(got, want, "case {i}: {reason}");
+        }
+        let unversioned = target(deployed, None);
+        let tw = twin("Connected", "1.0.0", "1.0.0", none);
+        assert_eq!(
+            classify(&device(after), Some(&tw), Some(&unversioned), &contract).0,
+            GatewayStatus::Unknown
+        );
+        assert_eq!(
+            classify(&device(before), Some(&tw), Some(&unversioned), &contract).0,
+            GatewayStatus::Pending
+        );
+    }
+
+    #[test]
+    fn figures_carry_ids_oldest_read_and_sources_and_sum_into_products() {
+        let contract = DeviceContract::default();
+        let deployed = OffsetDateTime::now_utc() - time::Duration::hours(1);
+        let t = target(deployed, Some("1.2.3"));
+        let nodes = serde_json::json!({
+            "0008DC000001": {"name": "a", "fwVersion": "1.0.1", "status": "READY"},
+            "0008DC000002": {"name": "b", "fwVersion": "1.0.4", "status": "READY"},
+            "0008DC000003": {"name": "c", "fwVersion": "1.0.1", "status": "UPDATING",
+                             "update": {"state": "InProgress", "percent": 40}},
+        });
+        let mut group = GroupCompliance {
+            group_id: DeviceGroupId::new("g"),
+            group_name: "G".into(),
+            product_id: ProductId::new("p"),
+            product_name: Some("P".into()),
+            update_policy: None,
+            policy_blocks_apps: false,
+            target: Some(t.view.clone()),
+            gateways: GatewayFigures::default(),
+            nodes: NodeFigures::default(),
+            rows: Vec::new(),
+            as_of: deployed,
+        };
+        let early = deployed + time::Duration::minutes(1);
+        let late = deployed + time::Duration::minutes(2);
+        let tw = twin("Connected", "1.2.3", "1.0.0", nodes);
+        group.add(&device(None), Some((&tw, late)), Some(&t), &contract, early);
+        assert_eq!(group.gateways.on_target.count, 1);
+        assert_eq!(group.gateways.on_target.as_of, Some(early));
+        assert_eq!(group.gateways.on_target.sources, vec![Source::IotHubTwin]);
+        assert_eq!(group.nodes.total, 3);
+        assert_eq!(group.nodes.outdated.count, 1);
+        assert_eq!(group.nodes.up_to_date.count, 1);
+        assert_eq!(group.nodes.updating.count, 1);
+        assert_eq!(group.nodes.outdated.gateways.len(), 1);
+        assert_eq!(group.rows[0].nodes_outdated, 1);
+        let report = assemble(deployed, vec![group.clone(), group]);
+        assert_eq!(report.gateways.total, 2);
+        assert_eq!(report.gateways.on_target.count, 2);
+        assert_eq!(report.products.len(), 1);
+        assert_eq!(report.products[0].groups.len(), 2);
+        assert_eq!(report.nodes.outdated.count, 2);
+    }
+}
