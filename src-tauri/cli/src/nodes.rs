@@ -6,14 +6,15 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context as _, Result};
 use asg_fota_core::cloud::model::DeviceId;
 use asg_fota_core::session::Session;
 use asg_fota_core::workflow::fleet::Fleet;
 use asg_fota_core::workflow::nodes::{
-    node_matrix, outdated, update_nodes, NodeEvent, NodeRef, NodeRow, NodeStage, NodeUpdateReport,
-    NodeUpdateSettings,
+    begin_node_run, node_matrix, outdated, planned_nodes, update_nodes_in, NodeEvent, NodeRef,
+    NodeRow, NodeStage, NodeUpdateReport, NodeUpdateSettings,
 };
+use asg_fota_core::workflow::runs::RunKind;
 use clap::Args;
 
 use crate::context::{or_dash, table, when, write_stdout, Context, Output};
@@ -34,8 +35,12 @@ pub struct NodesArgs {
 #[derive(Args, Debug)]
 pub struct UpdateNodeArgs {
     /// The gateway, then the MACs of its nodes (12 hex digits, separators allowed).
-    #[arg(value_name = "DEVICE MAC", required_unless_present = "group")]
+    #[arg(value_name = "DEVICE MAC", required_unless_present_any = ["group", "resume"])]
     targets: Vec<String>,
+    /// Continue an interrupted node update run (see `asg-fota-cli runs`): a node whose update was
+    /// asked for and that already runs the new firmware, or is installing it, is not asked again.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["targets", "group", "all_outdated"])]
+    resume: Option<String>,
     /// Work on the gateways of this device group (with --all-outdated).
     #[arg(long, short = 'g', value_name = "GROUP", requires = "all_outdated")]
     group: Option<String>,
@@ -132,7 +137,20 @@ pub async fn update(ctx: &Context, args: UpdateNodeArgs) -> Result<ExitCode> {
     let cancel = crate::context::cancel_on_ctrl_c().await;
     let outcome = async {
         let fleet = fleet(ctx, &session).await?;
-        let nodes = chosen_nodes(&session, &fleet, &args).await?;
+        let (nodes, resumed) = match &args.resume {
+            Some(id) => {
+                let runs = fleet
+                    .runs()
+                    .context("this session keeps no journal, so runs cannot be resumed")?;
+                let (run, plan) = runs.resume(id)?;
+                if plan.kind != RunKind::NodeUpdate {
+                    bail!("the run {id} is not a node update run; resume it with update-now");
+                }
+                let history = runs.history(&plan)?;
+                (planned_nodes(&plan)?, Some((run, history)))
+            }
+            None => (chosen_nodes(&session, &fleet, &args).await?, None),
+        };
         if nodes.is_empty() {
             if !ctx.output.json {
                 write_stdout("no node needs an update\n")?;
@@ -149,7 +167,27 @@ pub async fn update(ctx: &Context, args: UpdateNodeArgs) -> Result<ExitCode> {
             ..NodeUpdateSettings::default()
         };
         let print = progress_printer(ctx.output.json, describe);
-        Ok(update_nodes(&fleet, nodes, &settings, &cancel, &print).await)
+        let (run, history) = match resumed {
+            Some((run, history)) => (run, Some(history)),
+            None => (begin_node_run(&fleet, &nodes)?, None),
+        };
+        if !ctx.output.json {
+            write_stdout(&format!(
+                "node update ({}): {} node(s)\n",
+                run.id(),
+                nodes.len()
+            ))?;
+        }
+        Ok(update_nodes_in(
+            &fleet,
+            run,
+            nodes,
+            history.as_ref(),
+            &settings,
+            &cancel,
+            &print,
+        )
+        .await)
     }
     .await;
     ctx.finish(&session, resolved).await;

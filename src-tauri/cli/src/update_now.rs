@@ -1,24 +1,34 @@
 //! `update-now --group G [DEVICE...|--all]`: step 5. Each chosen gateway is moved into the group
 //! when it is elsewhere, restarted through the profile's restart method, and watched until it
 //! has checked in and reports the deployed versions. Every status change is printed with the time
-//! it was read (one JSON object per line with `--json`, then the summary). Ctrl-C cancels: no new
-//! gateway is started and the rest are reported cancelled. Exit 1 when any gateway did not reach
-//! "on target".
+//! it was read (one JSON object per line with `--json`, then the summary). Ctrl-C cancels between
+//! steps (never inside a request): no new gateway is started, and the summary says per gateway
+//! what had been done. Exit 1 when any gateway did not reach "on target".
+//!
+//! `--canary N --batch N --max-failed N|P%` rolls out in phases (between phases: a prompt on a
+//! terminal, `--yes` to go on by itself while under the threshold); `--window HH:MM-HH:MM`
+//! (`--window-tz`) sends restarts only inside a maintenance window. `--resume RUN_ID` continues
+//! an interrupted or paused run (`asg-fota-cli runs` lists them) without restarting a gateway that
+//! checked in after its recorded restart.
 //!
 //! Also holds what `nodes` / `update-node` share with it: the [`Fleet`] of a session with the
 //! local journal attached, and the short form of a device id.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use asg_fota_core::cloud::model::DeviceId;
+use asg_fota_core::cloud::model::{DeviceGroupId, DeviceId};
 use asg_fota_core::session::Session;
 use asg_fota_core::workflow::fleet::Fleet;
 use asg_fota_core::workflow::rollout::{
-    Rollout, RolloutEvent, RolloutReport, RolloutSettings, Stage,
+    continue_always, PhaseSummary, Resume, Rollout, RolloutEvent, RolloutReport, RolloutSettings,
+    RunOptions, Stage,
 };
+use asg_fota_core::workflow::schedule::{parse_offset, FailureLimit, PhasePlan, Window};
 use clap::Args;
+use futures_util::future::BoxFuture;
 
 use crate::context::{when, write_stdout, Context, Journaling, Output};
 
@@ -26,15 +36,48 @@ use crate::context::{when, write_stdout, Context, Journaling, Output};
 pub struct UpdateNowArgs {
     /// The device group whose deployment the gateways should take: its id, `product/group`, or a
     /// unique group name.
-    #[arg(long, short = 'g', value_name = "GROUP")]
-    group: String,
+    #[arg(
+        long,
+        short = 'g',
+        value_name = "GROUP",
+        required_unless_present = "resume"
+    )]
+    group: Option<String>,
     /// Gateway ids (128 hexadecimal characters); gateways of other groups are moved in first.
     #[arg(
         value_name = "DEVICE",
-        required_unless_present = "all",
+        required_unless_present_any = ["all", "resume"],
         conflicts_with = "all"
     )]
     devices: Vec<String>,
+    /// Continue an interrupted or paused run (see `asg-fota-cli runs`): gateways already on
+    /// target are left alone, and a gateway that checked in after its recorded restart is only
+    /// watched, never restarted again.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["group", "devices", "all"])]
+    resume: Option<String>,
+    /// Phased rollout: this many gateways first, as canaries.
+    #[arg(long, value_name = "N")]
+    canary: Option<usize>,
+    /// Phased rollout: then this many at a time (default: all the rest at once).
+    #[arg(long, value_name = "N")]
+    batch: Option<usize>,
+    /// Phased rollout: stop before the next phase when more than N gateways (or P% of those
+    /// worked on) failed. Default 0.
+    #[arg(long, value_name = "N|P%")]
+    max_failed: Option<String>,
+    /// Between phases, go on without asking while under the threshold (for pipelines).
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Send restarts only inside this daily maintenance window (local time, or --window-tz).
+    #[arg(long, value_name = "HH:MM-HH:MM")]
+    window: Option<String>,
+    /// The UTC offset of --window (`+09:00`, `-05:00`, `UTC`); default: this machine's.
+    #[arg(long, value_name = "OFFSET", requires = "window")]
+    window_tz: Option<String>,
+    /// Seconds past the restart delay to wait for a check-in after a restart whose request may
+    /// not have arrived (a network error, an interrupted run), before sending it again.
+    #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+    restart_settle: u64,
     /// Every gateway of the group.
     #[arg(long)]
     all: bool,
@@ -98,48 +141,190 @@ pub fn json_line<T: serde::Serialize>(value: &T) -> Result<()> {
     write_stdout(&line)
 }
 
+/// The phases and window asked for on the command line.
+fn run_options(args: &UpdateNowArgs) -> Result<RunOptions> {
+    let phased = args.canary.is_some() || args.batch.is_some() || args.max_failed.is_some();
+    let phases = if phased {
+        Some(PhasePlan {
+            canary: args.canary.unwrap_or(0),
+            batch: args.batch.unwrap_or(0),
+            max_failed: match &args.max_failed {
+                Some(text) => FailureLimit::parse(text)?,
+                None => FailureLimit::Count(0),
+            },
+        })
+    } else {
+        None
+    };
+    let window = match &args.window {
+        Some(text) => {
+            let offset = match &args.window_tz {
+                Some(tz) => parse_offset(tz)?,
+                None => crate::context::local_offset().context(
+                    "this machine's UTC offset cannot be read; give it with --window-tz",
+                )?,
+            };
+            Some(Window::parse(text, offset)?)
+        }
+        None => None,
+    };
+    Ok(RunOptions {
+        phases,
+        window,
+        ..RunOptions::default()
+    })
+}
+
+/// Between phases: on with `--yes`; else asks on a terminal; else stops (resumable).
+fn phase_gate(yes: bool, json: bool) -> impl Fn(PhaseSummary) -> BoxFuture<'static, bool> {
+    move |summary: PhaseSummary| {
+        Box::pin(async move {
+            let line = format!(
+                "phase {} done: {} on target, {} failed so far; next: {} ({} gateways, {} left)",
+                summary.finished,
+                summary.succeeded,
+                summary.failed,
+                summary.next,
+                summary.next_size,
+                summary.remaining
+            );
+            if yes {
+                if !json {
+                    let _ = write_stdout(&format!("{line}; going on (--yes)\n"));
+                }
+                return true;
+            }
+            if !std::io::stdin().is_terminal() {
+                eprintln!("asg-fota-cli: {line}; not going on without --yes (no terminal to ask)");
+                return false;
+            }
+            tokio::task::spawn_blocking(move || {
+                eprint!("{line}\ncontinue with {}? [y/N] ", summary.next);
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer).is_ok()
+                    && matches!(answer.trim(), "y" | "Y" | "yes" | "YES")
+            })
+            .await
+            .unwrap_or(false)
+        })
+    }
+}
+
 pub async fn run(ctx: &Context, args: UpdateNowArgs) -> Result<ExitCode> {
     let mut chosen = Vec::new();
     for text in &args.devices {
         chosen.push(DeviceId::parse(text)?);
     }
     let poll_interval = seconds(args.poll_interval, "--poll-interval")?;
+    let mut options = run_options(&args)?;
     let (session, resolved) = ctx.open().await?;
     let cancel = crate::context::cancel_on_ctrl_c().await;
     let outcome = async {
-        let group = session.find_group(&args.group).await?;
-        if args.all {
-            chosen = session
-                .plane()
-                .devices(&group.id)
-                .await?
-                .into_iter()
-                .map(|d| d.id)
-                .collect();
-        }
-        if chosen.is_empty() {
-            bail!("the group {} has no devices", group.name);
-        }
         let fleet = fleet(ctx, &session).await?;
         let settings = RolloutSettings {
             poll_interval,
             deadline: Duration::from_secs(args.timeout),
+            restart_settle: Duration::from_secs(args.restart_settle),
             ..RolloutSettings::for_profile(
                 fleet.contract(),
                 args.concurrency.unwrap_or(session.config().concurrency),
             )
         };
-        let rollout = Rollout::prepare(fleet, &group.id, settings).await?;
+        let runs = fleet
+            .runs()
+            .context("this session keeps no journal, so runs cannot be resumed")?;
+        let (group_id, run, resume) = match &args.resume {
+            Some(id) => {
+                let (run, plan) = runs.resume(id)?;
+                if plan.profile != ctx.profile()?.0 {
+                    bail!(
+                        "the run {id} was made with the profile {}; resume it with --profile {}",
+                        plan.profile,
+                        plan.profile
+                    );
+                }
+                let group = plan
+                    .group_id
+                    .clone()
+                    .with_context(|| format!("the run {id} is not an update-now run"))?;
+                chosen = plan
+                    .devices
+                    .iter()
+                    .map(|d| DeviceId::parse(d))
+                    .collect::<Result<_, _>>()?;
+                let saved = RunOptions::from_plan(&plan);
+                options.phases = saved.phases.or(options.phases);
+                options.window = saved.window.or(options.window);
+                let resume = Resume::read(&runs, &plan)?;
+                (DeviceGroupId::new(group), Some(run), Some(resume))
+            }
+            None => {
+                let spec = args.group.as_deref().unwrap_or_default();
+                let group = session.find_group(spec).await?;
+                if args.all {
+                    chosen = session
+                        .plane()
+                        .devices(&group.id)
+                        .await?
+                        .into_iter()
+                        .map(|d| d.id)
+                        .collect();
+                }
+                if chosen.is_empty() {
+                    bail!("the group {} has no devices", group.name);
+                }
+                (group.id, None, None)
+            }
+        };
+        let rollout = Rollout::prepare(fleet, &group_id, settings).await?;
+        if let Some(reason) = rollout.policy_block() {
+            bail!("{reason}");
+        }
+        let run = match run {
+            Some(run) => run,
+            None => rollout.begin(&chosen, &options)?,
+        };
         if !ctx.output.json {
-            write_stdout(&format!(
-                "update now: {} gateway(s) to {} (on target = {})\n",
+            let mut head = format!(
+                "update now ({}): {} gateway(s) to {} (on target = {})",
+                run.id(),
                 chosen.len(),
-                group.name,
+                rollout.group().name,
                 rollout.target().describe()
-            ))?;
+            );
+            if let Some(p) = &options.phases {
+                head.push_str(&format!(
+                    "; phases: canary {}, batches of {}, stop when {}",
+                    p.canary,
+                    if p.batch == 0 {
+                        "the rest".to_owned()
+                    } else {
+                        p.batch.to_string()
+                    },
+                    p.max_failed.describe()
+                ));
+            }
+            if let Some(w) = &options.window {
+                head.push_str(&format!("; restarts only in {}", w.describe()));
+            }
+            write_stdout(&format!("{head}\n"))?;
+        }
+        if let Some(w) = options.window {
+            wait_for_window(&w, &cancel, ctx.output.json).await;
         }
         let print = progress_printer(ctx.output.json, describe);
-        anyhow::Ok(rollout.run(chosen, &cancel, &print).await)
+        let gate = phase_gate(args.yes, ctx.output.json);
+        let gate: &(dyn Fn(PhaseSummary) -> BoxFuture<'static, bool> + Send + Sync) =
+            if options.phases.is_some() {
+                &gate
+            } else {
+                &continue_always
+            };
+        anyhow::Ok(
+            rollout
+                .run_in(run, chosen, resume, &options, gate, &cancel, &print)
+                .await,
+        )
     }
     .await;
     ctx.finish(&session, resolved).await;
@@ -156,6 +341,31 @@ pub async fn run(ctx: &Context, args: UpdateNowArgs) -> Result<ExitCode> {
     })
 }
 
+/// Waits until the window opens (a run started before it), printing when it will.
+async fn wait_for_window(
+    window: &Window,
+    cancel: &tokio_util::sync::CancellationToken,
+    json: bool,
+) {
+    let now = time::OffsetDateTime::now_utc();
+    if window.contains(now) {
+        return;
+    }
+    let opens = window.opens_at(now);
+    if !json {
+        let _ = write_stdout(&format!(
+            "waiting for the maintenance window {} (opens {})\n",
+            window.describe(),
+            when(Some(opens))
+        ));
+    }
+    let wait = (opens - now).unsigned_abs();
+    tokio::select! {
+        () = tokio::time::sleep(wait) => {}
+        () = cancel.cancelled() => {}
+    }
+}
+
 fn describe(event: &RolloutEvent) -> String {
     let stage = match event.stage {
         Stage::Requested => "requested",
@@ -165,12 +375,16 @@ fn describe(event: &RolloutEvent) -> String {
         Stage::OnTarget => "on target",
         Stage::Failed => "FAILED",
         Stage::Cancelled => "cancelled",
+        Stage::Deferred => "deferred (window closed)",
     };
     let mut line = format!(
         "{}  {}  {stage}",
         when(Some(event.at)),
         short(&event.device_id)
     );
+    if let Some(phase) = &event.phase {
+        line.push_str(&format!(" [{phase}]"));
+    }
     if let (Some(hl), Some(rt)) = (&event.hl_app_ver, &event.rt_app_ver) {
         line.push_str(&format!(" (HLApp {hl}, RTApp {rt})"));
     }
@@ -184,12 +398,33 @@ fn describe(event: &RolloutEvent) -> String {
 
 fn summary(report: &RolloutReport) -> String {
     let mut text = format!(
-        "{} on target, {} failed, {} cancelled\n",
+        "{} on target, {} failed, {} cancelled",
         report.succeeded.len(),
         report.failed.len(),
         report.cancelled.len()
     );
-    if !report.all_on_target() {
+    if !report.deferred.is_empty() {
+        text.push_str(&format!(
+            ", {} deferred to the next window",
+            report.deferred.len()
+        ));
+    }
+    if !report.not_started.is_empty() {
+        text.push_str(&format!(", {} not started", report.not_started.len()));
+    }
+    text.push('\n');
+    for steps in &report.cancelled_steps {
+        text.push_str(&format!(
+            "  cancelled {}: {}\n",
+            &steps.device_id[..steps.device_id.len().min(16)],
+            steps.describe()
+        ));
+    }
+    if let (Some(reason), Some(run)) = (&report.stopped, &report.run_id) {
+        text.push_str(&format!(
+            "{reason}\nresume with: update-now --resume {run}\n"
+        ));
+    } else if !report.all_on_target() {
         let ids: Vec<&str> = report
             .failed
             .iter()

@@ -10,6 +10,8 @@
 //! | `POST /_sim/tokens/revoke` | – | 204 |
 //! | `POST /_sim/devices/{id}/connection` | `{"connected": bool}` | 204 |
 //! | `POST /_sim/reset` | – | 204 (fresh fleet from the seed; faults back to the start plan) |
+//! | `GET /_sim/holds`, `PUT /_sim/holds` | `{"check_ins": bool, "method_answers": bool}` | the holds and how many wait (see [`crate::holds`]) |
+//! | `GET /_sim/calls` | – | every direct method that reached a gateway |
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -49,6 +51,10 @@ pub fn snapshot(app: &AppState) -> Value {
             json!(crate::identity::pending_codes(&app.identity)),
         );
         map.insert("faults".to_string(), json!(app.tenant.faults().plan()));
+        map.insert(
+            "method_calls".to_string(),
+            json!(app.tenant.holds().calls()),
+        );
     }
     value
 }
@@ -141,6 +147,26 @@ async fn reset(State(app): State<AppState>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+async fn get_holds(State(app): State<AppState>) -> Json<crate::holds::HoldStatus> {
+    Json(app.tenant.holds().status())
+}
+
+async fn put_holds(State(app): State<AppState>, body: Bytes) -> Response {
+    match serde_json::from_slice::<crate::holds::HoldSettings>(&body) {
+        Ok(settings) => {
+            app.tenant.holds().set(settings);
+            Json(app.tenant.holds().status()).into_response()
+        }
+        Err(e) => bad_request(&format!(
+            "expected {{\"check_ins\": bool, \"method_answers\": bool}}: {e}"
+        )),
+    }
+}
+
+async fn calls(State(app): State<AppState>) -> Json<Vec<crate::holds::MethodCall>> {
+    Json(app.tenant.holds().calls())
+}
+
 /// The control routes, mounted under `/_sim`.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -150,5 +176,7 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens/revoke", post(revoke))
         .route("/devices/{id}/connection", post(connection))
         .route("/reset", post(reset))
+        .route("/holds", get(get_holds).put(put_holds))
+        .route("/calls", get(calls))
         .with_state(state)
 }

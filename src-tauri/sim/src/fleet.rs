@@ -367,6 +367,7 @@ impl Tenant {
                 }
             });
             tokio::time::sleep(offline).await;
+            tenant.holds().until_check_ins().await;
             tenant.write(|s| {
                 let now = OffsetDateTime::now_utc();
                 if let Ok(d) = s.device_mut(&id) {

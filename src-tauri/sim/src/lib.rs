@@ -16,6 +16,7 @@ pub mod control;
 pub mod demo;
 pub mod faults;
 pub mod fleet;
+pub mod holds;
 pub mod identity;
 pub mod iothub;
 pub mod legacy;

@@ -1034,6 +1034,7 @@ pub struct Tenant {
     revision: Arc<AtomicU64>,
     timing: SimTiming,
     faults: Faults,
+    holds: crate::holds::Holds,
 }
 
 impl Tenant {
@@ -1043,7 +1044,13 @@ impl Tenant {
             revision: Arc::new(AtomicU64::new(0)),
             timing,
             faults,
+            holds: crate::holds::Holds::default(),
         }
+    }
+
+    /// The test holds and the method call log.
+    pub fn holds(&self) -> &crate::holds::Holds {
+        &self.holds
     }
 
     fn lock(&self) -> MutexGuard<'_, TenantState> {

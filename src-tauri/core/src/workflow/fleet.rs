@@ -20,7 +20,10 @@ use crate::cloud::model::{Device, DeviceGroupId, DeviceId};
 use crate::cloud::{CloudError, ControlPlane};
 use crate::profiles::DeviceContract;
 use crate::session::{Session, SessionError};
-use crate::workflow::journal::{Action, Actor, Journal, Outcome, Target};
+use crate::workflow::journal::{
+    Action, Actor, Journal, JournalEntry, JournalError, Outcome, RunMark, Target,
+};
+use crate::workflow::runs::Runs;
 
 /// How many device ids one twin query names.
 // UNSURE: IoT Hub limits a query's text (documented as "query size" without a figure in the REST
@@ -63,12 +66,37 @@ impl Fleet {
         self
     }
 
-    /// Writes one journal entry when a journal is attached; a journal that cannot be written is
-    /// a warning, never the failure of the change it describes.
-    pub(crate) fn record(&self, action: Action, target: Target, result: Outcome, detail: &str) {
-        if let Some((journal, actor)) = &self.journal {
-            journal.record_or_warn(actor, action, target, result, detail);
-        }
+    /// Writes one journal line of a run: an intent (`Outcome::Pending`, flushed to disk) must be
+    /// written before its request is sent, so its failure is returned; without a journal there
+    /// is nothing to write.
+    pub(crate) fn record_in_run(
+        &self,
+        action: Action,
+        target: Target,
+        result: Outcome,
+        detail: &str,
+        run: RunMark,
+    ) -> Result<(), JournalError> {
+        let Some((journal, actor)) = &self.journal else {
+            return Ok(());
+        };
+        let entry = JournalEntry::new(
+            OffsetDateTime::now_utc(),
+            actor,
+            action,
+            target,
+            result,
+            detail,
+        )
+        .in_run(run);
+        journal.append(&entry)
+    }
+
+    /// The run directory beside the journal, when a journal is attached.
+    pub fn runs(&self) -> Option<Runs> {
+        self.journal
+            .as_ref()
+            .map(|(journal, _)| Runs::beside(journal))
     }
 
     /// The fleet of a signed-in session; fails when the profile has no IoT Hub.
