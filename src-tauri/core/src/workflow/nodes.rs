@@ -294,7 +294,7 @@ pub fn begin_node_run(fleet: &Fleet, nodes: &[NodeRef]) -> Result<ActiveRun, Run
     let plan = node_plan(fleet, nodes);
     match fleet.runs() {
         Some(runs) => runs.begin(plan),
-        None => ActiveRun::in_memory(&plan),
+        None => ActiveRun::in_memory(&plan, fleet.iothub().base_url().as_str()),
     }
 }
 

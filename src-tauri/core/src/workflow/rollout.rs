@@ -434,7 +434,7 @@ impl Rollout {
         let plan = self.plan(devices, options);
         match self.fleet.runs() {
             Some(runs) => runs.begin(plan),
-            None => ActiveRun::in_memory(&plan),
+            None => ActiveRun::in_memory(&plan, self.fleet.iothub().base_url().as_str()),
         }
     }
 

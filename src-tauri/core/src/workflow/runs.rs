@@ -178,10 +178,16 @@ impl RunError {
     }
 }
 
-/// Gateways claimed by runs of this process, by lower-case id.
-fn claimed() -> &'static Mutex<HashMap<String, String>> {
-    static CLAIMED: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
-    CLAIMED.get_or_init(|| Mutex::new(HashMap::new()))
+/// Gateways claimed by runs of this process: by scope (the run directory, or for a fleet
+/// without a journal its IoT Hub) and lower-case id, the claiming run's id.
+type Claims = HashMap<(String, String), String>;
+
+fn claimed() -> std::sync::MutexGuard<'static, Claims> {
+    static CLAIMED: OnceLock<Mutex<Claims>> = OnceLock::new();
+    CLAIMED
+        .get_or_init(|| Mutex::new(HashMap::new()))
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
 }
 
 /// The run directory of a journal: `runs/` beside it.
@@ -327,6 +333,11 @@ impl Runs {
         &self.dir
     }
 
+    /// The scope of this process's claims: the run directory.
+    fn scope(&self) -> String {
+        self.dir.display().to_string()
+    }
+
     fn io(&self, path: &Path) -> impl Fn(std::io::Error) -> RunError {
         let path = path.to_path_buf();
         move |source| RunError::Io {
@@ -402,9 +413,14 @@ impl Runs {
 
     /// Refuses `gateways` when one is in a run in flight (this process or another).
     fn check_free(&self, gateways: &[String], except: Option<&str>) -> Result<(), RunError> {
-        if let Ok(claimed) = claimed().lock() {
+        {
+            let claimed = claimed();
+            let scope = self.scope();
             for g in gateways {
-                if let Some(run) = claimed.get(g).filter(|r| Some(r.as_str()) != except) {
+                if let Some(run) = claimed
+                    .get(&(scope.clone(), g.clone()))
+                    .filter(|r| Some(r.as_str()) != except)
+                {
                     return Err(RunError::Busy {
                         run: run.clone(),
                         device: g.clone(),
@@ -599,10 +615,10 @@ impl Runs {
 }
 
 /// Records `gateways` as claimed by the run `id` in this process.
-fn claim(id: &str, gateways: &[String]) {
-    let mut claimed = claimed().lock().unwrap_or_else(|p| p.into_inner());
+fn claim(scope: &str, id: &str, gateways: &[String]) {
+    let mut claimed = claimed();
     for g in gateways {
-        claimed.insert(g.clone(), id.to_owned());
+        claimed.insert((scope.to_owned(), g.clone()), id.to_owned());
     }
 }
 
@@ -618,6 +634,8 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub struct ActiveRun {
     /// `None` for a run of a fleet without a journal: claimed in this process only.
     runs: Option<Runs>,
+    /// The scope of its claims (see [`claimed`]).
+    scope: String,
     id: String,
     gateways: Vec<String>,
     stages: Mutex<Option<File>>,
@@ -632,9 +650,11 @@ impl ActiveRun {
             .append(true)
             .open(&path)
             .map_err(runs.io(&path))?;
-        claim(&id, &gateways);
+        let scope = runs.scope();
+        claim(&scope, &id, &gateways);
         Ok(ActiveRun {
             runs: Some(runs),
+            scope,
             id,
             gateways,
             stages: Mutex::new(Some(stages)),
@@ -643,21 +663,23 @@ impl ActiveRun {
     }
 
     /// A run kept in memory only (a fleet without a journal: tests, benchmarks): its gateways
-    /// are claimed in this process, nothing is written.
-    pub fn in_memory(plan: &RunPlan) -> Result<ActiveRun, RunError> {
+    /// are claimed in this process under `scope` (the fleet's IoT Hub), nothing is written.
+    pub fn in_memory(plan: &RunPlan, scope: &str) -> Result<ActiveRun, RunError> {
         let gateways = plan.gateways();
-        let mut claimed = claimed().lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((device, run)) = gateways
-            .iter()
-            .find_map(|g| claimed.get(g).map(|r| (g.clone(), r.clone())))
-        {
+        let mut claimed = claimed();
+        if let Some((device, run)) = gateways.iter().find_map(|g| {
+            claimed
+                .get(&(scope.to_owned(), g.clone()))
+                .map(|r| (g.clone(), r.clone()))
+        }) {
             return Err(RunError::Busy { run, device });
         }
         for g in &gateways {
-            claimed.insert(g.clone(), plan.id.clone());
+            claimed.insert((scope.to_owned(), g.clone()), plan.id.clone());
         }
         Ok(ActiveRun {
             runs: None,
+            scope: scope.to_owned(),
             id: plan.id.clone(),
             gateways,
             stages: Mutex::new(None),
@@ -706,10 +728,11 @@ impl ActiveRun {
 
 impl Drop for ActiveRun {
     fn drop(&mut self) {
-        let mut claimed = claimed().lock().unwrap_or_else(|p| p.into_inner());
+        let mut claimed = claimed();
         for g in &self.gateways {
-            if claimed.get(g) == Some(&self.id) {
-                claimed.remove(g);
+            let key = (self.scope.clone(), g.clone());
+            if claimed.get(&key) == Some(&self.id) {
+                claimed.remove(&key);
             }
         }
     }
