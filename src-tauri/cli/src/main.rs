@@ -44,6 +44,8 @@ struct Cli {
     global: context::GlobalArgs,
 }
 
+// Parsed once per process: the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     Inspect(inspect::InspectArgs),
