@@ -237,7 +237,8 @@ pub struct NodeFailure {
 /// The end of a node update run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct NodeUpdateReport {
-    #[serde(rename = "runId", skip_serializing_if = "Option::is_none")]
+    /// The registered run's id (`run`: the app tags its events with its own `runId`).
+    #[serde(rename = "run", skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
     pub succeeded: Vec<NodeRef>,
     pub failed: Vec<NodeFailure>,

@@ -202,8 +202,9 @@ pub struct DeviceFailure {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutReport {
-    /// The run's id (resume it with this id when it stopped early).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The registered run's id (resume it with this id when it stopped early). Serialized as
+    /// `run`: the app tags its events with its own `runId`.
+    #[serde(rename = "run", skip_serializing_if = "Option::is_none")]
     pub run_id: Option<String>,
     pub succeeded: Vec<DeviceId>,
     pub failed: Vec<DeviceFailure>,
