@@ -6,19 +6,19 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 use asg_fota_core::cloud::model::DeviceId;
 use asg_fota_core::session::Session;
-use asg_fota_core::workflow::fleet::Fleet;
+use asg_fota_core::tenant::Tenant;
 use asg_fota_core::workflow::nodes::{
-    begin_node_run, node_matrix, outdated, planned_nodes, update_nodes_in, NodeEvent, NodeRef,
-    NodeRow, NodeStage, NodeUpdateReport, NodeUpdateSettings,
+    begin_node_run, outdated, planned_nodes, update_nodes_in, NodeEvent, NodeRef, NodeRow,
+    NodeStage, NodeUpdateReport, NodeUpdateSettings,
 };
 use asg_fota_core::workflow::runs::RunKind;
 use clap::Args;
 
 use crate::context::{or_dash, table, when, write_stdout, Context, Output};
-use crate::update_now::{fleet, json_line, progress_printer, seconds, short};
+use crate::update_now::{exit_code, json_line, progress_printer, seconds, short};
 
 #[derive(Args, Debug)]
 pub struct NodesArgs {
@@ -81,15 +81,12 @@ async fn gateways(session: &Session, group: Option<&str>, ids: &[String]) -> Res
 }
 
 pub async fn list(ctx: &Context, args: NodesArgs) -> Result<ExitCode> {
-    let (session, resolved) = ctx.open().await?;
-    let outcome = async {
-        let ids = gateways(&session, args.group.as_deref(), &args.devices).await?;
-        let fleet = fleet(ctx, &session).await?;
-        anyhow::Ok(node_matrix(&fleet, &ids).await?)
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
-    let rows = outcome?;
+    let rows = ctx
+        .with_tenant(async |tenant| {
+            let ids = gateways(tenant.session(), args.group.as_deref(), &args.devices).await?;
+            Ok(tenant.nodes(&ids).await?)
+        })
+        .await?;
     ctx.print(&rows, || matrix_table(&rows))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -133,92 +130,71 @@ fn matrix_table(rows: &[NodeRow]) -> String {
 
 pub async fn update(ctx: &Context, args: UpdateNodeArgs) -> Result<ExitCode> {
     let poll_interval = seconds(args.poll_interval, "--poll-interval")?;
-    let (session, resolved) = ctx.open().await?;
-    let cancel = crate::context::cancel_on_ctrl_c().await;
-    let outcome = async {
-        let fleet = fleet(ctx, &session).await?;
-        let (nodes, resumed) = match &args.resume {
-            Some(id) => {
-                let runs = fleet
-                    .runs()
-                    .context("this session keeps no journal, so runs cannot be resumed")?;
-                let (run, plan) = runs.resume(id)?;
-                if plan.kind != RunKind::NodeUpdate {
-                    bail!("the run {id} is not a node update run; resume it with update-now");
-                }
-                let history = runs.history(&plan)?;
-                (planned_nodes(&plan)?, Some((run, history)))
-            }
-            None => (chosen_nodes(&session, &fleet, &args).await?, None),
-        };
-        if nodes.is_empty() {
-            if !ctx.output.json {
-                write_stdout("no node needs an update\n")?;
-            }
-            return anyhow::Ok(NodeUpdateReport::default());
-        }
-        let settings = NodeUpdateSettings {
-            concurrency: args
-                .concurrency
-                .unwrap_or(session.config().concurrency)
-                .max(1) as usize,
-            poll_interval,
-            deadline: Duration::from_secs(args.timeout),
-            ..NodeUpdateSettings::default()
-        };
-        let print = progress_printer(ctx.output.json, describe);
-        let (run, history) = match resumed {
-            Some((run, history)) => (run, Some(history)),
-            None => (begin_node_run(&fleet, &nodes)?, None),
-        };
-        if !ctx.output.json {
-            write_stdout(&format!(
-                "node update ({}): {} node(s)\n",
-                run.id(),
-                nodes.len()
-            ))?;
-        }
-        Ok(update_nodes_in(
-            &fleet,
-            run,
-            nodes,
-            history.as_ref(),
-            &settings,
-            &cancel,
-            &print,
-        )
-        .await)
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
-    let report = outcome?;
+    let report = ctx
+        .with_tenant(async |tenant| update_in(ctx, tenant, &args, poll_interval).await)
+        .await?;
     if ctx.output.json {
         json_line(&report)?;
     } else {
+        let (ok, failed) = (report.succeeded.len(), report.failed.len());
+        let cancelled = report.cancelled.len();
         write_stdout(&format!(
-            "{} updated, {} failed, {} cancelled\n",
-            report.succeeded.len(),
-            report.failed.len(),
-            report.cancelled.len()
+            "{ok} updated, {failed} failed, {cancelled} cancelled\n"
         ))?;
     }
-    Ok(if report.all_succeeded() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(exit_code(report.all_succeeded()))
+}
+
+async fn update_in(
+    ctx: &Context,
+    tenant: &Tenant,
+    args: &UpdateNodeArgs,
+    poll_interval: Duration,
+) -> Result<NodeUpdateReport> {
+    let cancel = crate::context::cancel_on_ctrl_c().await;
+    let fleet = tenant.fleet().await?;
+    let (nodes, resumed) = match &args.resume {
+        Some(id) => {
+            let runs = tenant.runs();
+            let (run, plan) = runs.resume(id)?;
+            if plan.kind != RunKind::NodeUpdate {
+                bail!("the run {id} is not a node update run; resume it with update-now");
+            }
+            let history = runs.history(&plan)?;
+            (planned_nodes(&plan)?, Some((run, history)))
+        }
+        None => (chosen_nodes(tenant, args).await?, None),
+    };
+    if nodes.is_empty() {
+        if !ctx.output.json {
+            write_stdout("no node needs an update\n")?;
+        }
+        return Ok(NodeUpdateReport::default());
+    }
+    let settings = NodeUpdateSettings {
+        concurrency: args.concurrency.unwrap_or(tenant.concurrency()).max(1) as usize,
+        poll_interval,
+        deadline: Duration::from_secs(args.timeout),
+        ..tenant.node_settings()
+    };
+    let (run, history) = match resumed {
+        Some((run, history)) => (run, Some(history)),
+        None => (begin_node_run(&fleet, &nodes)?, None),
+    };
+    if !ctx.output.json {
+        let (id, n) = (run.id(), nodes.len());
+        write_stdout(&format!("node update ({id}): {n} node(s)\n"))?;
+    }
+    let print = progress_printer(ctx.output.json, describe);
+    Ok(update_nodes_in(&fleet, run, nodes, history.as_ref(), &settings, &cancel, &print).await)
 }
 
 /// The nodes `update-node` works on: the MACs given for one gateway, or every outdated node of
 /// the gateway or the group.
-async fn chosen_nodes(
-    session: &Session,
-    fleet: &Fleet,
-    args: &UpdateNodeArgs,
-) -> Result<Vec<NodeRef>> {
+async fn chosen_nodes(tenant: &Tenant, args: &UpdateNodeArgs) -> Result<Vec<NodeRef>> {
     if args.all_outdated {
-        let ids = gateways(session, args.group.as_deref(), &args.targets).await?;
-        return Ok(outdated(&node_matrix(fleet, &ids).await?));
+        let ids = gateways(tenant.session(), args.group.as_deref(), &args.targets).await?;
+        return Ok(outdated(&tenant.nodes(&ids).await?));
     }
     let Some((device, macs)) = args.targets.split_first() else {
         bail!("name a gateway and the MACs of its nodes, or use --all-outdated");

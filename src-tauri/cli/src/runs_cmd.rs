@@ -7,8 +7,8 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use asg_fota_core::workflow::journal::{Action, Journal};
-use asg_fota_core::workflow::runs::{InterruptedRun, RunKind, Runs};
+use asg_fota_core::workflow::journal::Action;
+use asg_fota_core::workflow::runs::{InterruptedRun, RunKind};
 use clap::Args;
 
 use crate::context::{table, when, write_stdout, Context, GlobalArgs, Output};
@@ -24,7 +24,7 @@ pub struct RunsArgs {
 
 pub fn run(args: RunsArgs, global: GlobalArgs) -> Result<ExitCode> {
     let ctx = Context::new(global, args.output)?;
-    let runs = Runs::beside(&Journal::in_dirs(&ctx.dirs));
+    let runs = ctx.host.runs();
     if let Some(id) = &args.discard {
         runs.discard(id)?;
         if !ctx.output.json {

@@ -11,8 +11,8 @@
 //! an interrupted or paused run (`asg-fota-cli runs` lists them) without restarting a gateway that
 //! checked in after its recorded restart.
 //!
-//! Also holds what `nodes` / `update-node` share with it: the [`Fleet`] of a session with the
-//! local journal attached, and the short form of a device id.
+//! Also holds what `nodes` / `update-node` share with it: progress printing, the exit code, and
+//! the short form of a device id.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -20,17 +20,17 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use asg_fota_core::cloud::model::{DeviceGroupId, DeviceId};
-use asg_fota_core::session::Session;
-use asg_fota_core::workflow::fleet::Fleet;
+use asg_fota_core::tenant::Tenant;
 use asg_fota_core::workflow::rollout::{
-    continue_always, PhaseSummary, Resume, Rollout, RolloutEvent, RolloutReport, RolloutSettings,
+    continue_always, PhaseSummary, Resume, RolloutEvent, RolloutReport, RolloutSettings,
     RunOptions, Stage,
 };
+use asg_fota_core::workflow::runs::ActiveRun;
 use asg_fota_core::workflow::schedule::{parse_offset, FailureLimit, PhasePlan, Window};
 use clap::Args;
 use futures_util::future::BoxFuture;
 
-use crate::context::{when, write_stdout, Context, Journaling, Output};
+use crate::context::{when, write_stdout, Context, Output};
 
 #[derive(Args, Debug)]
 pub struct UpdateNowArgs {
@@ -94,12 +94,13 @@ pub struct UpdateNowArgs {
     pub(crate) output: Output,
 }
 
-/// The fleet of `session`, journaling into the data directory under the invocation's profile.
-pub async fn fleet(ctx: &Context, session: &Session) -> Result<Fleet> {
-    let journaling = Journaling::new(ctx)?;
-    Ok(Fleet::from_session(session)
-        .await?
-        .with_journal(journaling.journal, journaling.actor))
+/// Exit 0 when every item ended well, else 1.
+pub fn exit_code(all_well: bool) -> ExitCode {
+    if all_well {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// A poll interval given in seconds on the command line.
@@ -211,134 +212,138 @@ fn phase_gate(yes: bool, json: bool) -> impl Fn(PhaseSummary) -> BoxFuture<'stat
 }
 
 pub async fn run(ctx: &Context, args: UpdateNowArgs) -> Result<ExitCode> {
-    let mut chosen = Vec::new();
-    for text in &args.devices {
-        chosen.push(DeviceId::parse(text)?);
-    }
-    let poll_interval = seconds(args.poll_interval, "--poll-interval")?;
-    let mut options = run_options(&args)?;
-    let (session, resolved) = ctx.open().await?;
-    let cancel = crate::context::cancel_on_ctrl_c().await;
-    let outcome = async {
-        let fleet = fleet(ctx, &session).await?;
-        let settings = RolloutSettings {
-            poll_interval,
-            deadline: Duration::from_secs(args.timeout),
-            restart_settle: Duration::from_secs(args.restart_settle),
-            ..RolloutSettings::for_profile(
-                fleet.contract(),
-                args.concurrency.unwrap_or(session.config().concurrency),
-            )
-        };
-        let runs = fleet
-            .runs()
-            .context("this session keeps no journal, so runs cannot be resumed")?;
-        let (group_id, run, resume) = match &args.resume {
-            Some(id) => {
-                let (run, plan) = runs.resume(id)?;
-                if plan.profile != ctx.profile()?.0 {
-                    bail!(
-                        "the run {id} was made with the profile {}; resume it with --profile {}",
-                        plan.profile,
-                        plan.profile
-                    );
-                }
-                let group = plan
-                    .group_id
-                    .clone()
-                    .with_context(|| format!("the run {id} is not an update-now run"))?;
-                chosen = plan
-                    .devices
-                    .iter()
-                    .map(|d| DeviceId::parse(d))
-                    .collect::<Result<_, _>>()?;
-                let saved = RunOptions::from_plan(&plan);
-                options.phases = saved.phases.or(options.phases);
-                options.window = saved.window.or(options.window);
-                let resume = Resume::read(&runs, &plan)?;
-                (DeviceGroupId::new(group), Some(run), Some(resume))
-            }
-            None => {
-                let spec = args.group.as_deref().unwrap_or_default();
-                let group = session.find_group(spec).await?;
-                if args.all {
-                    chosen = session
-                        .plane()
-                        .devices(&group.id)
-                        .await?
-                        .into_iter()
-                        .map(|d| d.id)
-                        .collect();
-                }
-                if chosen.is_empty() {
-                    bail!("the group {} has no devices", group.name);
-                }
-                (group.id, None, None)
-            }
-        };
-        let rollout = Rollout::prepare(fleet, &group_id, settings).await?;
-        if let Some(reason) = rollout.policy_block() {
-            bail!("{reason}");
-        }
-        let run = match run {
-            Some(run) => run,
-            None => rollout.begin(&chosen, &options)?,
-        };
-        if !ctx.output.json {
-            let mut head = format!(
-                "update now ({}): {} gateway(s) to {} (on target = {})",
-                run.id(),
-                chosen.len(),
-                rollout.group().name,
-                rollout.target().describe()
-            );
-            if let Some(p) = &options.phases {
-                head.push_str(&format!(
-                    "; phases: canary {}, batches of {}, stop when {}",
-                    p.canary,
-                    if p.batch == 0 {
-                        "the rest".to_owned()
-                    } else {
-                        p.batch.to_string()
-                    },
-                    p.max_failed.describe()
-                ));
-            }
-            if let Some(w) = &options.window {
-                head.push_str(&format!("; restarts only in {}", w.describe()));
-            }
-            write_stdout(&format!("{head}\n"))?;
-        }
-        if let Some(w) = options.window {
-            wait_for_window(&w, &cancel, ctx.output.json).await;
-        }
-        let print = progress_printer(ctx.output.json, describe);
-        let gate = phase_gate(args.yes, ctx.output.json);
-        let gate: &(dyn Fn(PhaseSummary) -> BoxFuture<'static, bool> + Send + Sync) =
-            if options.phases.is_some() {
-                &gate
-            } else {
-                &continue_always
-            };
-        anyhow::Ok(
-            rollout
-                .run_in(run, chosen, resume, &options, gate, &cancel, &print)
-                .await,
-        )
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
-    let report = outcome?;
+    let chosen = args
+        .devices
+        .iter()
+        .map(|text| DeviceId::parse(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let report = ctx
+        .with_tenant(async |tenant| run_in(ctx, tenant, &args, chosen).await)
+        .await?;
     if ctx.output.json {
         json_line(&report)?;
     } else {
         write_stdout(&summary(&report))?;
     }
-    Ok(if report.all_on_target() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(exit_code(report.all_on_target()))
+}
+
+async fn run_in(
+    ctx: &Context,
+    tenant: &Tenant,
+    args: &UpdateNowArgs,
+    chosen: Vec<DeviceId>,
+) -> Result<RolloutReport> {
+    let mut options = run_options(args)?;
+    let cancel = crate::context::cancel_on_ctrl_c().await;
+    let (group_id, chosen, run, resume) = match &args.resume {
+        Some(id) => resumed(tenant, id, &mut options)?,
+        None => chosen_run(tenant, args, chosen).await?,
+    };
+    let settings = RolloutSettings {
+        concurrency: args.concurrency.map_or(tenant.concurrency(), |n| n.max(1)) as usize,
+        poll_interval: seconds(args.poll_interval, "--poll-interval")?,
+        deadline: Duration::from_secs(args.timeout),
+        restart_settle: Duration::from_secs(args.restart_settle),
+        ..tenant.rollout_settings()
+    };
+    let rollout = tenant.prepare_update_now(&group_id, settings).await?;
+    let run = match run {
+        Some(run) => run,
+        None => rollout.begin(&chosen, &options)?,
+    };
+    if !ctx.output.json {
+        write_stdout(&headline(&run, &chosen, &rollout, &options))?;
+    }
+    if let Some(w) = options.window {
+        wait_for_window(&w, &cancel, ctx.output.json).await;
+    }
+    let print = progress_printer(ctx.output.json, describe);
+    let gate = phase_gate(args.yes, ctx.output.json);
+    let gate: &(dyn Fn(PhaseSummary) -> BoxFuture<'static, bool> + Send + Sync) =
+        if options.phases.is_some() {
+            &gate
+        } else {
+            &continue_always
+        };
+    Ok(rollout
+        .run_in(run, chosen, resume, &options, gate, &cancel, &print)
+        .await)
+}
+
+type Planned = (DeviceGroupId, Vec<DeviceId>, Option<ActiveRun>, Option<Resume>);
+
+/// A new run: the group and the gateways named (or all of the group's).
+async fn chosen_run(tenant: &Tenant, args: &UpdateNowArgs, mut chosen: Vec<DeviceId>) -> Result<Planned> {
+    let spec = args.group.as_deref().unwrap_or_default();
+    let group = tenant.session().find_group(spec).await?;
+    if args.all {
+        let devices = tenant.session().plane().devices(&group.id).await?;
+        chosen = devices.into_iter().map(|d| d.id).collect();
+    }
+    if chosen.is_empty() {
+        bail!("the group {} has no devices", group.name);
+    }
+    Ok((group.id, chosen, None, None))
+}
+
+/// An interrupted or paused run taken up again: its plan, with its saved phases and window.
+fn resumed(tenant: &Tenant, id: &str, options: &mut RunOptions) -> Result<Planned> {
+    let runs = tenant.runs();
+    let (run, plan) = runs.resume(id)?;
+    if plan.profile != tenant.name() {
+        bail!(
+            "the run {id} was made with the profile {}; resume it with --profile {}",
+            plan.profile,
+            plan.profile
+        );
+    }
+    let group = plan
+        .group_id
+        .clone()
+        .with_context(|| format!("the run {id} is not an update-now run"))?;
+    let chosen = plan
+        .devices
+        .iter()
+        .map(|d| DeviceId::parse(d))
+        .collect::<Result<_, _>>()?;
+    let saved = RunOptions::from_plan(&plan);
+    options.phases = saved.phases.or(options.phases.take());
+    options.window = saved.window.or(options.window.take());
+    let resume = Resume::read(&runs, &plan)?;
+    Ok((DeviceGroupId::new(group), chosen, Some(run), Some(resume)))
+}
+
+/// The first line of a run: its id, size, group, target, phases and window.
+fn headline(
+    run: &ActiveRun,
+    chosen: &[DeviceId],
+    rollout: &asg_fota_core::workflow::rollout::Rollout,
+    options: &RunOptions,
+) -> String {
+    let mut head = format!(
+        "update now ({}): {} gateway(s) to {} (on target = {})",
+        run.id(),
+        chosen.len(),
+        rollout.group().name,
+        rollout.target().describe()
+    );
+    if let Some(p) = &options.phases {
+        let batch = match p.batch {
+            0 => "the rest".to_owned(),
+            n => n.to_string(),
+        };
+        head.push_str(&format!(
+            "; phases: canary {}, batches of {batch}, stop when {}",
+            p.canary,
+            p.max_failed.describe()
+        ));
+    }
+    if let Some(w) = &options.window {
+        head.push_str(&format!("; restarts only in {}", w.describe()));
+    }
+    head.push('\n');
+    head
 }
 
 /// Waits until the window opens (a run started before it), printing when it will.

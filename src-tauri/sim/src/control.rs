@@ -8,9 +8,10 @@
 //! | `GET /_sim/faults`, `PUT /_sim/faults` | a `FaultPlan` | the plan in force |
 //! | `POST /_sim/devicecode/approve` | `{"user_code": "..."}` or `{}` (all pending) | `{"approved": n}` |
 //! | `POST /_sim/tokens/revoke` | – | 204 |
+//! | `GET /_sim/holds`, `PUT /_sim/holds` | `["operations", "node_updates", "check_ins", "method_answers"]` (any subset) | `{"held": [...], "waiting": {kind: n}}` (see [`crate::holds`]) |
+//! | `GET /_sim/secrets` | – | `{"secrets": [...]}`: every token, key and signature issued or received |
 //! | `POST /_sim/devices/{id}/connection` | `{"connected": bool}` | 204 |
 //! | `POST /_sim/reset` | – | 204 (fresh fleet from the seed; faults back to the start plan) |
-//! | `GET /_sim/holds`, `PUT /_sim/holds` | `{"check_ins": bool, "method_answers": bool}` | the holds and how many wait (see [`crate::holds`]) |
 //! | `GET /_sim/calls` | – | every direct method that reached a gateway |
 
 use axum::body::Bytes;
@@ -23,6 +24,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::faults::FaultPlan;
+use crate::holds::{Hold, HoldStatus};
 use crate::service;
 use crate::state::DeviceId;
 use crate::{fleet, iothub, AppState};
@@ -86,6 +88,10 @@ async fn put_faults(State(app): State<AppState>, body: Bytes) -> Response {
     }
 }
 
+async fn secrets(State(app): State<AppState>) -> Json<Value> {
+    Json(json!({"secrets": app.identity.secrets_seen()}))
+}
+
 #[derive(Deserialize)]
 struct Approve {
     #[serde(default)]
@@ -147,18 +153,18 @@ async fn reset(State(app): State<AppState>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-async fn get_holds(State(app): State<AppState>) -> Json<crate::holds::HoldStatus> {
+async fn get_holds(State(app): State<AppState>) -> Json<HoldStatus> {
     Json(app.tenant.holds().status())
 }
 
 async fn put_holds(State(app): State<AppState>, body: Bytes) -> Response {
-    match serde_json::from_slice::<crate::holds::HoldSettings>(&body) {
-        Ok(settings) => {
-            app.tenant.holds().set(settings);
+    match serde_json::from_slice::<std::collections::BTreeSet<Hold>>(&body) {
+        Ok(holds) => {
+            app.tenant.holds().set(holds);
             Json(app.tenant.holds().status()).into_response()
         }
         Err(e) => bad_request(&format!(
-            "expected {{\"check_ins\": bool, \"method_answers\": bool}}: {e}"
+            "expected a list of \"operations\", \"node_updates\", \"check_ins\", \"method_answers\": {e}"
         )),
     }
 }
@@ -174,9 +180,10 @@ pub fn router(state: AppState) -> Router {
         .route("/faults", get(get_faults).put(put_faults))
         .route("/devicecode/approve", post(approve))
         .route("/tokens/revoke", post(revoke))
+        .route("/holds", get(get_holds).put(put_holds))
+        .route("/secrets", get(secrets))
         .route("/devices/{id}/connection", post(connection))
         .route("/reset", post(reset))
-        .route("/holds", get(get_holds).put(put_holds))
         .route("/calls", get(calls))
         .with_state(state)
 }

@@ -1,31 +1,39 @@
-//! Test holds and the direct-method call log: what a test needs to stop the simulated fleet at a
+//! Holds and the direct-method call log: what a test needs to stop the simulated tenant at a
 //! chosen point and to count what reached the gateways.
 //!
-//! - **Holds** ([`HoldSettings`], `PUT /_sim/holds`): `check_ins` keeps every gateway that reboots
-//!   offline after its reboot until the hold is lifted (then it comes back and checks in);
-//!   `method_answers` lets a direct method take effect on the gateway but keeps its answer from
-//!   the caller until the hold is lifted — a restart delivered whose answer the client never
-//!   saw. `GET /_sim/holds` also says how many check-ins and answers are waiting.
+//! - **Holds** ([`Hold`], `SimHandle::hold`, `PUT /_sim/holds`): a test parks one kind of work
+//!   just before its last step (an asynchronous operation ending, a node update reaching 100 %, a
+//!   restarted gateway checking in, a direct method's answer leaving the hub) and releases it when
+//!   it has seen what it wanted to see while the work was still running. Tests then assert "still
+//!   running" and "finished" without sleeping and without racing a timer on a loaded machine.
+//!   `GET /_sim/holds` also says how many of each kind wait.
 //! - **Method calls** (`GET /_sim/calls`, and `method_calls` in the snapshot): every direct
 //!   method that reached a gateway, with the device, the method, the device's status and the
 //!   time, so a test can count `RestartDevice` per gateway exactly (the request journal names
 //!   only paths).
+//!
+//! Nothing is held unless a test asks; the demo tenant never holds anything.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::sync::watch;
 
-/// What is held.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct HoldSettings {
-    /// Rebooting gateways stay offline until lifted.
-    pub check_ins: bool,
-    /// Direct methods take effect, their answers wait until lifted.
-    pub method_answers: bool,
+/// The work that can be held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hold {
+    /// Asynchronous operations (uploads, deployments, moves) stay InProgress.
+    Operations,
+    /// Node firmware updates stay InProgress below 100 %.
+    NodeUpdates,
+    /// Restarted gateways stay offline (they do not check in).
+    CheckIns,
+    /// Direct methods take effect on the gateway, their answers wait: a restart delivered whose
+    /// answer the client never saw.
+    MethodAnswers,
 }
 
 /// One direct method that reached a gateway.
@@ -40,72 +48,89 @@ pub struct MethodCall {
     pub status: u16,
 }
 
+/// `GET /_sim/holds`: what is held and how many wait for each kind.
+#[derive(Debug, Clone, Serialize)]
+pub struct HoldStatus {
+    pub held: BTreeSet<Hold>,
+    pub waiting: BTreeMap<Hold, usize>,
+}
+
 /// How many method calls are kept (oldest dropped first).
 const CALLS_CAPACITY: usize = 100_000;
 
-/// The holds in force, the waiters and the call log. Cheap to clone.
-#[derive(Debug, Clone)]
+/// The held kinds, the waiters and the call log, shared by every clone.
+#[derive(Clone)]
 pub struct Holds {
-    settings: Arc<watch::Sender<HoldSettings>>,
-    waiting_check_ins: Arc<AtomicUsize>,
-    waiting_answers: Arc<AtomicUsize>,
+    held: Arc<watch::Sender<BTreeSet<Hold>>>,
+    waiting: Arc<Mutex<BTreeMap<Hold, usize>>>,
     calls: Arc<Mutex<Vec<MethodCall>>>,
 }
 
 impl Default for Holds {
     fn default() -> Self {
         Holds {
-            settings: Arc::new(watch::Sender::new(HoldSettings::default())),
-            waiting_check_ins: Arc::default(),
-            waiting_answers: Arc::default(),
+            held: Arc::new(watch::Sender::new(BTreeSet::new())),
+            waiting: Arc::default(),
             calls: Arc::default(),
         }
     }
 }
 
-/// `GET /_sim/holds`: the settings and what waits.
-#[derive(Debug, Clone, Serialize)]
-pub struct HoldStatus {
-    #[serde(flatten)]
-    pub settings: HoldSettings,
-    pub waiting_check_ins: usize,
-    pub waiting_answers: usize,
-}
-
 impl Holds {
-    /// Replaces the holds; lifting one releases its waiters at once.
-    pub fn set(&self, settings: HoldSettings) {
-        self.settings.send_replace(settings);
+    pub fn hold(&self, hold: Hold) {
+        self.held.send_modify(|held| {
+            held.insert(hold);
+        });
     }
 
+    pub fn release(&self, hold: Hold) {
+        self.held.send_modify(|held| {
+            held.remove(&hold);
+        });
+    }
+
+    /// Replaces the whole set (`PUT /_sim/holds`); lifting a kind releases its waiters at once.
+    pub fn set(&self, holds: BTreeSet<Hold>) {
+        self.held.send_replace(holds);
+    }
+
+    pub fn held(&self) -> BTreeSet<Hold> {
+        self.held.borrow().clone()
+    }
+
+    /// What is held and how many wait.
     pub fn status(&self) -> HoldStatus {
         HoldStatus {
-            settings: *self.settings.borrow(),
-            waiting_check_ins: self.waiting_check_ins.load(Ordering::SeqCst),
-            waiting_answers: self.waiting_answers.load(Ordering::SeqCst),
+            held: self.held(),
+            waiting: self.lock_waiting().clone(),
         }
     }
 
-    async fn wait_while(&self, held: fn(&HoldSettings) -> bool, count: &AtomicUsize) {
-        let mut rx = self.settings.subscribe();
-        if !held(&rx.borrow()) {
+    /// How many wait for `hold` to be released.
+    pub fn waiting(&self, hold: Hold) -> usize {
+        self.lock_waiting().get(&hold).copied().unwrap_or(0)
+    }
+
+    fn lock_waiting(&self) -> std::sync::MutexGuard<'_, BTreeMap<Hold, usize>> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Returns at once unless `hold` is held; then waits for its release.
+    pub async fn pass(&self, hold: Hold) {
+        let mut held = self.held.subscribe();
+        if !held.borrow().contains(&hold) {
             return;
         }
-        count.fetch_add(1, Ordering::SeqCst);
-        let _ = rx.wait_for(|s| !held(s)).await;
-        count.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    /// Returns when rebooting gateways may come back.
-    pub async fn until_check_ins(&self) {
-        self.wait_while(|s| s.check_ins, &self.waiting_check_ins)
-            .await
-    }
-
-    /// Returns when method answers may leave.
-    pub async fn until_answers(&self) {
-        self.wait_while(|s| s.method_answers, &self.waiting_answers)
-            .await
+        *self.lock_waiting().entry(hold).or_default() += 1;
+        // The sender lives as long as any clone of `Holds`, which the waiting task holds itself.
+        let _ = held.wait_for(|held| !held.contains(&hold)).await;
+        let mut waiting = self.lock_waiting();
+        if let Some(n) = waiting.get_mut(&hold) {
+            *n -= 1;
+            if *n == 0 {
+                waiting.remove(&hold);
+            }
+        }
     }
 
     /// Logs a method that reached a gateway.
@@ -125,5 +150,34 @@ impl Holds {
     /// Every logged call, oldest first.
     pub fn calls(&self) -> Vec<MethodCall> {
         self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_held_kind_waits_for_its_release_and_others_pass() {
+        let holds = Holds::default();
+        holds.pass(Hold::Operations).await;
+        holds.hold(Hold::NodeUpdates);
+        holds.pass(Hold::Operations).await;
+        let waiting = tokio::spawn({
+            let holds = holds.clone();
+            async move { holds.pass(Hold::NodeUpdates).await }
+        });
+        while holds.waiting(Hold::NodeUpdates) == 0 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!waiting.is_finished());
+        holds.release(Hold::NodeUpdates);
+        tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .expect("released")
+            .expect("no panic");
+        assert!(holds.held().is_empty());
+        assert_eq!(holds.waiting(Hold::NodeUpdates), 0);
     }
 }

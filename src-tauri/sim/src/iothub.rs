@@ -24,6 +24,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde_json::{json, Map, Value};
 
+use crate::holds::Hold;
 use crate::faults::{DeviceFault, Faults};
 use crate::fleet::GatewayError;
 use crate::identity::{self, Audience, AuthFailure};
@@ -299,7 +300,7 @@ async fn invoke_method(
     };
     holds.record_call(&id.lower(), method, answered);
     // The method has taken effect; a test may keep its answer from the caller.
-    holds.until_answers().await;
+    holds.pass(Hold::MethodAnswers).await;
     match result {
         Ok(response) => Ok(response),
         Err(GatewayError::UnknownDevice) => Err(HubError::DeviceNotFound(id.lower())),

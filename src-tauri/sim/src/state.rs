@@ -42,6 +42,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::faults::Faults;
+use crate::holds::{Hold, Holds};
 use crate::rng::SeededRng;
 use crate::SimTiming;
 
@@ -1034,7 +1035,7 @@ pub struct Tenant {
     revision: Arc<AtomicU64>,
     timing: SimTiming,
     faults: Faults,
-    holds: crate::holds::Holds,
+    holds: Holds,
 }
 
 impl Tenant {
@@ -1044,13 +1045,8 @@ impl Tenant {
             revision: Arc::new(AtomicU64::new(0)),
             timing,
             faults,
-            holds: crate::holds::Holds::default(),
+            holds: Holds::default(),
         }
-    }
-
-    /// The test holds and the method call log.
-    pub fn holds(&self) -> &crate::holds::Holds {
-        &self.holds
     }
 
     fn lock(&self) -> MutexGuard<'_, TenantState> {
@@ -1088,6 +1084,11 @@ impl Tenant {
 
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// What tests hold back and the direct-method call log (see [`crate::holds`]).
+    pub fn holds(&self) -> &Holds {
+        &self.holds
     }
 
     /// Creates a group (see [`TenantState::create_group`]).
@@ -1154,6 +1155,7 @@ impl Tenant {
                     tokio::time::sleep(start).await;
                     tenant.write(|s| s.advance_operation(id, false));
                     tokio::time::sleep(run).await;
+                    tenant.holds.pass(Hold::Operations).await;
                     tenant.write(|s| s.advance_operation(id, true));
                 });
             }

@@ -33,42 +33,38 @@ pub const TWIN_BATCH: usize = 40;
 /// How many twin queries of one listing run at the same time.
 const PARALLEL_QUERIES: usize = 4;
 
-/// The clients steps 5 and 6 need, owned so a rollout can run on its own task.
+/// The clients steps 5 and 6 need, owned so a rollout can run on its own task, and the journal
+/// every change made through them is written to: it is required, a change that is not journaled
+/// cannot be made.
 #[derive(Debug, Clone)]
 pub struct Fleet {
     plane: ControlPlane,
     iothub: IotHubClient,
     contract: DeviceContract,
-    profile: String,
-    journal: Option<(Journal, Actor)>,
+    journal: Journal,
+    actor: Actor,
 }
 
 impl Fleet {
-    /// Bundles clients made elsewhere (tests, the simulator's own harness).
+    /// Bundles clients made elsewhere (the tenant, tests, the benchmarks) with the journal.
     pub fn new(
         plane: ControlPlane,
         iothub: IotHubClient,
         contract: DeviceContract,
-        profile: impl Into<String>,
+        journal: Journal,
+        actor: Actor,
     ) -> Fleet {
         Fleet {
             plane,
             iothub,
             contract,
-            profile: profile.into(),
-            journal: None,
+            journal,
+            actor,
         }
     }
 
-    /// Records every move, restart and node update made through this fleet in `journal`.
-    pub fn with_journal(mut self, journal: Journal, actor: Actor) -> Fleet {
-        self.journal = Some((journal, actor));
-        self
-    }
-
     /// Writes one journal line of a run: an intent (`Outcome::Pending`, flushed to disk) must be
-    /// written before its request is sent, so its failure is returned; without a journal there
-    /// is nothing to write.
+    /// written before its request is sent, so its failure is returned.
     pub(crate) fn record_in_run(
         &self,
         action: Action,
@@ -77,35 +73,35 @@ impl Fleet {
         detail: &str,
         run: RunMark,
     ) -> Result<(), JournalError> {
-        let Some((journal, actor)) = &self.journal else {
-            return Ok(());
-        };
         let entry = JournalEntry::new(
             OffsetDateTime::now_utc(),
-            actor,
+            &self.actor,
             action,
             target,
             result,
             detail,
         )
         .in_run(run);
-        journal.append(&entry)
+        self.journal.append(&entry)
     }
 
-    /// The run directory beside the journal, when a journal is attached.
-    pub fn runs(&self) -> Option<Runs> {
-        self.journal
-            .as_ref()
-            .map(|(journal, _)| Runs::beside(journal))
+    /// The run registry beside the journal.
+    pub fn runs(&self) -> Runs {
+        Runs::beside(&self.journal)
     }
 
     /// The fleet of a signed-in session; fails when the profile has no IoT Hub.
-    pub async fn from_session(session: &Session) -> Result<Fleet, SessionError> {
+    pub async fn from_session(
+        session: &Session,
+        journal: Journal,
+        actor: Actor,
+    ) -> Result<Fleet, SessionError> {
         Ok(Fleet::new(
             session.plane().clone(),
             session.iothub().await?.clone(),
             session.device_contract().clone(),
-            session.config().profile.clone(),
+            journal,
+            actor,
         ))
     }
 
@@ -124,7 +120,7 @@ impl Fleet {
 
     /// The profile's name (written into the journal).
     pub fn profile(&self) -> &str {
-        &self.profile
+        &self.actor.profile
     }
 
     /// The twins of `devices`, read with batched twin queries. A device without a twin (not

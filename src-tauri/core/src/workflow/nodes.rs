@@ -293,10 +293,7 @@ pub fn node_plan(fleet: &Fleet, nodes: &[NodeRef]) -> RunPlan {
 /// Registers a node update run: refused when one of the gateways is in a run in flight.
 pub fn begin_node_run(fleet: &Fleet, nodes: &[NodeRef]) -> Result<ActiveRun, RunError> {
     let plan = node_plan(fleet, nodes);
-    match fleet.runs() {
-        Some(runs) => runs.begin(plan),
-        None => ActiveRun::in_memory(&plan, fleet.iothub().base_url().as_str()),
-    }
+    fleet.runs().begin(plan)
 }
 
 /// The nodes of a node update run's plan.

@@ -175,7 +175,8 @@ pub struct RolloutEvent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// For `failed`: a stable code the UI may act on (`device_offline`, `timed_out`,
-    /// `policy_blocks_updates`, `restart_rejected`, `signed_out`, ...).
+    /// `policy_blocks_updates`, `restart_rejected`, `unauthorized`, ...; the shell folds them into
+    /// the GUI's kinds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<&'static str>,
     /// The versions read with this status, when a twin was read.
@@ -430,13 +431,10 @@ impl Rollout {
     }
 
     /// Registers a run over `devices`: refused when one of them is in a run in flight (in this
-    /// process, or — with a journal — in another one).
+    /// process or in another one).
     pub fn begin(&self, devices: &[DeviceId], options: &RunOptions) -> Result<ActiveRun, RunError> {
         let plan = self.plan(devices, options);
-        match self.fleet.runs() {
-            Some(runs) => runs.begin(plan),
-            None => ActiveRun::in_memory(&plan, self.fleet.iothub().base_url().as_str()),
-        }
+        self.fleet.runs().begin(plan)
     }
 
     /// Runs "update now" on `devices` (duplicates are ignored) and reports how each ended, as one
@@ -925,8 +923,6 @@ pub(crate) fn device_failure(err: &CloudError) -> (&'static str, String) {
              in a minute"
                 .to_owned(),
         ),
-        CloudError::Unauthorized { .. } => ("signed_out", err.to_string()),
-        CloudError::Transport { .. } => ("network", err.to_string()),
         other => (other.kind(), other.to_string()),
     }
 }
