@@ -230,3 +230,17 @@ pub fn when(value: Option<time::OffsetDateTime>) -> String {
 pub fn or_dash(value: Option<impl ToString>) -> String {
     value.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
+
+/// This machine's UTC offset, read once at start-up by [`init_local_offset`] (the OS can only be
+/// asked safely while the process has one thread).
+static LOCAL_OFFSET: std::sync::OnceLock<Option<time::UtcOffset>> = std::sync::OnceLock::new();
+
+/// Reads the local UTC offset; call first thing in `main`, before any thread starts.
+pub fn init_local_offset() {
+    let _ = LOCAL_OFFSET.set(time::UtcOffset::current_local_offset().ok());
+}
+
+/// This machine's UTC offset, when it could be read at start-up.
+pub fn local_offset() -> Option<time::UtcOffset> {
+    LOCAL_OFFSET.get().copied().flatten()
+}

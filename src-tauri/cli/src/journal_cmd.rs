@@ -73,6 +73,7 @@ fn row(entry: &JournalEntry) -> Vec<String> {
             Outcome::Ok => "ok",
             Outcome::Failed => "FAILED",
             Outcome::Skipped => "skipped",
+            Outcome::Pending => "pending (sent; outcome below or unknown)",
         }
         .into(),
         target.join(", "),

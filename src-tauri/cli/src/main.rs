@@ -16,6 +16,7 @@ mod migrate_cmd;
 mod move_cmd;
 mod nodes;
 mod profile;
+mod runs_cmd;
 mod sim;
 mod update_now;
 mod upload;
@@ -54,6 +55,8 @@ enum Command {
     Sim(sim::SimArgs),
     /// Show the local journal of changes made to tenants (uploads, deployments, moves, restarts, node updates).
     Journal(journal_cmd::JournalArgs),
+    /// List interrupted or paused update runs (resume one with `update-now --resume RUN_ID`).
+    Runs(runs_cmd::RunsArgs),
     #[command(flatten)]
     Cloud(verbs::CloudCommand),
 }
@@ -61,11 +64,13 @@ enum Command {
 fn main() -> ExitCode {
     // A panic (release builds abort on one) is written to stderr with what to do, never silent.
     asg_fota_core::crash::install_panic_hook(None);
+    context::init_local_offset();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Sim(args) => sim::run(args),
         Command::Journal(args) => journal_cmd::run(args, cli.global),
+        Command::Runs(args) => runs_cmd::run(args, cli.global),
         Command::Cloud(command) => verbs::run(command, cli.global),
     };
     match result {

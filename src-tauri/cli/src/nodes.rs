@@ -11,8 +11,10 @@ use asg_fota_core::cloud::model::DeviceId;
 use asg_fota_core::session::Session;
 use asg_fota_core::tenant::Tenant;
 use asg_fota_core::workflow::nodes::{
-    outdated, NodeEvent, NodeRef, NodeRow, NodeStage, NodeUpdateReport, NodeUpdateSettings,
+    begin_node_run, outdated, planned_nodes, update_nodes_in, NodeEvent, NodeRef, NodeRow,
+    NodeStage, NodeUpdateReport, NodeUpdateSettings,
 };
+use asg_fota_core::workflow::runs::RunKind;
 use clap::Args;
 
 use crate::context::{or_dash, table, when, write_stdout, Context, Output};
@@ -33,8 +35,12 @@ pub struct NodesArgs {
 #[derive(Args, Debug)]
 pub struct UpdateNodeArgs {
     /// The gateway, then the MACs of its nodes (12 hex digits, separators allowed).
-    #[arg(value_name = "DEVICE MAC", required_unless_present = "group")]
+    #[arg(value_name = "DEVICE MAC", required_unless_present_any = ["group", "resume"])]
     targets: Vec<String>,
+    /// Continue an interrupted node update run (see `asg-fota-cli runs`): a node whose update was
+    /// asked for and that already runs the new firmware, or is installing it, is not asked again.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["targets", "group", "all_outdated"])]
+    resume: Option<String>,
     /// Work on the gateways of this device group (with --all-outdated).
     #[arg(long, short = 'g', value_name = "GROUP", requires = "all_outdated")]
     group: Option<String>,
@@ -146,7 +152,19 @@ async fn update_in(
     poll_interval: Duration,
 ) -> Result<NodeUpdateReport> {
     let cancel = crate::context::cancel_on_ctrl_c().await;
-    let nodes = chosen_nodes(tenant, args).await?;
+    let fleet = tenant.fleet().await?;
+    let (nodes, resumed) = match &args.resume {
+        Some(id) => {
+            let runs = tenant.runs();
+            let (run, plan) = runs.resume(id)?;
+            if plan.kind != RunKind::NodeUpdate {
+                bail!("the run {id} is not a node update run; resume it with update-now");
+            }
+            let history = runs.history(&plan)?;
+            (planned_nodes(&plan)?, Some((run, history)))
+        }
+        None => (chosen_nodes(tenant, args).await?, None),
+    };
     if nodes.is_empty() {
         if !ctx.output.json {
             write_stdout("no node needs an update\n")?;
@@ -159,10 +177,16 @@ async fn update_in(
         deadline: Duration::from_secs(args.timeout),
         ..tenant.node_settings()
     };
+    let (run, history) = match resumed {
+        Some((run, history)) => (run, Some(history)),
+        None => (begin_node_run(&fleet, &nodes)?, None),
+    };
+    if !ctx.output.json {
+        let (id, n) = (run.id(), nodes.len());
+        write_stdout(&format!("node update ({id}): {n} node(s)\n"))?;
+    }
     let print = progress_printer(ctx.output.json, describe);
-    Ok(tenant
-        .update_nodes(nodes, &settings, &cancel, &print)
-        .await?)
+    Ok(update_nodes_in(&fleet, run, nodes, history.as_ref(), &settings, &cancel, &print).await)
 }
 
 /// The nodes `update-node` works on: the MACs given for one gateway, or every outdated node of

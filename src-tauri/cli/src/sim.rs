@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use asg_fota_core::profiles::{Backend, IotHubAuth, IotHubSettings, Profile};
-use asg_fota_sim::{FaultPlan, SimConfig, SimHandle};
+use asg_fota_sim::{FaultPlan, SimConfig, SimHandle, SimTiming};
 use serde_json::json;
 
 #[derive(clap::Args, Debug)]
@@ -26,6 +26,9 @@ pub struct SimArgs {
     /// Keep the tenant in this file (written atomically, reloaded at start).
     #[arg(long)]
     pub state: Option<PathBuf>,
+    /// The tests' timings: operations, reboots and node updates within tens of milliseconds.
+    #[arg(long)]
+    pub fast: bool,
 }
 
 /// Profiles for the running simulator, one per control plane, in the profiles file's shape.
@@ -73,6 +76,11 @@ pub fn run(args: SimArgs) -> Result<ExitCode> {
         gateways: args.gateways,
         faults,
         state_file: args.state.clone(),
+        timing: if args.fast {
+            SimTiming::fast()
+        } else {
+            SimTiming::default()
+        },
         ..SimConfig::default()
     };
     let iothub_host = config.iothub_host.clone();

@@ -1,21 +1,34 @@
 //! `update-now --group G [DEVICE...|--all]`: step 5. Each chosen gateway is moved into the group
 //! when it is elsewhere, restarted through the profile's restart method, and watched until it
 //! has checked in and reports the deployed versions. Every status change is printed with the time
-//! it was read (one JSON object per line with `--json`, then the summary). Ctrl-C cancels: no new
-//! gateway is started and the rest are reported cancelled. Exit 1 when any gateway did not reach
-//! "on target".
+//! it was read (one JSON object per line with `--json`, then the summary). Ctrl-C cancels between
+//! steps (never inside a request): no new gateway is started, and the summary says per gateway
+//! what had been done. Exit 1 when any gateway did not reach "on target".
+//!
+//! `--canary N --batch N --max-failed N|P%` rolls out in phases (between phases: a prompt on a
+//! terminal, `--yes` to go on by itself while under the threshold); `--window HH:MM-HH:MM`
+//! (`--window-tz`) sends restarts only inside a maintenance window. `--resume RUN_ID` continues
+//! an interrupted or paused run (`asg-fota-cli runs` lists them) without restarting a gateway that
+//! checked in after its recorded restart.
 //!
 //! Also holds what `nodes` / `update-node` share with it: progress printing, the exit code, and
 //! the short form of a device id.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
-use asg_fota_core::cloud::model::DeviceId;
+use asg_fota_core::cloud::model::{DeviceGroupId, DeviceId};
 use asg_fota_core::tenant::Tenant;
-use asg_fota_core::workflow::rollout::{RolloutEvent, RolloutReport, RolloutSettings, Stage};
+use asg_fota_core::workflow::rollout::{
+    continue_always, PhaseSummary, Resume, RolloutEvent, RolloutReport, RolloutSettings,
+    RunOptions, Stage,
+};
+use asg_fota_core::workflow::runs::ActiveRun;
+use asg_fota_core::workflow::schedule::{parse_offset, FailureLimit, PhasePlan, Window};
 use clap::Args;
+use futures_util::future::BoxFuture;
 
 use crate::context::{when, write_stdout, Context, Output};
 
@@ -23,15 +36,48 @@ use crate::context::{when, write_stdout, Context, Output};
 pub struct UpdateNowArgs {
     /// The device group whose deployment the gateways should take: its id, `product/group`, or a
     /// unique group name.
-    #[arg(long, short = 'g', value_name = "GROUP")]
-    group: String,
+    #[arg(
+        long,
+        short = 'g',
+        value_name = "GROUP",
+        required_unless_present = "resume"
+    )]
+    group: Option<String>,
     /// Gateway ids (128 hexadecimal characters); gateways of other groups are moved in first.
     #[arg(
         value_name = "DEVICE",
-        required_unless_present = "all",
+        required_unless_present_any = ["all", "resume"],
         conflicts_with = "all"
     )]
     devices: Vec<String>,
+    /// Continue an interrupted or paused run (see `asg-fota-cli runs`): gateways already on
+    /// target are left alone, and a gateway that checked in after its recorded restart is only
+    /// watched, never restarted again.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["group", "devices", "all"])]
+    resume: Option<String>,
+    /// Phased rollout: this many gateways first, as canaries.
+    #[arg(long, value_name = "N")]
+    canary: Option<usize>,
+    /// Phased rollout: then this many at a time (default: all the rest at once).
+    #[arg(long, value_name = "N")]
+    batch: Option<usize>,
+    /// Phased rollout: stop before the next phase when more than N gateways (or P% of those
+    /// worked on) failed. Default 0.
+    #[arg(long, value_name = "N|P%")]
+    max_failed: Option<String>,
+    /// Between phases, go on without asking while under the threshold (for pipelines).
+    #[arg(long, short = 'y')]
+    yes: bool,
+    /// Send restarts only inside this daily maintenance window (local time, or --window-tz).
+    #[arg(long, value_name = "HH:MM-HH:MM")]
+    window: Option<String>,
+    /// The UTC offset of --window (`+09:00`, `-05:00`, `UTC`); default: this machine's.
+    #[arg(long, value_name = "OFFSET", requires = "window")]
+    window_tz: Option<String>,
+    /// Seconds past the restart delay to wait for a check-in after a restart whose request may
+    /// not have arrived (a network error, an interrupted run), before sending it again.
+    #[arg(long, value_name = "SECONDS", default_value_t = 180)]
+    restart_settle: u64,
     /// Every gateway of the group.
     #[arg(long)]
     all: bool,
@@ -96,6 +142,75 @@ pub fn json_line<T: serde::Serialize>(value: &T) -> Result<()> {
     write_stdout(&line)
 }
 
+/// The phases and window asked for on the command line.
+fn run_options(args: &UpdateNowArgs) -> Result<RunOptions> {
+    let phased = args.canary.is_some() || args.batch.is_some() || args.max_failed.is_some();
+    let phases = if phased {
+        Some(PhasePlan {
+            canary: args.canary.unwrap_or(0),
+            batch: args.batch.unwrap_or(0),
+            max_failed: match &args.max_failed {
+                Some(text) => FailureLimit::parse(text)?,
+                None => FailureLimit::Count(0),
+            },
+        })
+    } else {
+        None
+    };
+    let window = match &args.window {
+        Some(text) => {
+            let offset = match &args.window_tz {
+                Some(tz) => parse_offset(tz)?,
+                None => crate::context::local_offset().context(
+                    "this machine's UTC offset cannot be read; give it with --window-tz",
+                )?,
+            };
+            Some(Window::parse(text, offset)?)
+        }
+        None => None,
+    };
+    Ok(RunOptions {
+        phases,
+        window,
+        ..RunOptions::default()
+    })
+}
+
+/// Between phases: on with `--yes`; else asks on a terminal; else stops (resumable).
+fn phase_gate(yes: bool, json: bool) -> impl Fn(PhaseSummary) -> BoxFuture<'static, bool> {
+    move |summary: PhaseSummary| {
+        Box::pin(async move {
+            let line = format!(
+                "phase {} done: {} on target, {} failed so far; next: {} ({} gateways, {} left)",
+                summary.finished,
+                summary.succeeded,
+                summary.failed,
+                summary.next,
+                summary.next_size,
+                summary.remaining
+            );
+            if yes {
+                if !json {
+                    let _ = write_stdout(&format!("{line}; going on (--yes)\n"));
+                }
+                return true;
+            }
+            if !std::io::stdin().is_terminal() {
+                eprintln!("asg-fota-cli: {line}; not going on without --yes (no terminal to ask)");
+                return false;
+            }
+            tokio::task::spawn_blocking(move || {
+                eprint!("{line}\ncontinue with {}? [y/N] ", summary.next);
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer).is_ok()
+                    && matches!(answer.trim(), "y" | "Y" | "yes" | "YES")
+            })
+            .await
+            .unwrap_or(false)
+        })
+    }
+}
+
 pub async fn run(ctx: &Context, args: UpdateNowArgs) -> Result<ExitCode> {
     let chosen = args
         .devices
@@ -117,10 +232,51 @@ async fn run_in(
     ctx: &Context,
     tenant: &Tenant,
     args: &UpdateNowArgs,
-    mut chosen: Vec<DeviceId>,
+    chosen: Vec<DeviceId>,
 ) -> Result<RolloutReport> {
+    let mut options = run_options(args)?;
     let cancel = crate::context::cancel_on_ctrl_c().await;
-    let group = tenant.session().find_group(&args.group).await?;
+    let (group_id, chosen, run, resume) = match &args.resume {
+        Some(id) => resumed(tenant, id, &mut options)?,
+        None => chosen_run(tenant, args, chosen).await?,
+    };
+    let settings = RolloutSettings {
+        concurrency: args.concurrency.map_or(tenant.concurrency(), |n| n.max(1)) as usize,
+        poll_interval: seconds(args.poll_interval, "--poll-interval")?,
+        deadline: Duration::from_secs(args.timeout),
+        restart_settle: Duration::from_secs(args.restart_settle),
+        ..tenant.rollout_settings()
+    };
+    let rollout = tenant.prepare_update_now(&group_id, settings).await?;
+    let run = match run {
+        Some(run) => run,
+        None => rollout.begin(&chosen, &options)?,
+    };
+    if !ctx.output.json {
+        write_stdout(&headline(&run, &chosen, &rollout, &options))?;
+    }
+    if let Some(w) = options.window {
+        wait_for_window(&w, &cancel, ctx.output.json).await;
+    }
+    let print = progress_printer(ctx.output.json, describe);
+    let gate = phase_gate(args.yes, ctx.output.json);
+    let gate: &(dyn Fn(PhaseSummary) -> BoxFuture<'static, bool> + Send + Sync) =
+        if options.phases.is_some() {
+            &gate
+        } else {
+            &continue_always
+        };
+    Ok(rollout
+        .run_in(run, chosen, resume, &options, gate, &cancel, &print)
+        .await)
+}
+
+type Planned = (DeviceGroupId, Vec<DeviceId>, Option<ActiveRun>, Option<Resume>);
+
+/// A new run: the group and the gateways named (or all of the group's).
+async fn chosen_run(tenant: &Tenant, args: &UpdateNowArgs, mut chosen: Vec<DeviceId>) -> Result<Planned> {
+    let spec = args.group.as_deref().unwrap_or_default();
+    let group = tenant.session().find_group(spec).await?;
     if args.all {
         let devices = tenant.session().plane().devices(&group.id).await?;
         chosen = devices.into_iter().map(|d| d.id).collect();
@@ -128,22 +284,91 @@ async fn run_in(
     if chosen.is_empty() {
         bail!("the group {} has no devices", group.name);
     }
-    let settings = RolloutSettings {
-        concurrency: args.concurrency.map_or(tenant.concurrency(), |n| n.max(1)) as usize,
-        poll_interval: seconds(args.poll_interval, "--poll-interval")?,
-        deadline: Duration::from_secs(args.timeout),
-        ..tenant.rollout_settings()
-    };
-    let rollout = tenant.prepare_update_now(&group.id, settings).await?;
-    if !ctx.output.json {
-        let (n, target) = (chosen.len(), rollout.target().describe());
-        write_stdout(&format!(
-            "update now: {n} gateway(s) to {} (on target = {target})\n",
-            group.name
-        ))?;
+    Ok((group.id, chosen, None, None))
+}
+
+/// An interrupted or paused run taken up again: its plan, with its saved phases and window.
+fn resumed(tenant: &Tenant, id: &str, options: &mut RunOptions) -> Result<Planned> {
+    let runs = tenant.runs();
+    let (run, plan) = runs.resume(id)?;
+    if plan.profile != tenant.name() {
+        bail!(
+            "the run {id} was made with the profile {}; resume it with --profile {}",
+            plan.profile,
+            plan.profile
+        );
     }
-    let print = progress_printer(ctx.output.json, describe);
-    Ok(rollout.run(chosen, &cancel, &print).await)
+    let group = plan
+        .group_id
+        .clone()
+        .with_context(|| format!("the run {id} is not an update-now run"))?;
+    let chosen = plan
+        .devices
+        .iter()
+        .map(|d| DeviceId::parse(d))
+        .collect::<Result<_, _>>()?;
+    let saved = RunOptions::from_plan(&plan);
+    options.phases = saved.phases.or(options.phases.take());
+    options.window = saved.window.or(options.window.take());
+    let resume = Resume::read(&runs, &plan)?;
+    Ok((DeviceGroupId::new(group), chosen, Some(run), Some(resume)))
+}
+
+/// The first line of a run: its id, size, group, target, phases and window.
+fn headline(
+    run: &ActiveRun,
+    chosen: &[DeviceId],
+    rollout: &asg_fota_core::workflow::rollout::Rollout,
+    options: &RunOptions,
+) -> String {
+    let mut head = format!(
+        "update now ({}): {} gateway(s) to {} (on target = {})",
+        run.id(),
+        chosen.len(),
+        rollout.group().name,
+        rollout.target().describe()
+    );
+    if let Some(p) = &options.phases {
+        let batch = match p.batch {
+            0 => "the rest".to_owned(),
+            n => n.to_string(),
+        };
+        head.push_str(&format!(
+            "; phases: canary {}, batches of {batch}, stop when {}",
+            p.canary,
+            p.max_failed.describe()
+        ));
+    }
+    if let Some(w) = &options.window {
+        head.push_str(&format!("; restarts only in {}", w.describe()));
+    }
+    head.push('\n');
+    head
+}
+
+/// Waits until the window opens (a run started before it), printing when it will.
+async fn wait_for_window(
+    window: &Window,
+    cancel: &tokio_util::sync::CancellationToken,
+    json: bool,
+) {
+    let now = time::OffsetDateTime::now_utc();
+    if window.contains(now) {
+        return;
+    }
+    let opens = window.opens_at(now);
+    if !json {
+        let _ = write_stdout(&format!(
+            "waiting for the maintenance window {} (opens {})\n",
+            window.describe(),
+            when(Some(opens))
+        ));
+    }
+    let wait = (opens - now).unsigned_abs();
+    tokio::select! {
+        () = tokio::time::sleep(wait) => {}
+        () = cancel.cancelled() => {}
+    }
 }
 
 fn describe(event: &RolloutEvent) -> String {
@@ -155,12 +380,16 @@ fn describe(event: &RolloutEvent) -> String {
         Stage::OnTarget => "on target",
         Stage::Failed => "FAILED",
         Stage::Cancelled => "cancelled",
+        Stage::Deferred => "deferred (window closed)",
     };
     let mut line = format!(
         "{}  {}  {stage}",
         when(Some(event.at)),
         short(&event.device_id)
     );
+    if let Some(phase) = &event.phase {
+        line.push_str(&format!(" [{phase}]"));
+    }
     if let (Some(hl), Some(rt)) = (&event.hl_app_ver, &event.rt_app_ver) {
         line.push_str(&format!(" (HLApp {hl}, RTApp {rt})"));
     }
@@ -174,12 +403,33 @@ fn describe(event: &RolloutEvent) -> String {
 
 fn summary(report: &RolloutReport) -> String {
     let mut text = format!(
-        "{} on target, {} failed, {} cancelled\n",
+        "{} on target, {} failed, {} cancelled",
         report.succeeded.len(),
         report.failed.len(),
         report.cancelled.len()
     );
-    if !report.all_on_target() {
+    if !report.deferred.is_empty() {
+        text.push_str(&format!(
+            ", {} deferred to the next window",
+            report.deferred.len()
+        ));
+    }
+    if !report.not_started.is_empty() {
+        text.push_str(&format!(", {} not started", report.not_started.len()));
+    }
+    text.push('\n');
+    for steps in &report.cancelled_steps {
+        text.push_str(&format!(
+            "  cancelled {}: {}\n",
+            &steps.device_id[..steps.device_id.len().min(16)],
+            steps.describe()
+        ));
+    }
+    if let (Some(reason), Some(run)) = (&report.stopped, &report.run_id) {
+        text.push_str(&format!(
+            "{reason}\nresume with: update-now --resume {run}\n"
+        ));
+    } else if !report.all_on_target() {
         let ids: Vec<&str> = report
             .failed
             .iter()

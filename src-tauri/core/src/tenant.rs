@@ -235,6 +235,12 @@ impl TenantHost {
         Journal::in_dirs(&self.dirs)
     }
 
+    /// The registry of this computer's runs, beside the journal (needs no sign-in): the app
+    /// lists interrupted runs at start-up, the CLI's `runs` verb lists and discards them.
+    pub fn runs(&self) -> crate::workflow::runs::Runs {
+        crate::workflow::runs::Runs::beside(&self.journal())
+    }
+
     /// The latest `limit` journal entries, newest first.
     pub fn journal_recent(&self, limit: usize) -> Result<Vec<JournalEntry>, TenantError> {
         Ok(self.journal().recent(limit)?)
@@ -755,6 +761,12 @@ impl Tenant {
     /// Step 5's table.
     pub async fn gateways(&self, group: &DeviceGroupId) -> Result<Vec<Gateway>, TenantError> {
         Ok(self.fleet().await?.gateways(group).await?)
+    }
+
+    /// The registry of this computer's runs (beside the journal): interrupted runs to resume or
+    /// discard, runs in flight.
+    pub fn runs(&self) -> crate::workflow::runs::Runs {
+        crate::workflow::runs::Runs::beside(&self.journal)
     }
 
     /// The profile's rollout settings (its concurrency and restart method).

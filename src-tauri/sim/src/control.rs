@@ -8,11 +8,12 @@
 //! | `GET /_sim/faults`, `PUT /_sim/faults` | a `FaultPlan` | the plan in force |
 //! | `POST /_sim/devicecode/approve` | `{"user_code": "..."}` or `{}` (all pending) | `{"approved": n}` |
 //! | `POST /_sim/tokens/revoke` | – | 204 |
-//! | `GET /_sim/holds`, `PUT /_sim/holds` | `["operations", "node_updates", "check_ins"]` (any subset) | the set held |
+//! | `GET /_sim/holds`, `PUT /_sim/holds` | `["operations", "node_updates", "check_ins", "method_answers"]` (any subset) | `{"held": [...], "waiting": {kind: n}}` (see [`crate::holds`]) |
 //! | `GET /_sim/secrets` | – | `{"secrets": [...]}`: every token, key and signature issued or received |
 //! | `POST /_sim/devices/{id}/connection` | `{"connected": bool}` | 204 |
 //! | `POST /_sim/reset` | – | 204 (fresh fleet from the seed; faults back to the start plan; planes agree) |
 //! | `GET /_sim/divergence`, `PUT /_sim/divergence` | a `DivergencePlan` | the plan in force (see `divergence`) |
+//! | `GET /_sim/calls` | – | every direct method that reached a gateway |
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -24,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::faults::FaultPlan;
-use crate::holds::Hold;
+use crate::holds::{Hold, HoldStatus};
 use crate::service;
 use crate::state::DeviceId;
 use crate::{fleet, iothub, AppState};
@@ -54,6 +55,10 @@ pub fn snapshot(app: &AppState) -> Value {
         );
         map.insert("faults".to_string(), json!(app.tenant.faults().plan()));
         map.insert("divergence".to_string(), json!(app.divergence.plan()));
+        map.insert(
+            "method_calls".to_string(),
+            json!(app.tenant.holds().calls()),
+        );
     }
     value
 }
@@ -82,22 +87,6 @@ async fn put_faults(State(app): State<AppState>, body: Bytes) -> Response {
             Json(plan).into_response()
         }
         Err(e) => bad_request(&format!("not a fault plan: {e}")),
-    }
-}
-
-async fn get_holds(State(app): State<AppState>) -> Json<Vec<Hold>> {
-    Json(app.tenant.holds().held().into_iter().collect())
-}
-
-async fn put_holds(State(app): State<AppState>, body: Bytes) -> Response {
-    match serde_json::from_slice::<std::collections::BTreeSet<Hold>>(&body) {
-        Ok(holds) => {
-            app.tenant.holds().set(holds.clone());
-            Json(holds).into_response()
-        }
-        Err(e) => bad_request(&format!(
-            "expected a list of \"operations\", \"node_updates\", \"check_ins\": {e}"
-        )),
     }
 }
 
@@ -167,6 +156,26 @@ async fn reset(State(app): State<AppState>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+async fn get_holds(State(app): State<AppState>) -> Json<HoldStatus> {
+    Json(app.tenant.holds().status())
+}
+
+async fn put_holds(State(app): State<AppState>, body: Bytes) -> Response {
+    match serde_json::from_slice::<std::collections::BTreeSet<Hold>>(&body) {
+        Ok(holds) => {
+            app.tenant.holds().set(holds);
+            Json(app.tenant.holds().status()).into_response()
+        }
+        Err(e) => bad_request(&format!(
+            "expected a list of \"operations\", \"node_updates\", \"check_ins\", \"method_answers\": {e}"
+        )),
+    }
+}
+
+async fn calls(State(app): State<AppState>) -> Json<Vec<crate::holds::MethodCall>> {
+    Json(app.tenant.holds().calls())
+}
+
 /// The control routes, mounted under `/_sim`.
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -182,5 +191,6 @@ pub fn router(state: AppState) -> Router {
             "/divergence",
             get(crate::divergence::get_route).put(crate::divergence::put_route),
         )
+        .route("/calls", get(calls))
         .with_state(state)
 }

@@ -24,6 +24,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde_json::{json, Map, Value};
 
+use crate::holds::Hold;
 use crate::faults::{DeviceFault, Faults};
 use crate::fleet::GatewayError;
 use crate::identity::{self, Audience, AuthFailure};
@@ -236,7 +237,9 @@ async fn get_twin(
 
 /// The hub's 200 answer carrying the device's own status and payload.
 fn method_answer(status: u16, payload: Value) -> Response {
-    Json(json!({"status": status, "payload": payload})).into_response()
+    let mut response = Json(json!({"status": status, "payload": payload})).into_response();
+    response.extensions_mut().insert(DeviceStatus(status));
+    response
 }
 
 /// Waits up to `seconds` (at most 300, the hub's limit) for a gateway that is not connected, e.g.
@@ -283,10 +286,20 @@ async fn invoke_method(
     let connect_timeout =
         timeout_secs(&request, "connectTimeoutInSeconds", CONNECT_TIMEOUT_SECS, 0)?;
     let online = wait_online(&app, &id, connect_timeout).await?;
+    let holds = app.tenant.holds().clone();
     match fault.map(|Extension(f)| f) {
-        Some(DeviceFault::Timeout) => return Err(HubError::Timeout),
-        Some(DeviceFault::Offline) => return Err(HubError::NotOnline),
-        None if !online => return Err(HubError::NotOnline),
+        Some(DeviceFault::Timeout) => {
+            holds.record_call(&id.lower(), method, 504);
+            return Err(HubError::Timeout);
+        }
+        Some(DeviceFault::Offline) => {
+            holds.record_call(&id.lower(), method, 404);
+            return Err(HubError::NotOnline);
+        }
+        None if !online => {
+            holds.record_call(&id.lower(), method, 404);
+            return Err(HubError::NotOnline);
+        }
         None => {}
     }
     let result = match method {
@@ -320,6 +333,15 @@ async fn invoke_method(
             json!({"error": format!("unknown method {other}")}),
         )),
     };
+    let answered = match &result {
+        Ok(response) => response_status(response),
+        Err(GatewayError::UnknownDevice | GatewayError::Offline) => 404,
+        Err(GatewayError::UnknownNode(_)) => 404,
+        Err(GatewayError::NodeBusy(_)) => 409,
+    };
+    holds.record_call(&id.lower(), method, answered);
+    // The method has taken effect; a test may keep its answer from the caller.
+    holds.pass(Hold::MethodAnswers).await;
     match result {
         Ok(response) => Ok(response),
         Err(GatewayError::UnknownDevice) => Err(HubError::DeviceNotFound(id.lower())),
@@ -334,6 +356,18 @@ async fn invoke_method(
         )),
     }
 }
+
+/// The device's status inside a method answer (the hub's own status is 200).
+fn response_status(response: &Response) -> u16 {
+    response
+        .extensions()
+        .get::<DeviceStatus>()
+        .map_or(200, |s| s.0)
+}
+
+/// The device's status of a method answer, kept beside the body for the call log.
+#[derive(Debug, Clone, Copy)]
+struct DeviceStatus(u16);
 
 /// One condition of a query's WHERE clause.
 #[derive(Debug, Clone, PartialEq)]

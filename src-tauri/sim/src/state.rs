@@ -1086,7 +1086,7 @@ impl Tenant {
         &self.faults
     }
 
-    /// What tests hold back (see [`crate::holds`]).
+    /// What tests hold back and the direct-method call log (see [`crate::holds`]).
     pub fn holds(&self) -> &Holds {
         &self.holds
     }

@@ -9,4 +9,5 @@ mod flow;
 mod inspect;
 mod leak;
 mod migrate_check;
+mod run_survival;
 mod sim_cmd;

@@ -292,6 +292,11 @@ impl IotHubClient {
         Ok(url)
     }
 
+    /// The hub's base URL (what tells two hubs apart, e.g. for runs claiming gateways).
+    pub fn base_url(&self) -> &url::Url {
+        &self.base
+    }
+
     /// Invokes a direct method on a device. The device's own status code is in the answer; a device
     /// that is offline or silent is [`CloudError::DeviceOffline`] / [`CloudError::DeviceTimeout`].
     pub async fn invoke_method(

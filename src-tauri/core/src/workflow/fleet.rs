@@ -20,7 +20,10 @@ use crate::cloud::model::{Device, DeviceGroupId, DeviceId};
 use crate::cloud::{CloudError, ControlPlane};
 use crate::profiles::DeviceContract;
 use crate::session::{Session, SessionError};
-use crate::workflow::journal::{Action, Actor, Journal, Outcome, Target};
+use crate::workflow::journal::{
+    Action, Actor, Journal, JournalEntry, JournalError, Outcome, RunMark, Target,
+};
+use crate::workflow::runs::Runs;
 
 /// How many device ids one twin query names.
 // UNSURE: IoT Hub limits a query's text (documented as "query size" without a figure in the REST
@@ -60,11 +63,31 @@ impl Fleet {
         }
     }
 
-    /// Writes one journal entry; a journal that cannot be written is a warning, never the
-    /// failure of the change it describes.
-    pub(crate) fn record(&self, action: Action, target: Target, result: Outcome, detail: &str) {
-        self.journal
-            .record_or_warn(&self.actor, action, target, result, detail);
+    /// Writes one journal line of a run: an intent (`Outcome::Pending`, flushed to disk) must be
+    /// written before its request is sent, so its failure is returned.
+    pub(crate) fn record_in_run(
+        &self,
+        action: Action,
+        target: Target,
+        result: Outcome,
+        detail: &str,
+        run: RunMark,
+    ) -> Result<(), JournalError> {
+        let entry = JournalEntry::new(
+            OffsetDateTime::now_utc(),
+            &self.actor,
+            action,
+            target,
+            result,
+            detail,
+        )
+        .in_run(run);
+        self.journal.append(&entry)
+    }
+
+    /// The run registry beside the journal.
+    pub fn runs(&self) -> Runs {
+        Runs::beside(&self.journal)
     }
 
     /// The fleet of a signed-in session; fails when the profile has no IoT Hub.

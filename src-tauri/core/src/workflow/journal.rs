@@ -10,9 +10,27 @@
 //! Each entry is appended with one `write` on a file opened in append mode, so concurrent writers
 //! (the GUI and a CLI run at once) interleave whole lines, not bytes. Reading tolerates damaged
 //! lines (a crash in the middle of a write leaves a partial last line): they are skipped.
+//!
+//! # Write-ahead
+//!
+//! Moves, restarts and node updates made by a run are journaled twice: an *intent* line
+//! (`result: "pending"`, with the run's id and, for a restart, the device's last check-in read
+//! before it) is written **and flushed to disk** (`fsync`) before the request is sent, and the
+//! outcome line after it. A crash between the two leaves an intent without an outcome, which is
+//! how `workflow::runs` finds interrupted runs and how a resumed run knows what may already have
+//! happened. Outcome lines are not flushed: losing one only makes a resumed run check the device
+//! again.
+//!
+//! # Rotation
+//!
+//! When `journal.jsonl` has grown past [`Journal::max_bytes`] (4 MiB by default) the next append
+//! first renames it to `journal-<UTC time>.jsonl` beside it; rotated files are kept, never
+//! deleted. Readers walk the files newest first and each file from its end in blocks, so reading
+//! recent entries costs what is read, not the size of the whole history.
 
 use std::fs::OpenOptions;
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -24,8 +42,14 @@ use crate::profiles::Backend;
 /// The journal file's name inside the data directory.
 pub const JOURNAL_FILE: &str = "journal.jsonl";
 
+/// The size past which the journal is rotated before the next append.
+pub const DEFAULT_MAX_BYTES: u64 = 4 * 1024 * 1024;
+
+/// How much of a file is read at a time when walking it backwards.
+const READ_BLOCK: usize = 64 * 1024;
+
 /// What kind of change was made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// An image package was uploaded to the tenant (or skipped because it was already there).
@@ -50,6 +74,29 @@ pub enum Outcome {
     Failed,
     /// Nothing needed doing (an image already in the tenant, a device already in the group).
     Skipped,
+    /// About to be sent: written and flushed before the request; a later line of the same run
+    /// says how it ended. An intent with no outcome is a change that may or may not have happened.
+    Pending,
+}
+
+/// The run a journal line belongs to (moves, restarts and node updates of "update now" and node
+/// update runs).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunMark {
+    /// The run's id (`workflow::runs`).
+    pub id: String,
+    /// The rollout phase (`canary`, `batch 2`), when the run is phased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// With a restart's intent: the device's last update check-in read before the restart, so a
+    /// resumed run can tell a check-in that came after it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub last_check_in: Option<OffsetDateTime>,
 }
 
 /// What a change was made to: ids and display names, never request data.
@@ -113,6 +160,9 @@ pub struct JournalEntry {
     pub result: Outcome,
     /// One sentence: why it failed or was skipped, or what was done.
     pub detail: String,
+    /// The run the change belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunMark>,
 }
 
 impl JournalEntry {
@@ -133,7 +183,14 @@ impl JournalEntry {
             target,
             result,
             detail: scrub(detail),
+            run: None,
         }
+    }
+
+    /// The same entry, marked as part of a run.
+    pub fn in_run(mut self, run: RunMark) -> Self {
+        self.run = Some(run);
+        self
     }
 }
 
@@ -156,16 +213,31 @@ pub enum JournalError {
     Encode(#[from] serde_json::Error),
 }
 
-/// The journal file.
+/// The journal file (and its rotated predecessors beside it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Journal {
     path: PathBuf,
+    max_bytes: u64,
 }
 
 impl Journal {
     /// The journal at an explicit path (tests, portable installs).
     pub fn at(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        Self {
+            path: path.into(),
+            max_bytes: DEFAULT_MAX_BYTES,
+        }
+    }
+
+    /// The same journal, rotated once it has grown past `max_bytes`.
+    pub fn with_max_bytes(mut self, max_bytes: u64) -> Self {
+        self.max_bytes = max_bytes.max(1);
+        self
+    }
+
+    /// The size past which the file is rotated.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
     }
 
     /// The journal in the product's data directory.
@@ -189,19 +261,138 @@ impl Journal {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&self.path)
-            .map_err(io)?;
+        let mut file = self.open_for_append().map_err(io)?;
         // A crash in the middle of an earlier write leaves a partial last line; start on a new
         // line so this entry is not glued to it (and lost with it).
         if ends_without_newline(&mut file).map_err(io)? {
             line.insert(0, '\n');
         }
         // One write of the whole line: with O_APPEND the OS places it at the end in one piece.
-        file.write_all(line.as_bytes()).map_err(io)
+        file.write_all(line.as_bytes()).map_err(io)?;
+        if entry.result == Outcome::Pending {
+            // Write-ahead: the intent must be on disk before the request leaves.
+            file.sync_data().map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Opens the file for appending, rotating it first when it has grown past `max_bytes`.
+    fn open_for_append(&self) -> std::io::Result<std::fs::File> {
+        let open = || {
+            OpenOptions::new()
+                .create(true)
+                .read(true)
+                .append(true)
+                .open(&self.path)
+        };
+        let file = open()?;
+        if file.metadata()?.len() <= self.max_bytes {
+            return Ok(file);
+        }
+        // Another writer may have rotated the file between our open and now: rename only when
+        // the path still names the file we opened, so a fresh journal is never rotated away.
+        if same_file(&file, &self.path)? {
+            let rotated = self.rotated_name(OffsetDateTime::now_utc());
+            match std::fs::rename(&self.path, &rotated) {
+                Ok(()) => {}
+                // Lost a race with another writer's rotation: theirs did the job.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        drop(file);
+        open()
+    }
+
+    /// The name a file rotated at `at` gets: `journal-20261202T101500123456789Z.jsonl`.
+    fn rotated_name(&self, at: OffsetDateTime) -> PathBuf {
+        let at = at.to_offset(time::UtcOffset::UTC);
+        let stem = self
+            .path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("journal");
+        let stamp = format!(
+            "{:04}{:02}{:02}T{:02}{:02}{:02}{:09}Z",
+            at.year(),
+            u8::from(at.month()),
+            at.day(),
+            at.hour(),
+            at.minute(),
+            at.second(),
+            at.nanosecond()
+        );
+        let mut name = self.path.with_file_name(format!("{stem}-{stamp}.jsonl"));
+        let mut n = 1;
+        while name.exists() {
+            name = self
+                .path
+                .with_file_name(format!("{stem}-{stamp}-{n}.jsonl"));
+            n += 1;
+        }
+        name
+    }
+
+    /// The journal's files, newest first: the current one, then the rotated ones by name (their
+    /// names sort by rotation time).
+    pub fn files(&self) -> Result<Vec<PathBuf>, JournalError> {
+        let io = |source| JournalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let stem = self
+            .path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("journal")
+            .to_owned();
+        let dir = match self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => dir.to_path_buf(),
+            None => PathBuf::from("."),
+        };
+        let mut rotated = Vec::new();
+        match std::fs::read_dir(&dir) {
+            Ok(entries) => {
+                for entry in entries {
+                    let name = entry.map_err(io)?.file_name();
+                    let Some(name) = name.to_str() else { continue };
+                    if name.starts_with(&format!("{stem}-")) && name.ends_with(".jsonl") {
+                        rotated.push(dir.join(name));
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+        rotated.sort();
+        rotated.reverse();
+        let mut files = vec![self.path.clone()];
+        files.extend(rotated);
+        Ok(files)
+    }
+
+    /// Visits entries newest first (file order reversed, across rotated files) until `visit`
+    /// breaks. Damaged lines are skipped; missing files are empty.
+    pub fn scan_back(
+        &self,
+        mut visit: impl FnMut(JournalEntry) -> ControlFlow<()>,
+    ) -> Result<(), JournalError> {
+        for path in self.files()? {
+            let flow = read_back(&path, |line| {
+                match serde_json::from_slice::<JournalEntry>(line) {
+                    Ok(entry) => visit(entry),
+                    Err(_) => ControlFlow::Continue(()),
+                }
+            })
+            .map_err(|source| JournalError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            if flow.is_break() {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Stamps an entry with the current time and appends it.
@@ -241,32 +432,88 @@ impl Journal {
     }
 
     /// The last `limit` entries, newest first. A missing file is an empty journal; damaged lines
-    /// are skipped.
+    /// are skipped. Only as much of the files is read as the entries need.
     pub fn recent(&self, limit: usize) -> Result<Vec<JournalEntry>, JournalError> {
-        let bytes = match std::fs::read(&self.path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => {
-                return Err(JournalError::Io {
-                    path: self.path.clone(),
-                    source,
-                })
+        let mut out = Vec::new();
+        if limit == 0 {
+            return Ok(out);
+        }
+        self.scan_back(|entry| {
+            out.push(entry);
+            if out.len() >= limit {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
             }
-        };
-        let text = String::from_utf8_lossy(&bytes);
-        Ok(text
-            .lines()
-            .rev()
-            .filter(|line| !line.trim().is_empty())
-            .filter_map(|line| serde_json::from_str::<JournalEntry>(line).ok())
-            .take(limit)
-            .collect())
+        })?;
+        Ok(out)
     }
+}
+
+/// Whether `path` names the same file as the open `file`.
+fn same_file(file: &std::fs::File, path: &Path) -> std::io::Result<bool> {
+    let at_path = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let opened = file.metadata()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Ok(opened.dev() == at_path.dev() && opened.ino() == at_path.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        // No inode number in std here: the same length is the best cheap evidence.
+        Ok(opened.len() == at_path.len())
+    }
+}
+
+/// Calls `visit` with each non-empty line of `path`, last line first, reading the file from its
+/// end in blocks of [`READ_BLOCK`]. A missing file has no lines.
+fn read_back(
+    path: &Path,
+    mut visit: impl FnMut(&[u8]) -> ControlFlow<()>,
+) -> std::io::Result<ControlFlow<()>> {
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ControlFlow::Continue(())),
+        Err(e) => return Err(e),
+    };
+    let mut end = file.metadata()?.len();
+    // The start of the line that continues past the block read last (bytes after its last
+    // newline), carried into the next (earlier) block.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut block = vec![0u8; READ_BLOCK];
+    while end > 0 {
+        let start = end.saturating_sub(READ_BLOCK as u64);
+        let len = (end - start) as usize;
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut block[..len])?;
+        let mut chunk = block[..len].to_vec();
+        chunk.extend_from_slice(&carry);
+        // Every line that is whole inside `chunk` (it has a newline before it) is visited, the
+        // first partial line is carried.
+        let mut line_end = chunk.len();
+        while let Some(nl) = chunk[..line_end].iter().rposition(|&b| b == b'\n') {
+            let line = &chunk[nl + 1..line_end];
+            if !line.iter().all(u8::is_ascii_whitespace) && visit(line).is_break() {
+                return Ok(ControlFlow::Break(()));
+            }
+            line_end = nl;
+        }
+        carry = chunk[..line_end].to_vec();
+        end = start;
+    }
+    if !carry.iter().all(u8::is_ascii_whitespace) {
+        return Ok(visit(&carry));
+    }
+    Ok(ControlFlow::Continue(()))
 }
 
 /// Whether a non-empty file's last byte is not a newline.
 fn ends_without_newline(file: &mut std::fs::File) -> std::io::Result<bool> {
-    use std::io::{Read, Seek, SeekFrom};
     let len = file.metadata()?.len();
     if len == 0 {
         return Ok(false);

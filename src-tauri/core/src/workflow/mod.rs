@@ -10,7 +10,9 @@
 //! - `fleet`: step 5's table, a group's gateways joined with their IoT Hub twins (batched queries);
 //! - `rollout`: step 5's "update now" (move, restart, watch until on target);
 //! - `nodes`: step 6's node matrix and node firmware updates;
-//! - `compliance`: the fleet overview, every gateway and node against its group's deployment.
+//! - `compliance`: the fleet overview, every gateway and node against its group's deployment;
+//! - `runs`: runs registered on disk (one per gateway at a time), interrupted runs and resume;
+//! - `schedule`: phased rollouts (canary, batches, error threshold) and maintenance windows.
 
 pub mod compliance;
 pub mod deploy;
@@ -20,5 +22,7 @@ pub mod journal;
 pub mod nodes;
 pub mod plan;
 pub mod rollout;
+pub mod runs;
+pub mod schedule;
 pub mod upload;
 pub mod version;

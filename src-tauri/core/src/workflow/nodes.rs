@@ -9,6 +9,13 @@
 //! A node is offered an update only when its gateway's available firmware is numerically higher
 //! than the node's (`version::is_newer`). Nodes of one gateway are updated one after the other,
 //! gateways [`NodeUpdateSettings::concurrency`] at a time.
+//!
+//! A node update run is registered like an "update now" run ([`super::runs`]): its intent is
+//! journaled and flushed before the method is called, cancel stops between nodes and between two
+//! reads (never inside a request), and a resumed run ([`update_nodes_in`] with the run's
+//! [`RunHistory`]) does not send an update again to a node whose earlier request is recorded and
+//! which already runs the new firmware (it is reported done) or is still installing it (it is
+//! followed).
 // UNSURE: the RTApp flashes one node at a time over the local Ethernet (the public flashing
 // protocol uses one UDP broadcast port), so nodes of one gateway are never updated in parallel.
 
@@ -21,8 +28,9 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::fleet::{reported_text, ConnectionState, Fleet};
-use super::journal::{Action, Outcome, Target};
+use super::journal::{Action, Outcome, RunMark, Target};
 use super::rollout::device_failure;
+use super::runs::{ActiveRun, PlannedNode, RunError, RunHistory, RunKind, RunPlan, StageLine};
 use super::version::{compare, is_newer};
 use crate::cloud::iothub::{MethodTimeouts, Twin};
 use crate::cloud::model::DeviceId;
@@ -229,6 +237,9 @@ pub struct NodeFailure {
 /// The end of a node update run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct NodeUpdateReport {
+    /// The registered run's id (`run`: the app tags its events with its own `runId`).
+    #[serde(rename = "run", skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
     pub succeeded: Vec<NodeRef>,
     pub failed: Vec<NodeFailure>,
     pub cancelled: Vec<NodeRef>,
@@ -249,15 +260,9 @@ impl NodeUpdateReport {
     }
 }
 
-/// Updates `nodes` (duplicates ignored), reporting every status change to `progress`.
-pub async fn update_nodes(
-    fleet: &Fleet,
-    nodes: Vec<NodeRef>,
-    settings: &NodeUpdateSettings,
-    cancel: &CancellationToken,
-    progress: &(dyn Fn(NodeEvent) + Send + Sync),
-) -> NodeUpdateReport {
-    // Group by gateway, keeping the order in which gateways were first named.
+/// Groups nodes by gateway, keeping the order in which gateways were first named; MACs are
+/// normalized and duplicates dropped.
+fn by_gateway(nodes: Vec<NodeRef>) -> Vec<(DeviceId, Vec<String>)> {
     let mut by_gateway: Vec<(DeviceId, Vec<String>)> = Vec::new();
     for node in nodes {
         let mac = normalize_mac(&node.mac);
@@ -267,16 +272,125 @@ pub async fn update_nodes(
             None => by_gateway.push((node.gateway_id, vec![mac])),
         }
     }
-    let run = NodeRun {
+    by_gateway
+}
+
+/// The plan of a node update run over `nodes`.
+pub fn node_plan(fleet: &Fleet, nodes: &[NodeRef]) -> RunPlan {
+    let mut plan = RunPlan::new(RunKind::NodeUpdate, fleet.profile());
+    plan.nodes = by_gateway(nodes.to_vec())
+        .into_iter()
+        .flat_map(|(g, macs)| {
+            macs.into_iter().map(move |mac| PlannedNode {
+                gateway_id: g.to_string(),
+                mac,
+            })
+        })
+        .collect();
+    plan
+}
+
+/// Registers a node update run: refused when one of the gateways is in a run in flight.
+pub fn begin_node_run(fleet: &Fleet, nodes: &[NodeRef]) -> Result<ActiveRun, RunError> {
+    let plan = node_plan(fleet, nodes);
+    fleet.runs().begin(plan)
+}
+
+/// The nodes of a node update run's plan.
+pub fn planned_nodes(plan: &RunPlan) -> Result<Vec<NodeRef>, CloudError> {
+    plan.nodes
+        .iter()
+        .map(|n| {
+            Ok(NodeRef {
+                gateway_id: DeviceId::parse(&n.gateway_id)?,
+                mac: n.mac.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Updates `nodes` (duplicates ignored) as one registered run, reporting every status change to
+/// `progress`. When a gateway is in a run in flight, every node fails with `run_in_flight` and
+/// nothing is sent.
+pub async fn update_nodes(
+    fleet: &Fleet,
+    nodes: Vec<NodeRef>,
+    settings: &NodeUpdateSettings,
+    cancel: &CancellationToken,
+    progress: &(dyn Fn(NodeEvent) + Send + Sync),
+) -> NodeUpdateReport {
+    match begin_node_run(fleet, &nodes) {
+        Ok(run) => update_nodes_in(fleet, run, nodes, None, settings, cancel, progress).await,
+        Err(error) => {
+            let mut report = NodeUpdateReport::default();
+            for (gateway, macs) in by_gateway(nodes) {
+                for mac in macs {
+                    let node = NodeRef {
+                        gateway_id: gateway.clone(),
+                        mac,
+                    };
+                    progress(NodeEvent {
+                        gateway_id: node.gateway_id.clone(),
+                        mac: node.mac.clone(),
+                        state: NodeStage::Failed,
+                        percent: None,
+                        version: None,
+                        error: Some(error.to_string()),
+                        kind: Some(error.kind()),
+                        at: OffsetDateTime::now_utc(),
+                    });
+                    report.failed.push(NodeFailure {
+                        node,
+                        kind: error.kind(),
+                        reason: error.to_string(),
+                    });
+                }
+            }
+            report
+        }
+    }
+}
+
+/// Works a registered node update run; with `resume`, the journal of its interrupted attempt
+/// decides which nodes are asked again (see the module doc). Ends the run.
+pub async fn update_nodes_in(
+    fleet: &Fleet,
+    run: ActiveRun,
+    nodes: Vec<NodeRef>,
+    resume: Option<&RunHistory>,
+    settings: &NodeUpdateSettings,
+    cancel: &CancellationToken,
+    progress: &(dyn Fn(NodeEvent) + Send + Sync),
+) -> NodeUpdateReport {
+    let recorded = |event: NodeEvent| {
+        let stage = serde_json::to_value(event.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        run.record_stage(&StageLine {
+            device_id: event.gateway_id.to_string(),
+            mac: Some(event.mac.clone()),
+            stage,
+            phase: None,
+            at: event.at,
+        });
+        progress(event)
+    };
+    let node_run = NodeRun {
         fleet,
         settings,
         cancel,
-        progress,
+        progress: &recorded,
+        run_id: run.id(),
+        resume,
     };
-    let mut results = futures_util::stream::iter(by_gateway)
-        .map(|(gateway, macs)| run.gateway(gateway, macs))
+    let mut results = futures_util::stream::iter(by_gateway(nodes))
+        .map(|(gateway, macs)| node_run.gateway(gateway, macs))
         .buffer_unordered(settings.concurrency.max(1));
-    let mut report = NodeUpdateReport::default();
+    let mut report = NodeUpdateReport {
+        run_id: Some(run.id().to_owned()),
+        ..NodeUpdateReport::default()
+    };
     while let Some(ends) = results.next().await {
         for (node, end) in ends {
             match end {
@@ -288,6 +402,8 @@ pub async fn update_nodes(
             }
         }
     }
+    drop(results);
+    run.end(&report);
     report
 }
 
@@ -302,6 +418,8 @@ struct NodeRun<'a> {
     settings: &'a NodeUpdateSettings,
     cancel: &'a CancellationToken,
     progress: &'a (dyn Fn(NodeEvent) + Send + Sync),
+    run_id: &'a str,
+    resume: Option<&'a RunHistory>,
 }
 
 impl NodeRun<'_> {
@@ -329,10 +447,7 @@ impl NodeRun<'_> {
                 NodeEnd::Cancelled
             } else {
                 self.emit(&node, NodeStage::Requested, EventDetail::default());
-                tokio::select! {
-                    end = self.one(&node) => end,
-                    _ = self.cancel.cancelled() => NodeEnd::Cancelled,
-                }
+                self.one(&node).await
             };
             match &end {
                 NodeEnd::Failed(kind, reason) => self.emit(
@@ -362,8 +477,8 @@ impl NodeRun<'_> {
         ends
     }
 
-    fn journal(&self, node: &NodeRef, result: Outcome, detail: &str) {
-        self.fleet.record(
+    fn journal(&self, node: &NodeRef, result: Outcome, detail: &str) -> Result<(), NodeEnd> {
+        let written = self.fleet.record_in_run(
             Action::NodeUpdate,
             Target {
                 device_id: Some(node.gateway_id.to_string()),
@@ -372,7 +487,23 @@ impl NodeRun<'_> {
             },
             result,
             detail,
+            RunMark {
+                id: self.run_id.to_owned(),
+                ..RunMark::default()
+            },
         );
+        match written {
+            Ok(()) => Ok(()),
+            // An intent that cannot be written stops the node: nothing is sent without one.
+            Err(e) if result == Outcome::Pending => Err(NodeEnd::Failed(
+                "journal",
+                format!("nothing was sent, because the journal could not record it first: {e}"),
+            )),
+            Err(error) => {
+                tracing::warn!(%error, "journal entry not written");
+                Ok(())
+            }
+        }
     }
 
     /// Reads the gateway's twin and finds the node in it.
@@ -401,7 +532,54 @@ impl NodeRun<'_> {
                     .into(),
             );
         };
+        let earlier = self
+            .resume
+            .and_then(|h| {
+                h.step(
+                    Action::NodeUpdate,
+                    node.gateway_id.as_str(),
+                    Some(&node.mac),
+                )
+            })
+            .is_some_and(|s| s.intent_at.is_some());
+        let installing = before
+            .update
+            .as_ref()
+            .is_some_and(|u| u.state == "InProgress");
+        if earlier {
+            // The interrupted attempt asked for this update: a node already on the firmware is
+            // done, one installing it is followed; neither is asked again.
+            let on_version = before
+                .current
+                .as_deref()
+                .is_some_and(|c| compare(c, &target) == Some(std::cmp::Ordering::Equal));
+            if on_version && !installing {
+                self.emit(
+                    node,
+                    NodeStage::Succeeded,
+                    EventDetail {
+                        percent: Some(100),
+                        version: before.current.clone(),
+                        ..EventDetail::default()
+                    },
+                );
+                return NodeEnd::Succeeded;
+            }
+            if installing {
+                return self.follow(node, &target, None).await;
+            }
+        }
+        if self.cancel.is_cancelled() {
+            return NodeEnd::Cancelled;
+        }
         let method = &self.fleet.contract().update_node_method;
+        if let Err(end) = self.journal(
+            node,
+            Outcome::Pending,
+            &format!("asking for {method} to install {target}"),
+        ) {
+            return end;
+        }
         // The MAC is sent as the gateway spells it in its twin.
         let answer = self
             .fleet
@@ -415,10 +593,18 @@ impl NodeRun<'_> {
             .await;
         match answer {
             Ok(a) if (200..300).contains(&a.status) => {
-                self.journal(
+                let _ = self.journal(
                     node,
                     Outcome::Ok,
                     &format!("{method} answered {}; installing {target}", a.status),
+                );
+            }
+            Ok(a) if a.status == 409 && earlier => {
+                // Busy with the update the interrupted attempt asked for: follow it.
+                let _ = self.journal(
+                    node,
+                    Outcome::Skipped,
+                    &format!("{method} answered 409: the earlier request is still installing"),
                 );
             }
             Ok(a) => {
@@ -442,11 +628,11 @@ impl NodeRun<'_> {
                         format!("the gateway rejected the node update ({method} answered {other})"),
                     ),
                 };
-                self.journal(node, Outcome::Failed, &reason);
+                let _ = self.journal(node, Outcome::Failed, &reason);
                 return NodeEnd::Failed(kind, reason);
             }
             Err(e) => {
-                self.journal(node, Outcome::Failed, &e.to_string());
+                let _ = self.journal(node, Outcome::Failed, &e.to_string());
                 return cloud_end(&e);
             }
         }
@@ -466,7 +652,10 @@ impl NodeRun<'_> {
         let mut last_percent = None;
         let mut seen_progress = false;
         loop {
-            tokio::time::sleep(self.settings.poll_interval).await;
+            tokio::select! {
+                () = tokio::time::sleep(self.settings.poll_interval) => {}
+                () = self.cancel.cancelled() => return NodeEnd::Cancelled,
+            }
             if started.elapsed() > self.settings.deadline {
                 return NodeEnd::Failed(
                     "timed_out",

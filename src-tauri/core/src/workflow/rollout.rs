@@ -30,20 +30,48 @@
 //! Devices are worked on [`RolloutSettings::concurrency`] at a time from a lazy stream, so a run
 //! over 10,000 gateways holds 8 small futures and the ids, not 10,000 tasks. An offline gateway
 //! fails at its first twin read or at the restart (IoT Hub answers 404103 at once) and frees its
-//! slot. Cancelling stops new work: devices not started are reported `cancelled`, devices in
-//! flight stop at their next await. Failed devices are retried by running again with
-//! [`RolloutReport::retry_ids`].
+//! slot. Failed devices are retried by running again with [`RolloutReport::retry_ids`].
+//!
+//! # Runs that survive
+//!
+//! Every run is registered ([`super::runs`]): a gateway in a run in flight cannot be in a second
+//! one. Before a move or a restart its *intent* is journaled and flushed; the outcome follows.
+//! **Cancel** stops each gateway between two steps (before a move, before a restart, between two
+//! reads), never inside a request; the report says per gateway what had been done
+//! ([`GatewaySteps`]).
+//!
+//! A restart request that fails where it may still have reached the gateway (a network error,
+//! a lost answer, a gateway too slow to answer) is **verified** before anything else: the
+//! device's `LastUpdateRequestUTC` is polled until it shows a check-in after the intent (then the
+//! restart was delivered and the gateway is watched) or until the restart delay plus
+//! [`RolloutSettings::restart_settle`] has passed (then it was not, and it is sent once more).
+//! A **resumed** run ([`Rollout::run_in`] with a [`Resume`]) treats a restart intent of the
+//! interrupted attempt the same way — so a gateway that checked in after it is never restarted a
+//! second time — skips gateways already seen on target, and moves only a gateway that is still
+//! outside the group (a move that took effect is not repeated).
+//!
+//! # Phases and window
+//!
+//! With [`RunOptions::phases`] the gateways go in phases (a canary set, then batches,
+//! [`super::schedule`]); after each phase the error threshold is checked (past it the run stops)
+//! and the [`PhaseGate`] is asked whether to go on. With [`RunOptions::window`] a restart is sent
+//! only while the window is open: a gateway reached after it closed is left `deferred`, untouched,
+//! gateways already restarted are still watched, and the run stays resumable for the next window.
 
 use std::collections::HashSet;
+use std::sync::Mutex;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::fleet::{reported_text, ConnectionState, Fleet};
-use super::journal::{Action, Outcome, Target};
+use super::journal::{Action, JournalError, Outcome, RunMark, Target};
+use super::runs::{ActiveRun, RunError, RunHistory, RunKind, RunPlan, Runs, StageLine};
+use super::schedule::{Clock, Phase, PhasePlan, Window};
 use super::version::FirmwareVersion;
 use crate::cloud::iothub::MethodTimeouts;
 use crate::cloud::model::{DeviceGroup, DeviceGroupId, DeviceId, ImageInfo};
@@ -67,6 +95,10 @@ pub struct RolloutSettings {
     pub restart_delay_seconds: u32,
     /// IoT Hub's timeouts for the restart call (connect 0 = an offline gateway fails at once).
     pub method_timeouts: MethodTimeouts,
+    /// After a restart request that may or may not have reached the gateway (its answer was
+    /// lost, or the run was interrupted), how long past the restart delay a check-in is waited
+    /// for before the restart is taken as not delivered and sent again.
+    pub restart_settle: Duration,
 }
 
 impl Default for RolloutSettings {
@@ -78,6 +110,9 @@ impl Default for RolloutSettings {
             deadline: Duration::from_secs(15 * 60),
             restart_delay_seconds: DeviceContract::default().restart_delay_seconds,
             method_timeouts: MethodTimeouts::default(),
+            // UNSURE: a reboot of an ASG210 with an update check takes a minute or two; three
+            // minutes without a check-in means the gateway never got the request.
+            restart_settle: Duration::from_secs(180),
         }
     }
 }
@@ -111,12 +146,17 @@ pub enum Stage {
     Failed,
     /// The run was cancelled before this gateway finished.
     Cancelled,
+    /// The maintenance window was closed before its restart: left for the next window.
+    Deferred,
 }
 
 impl Stage {
     /// Whether nothing follows this stage.
     pub fn is_final(self) -> bool {
-        matches!(self, Stage::OnTarget | Stage::Failed | Stage::Cancelled)
+        matches!(
+            self,
+            Stage::OnTarget | Stage::Failed | Stage::Cancelled | Stage::Deferred
+        )
     }
 }
 
@@ -144,6 +184,9 @@ pub struct RolloutEvent {
     pub hl_app_ver: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rt_app_ver: Option<String>,
+    /// The rollout phase (`canary`, `batch 1`, ...) of a phased run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
 }
 
 /// Why one gateway failed.
@@ -160,23 +203,44 @@ pub struct DeviceFailure {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutReport {
+    /// The registered run's id (resume it with this id when it stopped early). Serialized as
+    /// `run`: the app tags its events with its own `runId`.
+    #[serde(rename = "run", skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
     pub succeeded: Vec<DeviceId>,
     pub failed: Vec<DeviceFailure>,
     pub cancelled: Vec<DeviceId>,
+    /// For each cancelled gateway: what had been done to it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cancelled_steps: Vec<GatewaySteps>,
+    /// Gateways left untouched because the maintenance window closed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deferred: Vec<DeviceId>,
+    /// Gateways of phases that did not start (threshold reached, or not continued).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_started: Vec<DeviceId>,
+    /// Why the run stopped early and stays resumable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 impl RolloutReport {
     /// Whether every gateway reached "on target".
     pub fn all_on_target(&self) -> bool {
-        self.failed.is_empty() && self.cancelled.is_empty()
+        self.failed.is_empty()
+            && self.cancelled.is_empty()
+            && self.deferred.is_empty()
+            && self.not_started.is_empty()
     }
 
-    /// The gateways to run again: the failed and the cancelled ones.
+    /// The gateways to run again: the failed, cancelled, deferred and not started ones.
     pub fn retry_ids(&self) -> Vec<DeviceId> {
         self.failed
             .iter()
             .map(|f| f.device_id.clone())
             .chain(self.cancelled.iter().cloned())
+            .chain(self.deferred.iter().cloned())
+            .chain(self.not_started.iter().cloned())
             .collect()
     }
 }
@@ -353,88 +417,354 @@ impl Rollout {
         })
     }
 
-    /// Runs "update now" on `devices` (duplicates are ignored) and reports how each ended.
-    /// Every status change goes to `progress` as it is read.
+    /// The plan of a run of this rollout over `devices`, as [`super::runs`] keeps it.
+    pub fn plan(&self, devices: &[DeviceId], options: &RunOptions) -> RunPlan {
+        let mut plan = RunPlan::new(RunKind::UpdateNow, self.fleet.profile());
+        plan.group_id = Some(self.group.id.to_string());
+        plan.group_name = Some(self.group.name.clone());
+        plan.devices = unique(devices.to_vec())
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        plan.options = serde_json::to_value(options.saved()).unwrap_or_default();
+        plan
+    }
+
+    /// Registers a run over `devices`: refused when one of them is in a run in flight (in this
+    /// process or in another one).
+    pub fn begin(&self, devices: &[DeviceId], options: &RunOptions) -> Result<ActiveRun, RunError> {
+        let plan = self.plan(devices, options);
+        self.fleet.runs().begin(plan)
+    }
+
+    /// Runs "update now" on `devices` (duplicates are ignored) and reports how each ended, as one
+    /// registered run without phases or window. A gateway already in a run in flight makes every
+    /// gateway fail with `run_in_flight`, nothing touched. Every status change goes to
+    /// `progress` as it is read.
     pub async fn run(
         &self,
         devices: Vec<DeviceId>,
         cancel: &CancellationToken,
         progress: &(dyn Fn(RolloutEvent) + Send + Sync),
     ) -> RolloutReport {
-        let mut seen = HashSet::new();
-        let unique = devices.into_iter().filter(move |d| seen.insert(d.clone()));
-        let mut results = futures_util::stream::iter(unique)
-            .map(|device| self.one(device, cancel, progress))
-            .buffer_unordered(self.settings.concurrency.max(1));
-        let mut report = RolloutReport::default();
-        while let Some((device, result)) = results.next().await {
-            match result {
-                Ended::OnTarget => report.succeeded.push(device),
-                Ended::Cancelled => report.cancelled.push(device),
-                Ended::Failed(f) => report.failed.push(DeviceFailure {
-                    device_id: device,
-                    kind: f.kind,
-                    reason: f.reason,
-                }),
+        let options = RunOptions::default();
+        match self.begin(&devices, &options) {
+            Ok(run) => {
+                self.run_in(
+                    run,
+                    devices,
+                    None,
+                    &options,
+                    &continue_always,
+                    cancel,
+                    progress,
+                )
+                .await
             }
+            Err(error) => refused(devices, &error, progress),
+        }
+    }
+
+    /// Works a registered run: phase by phase (one phase without [`RunOptions::phases`]), the
+    /// threshold checked and `gate` asked between phases, restarts sent only while the window is
+    /// open. With `resume`, what the journal recorded of an earlier attempt decides what is
+    /// repeated (see the module doc). Ends the run (or leaves it paused and resumable when the
+    /// window closed or a phase was not continued).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn run_in(
+        &self,
+        run: ActiveRun,
+        devices: Vec<DeviceId>,
+        resume: Option<Resume>,
+        options: &RunOptions,
+        gate: PhaseGate<'_>,
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(RolloutEvent) + Send + Sync),
+    ) -> RolloutReport {
+        let devices = unique(devices);
+        let recorded = |event: RolloutEvent| {
+            run.record_stage(&StageLine {
+                device_id: event.device_id.to_string(),
+                mac: None,
+                stage: stage_name(event.stage).to_owned(),
+                phase: event.phase.clone(),
+                at: event.at,
+            });
+            progress(event)
+        };
+        let phases: Vec<Phase> = match &options.phases {
+            Some(plan) => plan.split(devices.len()),
+            None => vec![Phase {
+                name: String::new(),
+                range: 0..devices.len(),
+            }],
+        };
+        let mut report = RolloutReport {
+            run_id: Some(run.id().to_owned()),
+            ..RolloutReport::default()
+        };
+        let mut stopped_at = None;
+        for (i, phase) in phases.iter().enumerate() {
+            let name = (!phase.name.is_empty()).then(|| phase.name.clone());
+            if i > 0 {
+                let done = phases[..i].iter().map(|p| p.range.len()).sum::<usize>();
+                let failed = report.failed.len();
+                let summary = PhaseSummary {
+                    finished: phases[i - 1].name.clone(),
+                    next: phase.name.clone(),
+                    next_size: phase.range.len(),
+                    succeeded: report.succeeded.len(),
+                    failed,
+                    remaining: devices.len() - done,
+                    threshold_exceeded: options
+                        .phases
+                        .as_ref()
+                        .is_some_and(|p| p.max_failed.exceeded(failed, done)),
+                };
+                if summary.threshold_exceeded {
+                    let limit = options.phases.as_ref().map(|p| p.max_failed.describe());
+                    report.stopped = Some(format!(
+                        "the rollout stopped after the {} phase: {failed} of {done} gateways \
+                         failed ({}); look at the failures, then resume the run to go on",
+                        summary.finished,
+                        limit.unwrap_or_default()
+                    ));
+                } else if !cancel.is_cancelled() && !gate(summary).await {
+                    report.stopped = Some(format!(
+                        "the rollout was stopped after the {} phase; resume the run to go on",
+                        phases[i - 1].name
+                    ));
+                }
+                if report.stopped.is_some() {
+                    stopped_at = Some(phase.range.start);
+                    break;
+                }
+            }
+            let work = Work {
+                rollout: self,
+                run_id: run.id(),
+                resume: resume.as_ref(),
+                options,
+                cancel,
+                phase: name,
+                progress: &recorded,
+            };
+            let mut results = futures_util::stream::iter(devices[phase.range.clone()].to_vec())
+                .map(|device| work.one(device))
+                .buffer_unordered(self.settings.concurrency.max(1));
+            while let Some((device, result)) = results.next().await {
+                match result {
+                    Ended::OnTarget => report.succeeded.push(device),
+                    Ended::Cancelled(steps) => {
+                        report.cancelled_steps.push(steps);
+                        report.cancelled.push(device);
+                    }
+                    Ended::Deferred => report.deferred.push(device),
+                    Ended::Failed(f) => report.failed.push(DeviceFailure {
+                        device_id: device,
+                        kind: f.kind,
+                        reason: f.reason,
+                    }),
+                }
+            }
+        }
+        if let Some(start) = stopped_at {
+            report.not_started = devices[start..].to_vec();
+        }
+        if !report.deferred.is_empty() {
+            let window = options.window.map(|w| w.describe()).unwrap_or_default();
+            report.stopped.get_or_insert_with(|| {
+                format!(
+                    "the maintenance window {window} closed: {} gateway(s) were not restarted; \
+                     resume the run in the next window",
+                    report.deferred.len()
+                )
+            });
+        }
+        match &report.stopped {
+            Some(reason) => run.pause(reason),
+            None => run.end(&report),
         }
         report
     }
+}
 
-    async fn one(
-        &self,
-        device: DeviceId,
-        cancel: &CancellationToken,
-        progress: &(dyn Fn(RolloutEvent) + Send + Sync),
-    ) -> (DeviceId, Ended) {
-        let emit = |stage, reason: Option<String>, kind, versions: Option<&Versions>| {
-            progress(RolloutEvent {
-                device_id: device.clone(),
-                stage,
-                at: OffsetDateTime::now_utc(),
-                reason,
-                kind,
-                hl_app_ver: versions.and_then(|v| v.hl.clone()),
-                rt_app_ver: versions.and_then(|v| v.rt.clone()),
-            })
-        };
-        if cancel.is_cancelled() {
-            emit(
-                Stage::Cancelled,
-                Some("cancelled before this gateway was started".into()),
-                None,
-                None,
-            );
-            return (device, Ended::Cancelled);
+/// Every gateway failed with `run_in_flight`: the run was refused before anything was touched.
+fn refused(
+    devices: Vec<DeviceId>,
+    error: &RunError,
+    progress: &(dyn Fn(RolloutEvent) + Send + Sync),
+) -> RolloutReport {
+    let mut report = RolloutReport::default();
+    for device in unique(devices) {
+        progress(RolloutEvent {
+            device_id: device.clone(),
+            stage: Stage::Failed,
+            at: OffsetDateTime::now_utc(),
+            reason: Some(error.to_string()),
+            kind: Some(error.kind()),
+            hl_app_ver: None,
+            rt_app_ver: None,
+            phase: None,
+        });
+        report.failed.push(DeviceFailure {
+            device_id: device,
+            kind: error.kind(),
+            reason: error.to_string(),
+        });
+    }
+    report
+}
+
+/// The ids in order, each once.
+fn unique(devices: Vec<DeviceId>) -> Vec<DeviceId> {
+    let mut seen = HashSet::new();
+    devices
+        .into_iter()
+        .filter(|d| seen.insert(d.as_str().to_ascii_lowercase()))
+        .collect()
+}
+
+/// The GUI contract's name of a stage.
+pub fn stage_name(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Requested => "requested",
+        Stage::Moved => "moved",
+        Stage::Restarting => "restarting",
+        Stage::CheckedIn => "checked_in",
+        Stage::OnTarget => "on_target",
+        Stage::Failed => "failed",
+        Stage::Cancelled => "cancelled",
+        Stage::Deferred => "deferred",
+    }
+}
+
+/// What a phase gate is told between two phases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhaseSummary {
+    /// The phase that just ended.
+    pub finished: String,
+    /// The phase that would start.
+    pub next: String,
+    pub next_size: usize,
+    /// So far, over the whole run.
+    pub succeeded: usize,
+    pub failed: usize,
+    /// Gateways not yet worked on.
+    pub remaining: usize,
+    /// Whether the error threshold is past (then the rollout stops whatever the gate says).
+    pub threshold_exceeded: bool,
+}
+
+/// Asked between two phases whether to go on.
+pub type PhaseGate<'a> = &'a (dyn Fn(PhaseSummary) -> BoxFuture<'static, bool> + Send + Sync);
+
+/// A gate that always goes on (runs without phases; pipelines with `--yes`).
+pub fn continue_always(_: PhaseSummary) -> BoxFuture<'static, bool> {
+    Box::pin(async { true })
+}
+
+/// A run's phases, window and time source.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub phases: Option<PhasePlan>,
+    pub window: Option<Window>,
+    /// Where the window is read against (the system clock unless a test sets one).
+    pub clock: Clock,
+}
+
+/// The part of [`RunOptions`] kept in the run's plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SavedOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<PhasePlan>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Window>,
+}
+
+impl RunOptions {
+    fn saved(&self) -> SavedOptions {
+        SavedOptions {
+            phases: self.phases.clone(),
+            window: self.window,
         }
-        emit(Stage::Requested, None, None, None);
-        let watch = Watch {
-            rollout: self,
-            device: &device,
-            progress,
-        };
-        let ended = tokio::select! {
-            result = watch.drive() => match result {
-                Ok(()) => Ended::OnTarget,
-                Err(failure) => Ended::Failed(failure),
-            },
-            _ = cancel.cancelled() => Ended::Cancelled,
-        };
-        match &ended {
-            Ended::Failed(f) => emit(Stage::Failed, Some(f.reason.clone()), Some(f.kind), None),
-            Ended::Cancelled => emit(
-                Stage::Cancelled,
-                Some(
-                    "cancelled while this gateway was being worked on; a move or restart already \
-                     sent still takes effect"
-                        .into(),
-                ),
-                None,
-                None,
-            ),
-            Ended::OnTarget => {}
+    }
+
+    /// The options a run was started with, read back from its plan (system clock).
+    pub fn from_plan(plan: &RunPlan) -> RunOptions {
+        let saved: Option<SavedOptions> = serde_json::from_value(plan.options.clone()).ok();
+        RunOptions {
+            phases: saved.as_ref().and_then(|s| s.phases.clone()),
+            window: saved.and_then(|s| s.window),
+            clock: Clock::system(),
         }
-        (device, ended)
+    }
+}
+
+/// What a resumed run knows from its first attempt: the journal's intents and outcomes, and the
+/// gateways already seen on target.
+#[derive(Debug, Clone, Default)]
+pub struct Resume {
+    pub history: RunHistory,
+    /// Lower-case ids of gateways whose last stage was `on_target`.
+    pub on_target: HashSet<String>,
+}
+
+impl Resume {
+    /// Reads what `runs` holds about `plan`'s run.
+    pub fn read(runs: &Runs, plan: &RunPlan) -> Result<Resume, RunError> {
+        let mut last: std::collections::HashMap<String, String> = Default::default();
+        for line in runs.stages(&plan.id)? {
+            last.insert(line.device_id.to_ascii_lowercase(), line.stage);
+        }
+        Ok(Resume {
+            history: runs.history(plan)?,
+            on_target: last
+                .into_iter()
+                .filter(|(_, s)| s == "on_target")
+                .map(|(d, _)| d)
+                .collect(),
+        })
+    }
+}
+
+/// What was done to a gateway when its work stopped early.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewaySteps {
+    pub device_id: String,
+    pub moved: bool,
+    pub restart_sent: bool,
+    pub checked_in: bool,
+}
+
+impl GatewaySteps {
+    /// The steps in words: "moved, restart sent, not yet checked in".
+    pub fn describe(&self) -> String {
+        let mut done = Vec::new();
+        if self.moved {
+            done.push("it was moved into the group");
+        }
+        if self.restart_sent {
+            done.push("its restart was sent");
+        }
+        if self.checked_in {
+            done.push("it checked in");
+        }
+        let not = if !self.restart_sent {
+            "no restart was sent"
+        } else if !self.checked_in {
+            "it was not yet seen checking in"
+        } else {
+            "it was not yet seen on target"
+        };
+        if done.is_empty() {
+            format!("nothing was changed ({not})")
+        } else {
+            format!("{}; {not}", done.join(", "))
+        }
     }
 }
 
@@ -442,7 +772,125 @@ impl Rollout {
 enum Ended {
     OnTarget,
     Failed(Failure),
+    Cancelled(GatewaySteps),
+    /// The window was closed before its restart: nothing more was done.
+    Deferred,
+}
+
+/// Why [`Watch::drive`] stopped before "on target".
+enum Stop {
+    Failed(Failure),
     Cancelled,
+    Deferred,
+}
+
+impl From<Failure> for Stop {
+    fn from(f: Failure) -> Stop {
+        Stop::Failed(f)
+    }
+}
+
+/// One phase's shared context.
+struct Work<'a> {
+    rollout: &'a Rollout,
+    run_id: &'a str,
+    resume: Option<&'a Resume>,
+    options: &'a RunOptions,
+    cancel: &'a CancellationToken,
+    phase: Option<String>,
+    progress: &'a (dyn Fn(RolloutEvent) + Send + Sync),
+}
+
+impl Work<'_> {
+    fn run_id(&self) -> String {
+        self.run_id.to_owned()
+    }
+
+    fn event(
+        &self,
+        device: &DeviceId,
+        stage: Stage,
+        reason: Option<String>,
+        kind: Option<&'static str>,
+    ) {
+        (self.progress)(RolloutEvent {
+            device_id: device.clone(),
+            stage,
+            at: OffsetDateTime::now_utc(),
+            reason,
+            kind,
+            hl_app_ver: None,
+            rt_app_ver: None,
+            phase: self.phase.clone(),
+        })
+    }
+
+    async fn one(&self, device: DeviceId) -> (DeviceId, Ended) {
+        if self.cancel.is_cancelled() {
+            self.event(
+                &device,
+                Stage::Cancelled,
+                Some("cancelled before this gateway was started; nothing was changed".into()),
+                None,
+            );
+            let steps = GatewaySteps {
+                device_id: device.to_string(),
+                ..GatewaySteps::default()
+            };
+            return (device, Ended::Cancelled(steps));
+        }
+        if self
+            .resume
+            .is_some_and(|r| r.on_target.contains(&device.as_str().to_ascii_lowercase()))
+        {
+            self.event(
+                &device,
+                Stage::OnTarget,
+                Some("on target before the run was interrupted; not touched again".into()),
+                None,
+            );
+            return (device, Ended::OnTarget);
+        }
+        self.event(&device, Stage::Requested, None, None);
+        let watch = Watch {
+            work: self,
+            device: &device,
+            steps: Mutex::new(GatewaySteps {
+                device_id: device.to_string(),
+                ..GatewaySteps::default()
+            }),
+            intent_at: Mutex::new(None),
+        };
+        let ended = match watch.drive().await {
+            Ok(()) => Ended::OnTarget,
+            Err(Stop::Failed(f)) => Ended::Failed(f),
+            Err(Stop::Cancelled) => Ended::Cancelled(watch.steps()),
+            Err(Stop::Deferred) => Ended::Deferred,
+        };
+        match &ended {
+            Ended::Failed(f) => {
+                self.event(&device, Stage::Failed, Some(f.reason.clone()), Some(f.kind))
+            }
+            Ended::Cancelled(steps) => self.event(
+                &device,
+                Stage::Cancelled,
+                Some(format!("cancelled: {}", steps.describe())),
+                None,
+            ),
+            Ended::Deferred => self.event(
+                &device,
+                Stage::Deferred,
+                Some(
+                    "the maintenance window is closed; not restarted, resume the run in the \
+                     next window"
+                        .into(),
+                ),
+                None,
+            ),
+            Ended::OnTarget => {}
+        }
+        (device, ended)
+    }
 }
 
 /// A failure with its stable code and plain words.
@@ -479,11 +927,31 @@ pub(crate) fn device_failure(err: &CloudError) -> (&'static str, String) {
     }
 }
 
+/// Whether a failed request may still have reached the gateway (the answer was lost, or the
+/// gateway took the method but did not answer in time): such a restart is verified, never
+/// simply repeated.
+fn may_have_arrived(err: &CloudError) -> bool {
+    matches!(
+        err,
+        CloudError::Transport { .. }
+            | CloudError::DeviceTimeout { .. }
+            | CloudError::Service { .. }
+    )
+}
+
 impl From<&CloudError> for Failure {
     fn from(err: &CloudError) -> Failure {
         let (kind, reason) = device_failure(err);
         Failure::new(kind, reason)
     }
+}
+
+/// The failure of a journal that cannot take an intent: nothing is sent without one.
+fn journal_failure(err: &JournalError) -> Failure {
+    Failure::new(
+        "journal",
+        format!("nothing was sent, because the journal could not record it first: {err}"),
+    )
 }
 
 /// The two app versions a twin reports.
@@ -495,14 +963,30 @@ struct Versions {
 
 /// The work on one gateway.
 struct Watch<'a> {
-    rollout: &'a Rollout,
+    work: &'a Work<'a>,
     device: &'a DeviceId,
-    progress: &'a (dyn Fn(RolloutEvent) + Send + Sync),
+    steps: Mutex<GatewaySteps>,
+    /// When the last restart intent was written (the watch counts check-ins after it).
+    intent_at: Mutex<Option<OffsetDateTime>>,
 }
 
 impl Watch<'_> {
+    fn rollout(&self) -> &Rollout {
+        self.work.rollout
+    }
+
+    fn steps(&self) -> GatewaySteps {
+        self.steps.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn step(&self, change: impl FnOnce(&mut GatewaySteps)) {
+        if let Ok(mut steps) = self.steps.lock() {
+            change(&mut steps);
+        }
+    }
+
     fn emit(&self, stage: Stage, at: OffsetDateTime, versions: Option<&Versions>) {
-        (self.progress)(RolloutEvent {
+        (self.work.progress)(RolloutEvent {
             device_id: self.device.clone(),
             stage,
             at,
@@ -510,28 +994,94 @@ impl Watch<'_> {
             kind: None,
             hl_app_ver: versions.and_then(|v| v.hl.clone()),
             rt_app_ver: versions.and_then(|v| v.rt.clone()),
+            phase: self.work.phase.clone(),
         });
     }
 
+    fn target(&self) -> Target {
+        let group = &self.rollout().group;
+        Target {
+            group_id: Some(group.id.to_string()),
+            group_name: Some(group.name.clone()),
+            device_id: Some(self.device.to_string()),
+            ..Target::default()
+        }
+    }
+
+    fn mark(&self, last_check_in: Option<OffsetDateTime>) -> RunMark {
+        RunMark {
+            id: self.work_run_id(),
+            phase: self.work.phase.clone(),
+            last_check_in,
+        }
+    }
+
+    fn work_run_id(&self) -> String {
+        self.work.run_id()
+    }
+
+    /// Writes the intent of `action` (flushed) before its request; failing it stops the gateway.
+    fn intend(
+        &self,
+        action: Action,
+        detail: &str,
+        last_check_in: Option<OffsetDateTime>,
+    ) -> Result<(), Failure> {
+        self.rollout()
+            .fleet
+            .record_in_run(
+                action,
+                self.target(),
+                Outcome::Pending,
+                detail,
+                self.mark(last_check_in),
+            )
+            .map_err(|e| journal_failure(&e))
+    }
+
+    /// Writes the outcome of `action`; a journal that cannot be written is a warning here (the
+    /// change has happened).
     fn journal(&self, action: Action, result: Outcome, detail: &str) {
-        let group = &self.rollout.group;
-        self.rollout.fleet.record(
+        if let Err(error) = self.rollout().fleet.record_in_run(
             action,
-            Target {
-                group_id: Some(group.id.to_string()),
-                group_name: Some(group.name.clone()),
-                device_id: Some(self.device.to_string()),
-                ..Target::default()
-            },
+            self.target(),
             result,
             detail,
-        );
+            self.mark(None),
+        ) {
+            tracing::warn!(%error, "journal entry not written");
+        }
+    }
+
+    /// Stops here when the run was cancelled (between two steps, never inside a request).
+    fn check_cancel(&self) -> Result<(), Stop> {
+        if self.work.cancel.is_cancelled() {
+            Err(Stop::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Stops here when the window is closed (no restart is sent outside it).
+    fn check_window(&self) -> Result<(), Stop> {
+        match &self.work.options.window {
+            Some(w) if !w.contains(self.work.options.clock.now()) => Err(Stop::Deferred),
+            _ => Ok(()),
+        }
+    }
+
+    /// Waits one poll interval, or stops when the run is cancelled meanwhile.
+    async fn pause(&self) -> Result<(), Stop> {
+        tokio::select! {
+            () = tokio::time::sleep(self.rollout().settings.poll_interval) => Ok(()),
+            () = self.work.cancel.cancelled() => Err(Stop::Cancelled),
+        }
     }
 
     /// Reads the twin: connection and versions, with the time read.
     async fn twin(&self) -> Result<(ConnectionState, Versions, OffsetDateTime), CloudError> {
-        let twin = self.rollout.fleet.iothub().twin(self.device).await?;
-        let contract = self.rollout.fleet.contract();
+        let twin = self.rollout().fleet.iothub().twin(self.device).await?;
+        let contract = self.rollout().fleet.contract();
         let versions = Versions {
             hl: reported_text(&twin, &contract.hl_app_version_property),
             rt: reported_text(&twin, &contract.rt_app_version_property),
@@ -543,15 +1093,23 @@ impl Watch<'_> {
         ))
     }
 
-    async fn drive(&self) -> Result<(), Failure> {
-        let rollout = self.rollout;
+    async fn drive(&self) -> Result<(), Stop> {
+        let rollout = self.rollout();
         let fleet = &rollout.fleet;
         let group = &rollout.group;
         if let Some(reason) = rollout.policy_block() {
-            return Err(Failure::new("policy_blocks_updates", reason));
+            return Err(Failure::new("policy_blocks_updates", reason).into());
         }
+        self.check_window()?;
+        let earlier = self
+            .work
+            .resume
+            .and_then(|r| r.history.step(Action::Restart, self.device.as_str(), None))
+            .filter(|s| s.intent_at.is_some())
+            .cloned();
 
-        // The twin first: an offline gateway fails here, before it is moved.
+        // The twin first: an offline gateway fails here, before it is moved. A gateway whose
+        // restart was sent by the interrupted attempt may be rebooting: it is checked below.
         let (connection, _, _) = self.twin().await.map_err(|e| match e {
             CloudError::NotFound { .. } => Failure::new(
                 "not_found",
@@ -560,10 +1118,11 @@ impl Watch<'_> {
             ),
             other => Failure::from(&other),
         })?;
-        if connection == ConnectionState::Disconnected {
+        if connection == ConnectionState::Disconnected && earlier.is_none() {
             return Err(Failure::from(&CloudError::DeviceOffline {
                 device: self.device.to_string(),
-            }));
+            })
+            .into());
         }
 
         let record = fleet
@@ -571,14 +1130,33 @@ impl Watch<'_> {
             .device(self.device, &group.id)
             .await
             .map_err(|e| Failure::from(&e))?;
+
+        if let Some(step) = &earlier {
+            // A restart of the interrupted attempt: it may have been delivered, its answer lost.
+            // A check-in after its intent proves it was; then the gateway is only watched.
+            let intent_at = step.intent_at.unwrap_or(rollout_epoch());
+            let unknown = step.outcome != Some(Outcome::Failed);
+            if unknown {
+                self.step(|s| s.restart_sent = true);
+                self.emit(Stage::Restarting, OffsetDateTime::now_utc(), None);
+                if self.verify(step.last_check_in, intent_at).await? {
+                    return self.watch(step.last_check_in, intent_at).await;
+                }
+                self.step(|s| s.restart_sent = false);
+            }
+        }
+
         let elsewhere = !record
             .group
             .as_ref()
             .is_some_and(|g| g.as_str().eq_ignore_ascii_case(group.id.as_str()));
         if elsewhere {
+            self.check_cancel()?;
+            self.intend(Action::Move, "moving for an update now", None)?;
             match fleet.plane().move_device(self.device, &group.id).await {
                 Ok(()) => {
                     self.journal(Action::Move, Outcome::Ok, "moved for an update now");
+                    self.step(|s| s.moved = true);
                     self.emit(Stage::Moved, OffsetDateTime::now_utc(), None);
                 }
                 Err(e) => {
@@ -587,30 +1165,83 @@ impl Watch<'_> {
                     return Err(Failure::new(
                         kind,
                         format!("the gateway could not be moved into the group: {reason}"),
-                    ));
+                    )
+                    .into());
                 }
             }
         }
 
         let baseline = record.last_update_request;
-        let requested_at = OffsetDateTime::now_utc();
-        self.restart().await?;
+        self.restart(baseline).await?;
         self.emit(Stage::Restarting, OffsetDateTime::now_utc(), None);
+        let requested_at = self
+            .restart_intent_at()
+            .unwrap_or_else(OffsetDateTime::now_utc);
         self.watch(baseline, requested_at).await
     }
 
-    async fn restart(&self) -> Result<(), Failure> {
-        let fleet = &self.rollout.fleet;
+    fn restart_intent_at(&self) -> Option<OffsetDateTime> {
+        self.intent_at.lock().ok().and_then(|t| *t)
+    }
+
+    /// Sends the restart (its intent first). A request that failed where it may still have
+    /// reached the gateway is verified (a check-in after the intent) before it is sent once more.
+    async fn restart(&self, baseline: Option<OffsetDateTime>) -> Result<(), Stop> {
+        for attempt in 0..2 {
+            self.check_cancel()?;
+            self.check_window()?;
+            let intent_at = OffsetDateTime::now_utc();
+            if let Ok(mut t) = self.intent_at.lock() {
+                *t = Some(intent_at);
+            }
+            self.intend(Action::Restart, "restarting for an update now", baseline)?;
+            match self.send_restart().await {
+                Ok(()) => {
+                    self.step(|s| s.restart_sent = true);
+                    return Ok(());
+                }
+                Err(SendError::Refused(f)) => return Err(f.into()),
+                Err(SendError::Unknown(e)) => {
+                    self.step(|s| s.restart_sent = true);
+                    if self.verify(baseline, intent_at).await? {
+                        self.journal(
+                            Action::Restart,
+                            Outcome::Ok,
+                            &format!(
+                                "the restart request failed ({e}), but the gateway checked in \
+                                 after it: it was delivered"
+                            ),
+                        );
+                        return Ok(());
+                    }
+                    self.step(|s| s.restart_sent = false);
+                    self.journal(
+                        Action::Restart,
+                        Outcome::Failed,
+                        &format!("the restart request failed ({e}) and the gateway did not check in: it was not delivered"),
+                    );
+                    if attempt == 1 {
+                        return Err(Failure::from(&e).into());
+                    }
+                }
+            }
+        }
+        unreachable!("the loop returns on its second attempt")
+    }
+
+    /// Calls the restart method and journals a definite outcome.
+    async fn send_restart(&self) -> Result<(), SendError> {
+        let fleet = &self.rollout().fleet;
         let method = &fleet.contract().restart_method;
         let payload =
-            serde_json::json!({ "delaySeconds": self.rollout.settings.restart_delay_seconds });
+            serde_json::json!({ "delaySeconds": self.rollout().settings.restart_delay_seconds });
         let answer = fleet
             .iothub()
             .invoke_method(
                 self.device,
                 method,
                 &payload,
-                self.rollout.settings.method_timeouts,
+                self.rollout().settings.method_timeouts,
             )
             .await;
         match answer {
@@ -629,12 +1260,48 @@ impl Watch<'_> {
                     a.status
                 );
                 self.journal(Action::Restart, Outcome::Failed, &reason);
-                Err(Failure::new("restart_rejected", reason))
+                Err(SendError::Refused(Failure::new("restart_rejected", reason)))
             }
+            Err(e) if may_have_arrived(&e) => Err(SendError::Unknown(e)),
             Err(e) => {
                 self.journal(Action::Restart, Outcome::Failed, &e.to_string());
-                Err(Failure::from(&e))
+                Err(SendError::Refused(Failure::from(&e)))
             }
+        }
+    }
+
+    /// Whether the gateway checks in after a restart whose request may or may not have reached
+    /// it: polls its check-in until one after `intent_at` shows, or until the restart delay plus
+    /// [`RolloutSettings::restart_settle`] has passed since the intent (then it was not
+    /// delivered).
+    async fn verify(
+        &self,
+        baseline: Option<OffsetDateTime>,
+        intent_at: OffsetDateTime,
+    ) -> Result<bool, Stop> {
+        let settings = &self.rollout().settings;
+        let give_up = intent_at
+            + Duration::from_secs(settings.restart_delay_seconds.into())
+            + settings.restart_settle;
+        loop {
+            match self
+                .rollout()
+                .fleet
+                .plane()
+                .device(self.device, &self.rollout().group.id)
+                .await
+            {
+                Ok(r) if checked_in_after(r.last_update_request, baseline, intent_at) => {
+                    return Ok(true)
+                }
+                Ok(_) => {}
+                Err(e) if e.is_transient() => {}
+                Err(e) => return Err(Failure::from(&e).into()),
+            }
+            if OffsetDateTime::now_utc() > give_up {
+                return Ok(false);
+            }
+            self.pause().await?;
         }
     }
 
@@ -644,16 +1311,16 @@ impl Watch<'_> {
         &self,
         baseline: Option<OffsetDateTime>,
         requested_at: OffsetDateTime,
-    ) -> Result<(), Failure> {
-        let settings = &self.rollout.settings;
-        let target = &self.rollout.target;
-        let fleet = &self.rollout.fleet;
+    ) -> Result<(), Stop> {
+        let settings = &self.rollout().settings;
+        let target = &self.rollout().target;
+        let fleet = &self.rollout().fleet;
         let started = tokio::time::Instant::now();
         let mut checked_in = false;
         let mut previous: Option<Versions> = None;
         let mut last_seen: Option<Versions> = None;
         loop {
-            tokio::time::sleep(settings.poll_interval).await;
+            self.pause().await?;
             if started.elapsed() > settings.deadline {
                 let reason = match (&last_seen, checked_in) {
                     (_, false) => format!(
@@ -671,28 +1338,29 @@ impl Watch<'_> {
                     ),
                     (None, true) => "the gateway checked in but its twin could not be read".into(),
                 };
-                return Err(Failure::new("timed_out", reason));
+                return Err(Failure::new("timed_out", reason).into());
             }
             if !checked_in {
                 let record = match fleet
                     .plane()
-                    .device(self.device, &self.rollout.group.id)
+                    .device(self.device, &self.rollout().group.id)
                     .await
                 {
                     Ok(r) => r,
                     Err(e) if e.is_transient() => continue,
-                    Err(e) => return Err(Failure::from(&e)),
+                    Err(e) => return Err(Failure::from(&e).into()),
                 };
                 if !checked_in_after(record.last_update_request, baseline, requested_at) {
                     continue;
                 }
                 checked_in = true;
+                self.step(|s| s.checked_in = true);
                 self.emit(Stage::CheckedIn, OffsetDateTime::now_utc(), None);
             }
             let (connection, versions, at) = match self.twin().await {
                 Ok(t) => t,
                 Err(e) if e.is_transient() => continue,
-                Err(e) => return Err(Failure::from(&e)),
+                Err(e) => return Err(Failure::from(&e).into()),
             };
             last_seen = Some(versions.clone());
             if connection != ConnectionState::Connected {
@@ -711,6 +1379,19 @@ impl Watch<'_> {
             previous = Some(versions);
         }
     }
+}
+
+/// How a restart request ended when it did not succeed.
+enum SendError {
+    /// Certainly not delivered or refused by the gateway.
+    Refused(Failure),
+    /// It may have arrived (answer lost, gateway too slow to answer).
+    Unknown(CloudError),
+}
+
+/// A time before any intent (a journal line without a time cannot exist; this is a fallback).
+fn rollout_epoch() -> OffsetDateTime {
+    OffsetDateTime::UNIX_EPOCH
 }
 
 /// Whether a device's last update check-in shows a check-in after the request: later than the

@@ -21,5 +21,7 @@ mod workflow_deploy;
 mod workflow_journal;
 mod workflow_nodes;
 mod workflow_plan;
+mod workflow_resume;
 mod workflow_rollout;
+mod workflow_runs;
 mod workflow_support;

@@ -22,6 +22,9 @@ fn settings(concurrency: usize) -> RolloutSettings {
         poll_interval: Duration::from_millis(20),
         deadline: Duration::from_secs(10),
         restart_delay_seconds: 0,
+        // A restart that timed out is verified (did the gateway check in?) before it is sent
+        // again or given up: keep that wait short here.
+        restart_settle: Duration::from_millis(200),
         ..RolloutSettings::default()
     }
 }
