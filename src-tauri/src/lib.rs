@@ -5,6 +5,7 @@
 //! `commands.rs`); domain logic lives in the core, never here.
 
 mod commands;
+mod diagnostics;
 mod error;
 mod logging;
 mod picker;
@@ -29,6 +30,8 @@ pub(crate) struct AppState {
 /// Starts the desktop app; called by `main`.
 pub fn run() {
     let app = tauri::Builder::default()
+        // Size, position and maximized state come back as the person left them.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(|app| {
             let log_dir = logging::log_dir(app.handle());
             // Logging is best effort: the app stays usable when the log directory is read-only.
@@ -86,6 +89,10 @@ pub fn run() {
             commands::fleet::node_update_start,
             commands::fleet::node_update_cancel,
             commands::journal::journal_recent,
+            commands::help::about_info,
+            commands::help::log_folder_open,
+            commands::help::diagnostics_save,
+            commands::help::export_save,
         ])
         .build(tauri::generate_context!());
     match app {

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use asg_fota_core::cloud::auth::{DeviceCodePrompt, IdentityClient};
 use asg_fota_core::paths::AppDirs;
 use asg_fota_core::profiles::{Backend, Profile, ProfileStore, Profiles};
-use asg_fota_core::secrets::{os_store, SecretStore};
+use asg_fota_core::secrets::{os_store, SecretKey, SecretKind, SecretStore, Sensitive};
 use asg_fota_core::session::{PlaneKind, SecretOverrides, SecretSources, Session, SessionConfig};
 use asg_fota_core::workflow::journal::{Actor, Journal};
 use asg_fota_sim::demo::{start_demo, DemoRuntime, DemoSettings};
@@ -77,6 +77,33 @@ impl TenantConnection {
 
     pub(crate) fn secrets(&self) -> &dyn SecretStore {
         self.store.as_ref()
+    }
+
+    pub(crate) fn dirs(&self) -> &AppDirs {
+        &self.dirs
+    }
+
+    /// Every secret the app can read now — each profile's in the keychain, the Demo tenant's
+    /// while it runs — so that what leaves the machine (diagnostics) can be scrubbed of them.
+    pub(crate) async fn known_secrets(&self) -> Vec<Sensitive<String>> {
+        let names = self.profiles().map(|p| p.names()).unwrap_or_default();
+        let open = self.open.lock().await;
+        let demo = open.as_ref().and_then(|o| o.demo.as_ref());
+        let mut stores: Vec<&dyn SecretStore> = vec![self.store.as_ref()];
+        if let Some(demo) = demo {
+            stores.push(&demo.secrets);
+        }
+        let mut found = Vec::new();
+        for name in &names {
+            for kind in SecretKind::ALL {
+                for store in &stores {
+                    if let Ok(Some(value)) = store.retrieve(&SecretKey::new(name, kind)) {
+                        found.push(value);
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// The session of the active profile, opening it (and the Demo tenant's simulator) if needed.

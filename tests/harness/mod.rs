@@ -31,7 +31,17 @@ impl AppSession {
     /// Like [`AppSession::start`], with extra environment variables for the app (the Demo
     /// tenant's port and timings).
     pub async fn start_with(env: &[(&str, String)]) -> AppSession {
-        let dirs = tempfile::tempdir().expect("temp dir");
+        Self::start_in(tempfile::tempdir().expect("temp dir"), env).await
+    }
+
+    /// Ends this session and starts the app again on the same directories (settings, window
+    /// state, web storage and logs survive, as across a real restart).
+    pub async fn restart(self, env: &[(&str, String)]) -> AppSession {
+        let dirs = self.close_keeping_dirs().await;
+        Self::start_in(dirs, env).await
+    }
+
+    async fn start_in(dirs: tempfile::TempDir, env: &[(&str, String)]) -> AppSession {
         for sub in [
             "home",
             "config",
@@ -44,7 +54,9 @@ impl AppSession {
         ] {
             std::fs::create_dir_all(dirs.path().join(sub)).expect("create scratch dir");
         }
-        std::fs::write(dirs.path().join("picker.txt"), "").expect("picker script");
+        if !dirs.path().join("picker.txt").exists() {
+            std::fs::write(dirs.path().join("picker.txt"), "").expect("picker script");
+        }
         let port = free_port();
         let native_port = free_port();
         let driver = Command::new("tauri-driver")
@@ -190,7 +202,11 @@ impl AppSession {
 
     /// Ends the WebDriver session and stops tauri-driver with SIGTERM (a killed driver leaves
     /// WebKitWebDriver behind, and a piped `cargo test` then hangs).
-    pub async fn close(mut self) {
+    pub async fn close(self) {
+        drop(self.close_keeping_dirs().await);
+    }
+
+    async fn close_keeping_dirs(mut self) -> tempfile::TempDir {
         let _ = self.client.close().await;
         let _ = Command::new("kill")
             .args(["-TERM", &self.driver.id().to_string()])
@@ -198,12 +214,13 @@ impl AppSession {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.driver.try_wait() {
-                return;
+                return self.dirs;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        self.dirs
     }
 }
 

@@ -97,6 +97,7 @@ import {
   toggleAll,
   toggleSelection,
 } from './logic.js';
+import { mountHeaderTools } from './help.js';
 import { mountProfileScreen } from './profile.js';
 import { mountDeploymentStep } from './steps/deployment.js';
 import { mountDevicesStep } from './steps/devices.js';
@@ -247,7 +248,7 @@ async function addFromPicker() {
   setState({ picking: true });
   let paths;
   try {
-    paths = await call('pick_packages');
+    paths = await call('pick_packages', { title: t('packages.pickerTitle'), filter: t('packages.pickerFilter') });
   } catch (err) {
     showError('notice.pickFailed', err);
     return;
@@ -917,6 +918,7 @@ async function start() {
     },
   });
   views.push(mountHeader());
+  views.push(mountHeaderTools());
   views.push(mountStepRail(document.getElementById('step-rail'), { onSelect: selectStep }));
   views.push(profileScreen);
   mountPanels();

@@ -5,6 +5,8 @@
 import { el, setAttr, setText } from '../dom.js';
 import { formatDateTime, formatNumber, formatTime, t, tn } from '../i18n.js';
 import { UPDATE_NOW_STEPS, lastStatus, selectionState, shortId } from '../logic.js';
+import { csvExportButton } from '../activity.js';
+import { GATEWAY_COLUMNS, gatewayExportRow } from '../export.js';
 import { mountPanelHead } from '../wizard.js';
 import { asOfText, copyButton, errorNotice, missingCard, searchBox, windowedTable } from '../widgets.js';
 
@@ -27,7 +29,8 @@ export function mountDevicesStep(section, step, actions) {
   const selectAll = el('button', { className: 'button', testid: 'select-all', attrs: { type: 'button' }, on: { click: () => actions.toggleAllGateways() } });
   const refresh = el('button', { className: 'button', attrs: { type: 'button' }, on: { click: () => actions.loadGateways() } });
   const asOf = el('span', { className: 'muted small-text' });
-  const toolbar = el('div', { className: 'toolbar', children: [filter.el, selectAll, refresh, el('span', { className: 'toolbar-spacer' }), asOf] });
+  const exportCsv = csvExportButton({ what: 'gateways', titleKey: 'export.gatewaysTitle', testid: 'gateways-export' });
+  const toolbar = el('div', { className: 'toolbar', children: [filter.el, selectAll, refresh, exportCsv.el, el('span', { className: 'toolbar-spacer' }), asOf] });
 
   // Gateways of another group, added by id: step 5 moves them into this group before the
   // restart (the guide: "if the ASG210 is not in the chosen group, set its group").
@@ -87,6 +90,7 @@ export function mountDevicesStep(section, step, actions) {
     update(view) {
       head.update();
       const { gateways: gw, gatewayView: gv } = view;
+      exportCsv.update(() => gv.filtered.map((g) => gatewayExportRow(g, lastStatus(gw.timelines[g.deviceId]))), GATEWAY_COLUMNS);
       const group = gv.group;
       noGroup.update(!group);
       for (const node of [groupLine, note, toolbar, addBox, actionBar, table.el]) node.hidden = !group;
