@@ -21,7 +21,8 @@ const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 pub(crate) struct Diagnostics<'a> {
     pub(crate) log_dir: &'a Path,
     pub(crate) journal: &'a Path,
-    pub(crate) profiles: &'a Path,
+    /// The profiles as the app reads them (the built-in Demo tenant has no file of its own).
+    pub(crate) profiles: String,
     /// `about.json`: versions, commit, build date, OS.
     pub(crate) about: serde_json::Value,
     /// Every secret the app can read now; their values are removed from every file.
@@ -43,7 +44,6 @@ pub(crate) fn save(out: &Path, input: &Diagnostics<'_>) -> std::io::Result<Saved
         .map(|path| (format!("logs/{}", file_name(&path)), path))
         .collect();
     entries.push(("journal.jsonl".into(), input.journal.to_path_buf()));
-    entries.push(("profiles.json".into(), input.profiles.to_path_buf()));
 
     let file = std::fs::File::create(out)?;
     let mut zip = zip::ZipWriter::new(file);
@@ -51,10 +51,12 @@ pub(crate) fn save(out: &Path, input: &Diagnostics<'_>) -> std::io::Result<Saved
         .compression_method(zip::CompressionMethod::Deflated);
     let mut files = Vec::new();
     let about = serde_json::to_string_pretty(&input.about).unwrap_or_default();
-    zip.start_file("about.json", options)
-        .map_err(std::io::Error::other)?;
-    zip.write_all(scrub(&about, input.secrets).as_bytes())?;
-    files.push("about.json".to_owned());
+    for (name, text) in [("about.json", &about), ("profiles.json", &input.profiles)] {
+        zip.start_file(name, options)
+            .map_err(std::io::Error::other)?;
+        zip.write_all(scrub(text, input.secrets).as_bytes())?;
+        files.push(name.to_owned());
+    }
     for (name, path) in entries {
         // A file that does not exist yet (no journal before the first change) is left out.
         let Some(text) = read_tail(&path) else {
@@ -241,7 +243,7 @@ mod tests {
             &Diagnostics {
                 log_dir: &logs,
                 journal: &journal,
-                profiles: &profiles,
+                profiles,
                 about: serde_json::json!({"version": "0.1.0", "os": os_description()}),
                 secrets: &secrets,
             },
@@ -254,11 +256,11 @@ mod tests {
             names,
             [
                 "about.json",
+                "profiles.json",
                 "logs/asg-fota.2026-11-29.log",
                 "logs/asg-fota.2026-11-30.log",
                 "logs/asg-fota.2026-12-01.log",
-                "journal.jsonl",
-                "profiles.json"
+                "journal.jsonl"
             ]
         );
         assert_eq!(saved.files, names);
@@ -287,12 +289,12 @@ mod tests {
             &Diagnostics {
                 log_dir: &dir.path().join("no-logs"),
                 journal: &dir.path().join("none.jsonl"),
-                profiles: &dir.path().join("none.json"),
+                profiles: String::new(),
                 about: serde_json::json!({}),
                 secrets: &[],
             },
         )
         .unwrap();
-        assert_eq!(saved.files, ["about.json"]);
+        assert_eq!(saved.files, ["about.json", "profiles.json"]);
     }
 }

@@ -131,7 +131,11 @@ pub(crate) async fn diagnostics_save(
         &Diagnostics {
             log_dir: &logs.dir,
             journal: journal.path(),
-            profiles: &dirs.profiles_file(),
+            profiles: connection
+                .profiles()
+                .ok()
+                .and_then(|p| serde_json::to_string_pretty(&p).ok())
+                .unwrap_or_default(),
             about,
             secrets: &secrets,
         },
