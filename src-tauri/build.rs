@@ -30,11 +30,15 @@ const COMMANDS: &[&str] = &[
     "nodes_list",
     "node_update_start",
     "node_update_cancel",
+    "runs_list",
+    "run_attach",
     "journal_recent",
     "about_info",
     "log_folder_open",
     "diagnostics_save",
     "export_save",
+    "update_check",
+    "update_install",
 ];
 
 fn main() {

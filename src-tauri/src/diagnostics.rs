@@ -243,7 +243,7 @@ mod tests {
             &Diagnostics {
                 log_dir: &logs,
                 journal: &journal,
-                profiles,
+                profiles: std::fs::read_to_string(&profiles).unwrap(),
                 about: serde_json::json!({"version": "0.1.0", "os": os_description()}),
                 secrets: &secrets,
             },

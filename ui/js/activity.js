@@ -27,7 +27,8 @@ const SHOWN_ROWS = 500;
  * announces the outcome and rejects with `{kind, message}` on failure.
  */
 export async function saveExport({ what, ext, contents, titleKey }) {
-  const path = await call('export_save', { title: t(titleKey), fileName: exportFileName(what, ext), contents });
+  const fileName = exportFileName(what, ext);
+  const path = await call('export_save', { title: t(titleKey), fileName, contents });
   if (path) announce(t('export.saved', { path }));
   return path;
 }

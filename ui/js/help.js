@@ -7,7 +7,7 @@
 // app.js mounts it with one call and passes every view change to `update(view)`.
 
 import { call } from './backend.js';
-import { createModal, modalOpen } from './dialog.js';
+import { confirmDialog, createModal, modalOpen } from './dialog.js';
 import { el, setAttr, setText } from './dom.js';
 import { formatDateTime, formatNumber, t } from './i18n.js';
 import { errorLine, mountActivity } from './activity.js';
@@ -137,10 +137,20 @@ function mountHelpDialog() {
     return saved ? t('help.diagnosticsSaved', { count: formatNumber(saved.files.length), path: saved.path }) : '';
   }
 
-  // The installer's update check (issue 12): `update_check` answers `{ available, version }`.
+  // The app's own update (issue 12, docs/gui-contract.md "Updates of the app itself"): install in
+  // the app when the route allows it, after the person agrees; else say where to get it.
   async function updates() {
     const answer = await call('update_check');
-    return answer && answer.available ? t('help.updateAvailable', { version: answer.version || '' }) : t('help.upToDate');
+    if (!answer || !answer.update) return t('help.upToDate');
+    const { version } = answer.update;
+    const available = t('help.updateAvailable', { version });
+    if (!answer.install.inApp) {
+      return [available, answer.install.hint || '', t('help.updateDownload', { url: answer.install.downloadUrl })].filter(Boolean).join(' ');
+    }
+    const ok = await confirmDialog({ title: available, lines: [answer.update.notes || ''].filter(Boolean), ok: t('help.updateInstall') });
+    if (!ok) return available;
+    const installed = await call('update_install', { restart: true });
+    return t('help.updateInstalled', { version: installed.version });
   }
 
   function drawLicences() {

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
 
 use crate::diagnostics::{self, Diagnostics, Saved};
-use crate::error::CommandError;
 use crate::logging::LogState;
 use crate::picker::SavePick;
 use crate::tenant::TenantConnection;
+use crate::wire::CommandError;
 use crate::AppState;
 
 /// One dependency of the app and its licence, from `cargo metadata` (`src-tauri/licences.json`,
@@ -64,7 +64,7 @@ pub(crate) fn about_info(logs: State<'_, LogState>) -> About {
 pub(crate) fn log_folder_open(logs: State<'_, LogState>) -> Result<String, CommandError> {
     std::fs::create_dir_all(&logs.dir).map_err(|error| {
         CommandError::new(
-            "file",
+            "io",
             format!(
                 "The log folder {} cannot be created: {error}",
                 logs.dir.display()
@@ -119,8 +119,7 @@ pub(crate) async fn diagnostics_save(
         return Ok(None);
     };
     let secrets = connection.known_secrets().await;
-    let dirs = connection.dirs();
-    let journal = asg_fota_core::workflow::journal::Journal::in_dirs(dirs);
+    let journal = connection.host.journal();
     let mut about = serde_json::to_value(about(&logs)).unwrap_or_default();
     if let Some(map) = about.as_object_mut() {
         // The licence list is in every build; the zip need not carry it.
@@ -132,6 +131,7 @@ pub(crate) async fn diagnostics_save(
             log_dir: &logs.dir,
             journal: journal.path(),
             profiles: connection
+                .host
                 .profiles()
                 .ok()
                 .and_then(|p| serde_json::to_string_pretty(&p).ok())
@@ -142,7 +142,7 @@ pub(crate) async fn diagnostics_save(
     )
     .map_err(|error| {
         CommandError::new(
-            "file",
+            "io",
             format!(
                 "The diagnostics could not be written to {}: {error}",
                 out.display()
@@ -178,7 +178,7 @@ pub(crate) async fn export_save(
     };
     std::fs::write(&out, contents).map_err(|error| {
         CommandError::new(
-            "file",
+            "io",
             format!("{} could not be written: {error}", out.display()),
         )
     })?;
