@@ -6,6 +6,7 @@
 
 mod commands;
 mod crash;
+mod diagnostics;
 mod logging;
 mod picker;
 mod runs;
@@ -38,6 +39,8 @@ pub fn run() {
     }
     let app = builder
         .plugin(tauri_plugin_updater::Builder::new().build())
+        // Size, position and maximized state come back as the person left them.
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(|app| {
             crash::remember_app(app.handle());
             let log_dir = logging::log_dir(app.handle());
@@ -102,6 +105,10 @@ pub fn run() {
             commands::runs::runs_list,
             commands::runs::run_attach,
             commands::journal::journal_recent,
+            commands::help::about_info,
+            commands::help::log_folder_open,
+            commands::help::diagnostics_save,
+            commands::help::export_save,
             commands::updates::update_check,
             commands::updates::update_install,
         ])

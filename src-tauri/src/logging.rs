@@ -26,6 +26,15 @@ pub(crate) fn log_dir(app: &tauri::AppHandle) -> PathBuf {
 }
 
 pub(crate) fn init(dir: &Path) -> Option<WorkerGuard> {
+    // The appender lists the folder to prune old files: on a first start the folder does not
+    // exist yet and it would print "Error reading the log directory/files" to stderr.
+    if let Err(error) = std::fs::create_dir_all(dir) {
+        eprintln!(
+            "ASG FOTA: cannot create the log folder {}: {error}",
+            dir.display()
+        );
+        return None;
+    }
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("asg-fota")

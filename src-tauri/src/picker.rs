@@ -12,9 +12,19 @@ use tauri::AppHandle;
 
 use crate::wire::CommandError;
 
-/// A request to pick image packages.
+/// A request to pick image packages. `title` and `filter_name` come from the UI in its
+/// language; English is the fallback.
 pub(crate) struct PackagePick {
     pub(crate) start_folder: Option<PathBuf>,
+    pub(crate) title: Option<String>,
+    pub(crate) filter_name: Option<String>,
+}
+
+/// A request for where to save a file (diagnostics, exports); `title` is in the UI's language.
+pub(crate) struct SavePick {
+    pub(crate) title: String,
+    pub(crate) file_name: String,
+    pub(crate) extension: &'static str,
 }
 
 pub(crate) trait FilePicker: Send + Sync {
@@ -24,6 +34,13 @@ pub(crate) trait FilePicker: Send + Sync {
         app: &AppHandle,
         request: PackagePick,
     ) -> Result<Vec<PathBuf>, CommandError>;
+
+    /// Returns where to save; `None` when the user cancelled.
+    fn pick_save(
+        &self,
+        app: &AppHandle,
+        request: SavePick,
+    ) -> Result<Option<PathBuf>, CommandError>;
 }
 
 pub(crate) fn from_environment() -> Arc<dyn FilePicker> {
@@ -47,21 +64,44 @@ impl FilePicker for NativePicker {
         let (sender, receiver) = std::sync::mpsc::channel();
         // GTK (and AppKit) dialogs must run on the UI thread; the command itself runs elsewhere.
         app.run_on_main_thread(move || {
+            let title = request.title.as_deref().unwrap_or("Add image packages");
+            let filter = request
+                .filter_name
+                .as_deref()
+                .unwrap_or("Azure Sphere image package");
             let mut dialog = rfd::FileDialog::new()
-                .set_title("Add image packages")
-                .add_filter("Azure Sphere image package", &["imagepackage"]);
+                .set_title(title)
+                .add_filter(filter, &["imagepackage"]);
             if let Some(folder) = request.start_folder.filter(|f| f.is_dir()) {
                 dialog = dialog.set_directory(folder);
             }
             let _ = sender.send(dialog.pick_files().unwrap_or_default());
         })?;
-        receiver.recv().map_err(|_| {
-            CommandError::new(
-                "picker_failed",
-                "The file dialog closed unexpectedly. Try again, or drop the files on the window.",
-            )
-        })
+        receiver.recv().map_err(|_| dialog_closed())
     }
+
+    fn pick_save(
+        &self,
+        app: &AppHandle,
+        request: SavePick,
+    ) -> Result<Option<PathBuf>, CommandError> {
+        let (sender, receiver) = std::sync::mpsc::channel();
+        app.run_on_main_thread(move || {
+            let dialog = rfd::FileDialog::new()
+                .set_title(&request.title)
+                .set_file_name(&request.file_name)
+                .add_filter(request.extension, &[request.extension]);
+            let _ = sender.send(dialog.save_file());
+        })?;
+        receiver.recv().map_err(|_| dialog_closed())
+    }
+}
+
+fn dialog_closed() -> CommandError {
+    CommandError::new(
+        "picker_failed",
+        "The file dialog closed unexpectedly. Try again, or drop the files on the window.",
+    )
 }
 
 /// The test seam: paths come from a file the test writes.
@@ -75,6 +115,21 @@ impl FilePicker for ScriptedPicker {
         _app: &AppHandle,
         _request: PackagePick,
     ) -> Result<Vec<PathBuf>, CommandError> {
+        self.paths()
+    }
+
+    /// The first path of the script is where to save; an empty script is a cancel.
+    fn pick_save(
+        &self,
+        _app: &AppHandle,
+        _request: SavePick,
+    ) -> Result<Option<PathBuf>, CommandError> {
+        Ok(self.paths()?.into_iter().next())
+    }
+}
+
+impl ScriptedPicker {
+    fn paths(&self) -> Result<Vec<PathBuf>, CommandError> {
         let text = std::fs::read_to_string(&self.script).map_err(|error| {
             CommandError::new(
                 "picker_failed",

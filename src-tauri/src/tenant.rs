@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::Mutex;
 
 use asg_fota_core::paths::AppDirs;
-use asg_fota_core::secrets::os_store;
+use asg_fota_core::secrets::{os_store, SecretKey, SecretKind, SecretStore, Sensitive};
 use asg_fota_core::session::SecretOverrides;
 use asg_fota_core::tenant::{PendingSignIn, Tenant, TenantHost};
 
@@ -52,6 +52,29 @@ impl TenantConnection {
         let opened = Arc::new(self.host.open(None).await?);
         *open = Some(opened.clone());
         Ok(opened)
+    }
+
+    /// Every secret the app can read now — each profile's in the keychain, the open tenant's
+    /// (the Demo tenant's own) — so that what leaves the machine (diagnostics) can be scrubbed
+    /// of them.
+    pub(crate) async fn known_secrets(&self) -> Vec<Sensitive<String>> {
+        let names = self.host.profiles().map(|p| p.names()).unwrap_or_default();
+        let open = self.open.lock().await.clone();
+        let mut stores: Vec<&dyn SecretStore> = vec![self.host.keychain()];
+        if let Some(tenant) = open.as_ref() {
+            stores.push(tenant.secrets());
+        }
+        let mut found = Vec::new();
+        for name in &names {
+            for kind in SecretKind::ALL {
+                for store in &stores {
+                    if let Ok(Some(value)) = store.retrieve(&SecretKey::new(name, kind)) {
+                        found.push(value);
+                    }
+                }
+            }
+        }
+        found
     }
 
     /// Closes the open tenant (after a switch, a sign-in or a sign-out); the next command opens

@@ -4,6 +4,7 @@
 
 mod app_window;
 mod command_surface;
+mod desktop_window;
 mod profile_screen;
 mod single_instance;
 mod wizard_flow;

@@ -12,6 +12,7 @@ import { confirmDialog } from './dialog.js';
 import { translateStatic } from './dom.js';
 import { getLanguage, initialLanguage, setLanguage, t } from './i18n.js';
 import { mountHeader, storedLanguage } from './header.js';
+import { mountHeaderTools } from './help.js';
 import { mountProfileScreen } from './profile.js';
 import { createDeploymentStep } from './steps/deployment.js';
 import { createDevicesStep } from './steps/devices.js';
@@ -163,6 +164,7 @@ async function start() {
 
   profileScreen = mountProfileScreen({ confirm: confirmDialog, onSession });
   views.push(mountHeader({ onLanguage: render, openProfile: () => profileScreen.open() }));
+  views.push(mountHeaderTools());
   views.push(mountStepRail(document.getElementById('step-rail'), { onSelect: selectStep }));
   views.push(profileScreen);
   mountPanels();

@@ -660,7 +660,7 @@ function createTenant(params, emit) {
       run.channel = new FakeChannel(onEvent);
       return null;
     },
-    journal_recent: async () => [],
+    journal_recent: async () => sampleJournal(),
     // The app's own updates (docs/gui-contract.md, issue 12): always one newer version here.
     update_check: async () => ({
       currentVersion: '0.1.0',
@@ -668,7 +668,34 @@ function createTenant(params, emit) {
       install: { inApp: true, reason: null, hint: null, downloadUrl: 'https://github.com/asg-fota/asg-fota/releases/latest' },
     }),
     update_install: async ({ restart }) => ({ version: '0.2.0', restarting: Boolean(restart) }),
+    about_info: async () => ({
+      version: '0.1.0',
+      commit: '6c2d687a1b2c',
+      buildEpoch: 1796200000,
+      os: 'Debian GNU/Linux 12 (bookworm) (linux x86_64)',
+      logDir: '/home/demo/.local/share/com.wiznet.asg-fota/logs',
+      licences: [['serde', '1.0.228', 'MIT OR Apache-2.0'], ['tauri', '2.9.5', 'Apache-2.0 OR MIT'], ['reqwest', '0.13.1', 'MIT OR Apache-2.0'], ['ring', '0.17.14', 'Apache-2.0 AND ISC'], ['zip', '9.8.2', 'MIT']].map(([name, version, license]) => ({ name, version, license })),
+    }),
+    log_folder_open: async () => '/home/demo/.local/share/com.wiznet.asg-fota/logs',
+    diagnostics_save: async () => ({ path: '/home/demo/asg-fota-diagnostics.zip', files: ['about.json', 'logs/asg-fota.2026-12-02.log', 'journal.jsonl', 'profiles.json'] }),
+    export_save: async ({ fileName }) => `/home/demo/${fileName}`,
   };
+
+  // A few days of changes, newest first, as journal_recent returns them.
+  function sampleJournal() {
+    const at = (hoursAgo) => new Date(Date.now() - hoursAgo * 3600 * 1000).toISOString();
+    const group = { group_id: groups[0].id, group_name: groups[0].name };
+    const gw = (i) => gateways.length ? gateways[i % gateways.length].deviceId : `gateway-${i}`;
+    return [
+      { at: at(1), profile: 'Demo tenant', backend: 'demo', action: 'node_update', result: 'ok', target: { device_id: gw(0), mac: '00:08:DC:72:00:BA' }, detail: 'WIZ750SR-Waton 1 updated to 1.0.10' },
+      { at: at(2), profile: 'Demo tenant', backend: 'demo', action: 'restart', result: 'failed', target: { ...group, device_id: gw(2) }, detail: 'The device is offline: it did not answer the restart.' },
+      { at: at(2), profile: 'Demo tenant', backend: 'demo', action: 'restart', result: 'ok', target: { ...group, device_id: gw(1) }, detail: 'Restarted; checked in with the deployed versions.' },
+      { at: at(3), profile: 'Demo tenant', backend: 'demo', action: 'move', result: 'ok', target: { ...group, device_id: gw(1) }, detail: 'Moved into the group.' },
+      { at: at(26), profile: 'Demo tenant', backend: 'demo', action: 'deploy', result: 'ok', target: { ...group, deployment_id: 'f100cd00-7900-4500-a100-dd004940e000', image_names: ['Anvil Test App', 'AvnetGroveGPS'] }, detail: 'Deployment created.' },
+      { at: at(27), profile: 'Demo tenant', backend: 'demo', action: 'upload', result: 'skipped', target: { ...group, file: 'rt_avnet_grove_gps.imagepackage' }, detail: 'Already in the tenant.' },
+      { at: at(27), profile: 'WIZnet production (ARM)', backend: 'arm', action: 'upload', result: 'ok', target: { file: 'hl_anvil_test_app.imagepackage' }, detail: 'Uploaded.' },
+    ];
+  }
 
   function plan(groupId, imageIds) {
     const g = groups.find((x) => x.id === groupId) || fail('not_found', 'The device group no longer exists. Go back to step 1.');

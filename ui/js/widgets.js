@@ -162,11 +162,14 @@ export function windowedTable({ className, rowHeight, header, buildRow, keyOf, l
   top.append(topSvg);
   bottom.append(bottomSvg);
   const body = el('div', { className: 'vtable-body', attrs: { role: 'rowgroup' } });
-  const viewport = el('div', { className: 'vtable-viewport', children: [top, body, bottom] });
+  // One scroll container holds the header (sticky) and the rows, so they can never scroll apart
+  // horizontally; the columns are sized in styles.css to fit without a horizontal scrollbar.
+  const head = el('div', { className: 'vtable-head', attrs: { role: 'rowgroup' }, children: [header] });
+  const viewport = el('div', { className: 'vtable-viewport', children: [head, top, body, bottom] });
   const table = el('div', {
     className: `vtable ${className || ''}`.trim(),
     attrs: { role: 'table' },
-    children: [el('div', { className: 'vtable-head', attrs: { role: 'rowgroup' }, children: [header] }), viewport],
+    children: [viewport],
   });
   let items = [];
   let context = null;
@@ -225,9 +228,11 @@ export function windowedTable({ className, rowHeight, header, buildRow, keyOf, l
     if (!Number.isFinite(from) || to === from) return;
     event.preventDefault();
     const column = [...rowEl.children].indexOf(cellEl);
+    // Rows start below the sticky header, which covers the top of the viewport.
     const top = to * rowHeight;
+    const below = top + rowHeight + head.offsetHeight;
     if (top < viewport.scrollTop) viewport.scrollTop = top;
-    else if (top + rowHeight > viewport.scrollTop + viewport.clientHeight) viewport.scrollTop = top + rowHeight - viewport.clientHeight;
+    else if (below > viewport.scrollTop + viewport.clientHeight) viewport.scrollTop = below - viewport.clientHeight;
     draw();
     const target = live.get(keyOf(items[to]));
     const cell = target && target.el.children[column];

@@ -80,7 +80,10 @@ export function mountStepRail(nav, { onSelect }) {
         setText(note, noteText);
         note.hidden = noteText === '';
         setAttr(button, 'aria-current', active ? 'step' : null);
-        setAttr(button, 'aria-label', `${t('wizard.stepNumber', { number: step.number })}: ${t(`step.${step.number}.title`)}${noteText ? ` (${noteText})` : ''}`);
+        const label = `${t('wizard.stepNumber', { number: step.number })}: ${t(`step.${step.number}.title`)}${noteText ? ` (${noteText})` : ''}`;
+        setAttr(button, 'aria-label', label);
+        // Below 1000 px the rail shows only the numbers (styles.css): the tooltip names the step.
+        setAttr(button, 'title', label);
         button.classList.toggle('is-active', active);
         button.classList.toggle('is-later', !step.available);
       }

@@ -445,6 +445,7 @@ impl TenantHost {
             name: name.to_owned(),
             profile,
             session,
+            secrets,
             kinds: self.kinds.clone(),
             stop: tokio::sync::Mutex::new(stop),
         })
@@ -627,6 +628,8 @@ pub struct Tenant {
     name: String,
     profile: Profile,
     session: Session,
+    /// Where its secrets are: the keychain, or the Demo tenant's own store.
+    secrets: Arc<dyn SecretStore>,
     journal: Journal,
     actor: Actor,
     kinds: Arc<Mutex<LocalKinds>>,
@@ -657,6 +660,11 @@ impl Tenant {
     /// The signed-in clients.
     pub fn session(&self) -> &Session {
         &self.session
+    }
+
+    /// The store this tenant's secrets are read from (the Demo tenant's are its own).
+    pub fn secrets(&self) -> &dyn SecretStore {
+        self.secrets.as_ref()
     }
 
     /// Where this session's changes are journaled, and as whom.

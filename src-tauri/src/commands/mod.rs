@@ -6,6 +6,7 @@
 
 pub(crate) mod deploy;
 pub(crate) mod fleet;
+pub(crate) mod help;
 pub(crate) mod journal;
 pub(crate) mod packages;
 pub(crate) mod profiles;

@@ -24,10 +24,14 @@ pub(crate) fn app_info(logs: State<'_, LogState>) -> AppInfo {
 #[tauri::command]
 pub(crate) async fn pick_packages(
     app: AppHandle,
+    title: Option<String>,
+    filter: Option<String>,
     state: State<'_, AppState>,
 ) -> Result<Vec<String>, CommandError> {
     let request = PackagePick {
         start_folder: state.settings.last_package_folder(),
+        title,
+        filter_name: filter,
     };
     let picker = state.picker.clone();
     let picked = tauri::async_runtime::spawn_blocking(move || picker.pick_packages(&app, request))

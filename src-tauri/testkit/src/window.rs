@@ -41,7 +41,22 @@ impl AppSession {
         let turn = WINDOW_TURN
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let dirs = tempfile::tempdir().expect("temp dir");
+        Self::start_in(app, tempfile::tempdir().expect("temp dir"), turn, env).await
+    }
+
+    /// Ends this session and starts the app `app` again on the same directories (settings,
+    /// window state, web storage and logs survive, as across a real restart).
+    pub async fn restart(self, app: &str, env: &[(&str, String)]) -> AppSession {
+        let (dirs, turn) = self.close_keeping_dirs().await;
+        Self::start_in(app, dirs, turn, env).await
+    }
+
+    async fn start_in(
+        app: &str,
+        dirs: tempfile::TempDir,
+        turn: MutexGuard<'static, ()>,
+        env: &[(&str, String)],
+    ) -> AppSession {
         for sub in [
             "home",
             "config",
@@ -54,7 +69,9 @@ impl AppSession {
         ] {
             std::fs::create_dir_all(dirs.path().join(sub)).expect("create scratch dir");
         }
-        std::fs::write(dirs.path().join("picker.txt"), "").expect("picker script");
+        if !dirs.path().join("picker.txt").exists() {
+            std::fs::write(dirs.path().join("picker.txt"), "").expect("picker script");
+        }
         let port = free_port();
         let native_port = free_port();
         let driver = Command::new("tauri-driver")
@@ -198,7 +215,12 @@ impl AppSession {
 
     /// Ends the WebDriver session and stops tauri-driver with SIGTERM (a killed driver leaves
     /// WebKitWebDriver behind, and a piped `cargo test` then hangs).
-    pub async fn close(mut self) {
+    pub async fn close(self) {
+        drop(self.close_keeping_dirs().await);
+    }
+
+    /// Ends the session; the directories and the window turn go on to a restart.
+    async fn close_keeping_dirs(mut self) -> (tempfile::TempDir, MutexGuard<'static, ()>) {
         let _ = self.client.close().await;
         let _ = Command::new("kill")
             .args(["-TERM", &self.driver.id().to_string()])
@@ -206,12 +228,13 @@ impl AppSession {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.driver.try_wait() {
-                return;
+                return (self.dirs, self._turn);
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        (self.dirs, self._turn)
     }
 }
 

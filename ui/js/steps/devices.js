@@ -27,6 +27,8 @@ import {
 } from '../logic.js';
 import { runFollower } from '../runs.js';
 import { loadable } from '../store.js';
+import { csvExportButton } from '../activity.js';
+import { GATEWAY_COLUMNS, gatewayExportRow } from '../export.js';
 import { mountPanelHead } from '../wizard.js';
 import { asOfText, copyButton, errorNotice, errorParts, missingCard, searchBox, windowedTable } from '../widgets.js';
 
@@ -219,7 +221,8 @@ export function mountDevicesStep(section, step, actions) {
   const selectAll = el('button', { className: 'button', testid: 'select-all', attrs: { type: 'button' }, on: { click: () => actions.toggleAllGateways() } });
   const refresh = el('button', { className: 'button', attrs: { type: 'button' }, on: { click: () => actions.loadGateways() } });
   const asOf = el('span', { className: 'muted small-text' });
-  const toolbar = el('div', { className: 'toolbar', children: [filter.el, selectAll, refresh, el('span', { className: 'toolbar-spacer' }), asOf] });
+  const exportCsv = csvExportButton({ what: 'gateways', titleKey: 'export.gatewaysTitle', testid: 'gateways-export' });
+  const toolbar = el('div', { className: 'toolbar', children: [filter.el, selectAll, refresh, exportCsv.el, el('span', { className: 'toolbar-spacer' }), asOf] });
 
   // Gateways of another group, added by id: step 5 moves them into this group before the
   // restart (the guide: "if the ASG210 is not in the chosen group, set its group").
@@ -279,6 +282,7 @@ export function mountDevicesStep(section, step, actions) {
     update(view) {
       head.update();
       const { gateways: gw, gatewayView: gv } = view;
+      exportCsv.update(() => gv.filtered.map((g) => gatewayExportRow(g, lastStatus(gw.timelines[g.deviceId]))), GATEWAY_COLUMNS);
       const group = gv.group;
       noGroup.update(!group);
       for (const node of [groupLine, note, toolbar, addBox, actionBar, table.el]) node.hidden = !group;

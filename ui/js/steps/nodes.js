@@ -15,6 +15,8 @@ import { formatNumber, formatTime, t, tn } from '../i18n.js';
 import { NODE_FINAL, applyNodeProgress, canUpdateNode, filterNodes, nodeKey, shortId } from '../logic.js';
 import { runFollower } from '../runs.js';
 import { loadable } from '../store.js';
+import { csvExportButton } from '../activity.js';
+import { NODE_COLUMNS, nodeExportRow } from '../export.js';
 import { mountPanelHead } from '../wizard.js';
 import { asOfText, copyButton, errorNotice, errorParts, missingCard, searchBox, windowedTable } from '../widgets.js';
 
@@ -181,7 +183,8 @@ export function mountNodesStep(section, step, actions) {
   const retry = el('button', { className: 'button', testid: 'retry-failed-nodes', attrs: { type: 'button' }, on: { click: () => actions.retryFailedNodes() } });
   const cancel = el('button', { className: 'button danger-outline', testid: 'node-update-cancel', attrs: { type: 'button' }, on: { click: () => actions.cancelNodeUpdate() } });
   const counts = el('span', { className: 'selected-line', attrs: { role: 'status' } });
-  const toolbar = el('div', { className: 'toolbar', children: [filter.el, refresh, el('span', { className: 'toolbar-spacer' }), asOf] });
+  const exportCsv = csvExportButton({ what: 'nodes', titleKey: 'export.nodesTitle', testid: 'nodes-export' });
+  const toolbar = el('div', { className: 'toolbar', children: [filter.el, refresh, exportCsv.el, el('span', { className: 'toolbar-spacer' }), asOf] });
   const actionBar = el('div', { className: 'toolbar action-bar', children: [counts, el('span', { className: 'toolbar-spacer' }), retry, cancel, updateAll] });
   const error = errorNotice(actions);
 
@@ -202,6 +205,7 @@ export function mountNodesStep(section, step, actions) {
     update(view) {
       head.update();
       const { nodes, nodeView: nv } = view;
+      exportCsv.update(() => nv.filtered.map(nodeExportRow), NODE_COLUMNS);
       const has = nv.sourceIds.length > 0;
       noSource.update(!has);
       for (const node of [sourceLine, note, toolbar, actionBar, table.el]) node.hidden = !has;

@@ -29,7 +29,7 @@ export function createPackagesStep(app) {
     app.set({ picking: true });
     let paths;
     try {
-      paths = await call('pick_packages');
+      paths = await call('pick_packages', { title: t('packages.pickerTitle'), filter: t('packages.pickerFilter') });
     } catch (err) {
       showError('notice.pickFailed', err);
       return;
