@@ -30,7 +30,11 @@ const COMMANDS: &[&str] = &[
     "nodes_list",
     "node_update_start",
     "node_update_cancel",
+    "runs_list",
+    "run_attach",
     "journal_recent",
+    "update_check",
+    "update_install",
 ];
 
 fn main() {

@@ -1,16 +1,18 @@
 //! The desktop shell of ASG FOTA: a thin Tauri 2 layer over `asg-fota-core`.
 //!
 //! It owns the window, the native file picker, logging to the OS log directory and the mapping of
-//! core results to what the web view receives. Every command is a short adapter (see
-//! `commands.rs`); domain logic lives in the core, never here.
+//! core results to what the web view receives (`wire`). Every command is a short adapter over one
+//! core call (see `commands/`); domain logic lives in the core, never here.
 
 mod commands;
-mod error;
+mod crash;
 mod logging;
 mod picker;
+mod runs;
 mod settings;
 mod tenant;
-mod work;
+mod updates;
+mod wire;
 
 use std::sync::Arc;
 
@@ -28,8 +30,16 @@ pub(crate) struct AppState {
 
 /// Starts the desktop app; called by `main`.
 pub fn run() {
-    let app = tauri::Builder::default()
+    crash::install_panic_hook();
+    let mut builder = tauri::Builder::default();
+    // Registered first, so a second launch hands over before anything else starts.
+    if let Some(single_instance) = single_instance() {
+        builder = builder.plugin(single_instance);
+    }
+    let app = builder
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .setup(|app| {
+            crash::remember_app(app.handle());
             let log_dir = logging::log_dir(app.handle());
             // Logging is best effort: the app stays usable when the log directory is read-only.
             let guard = logging::init(&log_dir);
@@ -41,18 +51,22 @@ pub fn run() {
             let dirs = asg_fota_core::paths::AppDirs::discover()
                 .map_err(|error| Box::new(error) as Box<dyn std::error::Error>)?;
             app.manage(tenant::TenantConnection::new(dirs));
-            app.manage(work::WorkInFlight::default());
+            app.manage(Arc::new(runs::Runs::default()));
             app.manage(AppState {
                 picker: picker::from_environment(),
                 settings: ShellSettings::load(config_dir.join("shell-settings.json")),
             });
+            app.manage(updates::Updates::load(
+                config_dir.join("update-settings.json"),
+            ));
+            updates::spawn_startup_check(app.handle());
             tracing::info!(version = env!("CARGO_PKG_VERSION"), "ASG FOTA started");
             // Open the active profile's session while the web view loads, so step 1 does not
             // wait for the Demo tenant to start and sign in. A failure here is not shown: the
             // first command that needs the session opens it again and reports why.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
-                if let Err(error) = handle.state::<tenant::TenantConnection>().session().await {
+                if let Err(error) = handle.state::<tenant::TenantConnection>().tenant().await {
                     tracing::info!(kind = error.kind, "the session did not open at start-up");
                 }
             });
@@ -85,21 +99,65 @@ pub fn run() {
             commands::fleet::nodes_list,
             commands::fleet::node_update_start,
             commands::fleet::node_update_cancel,
+            commands::runs::runs_list,
+            commands::runs::run_attach,
             commands::journal::journal_recent,
+            commands::updates::update_check,
+            commands::updates::update_install,
         ])
         .build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|app, event| {
             if let tauri::RunEvent::Exit = event {
-                // Keeps a renewed sign-in and stops the Demo tenant's simulator cleanly.
+                // Stops the Demo tenant's simulator cleanly (saving nothing else: a renewed sign-in was
+                // kept when it rotated).
                 let connection = app.state::<tenant::TenantConnection>();
                 tauri::async_runtime::block_on(connection.reset());
             }
         }),
         Err(error) => {
-            // Without a window there is nowhere else to say it.
+            // Without a window a native message box is the only place people will see it
+            // (Windows release builds have no console); stderr still helps from a terminal.
+            tracing::error!(%error, "ASG FOTA could not start");
             eprintln!("ASG FOTA could not start: {error}");
+            crash::show_error(
+                "ASG FOTA could not start",
+                &format!(
+                    "{error}\n\nIf this keeps happening, reinstall the app from the releases \
+                     page ({}) or report this message.",
+                    updates::RELEASES_URL
+                ),
+            );
             std::process::exit(1);
         }
+    }
+}
+
+/// One running app at a time: a second launch focuses the first and exits. The instance is keyed
+/// by the config directory, so an app started with its own `ASG_FOTA_CONFIG_DIR` (the WebDriver
+/// tests, side-by-side setups) is independent: on Linux through its own D-Bus name; on Windows and
+/// macOS, where the plugin's key is always the app identifier, by not registering the plugin.
+fn single_instance() -> Option<tauri::plugin::TauriPlugin<tauri::Wry>> {
+    let focus = |app: &tauri::AppHandle, _args: Vec<String>, _cwd: String| {
+        if let Some(window) = app.get_webview_window("main") {
+            let _ = window.unminimize();
+            let _ = window.show();
+            let _ = window.set_focus();
+        }
+    };
+    let builder = tauri_plugin_single_instance::Builder::new().callback(focus);
+    match std::env::var_os("ASG_FOTA_CONFIG_DIR") {
+        None => Some(builder.build()),
+        #[cfg(target_os = "linux")]
+        Some(dir) => {
+            use std::hash::{Hash, Hasher};
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            dir.hash(&mut hasher);
+            // D-Bus name elements may not start with a digit: prefix the hash with a letter.
+            let id = format!("com.wiznet.asg_fota.i{:016x}", hasher.finish());
+            Some(builder.dbus_id(id).build())
+        }
+        #[cfg(not(target_os = "linux"))]
+        Some(_) => None,
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use tauri::AppHandle;
 
-use crate::error::CommandError;
+use crate::wire::CommandError;
 
 /// A request to pick image packages.
 pub(crate) struct PackagePick {

@@ -1,172 +1,96 @@
-//! The shell's connection to a tenant: the open session of the active profile.
-//!
-//! A session is opened lazily, on the first command that needs the cloud, and replaced when the
-//! user switches profile or signs in. For the Demo tenant the simulator is started in-process on
-//! an ephemeral loopback port; for any other profile no port is opened. Secrets stay in the core
-//! (keychain or the demo's memory store) and never pass through here on their way out.
+//! The shell's hold on the core's [`Tenant`]: the open session of the active profile, opened
+//! lazily on the first command that needs the cloud and replaced when the user switches profile
+//! or signs in; and a device-code sign-in waiting for approval. Opening, closing, the Demo
+//! tenant and the sign-in rules are the core's ([`TenantHost`]); the shell only supplies the
+//! Demo tenant's settings from its environment.
 
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
-use tokio_util::sync::CancellationToken;
 
-use asg_fota_core::cloud::auth::{DeviceCodePrompt, IdentityClient};
 use asg_fota_core::paths::AppDirs;
-use asg_fota_core::profiles::{Backend, Profile, ProfileStore, Profiles};
-use asg_fota_core::secrets::{os_store, SecretStore};
-use asg_fota_core::session::{PlaneKind, SecretOverrides, SecretSources, Session, SessionConfig};
-use asg_fota_core::workflow::journal::{Actor, Journal};
-use asg_fota_sim::demo::{start_demo, DemoRuntime, DemoSettings};
+use asg_fota_core::secrets::os_store;
+use asg_fota_core::session::SecretOverrides;
+use asg_fota_core::tenant::{PendingSignIn, Tenant, TenantHost};
 
-use crate::error::CommandError;
-
-/// An open session and what keeps it alive.
-pub(crate) struct OpenTenant {
-    pub(crate) profile: String,
-    pub(crate) session: Arc<Session>,
-    demo: Option<DemoRuntime>,
-}
-
-/// A device-code sign-in waiting for the person to approve it in the browser.
-pub(crate) struct PendingSignIn {
-    pub(crate) profile: String,
-    pub(crate) config: SessionConfig,
-    pub(crate) identity: IdentityClient,
-    pub(crate) prompt: DeviceCodePrompt,
-    pub(crate) cancel: CancellationToken,
-}
+use crate::wire::CommandError;
 
 pub(crate) struct TenantConnection {
-    dirs: AppDirs,
-    store: Box<dyn SecretStore>,
-    open: Mutex<Option<OpenTenant>>,
-    pub(crate) pending_sign_in: Mutex<Option<PendingSignIn>>,
+    pub(crate) host: TenantHost,
+    open: Mutex<Option<Arc<Tenant>>>,
+    pending_sign_in: Mutex<Option<Arc<PendingSignIn>>>,
 }
 
 impl TenantConnection {
     pub(crate) fn new(dirs: AppDirs) -> Self {
+        let launcher = asg_fota_sim::demo::Launcher {
+            state_file: None,
+            sim: demo_sim_config(),
+        };
         Self {
-            dirs,
-            store: os_store(),
+            host: TenantHost::new(
+                dirs,
+                Arc::from(os_store()),
+                SecretOverrides::default(),
+                Arc::new(launcher),
+            ),
             open: Mutex::new(None),
             pending_sign_in: Mutex::new(None),
         }
     }
 
-    pub(crate) fn profile_store(&self) -> ProfileStore {
-        ProfileStore::new(self.dirs.profiles_file())
-    }
-
-    pub(crate) fn profiles(&self) -> Result<Profiles, CommandError> {
-        Ok(self.profile_store().load()?)
-    }
-
-    /// The journal of changes made to tenants, and who makes them now (the active profile).
-    pub(crate) fn journal(&self) -> Result<(Journal, Actor), CommandError> {
-        let profiles = self.profiles()?;
-        let profile = profiles.active_name();
-        let backend = profiles.get(&profile)?.backend;
-        Ok((Journal::in_dirs(&self.dirs), Actor { profile, backend }))
-    }
-
-    /// How many gateways the active profile works on at once.
-    pub(crate) fn concurrency(&self) -> Result<u32, CommandError> {
-        let profiles = self.profiles()?;
-        Ok(profiles.get(&profiles.active_name())?.concurrency.max(1))
-    }
-
-    pub(crate) fn secrets(&self) -> &dyn SecretStore {
-        self.store.as_ref()
-    }
-
-    /// The session of the active profile, opening it (and the Demo tenant's simulator) if needed.
-    pub(crate) async fn session(&self) -> Result<Arc<Session>, CommandError> {
+    /// The open tenant of the active profile, opening it (and the Demo tenant) if needed.
+    pub(crate) async fn tenant(&self) -> Result<Arc<Tenant>, CommandError> {
         let mut open = self.open.lock().await;
-        let active = self.profiles()?.active_name();
-        if let Some(current) = open.as_ref().filter(|o| o.profile == active) {
-            return Ok(current.session.clone());
+        let active = self.host.profile_name(None)?;
+        if let Some(current) = open.as_ref().filter(|t| t.name() == active) {
+            return Ok(current.clone());
         }
         if let Some(previous) = open.take() {
-            previous.close(self.store.as_ref()).await;
+            previous.close().await;
         }
-        let opened = self.open_profile(&active).await?;
-        let session = opened.session.clone();
-        *open = Some(opened);
-        Ok(session)
+        let opened = Arc::new(self.host.open(None).await?);
+        *open = Some(opened.clone());
+        Ok(opened)
     }
 
-    /// Forgets the open session (after a switch, a sign-in or a sign-out); the next command opens
+    /// Closes the open tenant (after a switch, a sign-in or a sign-out); the next command opens
     /// a fresh one.
     pub(crate) async fn reset(&self) {
         if let Some(previous) = self.open.lock().await.take() {
-            previous.close(self.store.as_ref()).await;
+            previous.close().await;
         }
     }
 
-    /// Resolves a profile to the endpoints and ids a session needs. The Demo tenant has none
-    /// until its simulator runs, so it resolves through the open session.
-    pub(crate) fn config_for(
-        &self,
-        name: &str,
-        profile: &Profile,
-    ) -> Result<SessionConfig, CommandError> {
-        Ok(SessionConfig::from_profile(name, profile)?)
+    /// Keeps a started device-code sign-in, cancelling one that was waiting.
+    pub(crate) async fn wait_for_sign_in(&self, pending: PendingSignIn) {
+        if let Some(previous) = self.pending_sign_in.lock().await.replace(Arc::new(pending)) {
+            previous.cancel();
+        }
     }
 
-    async fn open_profile(&self, name: &str) -> Result<OpenTenant, CommandError> {
-        let profile = self.profiles()?.get(name)?;
-        if profile.backend == Backend::Demo {
-            let demo = start_demo(DemoSettings {
-                profile: name.to_owned(),
-                plane: PlaneKind::Arm,
-                state_file: None,
-                sim: demo_sim_config(),
-            })
-            .await
-            .map_err(|error| {
-                CommandError::new(
-                    "internal",
-                    format!("The Demo tenant could not start: {error}"),
-                )
-            })?;
-            let config = SessionConfig::demo(name, &profile, &demo.tenant);
-            let sources = SecretSources {
-                store: &demo.secrets,
-                overrides: SecretOverrides::default(),
-            };
-            let session = Session::open(config, &sources).await?;
-            tracing::info!(profile = name, base = %demo.sim.urls().base, "Demo tenant started on loopback");
-            return Ok(OpenTenant {
-                profile: name.to_owned(),
-                session: Arc::new(session),
-                demo: Some(demo),
-            });
-        }
-        let config = self.config_for(name, &profile)?;
-        let sources = SecretSources {
-            store: self.store.as_ref(),
-            overrides: SecretOverrides::default(),
-        };
-        let session = Session::open(config, &sources).await?;
-        Ok(OpenTenant {
-            profile: name.to_owned(),
-            session: Arc::new(session),
-            demo: None,
+    /// The sign-in waiting for approval.
+    pub(crate) async fn waiting_sign_in(&self) -> Result<Arc<PendingSignIn>, CommandError> {
+        self.pending_sign_in.lock().await.clone().ok_or_else(|| {
+            CommandError::new(
+                "invalid_input",
+                "No sign-in is waiting. Press “Sign in” to start one.",
+            )
         })
     }
-}
 
-impl OpenTenant {
-    /// Ends the session. A person's refresh token may have been renewed while it was open: the
-    /// renewed one is kept in the keychain, or the next start would find a spent one.
-    async fn close(self, store: &dyn SecretStore) {
-        match self.demo {
-            Some(demo) => demo.sim.shutdown().await,
-            None => {
-                if let Err(error) = self.session.keep_rotated_refresh_token(store).await {
-                    tracing::warn!(profile = %self.profile, %error, "the renewed sign-in could not be kept");
-                }
-            }
+    /// Forgets `done` once its wait ended (a newer sign-in stays).
+    pub(crate) async fn sign_in_ended(&self, done: &Arc<PendingSignIn>) {
+        let mut pending = self.pending_sign_in.lock().await;
+        if pending.as_ref().is_some_and(|p| Arc::ptr_eq(p, done)) {
+            pending.take();
+        }
+    }
+
+    /// Cancels the sign-in waiting for approval (its `sign_in_finish` then rejects `cancelled`).
+    pub(crate) async fn cancel_sign_in(&self) {
+        if let Some(pending) = self.pending_sign_in.lock().await.take() {
+            pending.cancel();
         }
     }
 }

@@ -1,5 +1,5 @@
 // The fake backend (ui/js/fake-backend.js, only with ?fake=1) must keep answering the shapes of
-// notes/gui-contract.md, or screenshots and manual checks of the UI show a world the app never
+// docs/gui-contract.md, or screenshots and manual checks of the UI show a world the app never
 // does. These tests walk its whole flow once.
 
 import { test } from 'node:test';
@@ -33,10 +33,9 @@ test('upload, plan, create, history: the image set and the diff follow the contr
   const b = fake();
   const [group] = await b.call('groups_list');
   const events = [];
-  await b.on('upload-progress', (e) => events.push(e));
   const results = await b.call('packages_upload', {
-    groupId: group.id,
     paths: ['/x/hl_anvil_test_app.imagepackage', '/x/asg210_eth_board_config.imagepackage'],
+    onEvent: { onmessage: (e) => events.push(e) },
   });
   assert.deepEqual(results.map((r) => r.outcome), ['uploaded', 'skipped']);
   assert.ok(events.some((e) => e.phase === 'uploading' && e.bytesSent > 0));
@@ -63,11 +62,11 @@ test('update now reports each device and finishes; an offline gateway fails with
   assert.equal(gws[5].connectionState, 'Disconnected');
   const progress = [];
   let done = null;
-  await b.on('update-now-progress', (e) => progress.push(e));
-  await b.on('update-now-done', (e) => { done = e; });
-  const { runId } = await b.call('update_now_start', { groupId: group.id, deviceIds: ids });
+  const onEvent = { onmessage: (e) => (e.type === 'done' ? (done = e) : progress.push(e)) };
+  const { runId } = await b.call('update_now_start', { groupId: group.id, deviceIds: ids, onEvent });
   await wait(3000);
-  assert.equal(done.runId, runId);
+  assert.ok(runId);
+  assert.ok(done, 'the run ends with a done message on its channel');
   assert.deepEqual(done.succeeded, [ids[0]]);
   assert.equal(done.failed[0].deviceId, ids[1]);
   assert.ok(done.failed[0].reason);

@@ -13,6 +13,9 @@ import {
   describeSession,
   diffRows,
   errorAction,
+  movedGateways,
+  uploadOutcome,
+  uploadPhase,
   failedDevices,
   filterGateways,
   groupsByProduct,
@@ -167,18 +170,18 @@ test('diff rows put removed components first, then replaced, added, kept', () =>
   assert.deepEqual(diffRows(undefined), []);
 });
 
-test('update-now timelines keep each status with its time, ignore other runs and repeats', () => {
+test('update-now timelines keep each status with its time and ignore repeats and strays', () => {
   let tl = {};
-  const ev = (deviceId, status, at, runId = 'r1', reason) => ({ runId, deviceId, status, at, reason });
-  tl = applyDeviceProgress(tl, ev('d1', 'requested', 't1'), 'r1');
-  tl = applyDeviceProgress(tl, ev('d1', 'restarting', 't2'), 'r1');
-  const same = applyDeviceProgress(tl, ev('d1', 'restarting', 't2'), 'r1');
-  assert.equal(same, tl, 'a repeated event changes nothing');
-  assert.equal(applyDeviceProgress(tl, ev('d1', 'failed', 't3', 'other'), 'r1'), tl, 'another run is ignored');
-  tl = applyDeviceProgress(tl, ev('d2', 'requested', 't1'), 'r1');
-  tl = applyDeviceProgress(tl, ev('d2', 'failed', 't2', 'r1', 'offline'), 'r1');
-  tl = applyDeviceProgress(tl, ev('d1', 'checked_in', 't3'), 'r1');
-  tl = applyDeviceProgress(tl, ev('d1', 'on_target', 't4'), 'r1');
+  const ev = (deviceId, status, at, reason) => ({ type: 'progress', deviceId, status, at, reason });
+  tl = applyDeviceProgress(tl, ev('d1', 'requested', 't1'));
+  tl = applyDeviceProgress(tl, ev('d1', 'restarting', 't2'));
+  const same = applyDeviceProgress(tl, ev('d1', 'restarting', 't2'));
+  assert.equal(same, tl, 'a repeated message changes nothing');
+  assert.equal(applyDeviceProgress(tl, { type: 'done', succeeded: [] }), tl, 'a message without a device is ignored');
+  tl = applyDeviceProgress(tl, ev('d2', 'requested', 't1'));
+  tl = applyDeviceProgress(tl, ev('d2', 'failed', 't2', 'offline'));
+  tl = applyDeviceProgress(tl, ev('d1', 'checked_in', 't3'));
+  tl = applyDeviceProgress(tl, ev('d1', 'on_target', 't4'));
   assert.deepEqual(tl.d1.map((e) => `${e.status}@${e.at}`), ['requested@t1', 'restarting@t2', 'checked_in@t3', 'on_target@t4']);
   assert.equal(tl.d2[1].reason, 'offline');
   const ids = ['d1', 'd2', 'd3'];
@@ -199,15 +202,41 @@ test('Update is offered only where the available version is numerically higher',
   for (const [node, want, why] of table) assert.equal(canUpdateNode(node), want, why || JSON.stringify(node));
 });
 
-test('node progress is keyed by gateway and MAC (any case) and ignores other runs', () => {
+test('node progress is keyed by gateway and MAC (any case) and ignores what is no progress', () => {
   assert.equal(nodeKey({ gatewayId: 'g', mac: '00:08:DC:AA' }), 'g/00:08:dc:aa');
   let p = {};
-  p = applyNodeProgress(p, { runId: 'r', gatewayId: 'g', mac: '00:08:DC:AA', state: 'InProgress', percent: 40, at: 't' }, 'r');
+  p = applyNodeProgress(p, { type: 'progress', gatewayId: 'g', mac: '00:08:DC:AA', state: 'InProgress', percent: 40, at: 't' });
   assert.equal(p['g/00:08:dc:aa'].percent, 40);
-  p = applyNodeProgress(p, { runId: 'r', gatewayId: 'g', mac: '00:08:dc:aa', state: 'Failed', error: 'timeout' }, 'r');
+  p = applyNodeProgress(p, { type: 'progress', gatewayId: 'g', mac: '00:08:dc:aa', state: 'Failed', error: 'timeout' });
   assert.equal(p['g/00:08:dc:aa'].state, 'Failed');
-  assert.equal(p['g/00:08:dc:aa'].percent, 40, 'an event without a percent keeps the last one');
-  assert.equal(applyNodeProgress(p, { runId: 'x', gatewayId: 'g', mac: 'm', state: 'Succeeded' }, 'r'), p);
+  assert.equal(p['g/00:08:dc:aa'].percent, 40, 'a message without a percent keeps the last one');
+  assert.equal(applyNodeProgress(p, { type: 'done', succeeded: [], failed: [], cancelled: [] }), p);
+});
+
+test('gateways an update moves are named by the group they leave', () => {
+  const gw = (deviceId, groupId, groupName, inGroup = true) => ({ deviceId, groupId, groupName, inGroup });
+  const items = [gw('a', 'g1', 'Production'), gw('b', 'g2', 'Field Test', false), gw('c', 'g3', 'Lab', false), gw('d', 'g2', 'Field Test', false), gw('e', null, null, false)];
+  assert.deepEqual(movedGateways(items, ['a', 'b', 'c', 'd', 'e'], 'g1'), [
+    { from: 'Field Test', ids: ['b', 'd'] },
+    { from: 'Lab', ids: ['c'] },
+    { from: null, ids: ['e'] },
+  ]);
+  assert.deepEqual(movedGateways(items, ['a'], 'g1'), [], 'a gateway already in the group is not moved');
+  assert.deepEqual(movedGateways(items, ['zz'], 'g1'), [], 'an id not in the table is not named');
+});
+
+test('upload answers and final phases map onto each other', () => {
+  const table = [
+    [{ outcome: 'uploaded' }, 'done', 'uploaded'],
+    [{ outcome: 'skipped' }, 'skipped', 'skipped'],
+    [{ outcome: 'failed', error: { kind: 'io' } }, 'failed', 'failed'],
+    [{ outcome: 'cancelled', error: { kind: 'cancelled' } }, 'cancelled', 'cancelled'],
+    [{ outcome: 'failed', error: { kind: 'cancelled' } }, 'cancelled', 'cancelled'],
+  ];
+  for (const [answer, phase, outcome] of table) {
+    assert.equal(uploadPhase(answer), phase, JSON.stringify(answer));
+    assert.equal(uploadOutcome(phase), outcome, phase);
+  }
 });
 
 test('sign-in countdown', () => {
@@ -239,10 +268,29 @@ test('profile problems name the field and the rule it breaks', () => {
   }
 });
 
-test('errors offer the action a person can take', () => {
-  assert.equal(errorAction('signed_out'), 'signIn');
-  for (const kind of ['network', 'throttled', 'internal', 'device_offline']) assert.equal(errorAction(kind), 'retry');
-  for (const kind of ['forbidden', 'policy_blocks_updates', 'damaged_package', 'preflight_failed', 'cancelled']) assert.equal(errorAction(kind), null);
+test('errors offer the action a person can take: the table of kind → action', () => {
+  const table = [
+    ['signed_out', 'sign_in'],
+    ['sign_in_failed', 'sign_in'],
+    ['network', 'retry'],
+    ['throttled', 'retry'],
+    ['device_offline', 'retry'],
+    ['unknown', 'retry'],
+    ['damaged_package', 'choose_file'],
+    ['too_large', 'choose_file'],
+    ['io', 'choose_file'],
+    ['keychain_unavailable', 'open_settings'],
+    ['config_damaged', 'open_settings'],
+    ['profile', 'open_settings'],
+    ['forbidden', 'open_settings'],
+    ['policy_blocks_updates', 'none'],
+    ['preflight_failed', 'none'],
+    ['cancelled', 'none'],
+    ['internal', 'none'],
+    ['not_in_app', 'none'],
+    ['a_kind_nobody_knows', 'none'],
+  ];
+  for (const [kind, action] of table) assert.equal(errorAction(kind), action, kind);
 });
 
 test('pasted device ids: 128 hex digits, any separator, deduplicated; the rest named', () => {

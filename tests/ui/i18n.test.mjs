@@ -76,11 +76,8 @@ test('every key the code builds from data exists: steps, slots, kinds, warnings,
   for (const kind of ['HLApp', 'RTApp', 'BoardConfig', 'Other']) expected.push(`kind.${kind}`);
   for (const kind of Object.keys(KIND_LIMITS)) expected.push(`warn.tooMany.${kind}`);
   expected.push('warn.tooManyImages', 'warn.notDeployable', 'warn.duplicateComponent', 'warn.duplicateImage');
-  for (const kind of ['damaged_package', 'io', 'too_large', 'not_in_app', 'unknown']) expected.push(`error.${kind}`);
-  // The error kinds of notes/gui-contract.md, each with a title the error notice shows.
-  for (const kind of ['signed_out', 'forbidden', 'device_offline', 'policy_blocks_updates', 'damaged_package',
-    'preflight_failed', 'cancelled', 'throttled', 'network', 'not_found', 'conflict', 'keychain_unavailable',
-    'config_damaged', 'internal', 'expired']) expected.push(`error.${kind}`);
+  // Error kinds: tests/ui/errors.test.mjs checks every kind of docs/gui-contract.json.
+  for (const kind of ['not_in_app', 'unknown']) expected.push(`errors.${kind}.title`, `errors.${kind}.message`, `errors.${kind}.action`);
   for (const p of ['UpdateAll', 'No3rdPartyAppUpdates', 'NoUpdates']) expected.push(`policy.${p}`, `policy.${p}.warning`);
   for (const f of ['Retail', 'RetailEval']) expected.push(`feed.${f}`);
   for (const c of ['Connected', 'Disconnected', 'Unknown']) expected.push(`conn.${c}`);

@@ -30,7 +30,7 @@ const shots = [
     await p.click('[data-testid="gateway-row"] >> nth=5 >> [data-testid="device-status"]');
     await bottom(p);
   }],
-  ['6-nodes', '&fakeStep=6', 2500, async (p) => { await p.click('[data-testid="update-all-outdated"]'); await p.waitForTimeout(1200); }],
+  ['6-nodes', '&fakeStep=6', 2500, async (p) => { await p.click('[data-testid="update-all-outdated"]'); await p.click('[data-testid="confirm-ok"]'); await p.waitForTimeout(1200); }],
   ['profile-signin', '', 2500, async (p) => {
     await p.click('[data-testid="profile-button"]');
     await p.waitForTimeout(500);

@@ -1,7 +1,8 @@
 // The only door from the UI to the Rust side.
 //
-// Owns: calling Tauri commands (`call`) and subscribing to Tauri events (`on`), and turning
-// every failure into one shape, `{ kind, message }`. Nothing else in ui/ reads
+// Owns: calling Tauri commands (`call`), subscribing to Tauri events (`on`), the Tauri 2
+// channels that runs stream on (`startRun`, `attachRun`, `runsInFlight`), and turning every
+// failure into one shape, `{ kind, message, params? }`. Nothing else in ui/ reads
 // `window.__TAURI__`, so the rest of the UI can be opened in a plain browser for development:
 // there every call fails with kind `not_in_app`, unless the address carries `?fake=1`, which
 // loads ui/js/fake-backend.js (sample data, never used by default and never inside the app).
@@ -47,13 +48,54 @@ export async function on(event, handler) {
 }
 
 /**
- * Normalizes whatever a rejected call produced into `{ kind, message }`. Tauri itself rejects
- * with a bare string for its own failures (an unknown command, a denied permission); the app's
- * commands reject with `{ kind, message }` already.
+ * A channel for `onEvent`: Tauri 2's `Channel` inside the app, whose messages reach
+ * `onMessage` in order; elsewhere a plain `{ onmessage }` that the fake backend delivers to.
+ * A run's messages carry no run id: the channel itself says which run they belong to.
+ */
+export function channel(onMessage) {
+  const tauri = tauriGlobal();
+  if (tauri && typeof tauri.core.Channel === 'function') {
+    const ch = new tauri.core.Channel();
+    ch.onmessage = onMessage;
+    return ch;
+  }
+  return { onmessage: onMessage };
+}
+
+/**
+ * Starts a run (`update_now_start`, `node_update_start`, `packages_upload`) with a fresh
+ * channel as `onEvent`; `onMessage` gets every message of the run, also those that arrive
+ * before the command answers. Resolves with the command's answer.
+ */
+export function startRun(command, args, onMessage) {
+  return call(command, { ...args, onEvent: channel(onMessage) });
+}
+
+/** Sends the future messages of run `runId` to `onMessage` (after a reload). */
+export function attachRun(runId, onMessage) {
+  return call('run_attach', { runId, onEvent: channel(onMessage) });
+}
+
+/** The runs in flight (`runs_list`), or none when they cannot be asked for. */
+export async function runsInFlight() {
+  try {
+    const runs = await call('runs_list');
+    return Array.isArray(runs) ? runs : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Normalizes whatever a rejected call produced into `{ kind, message, params? }`. Tauri itself
+ * rejects with a bare string for its own failures (an unknown command, a denied permission);
+ * the app's commands reject with a `CommandError` already.
  */
 export function toBackendError(err) {
   if (err && typeof err === 'object' && typeof err.kind === 'string') {
-    return { kind: err.kind, message: typeof err.message === 'string' ? err.message : '' };
+    const error = { kind: err.kind, message: typeof err.message === 'string' ? err.message : '' };
+    if (err.params && typeof err.params === 'object') error.params = { ...err.params };
+    return error;
   }
   if (err instanceof Error) return { kind: 'unknown', message: err.message };
   return { kind: 'unknown', message: typeof err === 'string' ? err : '' };

@@ -4,14 +4,20 @@
 // real packages in shared/fixtures plus a made-up board configuration, and treats any other
 // file name as damaged.
 //
-// Beyond step 2 it simulates the whole GUI contract (notes/gui-contract.md) in memory: profiles
-// and sign-in, products and groups, uploads with progress, deployment plans and creation,
-// history, "update now" with per-device timelines and node updates.
+// Beyond step 2 it simulates the whole GUI contract (docs/gui-contract.md, with the shapes of
+// docs/gui-contract.json, which tests/ui/fake-contract.test.mjs holds every answer and channel
+// message of this file to) in memory: profiles and sign-in, products and groups, uploads with
+// progress, deployment plans and creation, history, "update now" with per-device timelines and
+// node updates. Runs stream on channels like the app's: `onEvent` is any `{ onmessage }` (what
+// backend.js `channel()` makes outside the app), and `FakeChannel` delivers to it the way a Tauri
+// 2 `Channel` does — later, in order. `runs_list` and `run_attach` work as in the app.
 //
 // Extra address parameters, for screenshots: `fakeLocale=ko-KR` sets the OS locale that
 // `app_info` reports; `fakeDrop=1` drops a few files on the window once the page listens;
 // `fakeGateways=N` sets how many gateways the big group holds (default 10000);
-// `fakeSignedOut=1` starts signed out; `fakeStep=N` is read by app.js through `fake_hints`.
+// `fakeSignedOut=1` starts signed out; `fakeStep=N` is read by app.js through `fake_hints`;
+// `fakeRunInFlight=1` (or `update`, `nodes`, `upload`) starts with a run already going, as a
+// reload in the middle of one finds it.
 
 const FOLDER = '/home/demo/asg210/packages/';
 const CERT = 'a8d5cc6958f48710140d7a26160fc1cfc31f5df0';
@@ -77,8 +83,29 @@ function inspect(path) {
     error: {
       kind: 'damaged_package',
       message: `${path} is not a valid Azure Sphere image package: the file ends inside the metadata section at byte 4096; rebuild it or choose another file`,
+      params: { file: path, offset: 4096 },
     },
   };
+}
+
+/**
+ * What a Tauri 2 `Channel` does for the page, for the fake: messages reach `target.onmessage`
+ * later than they were sent (never inside the call that sent them) and in the order sent.
+ */
+export class FakeChannel {
+  constructor(target) {
+    if (!target || typeof target !== 'object' || !('onmessage' in target)) {
+      throw { kind: 'invalid_input', message: 'onEvent must be a channel', params: { setting: 'onEvent' } };
+    }
+    this.target = target;
+  }
+
+  send(message) {
+    const { target } = this;
+    setTimeout(() => {
+      if (typeof target.onmessage === 'function') target.onmessage(message);
+    }, 0);
+  }
 }
 
 export function createFakeBackend(location) {
@@ -118,6 +145,8 @@ export function createFakeBackend(location) {
   };
 
   return {
+    /** The commands this fake answers (the contract's, plus `fake_hints`). */
+    commandNames: () => Object.keys(commands),
     async call(command, args) {
       const run = commands[command];
       if (!run) throw { kind: 'unknown', message: `the fake backend has no command "${command}"` };
@@ -137,8 +166,8 @@ export function createFakeBackend(location) {
 // ---- The simulated tenant behind steps 1–6 and the profile screen ----------------------------
 
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-const fail = (kind, message) => {
-  throw { kind, message };
+const fail = (kind, message, params) => {
+  throw params ? { kind, message, params } : { kind, message };
 };
 
 /** A deterministic hex string, so screenshots do not change between runs. */
@@ -158,15 +187,15 @@ function guid(seed) {
 }
 
 function image(report) {
-  return { id: report.imageId, name: report.name, kind: report.kind, componentId: report.componentId, type: report.imageTypeName };
+  return { id: report.imageId, name: report.name, kind: report.kind, componentId: report.componentId, type: report.imageTypeName, processed: true, missing: false };
 }
 
 function createTenant(params, emit) {
   const reports = [...KNOWN.values()];
   const byFile = new Map(reports.map((r) => [r.fileName, r]));
-  const oldHl = { id: 'b3f1c2d4-1111-4a8e-9d2c-000000000001', name: 'Anvil Test App 1.2.0', kind: 'HLApp', componentId: '1689d8b2-c835-2e27-27ad-e894d6d15fa9', type: 'Applications' };
-  const oldRt = { id: 'b3f1c2d4-2222-4a8e-9d2c-000000000002', name: 'AvnetGroveGPS 0.9', kind: 'RTApp', componentId: '592b46b7-5552-4c58-9163-9185f46b96aa', type: 'Applications' };
-  const oldLogger = { id: 'b3f1c2d4-3333-4a8e-9d2c-000000000003', name: 'SerialLogger', kind: 'RTApp', componentId: '9a0e41aa-0c3d-4e2f-8a71-6b2d4c1e9f30', type: 'Applications' };
+  const oldHl = { id: 'b3f1c2d4-1111-4a8e-9d2c-000000000001', name: 'Anvil Test App 1.2.0', kind: 'HLApp', componentId: '1689d8b2-c835-2e27-27ad-e894d6d15fa9', type: 'Applications', processed: true, missing: false };
+  const oldRt = { id: 'b3f1c2d4-2222-4a8e-9d2c-000000000002', name: 'AvnetGroveGPS 0.9', kind: 'RTApp', componentId: '592b46b7-5552-4c58-9163-9185f46b96aa', type: 'Applications', processed: true, missing: false };
+  const oldLogger = { id: 'b3f1c2d4-3333-4a8e-9d2c-000000000003', name: 'SerialLogger', kind: 'RTApp', componentId: '9a0e41aa-0c3d-4e2f-8a71-6b2d4c1e9f30', type: 'Applications', processed: true, missing: false };
   const bc = image(byFile.get('asg210_eth_board_config.imagepackage'));
   /** Images the tenant holds, by id: some "uploaded earlier", the rest arrive with uploads. */
   const images = new Map([oldHl, oldRt, oldLogger, bc].map((i) => [i.id, i]));
@@ -257,7 +286,7 @@ function createTenant(params, emit) {
   // Profiles and sessions.
   const demoProfile = {
     name: 'Demo tenant', backend: 'demo', authorityHost: 'https://login.microsoftonline.com', apiBaseUrl: '',
-    tenantId: '', subscriptionId: '', resourceGroup: '', catalog: '', clientId: '', servicePrincipalClientId: '',
+    tenantId: '', sphereTenantId: '', subscriptionId: '', resourceGroup: '', catalog: '', clientId: '', servicePrincipalClientId: '',
     iothubHost: 'demo-hub.azure-devices.net', iothubAuth: 'connectionString',
     contract: { restartMethod: 'RestartDevice', restartDelaySeconds: 5, hlAppVerProperty: 'HLAppVer', rtAppVerProperty: 'RTAppVer', nodesProperty: 'Nodes', nodeFwAvailableProperty: 'NodeFwAvailable', updateNodeMethod: 'UpdateNodeFirmware' },
     concurrency: 8, signedIn: params.get('fakeSignedOut') !== '1', hasClientSecret: false, hasIothubConnectionString: true, builtIn: true,
@@ -276,23 +305,105 @@ function createTenant(params, emit) {
       profile: p.name,
       backend: p.backend,
       signedIn: p.signedIn,
-      user: p.signedIn ? (p.backend === 'demo' ? { name: 'Demo Operator', upn: 'operator@demo.asg-fota.local' } : { name: 'Kim Min-jun', upn: 'minjun.kim@wiznet.io' }) : null,
-      role: p.signedIn ? 'Administrator' : null,
-      tenant: p.backend === 'demo' ? 'Demo tenant (simulated)' : p.catalog || p.tenantId || '—',
+      account: p.signedIn ? (p.backend === 'demo' ? 'operator@demo.asg-fota.local' : 'minjun.kim@wiznet.io') : null,
+      roles: p.signedIn && p.backend !== 'arm' ? ['Administrator'] : [],
+      scope: p.backend === 'arm' ? `catalog ${p.catalog}` : 'Azure Sphere tenant',
+      tenant: p.backend === 'demo' ? 'Demo tenant (simulated)' : p.catalog || p.tenantId || null,
       demo: p.backend === 'demo',
+      problem: p.signedIn ? null : { kind: 'signed_out', message: `Profile “${p.name}” is not signed in. Open the profile screen and sign in.`, params: { profile: p.name } },
     };
   }
   const requireSignedIn = () => {
     const p = profiles.get(active);
-    if (!p.signedIn) fail('signed_out', `You are signed out of "${p.name}". Sign in again to continue.`);
+    if (!p.signedIn) fail('signed_out', `You are signed out of "${p.name}". Sign in again to continue.`, { profile: p.name });
   };
   const publicProfile = (p) => ({ ...p });
   let signIn = null;
 
-  // Runs (uploads, update now, node updates) are timers that a cancel stops.
+  // Runs (uploads, update now, node updates) are timers that a cancel stops. Each streams on
+  // its channel; `items` keeps every item's latest progress message for `runs_list`, and
+  // `run_attach` swaps the channel (the reloaded page's new one).
   let upload = null;
   const runs = new Map();
   let serial = 0;
+  const itemKey = { upload: (m) => m.path, update_now: (m) => m.deviceId, node_update: (m) => `${m.gatewayId}/${m.mac}` };
+  function openRun(kind, onEvent, groupId) {
+    serial += 1;
+    const run = {
+      runId: `run-${serial}`, kind, groupId, startedAt: now(), items: new Map(), timers: [], cancelled: false,
+      channel: onEvent === null ? null : new FakeChannel(onEvent),
+      send(message) {
+        if (message.type === 'progress') run.items.set(itemKey[kind](message), message);
+        if (run.channel) run.channel.send(message);
+      },
+      /** Sends the last message and drops the run from the runs in flight. */
+      finish(message) {
+        run.send(message);
+        run.close();
+      },
+      close() {
+        runs.delete(run.runId);
+      },
+    };
+    runs.set(run.runId, run);
+    return run;
+  }
+
+  /** Checks before anything is touched, as the app does. */
+  function updatableGroup(groupId) {
+    const g = groups.find((x) => x.id === groupId) || fail('not_found', 'The device group no longer exists.');
+    if (g.updatePolicy === 'NoUpdates') fail('policy_blocks_updates', `The group "${g.name}" has the update policy "NoUpdates": devices would not take the deployment. Change the group’s policy first.`);
+    return g;
+  }
+
+  function startUpdateNow(run, g, deviceIds) {
+    const groupId = g.id;
+    const target = g.currentDeployment;
+    const hl = target && target.images.some((i) => i.kind === 'HLApp') ? '1.3.0' : null;
+    const say = (deviceId, status, extra = {}) => run.send({ type: 'progress', deviceId, status, at: now(), ...extra });
+    const pending = new Set(deviceIds);
+    const succeeded = [];
+    const failed = [];
+    const cancelled = [];
+    const finish = (id, outcome, reason) => {
+      pending.delete(id);
+      if (outcome === 'ok') succeeded.push(id);
+      else if (outcome === 'cancelled') cancelled.push(id);
+      else failed.push({ deviceId: id, kind: 'device_offline', reason });
+      if (pending.size === 0) run.finish({ type: 'done', succeeded, failed, cancelled });
+    };
+    deviceIds.forEach((id, i) => {
+      const gw = gatewayById.get(id);
+      const slot = Math.floor(i / 8) * 2600 + (i % 8) * 90;
+      const at = (ms, fn) => run.timers.push(setTimeout(() => !run.cancelled && fn(), slot + ms));
+      at(50, () => say(id, 'requested'));
+      if (!gw || gw.connectionState !== 'Connected') {
+        at(700, () => {
+          const reason = 'The gateway is offline: IoT Hub answered 404 (device not connected). Check its power and network, then retry.';
+          say(id, 'failed', { reason, kind: 'device_offline' });
+          finish(id, 'failed', reason);
+        });
+        return;
+      }
+      if (gw.groupId !== groupId) at(400, () => { gw.groupId = groupId; gw.groupName = g.name; say(id, 'moved'); });
+      at(700, () => say(id, 'restarting'));
+      at(1600, () => say(id, 'checked_in'));
+      at(2400, () => {
+        if (hl) gw.hlAppVer = hl;
+        gw.lastCheckIn = now();
+        say(id, 'on_target', { hlAppVer: gw.hlAppVer, rtAppVer: gw.rtAppVer });
+        finish(id, 'ok');
+      });
+    });
+    run.cancel = () => {
+      run.cancelled = true;
+      run.timers.forEach(clearTimeout);
+      for (const id of [...pending]) {
+        say(id, 'cancelled', { reason: 'Cancelled before the gateway was on target.', kind: 'cancelled' });
+        finish(id, 'cancelled');
+      }
+    };
+  }
 
   const commands = {
     fake_hints: async () => ({ step: Number(params.get('fakeStep') || 0) }),
@@ -372,8 +483,8 @@ function createTenant(params, emit) {
     sign_in_service_principal: async ({ name, clientSecret }) => {
       await delay(500);
       const p = profiles.get(name) || fail('not_found', `There is no profile "${name}".`);
-      if (!p.servicePrincipalClientId) fail('conflict', 'Enter the service principal’s application (client) ID in the profile first.');
-      if (!clientSecret || clientSecret.length < 8) fail('forbidden', 'The tenant refused the client secret (AADSTS7000215: invalid client secret). Check it and try again.');
+      if (!p.servicePrincipalClientId) fail('profile', 'Enter the service principal’s application (client) ID in the profile first.', { profile: name, setting: 'servicePrincipalClientId' });
+      if (!clientSecret || clientSecret.length < 8) fail('sign_in_failed', 'The tenant refused the client secret (AADSTS7000215: invalid client secret). Check it and try again.');
       p.hasClientSecret = true;
       p.signedIn = true;
       return session();
@@ -390,46 +501,51 @@ function createTenant(params, emit) {
       return groups.map((g) => ({ ...g, asOf: now() }));
     },
 
-    packages_upload: async ({ groupId, paths }) => {
+    packages_upload: async ({ paths, onEvent }) => {
       requireSignedIn();
-      if (!groups.some((g) => g.id === groupId)) fail('not_found', 'The device group no longer exists. Go back to step 1 and choose another one.');
+      const run = openRun('upload', onEvent);
       const state = { cancelled: false };
       upload = state;
       const results = [];
+      const say = (message) => run.send({ type: 'progress', bytesPerSecond: 0, ...message });
+      for (const path of paths) say({ path, file: baseName(path), imageId: byFile.has(baseName(path)) ? byFile.get(baseName(path)).imageId : null, phase: 'queued', bytesSent: 0, totalBytes: 0 });
       for (const path of paths) {
         const r = byFile.get(baseName(path));
-        const file = path;
+        const file = baseName(path);
         if (!r) {
-          emit('upload-progress', { file, imageId: null, phase: 'failed', bytesSent: 0, totalBytes: 0, bytesPerSecond: 0, error: { kind: 'damaged_package', message: 'The file is damaged and was not uploaded.' } });
-          results.push({ file, imageId: null, outcome: 'failed', error: { kind: 'damaged_package', message: 'The file is damaged and was not uploaded.' } });
+          const error = { kind: 'damaged_package', message: `${path} is damaged and was not uploaded.`, params: { file: path } };
+          say({ path, file, imageId: null, phase: 'failed', bytesSent: 0, totalBytes: 0, error });
+          results.push({ path, file, imageId: null, outcome: 'failed', error });
           continue;
         }
-        const base = { file, imageId: r.imageId, totalBytes: r.sizeBytes, bytesPerSecond: 0 };
-        emit('upload-progress', { ...base, phase: 'checking', bytesSent: 0 });
+        const base = { path, file, imageId: r.imageId, totalBytes: r.sizeBytes };
+        say({ ...base, phase: 'checking', bytesSent: 0 });
         await delay(300);
         if (images.has(r.imageId)) {
-          emit('upload-progress', { ...base, phase: 'skipped', bytesSent: 0 });
-          results.push({ file, imageId: r.imageId, outcome: 'skipped' });
+          say({ ...base, phase: 'skipped', bytesSent: 0 });
+          results.push({ path, file, imageId: r.imageId, outcome: 'skipped', kind: r.kind });
           continue;
         }
         const steps = 12;
         for (let i = 1; i <= steps; i += 1) {
           if (state.cancelled) break;
           await delay(120);
-          emit('upload-progress', { ...base, phase: 'uploading', bytesSent: Math.round((r.sizeBytes * i) / steps), bytesPerSecond: Math.round(r.sizeBytes / 1.44) });
+          say({ ...base, phase: 'uploading', bytesSent: Math.round((r.sizeBytes * i) / steps), bytesPerSecond: Math.round(r.sizeBytes / 1.44) });
         }
         if (state.cancelled) {
-          emit('upload-progress', { ...base, phase: 'cancelled', bytesSent: 0 });
-          results.push({ file, imageId: r.imageId, outcome: 'failed', error: { kind: 'cancelled', message: 'Cancelled.' } });
+          const error = { kind: 'cancelled', message: 'The upload was cancelled.' };
+          say({ ...base, phase: 'cancelled', bytesSent: 0, error });
+          results.push({ path, file, imageId: r.imageId, outcome: 'cancelled', error });
           continue;
         }
-        emit('upload-progress', { ...base, phase: 'processing', bytesSent: r.sizeBytes });
+        say({ ...base, phase: 'processing', bytesSent: r.sizeBytes });
         await delay(700);
         images.set(r.imageId, image(r));
-        emit('upload-progress', { ...base, phase: 'done', bytesSent: r.sizeBytes });
-        results.push({ file, imageId: r.imageId, outcome: 'uploaded' });
+        say({ ...base, phase: 'done', bytesSent: r.sizeBytes });
+        results.push({ path, file, imageId: r.imageId, outcome: 'uploaded', kind: r.kind });
       }
       upload = null;
+      run.close();
       return results;
     },
     upload_cancel: async () => {
@@ -462,58 +578,12 @@ function createTenant(params, emit) {
       const at = now();
       return gateways.filter((gw) => gw.groupId === groupId).map((gw) => ({ ...gw, asOf: at }));
     },
-    update_now_start: async ({ groupId, deviceIds }) => {
+    update_now_start: async ({ groupId, deviceIds, onEvent }) => {
       requireSignedIn();
-      const g = groups.find((x) => x.id === groupId) || fail('not_found', 'The device group no longer exists.');
-      if (g.updatePolicy === 'NoUpdates') fail('policy_blocks_updates', `The group "${g.name}" has the update policy "NoUpdates": devices would not take the deployment. Change the group’s policy first.`);
-      serial += 1;
-      const runId = `run-${serial}`;
-      const run = { cancelled: false, timers: [] };
-      runs.set(runId, run);
-      const target = g.currentDeployment;
-      const hl = target && target.images.some((i) => i.kind === 'HLApp') ? '1.3.0' : null;
-      const say = (deviceId, status, reason) => emit('update-now-progress', { runId, deviceId, status, at: now(), reason });
-      const pending = new Set(deviceIds);
-      const succeeded = [];
-      const failed = [];
-      const finish = (id, ok, reason) => {
-        pending.delete(id);
-        if (ok) succeeded.push(id);
-        else failed.push({ deviceId: id, reason });
-        if (pending.size === 0) emit('update-now-done', { runId, succeeded, failed });
-      };
-      deviceIds.forEach((id, i) => {
-        const gw = gatewayById.get(id);
-        const slot = Math.floor(i / 8) * 2600 + (i % 8) * 90;
-        const at = (ms, fn) => run.timers.push(setTimeout(() => !run.cancelled && fn(), slot + ms));
-        at(50, () => say(id, 'requested'));
-        if (!gw || gw.connectionState !== 'Connected') {
-          at(700, () => {
-            const reason = 'The gateway is offline: IoT Hub answered 404 (device not connected). Check its power and network, then retry.';
-            say(id, 'failed', reason);
-            finish(id, false, reason);
-          });
-          return;
-        }
-        if (gw.groupId !== groupId) at(400, () => { gw.groupId = groupId; gw.groupName = g.name; say(id, 'moved'); });
-        at(700, () => say(id, 'restarting'));
-        at(1600, () => say(id, 'checked_in'));
-        at(2400, () => {
-          if (hl) gw.hlAppVer = hl;
-          gw.lastCheckIn = now();
-          say(id, 'on_target');
-          finish(id, true);
-        });
-      });
-      run.cancel = () => {
-        run.cancelled = true;
-        run.timers.forEach(clearTimeout);
-        for (const id of [...pending]) {
-          say(id, 'cancelled', 'Cancelled before the gateway was on target.');
-          finish(id, false, 'cancelled');
-        }
-      };
-      return { runId };
+      const g = updatableGroup(groupId);
+      const run = openRun('update_now', onEvent, groupId);
+      startUpdateNow(run, g, deviceIds);
+      return { runId: run.runId };
     },
     update_now_cancel: async ({ runId }) => {
       const run = runs.get(runId);
@@ -528,39 +598,37 @@ function createTenant(params, emit) {
       return deviceIds.flatMap((id) => nodes(id)).map((n) => ({
         ...n,
         updatable: n.status === 'Online' && n.current !== n.available && cmp(n.available, n.current) > 0,
+        gatewayConnection: gatewayById.has(n.gatewayId) ? gatewayById.get(n.gatewayId).connectionState : 'Unknown',
         update: null,
         asOf: at,
       }));
     },
-    node_update_start: async ({ items }) => {
+    node_update_start: async ({ items, onEvent }) => {
       requireSignedIn();
-      serial += 1;
-      const runId = `run-${serial}`;
-      const run = { cancelled: false, timers: [] };
-      runs.set(runId, run);
+      const run = openRun('node_update', onEvent);
       const succeeded = [];
       const failed = [];
       let left = items.length;
       const done = () => {
         left -= 1;
-        if (left === 0) emit('node-update-done', { runId, succeeded, failed });
+        if (left === 0) run.finish({ type: 'done', succeeded, failed, cancelled: [] });
       };
       items.forEach((item, i) => {
         const node = nodes(item.gatewayId).find((n) => n.mac === item.mac);
-        const say = (state, percent, extra = {}) => emit('node-update-progress', { runId, gatewayId: item.gatewayId, mac: item.mac, state, percent, at: now(), ...extra });
+        const say = (state, percent, extra = {}) => run.send({ type: 'progress', gatewayId: item.gatewayId, mac: item.mac, state, percent, at: now(), ...extra });
         const at = (ms, fn) => run.timers.push(setTimeout(() => !run.cancelled && fn(), i * 150 + ms));
         at(50, () => say('requested', 0));
         const flaky = node && node.mac.endsWith('7');
         for (let k = 1; k <= 5; k += 1) at(200 + k * 350, () => say('InProgress', k * 20 - (k === 5 ? 1 : 0)));
         at(2300, () => {
           if (!node || node.status !== 'Online' || flaky) {
-            const error = 'The node did not answer the gateway within 30 s (UpdateNodeFirmware returned 504). Check the serial cable, then retry.';
-            say('Failed', 40, { error });
-            failed.push({ ...item, error });
+            const reason = 'The node did not answer the gateway within 30 s (UpdateNodeFirmware returned 504). Check the serial cable, then retry.';
+            say('Failed', 40, { error: reason, kind: 'device_timeout' });
+            failed.push({ node: { gatewayId: item.gatewayId, mac: item.mac }, kind: 'device_timeout', reason });
           } else {
             node.current = node.available;
             say('Succeeded', 100, { version: node.available });
-            succeeded.push(item);
+            succeeded.push({ gatewayId: item.gatewayId, mac: item.mac });
           }
           done();
         });
@@ -568,15 +636,38 @@ function createTenant(params, emit) {
       run.cancel = () => {
         run.cancelled = true;
         run.timers.forEach(clearTimeout);
+        const over = new Set([...succeeded, ...failed.map((f) => f.node)].map((n) => `${n.gatewayId}/${n.mac}`));
+        const cancelled = items.filter((n) => !over.has(`${n.gatewayId}/${n.mac}`)).map((n) => ({ gatewayId: n.gatewayId, mac: n.mac }));
+        for (const n of cancelled) run.send({ type: 'progress', gatewayId: n.gatewayId, mac: n.mac, state: 'cancelled', at: now() });
+        run.finish({ type: 'done', succeeded, failed, cancelled });
       };
-      return { runId };
+      return { runId: run.runId };
     },
     node_update_cancel: async ({ runId }) => {
       const run = runs.get(runId);
       if (run && run.cancel) run.cancel();
       return null;
     },
+    runs_list: async () => [...runs.values()].map((run) => ({
+      runId: run.runId,
+      kind: run.kind,
+      startedAt: run.startedAt,
+      ...(run.groupId ? { groupId: run.groupId } : {}),
+      items: [...run.items.values()],
+    })),
+    run_attach: async ({ runId, onEvent }) => {
+      const run = runs.get(runId) || fail('not_found', `The run ${runId} is over.`);
+      run.channel = new FakeChannel(onEvent);
+      return null;
+    },
     journal_recent: async () => [],
+    // The app's own updates (docs/gui-contract.md, issue 12): always one newer version here.
+    update_check: async () => ({
+      currentVersion: '0.1.0',
+      update: { version: '0.2.0', notes: 'Sample release notes.', date: '2026-12-01T00:00:00Z' },
+      install: { inApp: true, reason: null, hint: null, downloadUrl: 'https://github.com/asg-fota/asg-fota/releases/latest' },
+    }),
+    update_install: async ({ restart }) => ({ version: '0.2.0', restarting: Boolean(restart) }),
   };
 
   function plan(groupId, imageIds) {
@@ -614,14 +705,31 @@ function createTenant(params, emit) {
     if (current.length && imageIds.length === current.length && diff.kept.length === current.length) {
       warnings.push({ kind: 'same_as_current', message: 'This is exactly the current deployment; creating it again changes nothing on the devices.' });
     }
-    return { ok: problems.length === 0, problems, diff, warnings, reachDevices: g.deviceCount, group: g };
+    return { ok: problems.length === 0, problems, diff, warnings, reachDevices: g.deviceCount, group: { ...g, asOf: now() }, asOf: now() };
+  }
+
+  // What a reload in the middle of a run finds: a run whose old channel is gone.
+  const inFlight = params.get('fakeRunInFlight');
+  if (inFlight === '1' || inFlight === 'update') {
+    const g = groups[0];
+    const ids = gateways.filter((gw) => gw.groupId === g.id).slice(0, 24).map((gw) => gw.deviceId);
+    startUpdateNow(openRun('update_now', null, g.id), g, ids);
+  } else if (inFlight === 'nodes') {
+    const ids = gateways.filter((gw) => gw.groupId === groups[1].id).slice(0, 6).map((gw) => gw.deviceId);
+    commands.node_update_start({ items: ids.flatMap((id) => nodes(id)).map((n) => ({ gatewayId: n.gatewayId, mac: n.mac })), onEvent: null });
+  } else if (inFlight === 'upload') {
+    commands.packages_upload({ paths: ['hl_azure_sphere_blink.imagepackage', 'rt_avnet_reference_design.imagepackage'].map((n) => FOLDER + n), onEvent: null });
   }
 
   return { commands };
 }
 
 function newDefaults() {
-  return { apiBaseUrl: '', tenantId: '', subscriptionId: '', resourceGroup: '', catalog: '', clientId: '', servicePrincipalClientId: '', iothubHost: '', iothubAuth: 'connectionString', concurrency: 8 };
+  return {
+    authorityHost: 'https://login.microsoftonline.com',
+    contract: { restartMethod: 'RestartDevice', restartDelaySeconds: 5, hlAppVerProperty: 'HLAppVer', rtAppVerProperty: 'RTAppVer', nodesProperty: 'Nodes', nodeFwAvailableProperty: 'NodeFwAvailable', updateNodeMethod: 'UpdateNodeFirmware' },
+    apiBaseUrl: '', tenantId: '', sphereTenantId: '', subscriptionId: '', resourceGroup: '', catalog: '', clientId: '', servicePrincipalClientId: '', iothubHost: '', iothubAuth: 'connectionString', concurrency: 8,
+  };
 }
 
 /** Numeric version order for the fake's own `updatable` (the UI checks with logic.js). */

@@ -60,7 +60,11 @@ export function entryFromInspection(result) {
   return {
     file: result && typeof result.file === 'string' ? result.file : '',
     status: 'error',
-    error: { kind: String(error.kind || 'unknown'), message: String(error.message || '') },
+    error: {
+      kind: String(error.kind || 'unknown'),
+      message: String(error.message || ''),
+      ...(error.params && typeof error.params === 'object' ? { params: error.params } : {}),
+    },
   };
 }
 
@@ -365,6 +369,20 @@ export function uploadPercent(progress) {
 /** Upload phases after which nothing more happens to the file. */
 export const UPLOAD_FINAL = Object.freeze(['done', 'skipped', 'failed', 'cancelled']);
 
+/** The final phase a row of `packages_upload`'s answer puts its file in. */
+export function uploadPhase(result) {
+  if (result.outcome === 'uploaded') return 'done';
+  if (result.outcome === 'skipped') return 'skipped';
+  return result.outcome === 'cancelled' || (result.error && result.error.kind === 'cancelled') ? 'cancelled' : 'failed';
+}
+
+/** The answer's `outcome` for a file whose last message had the final phase `phase`. */
+export function uploadOutcome(phase) {
+  if (phase === 'done') return 'uploaded';
+  if (phase === 'skipped') return 'skipped';
+  return phase === 'cancelled' ? 'cancelled' : 'failed';
+}
+
 /**
  * Step 3's starting image set: the images read in step 2 (by slot) plus, from the group's
  * current deployment, every image whose component the new set does not replace and for which
@@ -414,16 +432,17 @@ export const UPDATE_NOW_STEPS = Object.freeze(['requested', 'moved', 'restarting
 export const UPDATE_NOW_FINAL = Object.freeze(['on_target', 'failed', 'cancelled']);
 
 /**
- * Adds one `update-now-progress` event to the per-device timelines (an object keyed by device
- * id, each an array of `{ status, at, reason }`), returning a new object. An event of another
- * run is ignored, and so is a repeat of the status the device is already in.
+ * Adds one progress message of an "update now" run's channel to the per-device timelines (an
+ * object keyed by device id, each an array of `{ status, at, reason }`), returning a new
+ * object. A repeat of the status the device is already in is ignored. Messages carry no run
+ * id: the channel they came on says which run they belong to.
  */
-export function applyDeviceProgress(timelines, event, runId) {
-  if (!event || (runId && event.runId !== runId) || !event.deviceId) return timelines;
+export function applyDeviceProgress(timelines, event) {
+  if (!event || !event.deviceId || !event.status) return timelines;
   const list = timelines[event.deviceId] || [];
   const last = list[list.length - 1];
   if (last && last.status === event.status && last.at === event.at) return timelines;
-  return { ...timelines, [event.deviceId]: [...list, { status: event.status, at: event.at || null, reason: event.reason || null }] };
+  return { ...timelines, [event.deviceId]: [...list, { status: event.status, at: event.at || null, reason: event.reason || null, kind: event.kind || null }] };
 }
 
 /** The last status of each device's timeline, or null when the device has none. */
@@ -442,6 +461,24 @@ export function summarizeRun(timelines, deviceIds) {
     else summary.running += 1;
   }
   return summary;
+}
+
+/**
+ * The gateways an "update now" of `deviceIds` into group `groupId` moves out of another group,
+ * by the group they leave: `[{ from: groupName | null, ids }]` in the order of `deviceIds`
+ * (`from` is null for a gateway added by id whose group is not known yet).
+ */
+export function movedGateways(gateways, deviceIds, groupId) {
+  const byId = new Map(gateways.map((g) => [g.deviceId, g]));
+  const moves = new Map();
+  for (const id of deviceIds) {
+    const g = byId.get(id);
+    if (!g || (g.inGroup !== false && g.groupId === groupId)) continue;
+    const from = g.groupId === groupId ? null : g.groupName || null;
+    if (!moves.has(from)) moves.set(from, []);
+    moves.get(from).push(id);
+  }
+  return [...moves].map(([from, ids]) => ({ from, ids }));
 }
 
 /** Devices whose last status is failed or cancelled: what "Retry failed" sends again. */
@@ -469,11 +506,11 @@ export function canUpdateNode(node) {
 export const NODE_FINAL = Object.freeze(['Succeeded', 'Failed', 'cancelled']);
 
 /**
- * Adds one `node-update-progress` event to the per-node progress (an object keyed by
- * `nodeKey`), returning a new object. Events of another run are ignored.
+ * Adds one progress message of a node update run's channel to the per-node progress (an
+ * object keyed by `nodeKey`), returning a new object.
  */
-export function applyNodeProgress(progress, event, runId) {
-  if (!event || (runId && event.runId !== runId) || !event.gatewayId || !event.mac) return progress;
+export function applyNodeProgress(progress, event) {
+  if (!event || !event.gatewayId || !event.mac || !event.state) return progress;
   const key = nodeKey(event);
   return {
     ...progress,
@@ -481,6 +518,7 @@ export function applyNodeProgress(progress, event, runId) {
       state: event.state,
       percent: Number.isFinite(event.percent) ? event.percent : (progress[key] && progress[key].percent) || 0,
       error: event.error || null,
+      kind: event.kind || null,
       version: event.version || null,
       at: event.at || null,
     },
@@ -567,11 +605,53 @@ export function profileProblems(profile, existingNames = []) {
   return problems;
 }
 
-/** What a person can do about an error of `kind`: the action button the UI offers. */
+/**
+ * What a person can do about an error of `kind` (the GUI kinds of docs/gui-contract.json,
+ * `errors.actions`, which tests/ui/ keeps this table equal to), as the action id the notice acts on
+ * (its button reads `errors.<kind>.action`): `sign_in` opens the profile screen's sign-in,
+ * `retry` repeats what failed, `choose_file` opens the file picker, `open_settings` the profile
+ * screen; `none` shows `errors.<kind>.action` as advice without a button.
+ */
+export const ERROR_ACTIONS = Object.freeze({
+  signed_out: 'sign_in',
+  sign_in_failed: 'sign_in',
+  forbidden: 'open_settings',
+  not_found: 'retry',
+  conflict: 'retry',
+  rejected: 'none',
+  throttled: 'retry',
+  service: 'retry',
+  network: 'retry',
+  device_offline: 'retry',
+  device_timeout: 'retry',
+  restart_rejected: 'none',
+  timed_out: 'retry',
+  policy_blocks_updates: 'none',
+  operation_failed: 'retry',
+  cancelled: 'none',
+  invalid_input: 'none',
+  damaged_package: 'choose_file',
+  io: 'choose_file',
+  too_large: 'choose_file',
+  preflight_failed: 'none',
+  keychain_unavailable: 'open_settings',
+  keychain: 'retry',
+  config_damaged: 'open_settings',
+  profile: 'open_settings',
+  journal: 'retry',
+  update_busy: 'none',
+  update_manual: 'none',
+  update_signature: 'none',
+  update_failed: 'retry',
+  internal: 'none',
+  // Kinds of the UI itself: outside the app, and a rejection without a kind.
+  not_in_app: 'none',
+  unknown: 'retry',
+});
+
+/** The action id for an error of `kind` (see `ERROR_ACTIONS`); `none` for every other kind. */
 export function errorAction(kind) {
-  if (kind === 'signed_out') return 'signIn';
-  if (['network', 'throttled', 'internal', 'conflict', 'device_offline', 'unknown'].includes(kind)) return 'retry';
-  return null;
+  return Object.prototype.hasOwnProperty.call(ERROR_ACTIONS, kind) ? ERROR_ACTIONS[kind] : 'none';
 }
 
 /**

@@ -13,7 +13,7 @@ import { createModal } from './dialog.js';
 import { announce, copyText, el, setAttr, setText } from './dom.js';
 import { getLanguage, t } from './i18n.js';
 import { ADVANCED_FIELDS, CONTRACT_FIELDS, PROFILE_FIELDS, clock, describeSession, newProfile, profileForSave, profileProblems, secondsLeft } from './logic.js';
-import { errorNotice, roleText } from './widgets.js';
+import { errorNotice, errorParts, roleText } from './widgets.js';
 
 /** Every backend-specific field of the editor, in the order it shows them. */
 const EDITOR_FIELDS = Object.freeze([
@@ -205,8 +205,8 @@ export function mountProfileScreen({ onSession, confirm }) {
     code.focus();
     announce(t('profile.codeAnnounce', { code: info.userCode }));
     try {
-      // UNSURE: sign_in_finish and sign_in_cancel take no arguments in the contract; the profile name is passed as well in case the shell keys sign-ins by profile (Tauri ignores unknown arguments).
-      const session = await call('sign_in_finish', { name: profile.name });
+      // The shell keeps one pending sign-in: finish and cancel take no arguments.
+      const session = await call('sign_in_finish');
       local.session = session;
       const who = describeSession(session);
       announce(t('profile.signedInAnnounce', { name: who.name || who.profile }));
@@ -223,12 +223,11 @@ export function mountProfileScreen({ onSession, confirm }) {
   }
 
   async function cancelSignIn() {
-    const profile = active();
     local.device = null;
     clearInterval(ticker);
     render();
     try {
-      await call('sign_in_cancel', profile ? { name: profile.name } : {});
+      await call('sign_in_cancel');
     } catch {
       // The sign-in is over either way; nothing to tell the user.
     }
@@ -248,7 +247,7 @@ export function mountProfileScreen({ onSession, confirm }) {
     // The shell takes the secret with every service-principal sign-in (and stores it again).
     const clientSecret = secret;
     if (!clientSecret) {
-      local.error = { kind: 'conflict', message: t('profile.secretEmpty') };
+      local.error = { kind: 'invalid_input', message: t('profile.secretEmpty'), params: { setting: t('profile.secret.clientSecret') } };
       render();
       return;
     }
@@ -363,9 +362,13 @@ export function mountProfileScreen({ onSession, confirm }) {
     if (s && s.signedIn) {
       setText(who, s.name ? (s.upn ? t('profile.who', { name: s.name, upn: s.upn }) : t('profile.whoAccount', { name: s.name })) : t('profile.whoUnknown'));
       setText(role, t('profile.role', { role: roleText(s.role), tenant: s.tenant || '—' }));
+      setAttr(role, 'title', null);
     } else {
       setText(who, t('profile.notSignedIn'));
-      setText(role, s && s.problem && s.problem.kind !== 'signed_out' && s.problem.message ? s.problem.message : t('profile.notSignedInHelp'));
+      // Why the session could not open, in the user's language; the core's words on hover.
+      const problem = s && s.problem && s.problem.kind !== 'signed_out' ? s.problem : null;
+      setText(role, problem ? errorParts(problem).text : t('profile.notSignedInHelp'));
+      setAttr(role, 'title', problem ? problem.message || null : null);
     }
     who.classList.toggle('is-signed-in', Boolean(s && s.signedIn));
     setText(signInButton, local.busy === 'signin' ? t('profile.starting') : s && s.signedIn ? t('profile.signInAgain') : t('profile.signIn'));

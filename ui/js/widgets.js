@@ -10,48 +10,74 @@ import { formatDateTime, has, t } from './i18n.js';
 import { errorAction, visibleRange } from './logic.js';
 
 /**
- * A notice for a backend error: what happened (the kind's title), the backend's plain-words
- * message, and the action to take — "Sign in" for `signed_out`, "Try again" for passing
- * trouble. `actions.signIn()` opens the profile screen's sign-in; `retry` is given per update.
+ * What to show for a backend error `{kind, message, params?}`, in the current language:
+ * `title` and `text` from `errors.<kind>.title` / `.message` (with `params` filled in; the
+ * catalogs put every placeholder in parentheses, dropped whole when a value is missing), the
+ * `action` id (`errorAction`) with its label `actionText`, and `detail`, the core's English
+ * message for the "Details" disclosure. A kind the catalogs do not know reads as `unknown`.
+ */
+export function errorParts(error) {
+  const kind = has(`errors.${error.kind}.title`) ? error.kind : 'unknown';
+  const params = error.params && typeof error.params === 'object' ? error.params : {};
+  const text = t(`errors.${kind}.message`, params)
+    .replace(/\s*\([^()]*\{\w+\}[^()]*\)/g, '')
+    .replace(/\{\w+\}/g, '')
+    .replace(/ {2,}/g, ' ');
+  return {
+    kind,
+    title: t(`errors.${kind}.title`, params),
+    text,
+    action: errorAction(kind),
+    actionText: t(`errors.${kind}.action`, params),
+    detail: error.kind === 'not_in_app' ? '' : String(error.message || ''),
+  };
+}
+
+/**
+ * A notice for a backend error: what happened (the kind's title and plain message in the
+ * user's language), the next action as a button — "Sign in", "Try again", "Choose another
+ * file", "Open settings" — or as advice when there is nothing the app can do for the person,
+ * and the core's own English message under "Details". `actions.signIn()`, `chooseFile()` and
+ * `openSettings()` come from app.js; `retry` is given per update.
  */
 export function errorNotice(actions) {
   const title = el('strong', { className: 'error-kind' });
   const message = el('span', { className: 'error-message' });
+  const advice = el('p', { className: 'error-advice' });
   const button = el('button', { className: 'button small', attrs: { type: 'button' } });
-  const box = el('div', { className: 'notice is-error', testid: 'error-notice', attrs: { role: 'alert' }, children: [el('p', { className: 'notice-text', children: [title, message] }), button] });
+  const summary = el('summary');
+  const detail = el('p', { className: 'error-detail-text' });
+  const details = el('details', { className: 'error-details', children: [summary, detail] });
+  const body = el('div', { className: 'error-body', children: [el('p', { className: 'notice-text', children: [title, ' ', message] }), advice, details] });
+  const box = el('div', { className: 'notice is-error', testid: 'error-notice', attrs: { role: 'alert' }, children: [body, button] });
   box.hidden = true;
   let onAction = null;
   button.addEventListener('click', () => onAction && onAction());
   return {
     el: box,
-    /** Shows `error` (`{kind, message}`) or hides the notice when it is null. */
+    /** Shows `error` (`{kind, message, params?}`) or hides the notice when it is null. */
     update(error, retry) {
       box.hidden = !error;
       if (!error) return;
+      const parts = errorParts(error);
       box.dataset.kind = error.kind;
-      setText(title, errorTitle(error.kind));
-      const detail = error.kind === 'not_in_app' ? t('error.notInAppMessage') : error.message;
-      setText(message, detail ? ` ${detail}` : '');
-      const action = errorAction(error.kind);
-      if (action === 'signIn') {
-        onAction = () => actions.signIn();
-        setText(button, t('profile.signIn'));
-        button.dataset.testid = 'error-sign-in';
-      } else if (action === 'retry' && retry) {
-        onAction = retry;
-        setText(button, t('common.retry'));
-        delete button.dataset.testid;
-      } else {
-        onAction = null;
-      }
+      box.dataset.action = parts.action;
+      setText(title, parts.title);
+      setText(message, parts.text);
+      const handlers = { sign_in: actions.signIn, retry, choose_file: actions.chooseFile, open_settings: actions.openSettings };
+      onAction = handlers[parts.action] || null;
+      setText(button, parts.actionText);
       button.hidden = !onAction;
+      if (parts.action === 'sign_in') button.dataset.testid = 'error-sign-in';
+      else delete button.dataset.testid;
+      // With no button, the action's words are advice ("Ask an administrator…").
+      advice.hidden = Boolean(onAction) || parts.action === 'retry';
+      setText(advice, parts.actionText);
+      details.hidden = !parts.detail;
+      setText(summary, t('errors.details'));
+      setText(detail, parts.detail);
     },
   };
-}
-
-/** The title of an error kind ("Signed out", "Device offline", …). */
-export function errorTitle(kind) {
-  return t(has(`error.${kind}`) ? `error.${kind}` : 'error.unknown');
 }
 
 /**

@@ -74,11 +74,20 @@ pub async fn client(args: ClientArgs) -> anyhow::Result<()> {
         .into_iter()
         .map(|d| d.id)
         .collect();
+    // The journal is required, as in the app: each move and restart is written, and timed.
+    let journal = asg_fota_core::workflow::journal::Journal::at(
+        std::env::temp_dir().join(format!("asg-fota-bench-{}.jsonl", std::process::id())),
+    );
+    let actor = asg_fota_core::workflow::journal::Actor {
+        profile: "bench".into(),
+        backend: asg_fota_core::profiles::Backend::Demo,
+    };
     let fleet = Fleet::new(
         plane,
         clients::iothub(&sim)?,
         DeviceContract::default(),
-        "bench",
+        journal.clone(),
+        actor,
     );
     let settings = RolloutSettings {
         concurrency: args.concurrency,
@@ -93,6 +102,7 @@ pub async fn client(args: ClientArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let report = rollout.run(devices, &cancel, &|_| {}).await;
     let seconds = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_file(journal.path());
     let peak_after = crate::memory::own_peak();
     println!(
         "{}",

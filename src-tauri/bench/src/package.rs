@@ -1,14 +1,10 @@
 //! Valid synthetic image packages of a chosen size: an application package whose `/bin/app` is
-//! padded with pseudo-random bytes, signed with a fresh key. Built with the core's test builder,
+//! padded with pseudo-random bytes, signed with a fresh key. Built with the test kit's builder,
 //! which writes the format independently of the reader (and is checked against Microsoft's
 //! reference reader), so the simulator's reader accepts it as it would a real SDK build.
 
-#[allow(dead_code, clippy::manual_is_multiple_of)]
-#[path = "../../core/tests/support/builder.rs"]
-mod builder;
-
 use asg_fota_core::cloud::model::ImageId;
-use builder::{assemble, manifest_json, AppFs, PackageSpec, SigningKey};
+use asg_fota_testkit::builder::{assemble, manifest_json, AppFs, PackageSpec, SigningKey};
 
 /// A signed application package of exactly `size` bytes (≥ 4 KiB) named `name`.
 pub fn sized(name: &str, size: usize) -> (ImageId, Vec<u8>) {

@@ -92,6 +92,8 @@ pub struct SizeFigure {
     /// `(what, bytes or why not measured)`.
     pub binaries: Vec<(String, Measured<u64>)>,
     pub bundles: Vec<(String, Measured<u64>)>,
+    /// `(package, installed bytes or why not measured)`.
+    pub installed: Vec<(String, Measured<u64>)>,
 }
 
 pub struct Report {
@@ -463,6 +465,12 @@ impl Report {
                     *b as f64 / 1e6,
                     verdict(*b <= 12_000_000)
                 )?,
+                Err(why) => writeln!(md, "| {what} | not measured: {why} | – |")?,
+            }
+        }
+        for (what, bytes) in &size.installed {
+            match bytes {
+                Ok(b) => writeln!(md, "| {what} | {:.2} MB | – |", *b as f64 / 1e6)?,
                 Err(why) => writeln!(md, "| {what} | not measured: {why} | – |")?,
             }
         }

@@ -57,19 +57,52 @@ pub fn measure(args: &RunArgs) -> SizeFigure {
         ),
     ];
     let mut bundles = Vec::new();
+    let mut installed = Vec::new();
     for (what, sub, ext, word) in [
         (".deb", "deb", ".deb", "deb"),
+        (".rpm", "rpm", ".rpm", "rpm"),
         ("AppImage", "appimage", ".AppImage", "appimage"),
     ] {
         let found = args
             .bundle_dir
             .as_ref()
             .and_then(|d| bundle(&d.join(sub), ext));
-        let size = match found {
-            Some(path) => file_size(Some(&path)),
+        let size = match &found {
+            Some(path) => file_size(Some(path)),
             None => Err(NotMeasured(reason(args.bundle_log.as_ref(), word))),
         };
         bundles.push((what.to_owned(), size));
+        if let Some(path) = found.as_ref().filter(|_| word != "appimage") {
+            installed.push((format!("{what} installed"), installed_size(path, word)));
+        }
     }
-    SizeFigure { binaries, bundles }
+    SizeFigure {
+        binaries,
+        bundles,
+        installed,
+    }
+}
+
+/// What a package occupies once installed, as its package manager reports it: the `.deb`'s
+/// `Installed-Size` (KiB) and the `.rpm`'s `SIZE` header (bytes, read with `rpm`).
+fn installed_size(package: &Path, kind: &str) -> Measured<u64> {
+    let output = if kind == "deb" {
+        std::process::Command::new("dpkg-deb")
+            .args(["-f"])
+            .arg(package)
+            .arg("Installed-Size")
+            .output()
+    } else {
+        std::process::Command::new("rpm")
+            .args(["-qp", "--qf", "%{SIZE}"])
+            .arg(package)
+            .output()
+    };
+    let output = output.map_err(|e| NotMeasured(format!("cannot read {kind} metadata: {e}")))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let number: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| NotMeasured(format!("no installed size in {}", package.display())))?;
+    Ok(if kind == "deb" { number * 1024 } else { number })
 }

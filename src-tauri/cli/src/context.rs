@@ -1,6 +1,6 @@
-//! What every cloud verb of the CLI shares: the chosen profile, the OS directories, the secret
-//! store, the environment variables for pipelines, opening a session (starting the simulated
-//! Demo tenant when that is the profile), and printing results as a table or as JSON.
+//! What every cloud verb of the CLI shares: the chosen profile, the environment variables for
+//! pipelines, the core's `TenantHost` (which opens and closes the profile's `Tenant`, starting
+//! the simulated Demo tenant when that is the profile), and printing results as a table or JSON.
 //!
 //! Environment variables read here (and only here) for pipelines, each winning over the keychain:
 //! `ASG_FOTA_CLIENT_SECRET`, `ASG_FOTA_REFRESH_TOKEN`, `ASG_FOTA_IOTHUB_CONNECTION_STRING`; plus
@@ -9,13 +9,14 @@
 
 use std::io::Write;
 
+use std::sync::Arc;
+
 use anyhow::{Context as _, Result};
 use asg_fota_core::paths::AppDirs;
-use asg_fota_core::profiles::{Backend, Profile, ProfileStore, Profiles};
-use asg_fota_core::secrets::{os_store, MemoryStore, SecretStore, Sensitive};
-use asg_fota_core::session::{PlaneKind, SecretOverrides, SecretSources, Session, SessionConfig};
-use asg_fota_core::workflow::deploy::Recorder;
-use asg_fota_core::workflow::journal::{Actor, Journal};
+use asg_fota_core::profiles::Profile;
+use asg_fota_core::secrets::{os_store, Sensitive};
+use asg_fota_core::session::{SecretOverrides, Session};
+use asg_fota_core::tenant::{Tenant, TenantHost};
 use clap::Args;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
@@ -44,13 +45,12 @@ pub struct Output {
     pub json: bool,
 }
 
-/// The CLI's view of the machine: directories, profiles, keychain, environment.
+/// The CLI's view of the machine: the chosen profile, and the core's host of tenants (the
+/// directories, the keychain, the environment's secrets, the Demo tenant kept in a file).
 pub struct Context {
     pub global: GlobalArgs,
     pub output: Output,
-    pub dirs: AppDirs,
-    pub profiles_file: ProfileStore,
-    pub store: Box<dyn SecretStore>,
+    pub host: TenantHost,
 }
 
 impl Context {
@@ -58,122 +58,48 @@ impl Context {
     /// when a secret is actually needed from it).
     pub fn new(global: GlobalArgs, output: Output) -> Result<Self> {
         let dirs = AppDirs::discover()?;
-        let profiles_file = ProfileStore::new(dirs.profiles_file());
+        // The Demo tenant's state is kept in `<data dir>/demo-tenant.json` between invocations.
+        let demo = asg_fota_sim::demo::Launcher {
+            state_file: Some(dirs.demo_state_file()),
+            sim: asg_fota_sim::SimConfig::default(),
+        };
+        let host = TenantHost::new(dirs, Arc::from(os_store()), overrides(), Arc::new(demo));
         Ok(Self {
             global,
             output,
-            dirs,
-            profiles_file,
-            store: os_store(),
+            host,
         })
-    }
-
-    /// Every profile, from the file.
-    pub fn profiles(&self) -> Result<Profiles> {
-        Ok(self.profiles_file.load()?)
     }
 
     /// The name and settings of the profile this invocation uses.
     pub fn profile(&self) -> Result<(String, Profile)> {
-        let profiles = self.profiles()?;
-        let name = self
-            .global
-            .profile
-            .clone()
-            .unwrap_or_else(|| profiles.active_name());
-        let profile = profiles.get(&name)?;
+        let name = self.host.profile_name(self.global.profile.as_deref())?;
+        let profile = self.host.profiles()?.get(&name)?;
         Ok((name, profile))
     }
 
-    /// Secrets from the environment, for pipelines.
-    // UNSURE: that Entra keeps a refresh token valid after it rotated it (as documented for
-    // confidential and public clients alike), so ASG_FOTA_REFRESH_TOKEN keeps working run after run
-    // even though a rotated token cannot be written back when no keychain is reachable.
-    pub fn overrides() -> SecretOverrides {
-        let read = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|v| !v.is_empty())
-                .map(Sensitive::<String>::new)
-        };
-        SecretOverrides {
-            client_secret: read(CLIENT_SECRET_ENV),
-            refresh_token: read(REFRESH_TOKEN_ENV),
-            iothub_connection_string: read(IOTHUB_CONNECTION_STRING_ENV),
-        }
+    /// Opens the chosen profile (starting the Demo tenant when it is that). Call
+    /// [`Tenant::close`] afterwards, or use [`Context::with_tenant`].
+    pub async fn open(&self) -> Result<Tenant> {
+        Ok(self.host.open(self.global.profile.as_deref()).await?)
     }
 
-    /// The resolved settings of the chosen profile; for the Demo tenant this starts the simulator
-    /// (its state kept in `<data dir>/demo-tenant.json` between runs).
-    pub async fn resolve(&self) -> Result<Resolved> {
-        let (name, profile) = self.profile()?;
-        if profile.backend != Backend::Demo {
-            let config = SessionConfig::from_profile(&name, &profile)?;
-            return Ok(Resolved { config, demo: None });
-        }
-        std::fs::create_dir_all(&self.dirs.data).with_context(|| {
-            format!(
-                "cannot create the data directory {}",
-                self.dirs.data.display()
-            )
-        })?;
-        // The Demo tenant's secrets are made up by the simulator: they stay in memory and never
-        // reach the OS keychain.
-        let demo = asg_fota_sim::demo::start_demo(asg_fota_sim::demo::DemoSettings {
-            profile: name.clone(),
-            plane: PlaneKind::Arm,
-            state_file: Some(self.dirs.demo_state_file()),
-            sim: asg_fota_sim::SimConfig::default(),
-        })
-        .await
-        .context("cannot start the Demo tenant")?;
-        Ok(Resolved {
-            config: SessionConfig::demo(&name, &profile, &demo.tenant),
-            demo: Some(Demo {
-                sim: demo.sim,
-                secrets: demo.secrets,
-            }),
-        })
+    /// Runs `work` on the chosen profile's open tenant, then closes it whether the work
+    /// succeeded or not.
+    pub async fn with_tenant<T>(&self, work: impl AsyncFnOnce(&Tenant) -> Result<T>) -> Result<T> {
+        let tenant = self.open().await?;
+        let outcome = work(&tenant).await;
+        tenant.close().await;
+        outcome
     }
 
-    /// Opens a signed-in session on the chosen profile. Call [`Context::finish`] afterwards.
-    pub async fn open(&self) -> Result<(Session, Resolved)> {
-        let resolved = self.resolve().await?;
-        let session = {
-            let sources = SecretSources {
-                store: resolved.store_or(self.store.as_ref()),
-                overrides: Self::overrides(),
-            };
-            Session::open(resolved.config.clone(), &sources).await?
-        };
-        Ok((session, resolved))
-    }
-
-    /// Ends a session: keeps a refresh token the identity platform rotated during the run (the
-    /// old one stops working once used), then stops the Demo tenant if one runs. Called whether
-    /// the verb worked or not; a failure here is a warning, not the verb's result.
-    pub async fn finish(&self, session: &Session, resolved: Resolved) {
-        // A refresh token handed in through the environment belongs to the pipeline that set it:
-        // writing its successor into this machine's keychain would only surprise someone.
-        if Self::overrides().refresh_token.is_none() {
-            let store = resolved.store_or(self.store.as_ref());
-            if let Err(err) = session.keep_rotated_refresh_token(store).await {
-                eprintln!("asg-fota-cli: warning: the renewed sign-in could not be kept: {err}");
-            }
-        }
-        resolved.stop().await;
-    }
-
-    /// Runs `work` on a signed-in session of the chosen profile, then [`Context::finish`]es the
-    /// session whether the work succeeded or not.
+    /// [`Context::with_tenant`] for verbs that need only the signed-in clients.
     pub async fn with_session<T>(
         &self,
         work: impl AsyncFnOnce(&Session) -> Result<T>,
     ) -> Result<T> {
-        let (session, resolved) = self.open().await?;
-        let outcome = work(&session).await;
-        self.finish(&session, resolved).await;
-        outcome
+        self.with_tenant(async |tenant| work(tenant.session()).await)
+            .await
     }
 
     /// Prints `value` as JSON, or `human` as text.
@@ -190,32 +116,21 @@ impl Context {
     }
 }
 
-/// A running simulated Demo tenant and its in-memory secrets.
-pub struct Demo {
-    sim: asg_fota_sim::SimHandle,
-    secrets: MemoryStore,
-}
-
-/// A resolved profile, plus the Demo tenant when it is one.
-pub struct Resolved {
-    pub config: SessionConfig,
-    demo: Option<Demo>,
-}
-
-impl Resolved {
-    /// The Demo tenant's memory store, else `os`.
-    pub fn store_or<'a>(&'a self, os: &'a dyn SecretStore) -> &'a dyn SecretStore {
-        match &self.demo {
-            Some(demo) => &demo.secrets,
-            None => os,
-        }
-    }
-
-    /// Stops the Demo tenant (saving its state) if one was started.
-    pub async fn stop(self) {
-        if let Some(demo) = self.demo {
-            demo.sim.shutdown().await;
-        }
+/// Secrets from the environment, for pipelines.
+// UNSURE: that Entra keeps a refresh token valid after it rotated it (as documented for
+// confidential and public clients alike), so ASG_FOTA_REFRESH_TOKEN keeps working run after run
+// even though a rotated token is not written back (it belongs to the pipeline that set it).
+fn overrides() -> SecretOverrides {
+    let read = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .map(Sensitive::<String>::new)
+    };
+    SecretOverrides {
+        client_secret: read(CLIENT_SECRET_ENV),
+        refresh_token: read(REFRESH_TOKEN_ENV),
+        iothub_connection_string: read(IOTHUB_CONNECTION_STRING_ENV),
     }
 }
 
@@ -254,32 +169,6 @@ pub async fn cancel_on_ctrl_c() -> CancellationToken {
     });
     let _ = is_armed.await;
     cancel
-}
-
-/// Where the changes of this invocation are journaled, and under which profile.
-pub struct Journaling {
-    pub journal: Journal,
-    pub actor: Actor,
-}
-
-impl Journaling {
-    pub fn new(ctx: &Context) -> Result<Self> {
-        let (profile, settings) = ctx.profile()?;
-        Ok(Self {
-            journal: Journal::in_dirs(&ctx.dirs),
-            actor: Actor {
-                profile,
-                backend: settings.backend,
-            },
-        })
-    }
-
-    pub fn recorder(&self) -> Recorder<'_> {
-        Recorder {
-            journal: &self.journal,
-            actor: &self.actor,
-        }
-    }
 }
 
 /// A multi-thread runtime for one command.

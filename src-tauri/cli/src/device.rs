@@ -7,12 +7,9 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use asg_fota_core::cloud::iothub::{MethodResponse, MethodTimeouts, Twin};
 use asg_fota_core::cloud::model::DeviceId;
-use asg_fota_core::cloud::CloudError;
-use asg_fota_core::profiles::DeviceContract;
-use asg_fota_core::workflow::journal::{Action, Outcome, Target};
 use clap::Args;
 
-use crate::context::{Context, Journaling, Output};
+use crate::context::{Context, Output};
 
 #[derive(Args, Debug)]
 pub struct TwinArgs {
@@ -96,82 +93,28 @@ pub async fn invoke(ctx: &Context, args: InvokeArgs) -> Result<ExitCode> {
     let device = DeviceId::parse(&args.device)?;
     let payload: serde_json::Value = serde_json::from_str(&args.payload)
         .with_context(|| format!("--payload is not JSON: {}", args.payload))?;
-    let journaling = Journaling::new(ctx)?;
-    let outcome = ctx
-        .with_session(async |session| {
-            let timeouts = MethodTimeouts {
-                response: Duration::from_secs(args.timeout),
-                ..MethodTimeouts::default()
-            };
-            let answer = session
-                .iothub()
-                .await?
-                .invoke_method(&device, &args.method, &payload, timeouts)
-                .await;
-            journal_invocation(
-                &journaling,
-                session.device_contract(),
-                &device,
-                &args.method,
-                &payload,
-                &answer,
-            );
-            anyhow::Ok(answer?)
+    let timeouts = MethodTimeouts {
+        response: Duration::from_secs(args.timeout),
+        ..MethodTimeouts::default()
+    };
+    let answer: MethodResponse = ctx
+        .with_tenant(async |tenant| {
+            Ok(tenant
+                .invoke(&device, &args.method, &payload, timeouts)
+                .await?)
         })
-        .await;
-    let answer: MethodResponse = outcome?;
+        .await?;
     ctx.print(
         &serde_json::json!({"status": answer.status, "payload": answer.payload}),
         || format!("status:  {}\npayload: {}\n", answer.status, answer.payload),
     )?;
     // The device's own status decides the exit code, so a pipeline notices a 404 or 409.
-    Ok(if (200..300).contains(&answer.status) {
-        ExitCode::SUCCESS
-    } else {
+    let ok = (200..300).contains(&answer.status);
+    if !ok {
         eprintln!(
             "asg-fota-cli: the device answered {} to {}",
             answer.status, args.method
         );
-        ExitCode::FAILURE
-    })
-}
-
-/// Journals a direct method that changes a gateway: the profile's restart and node-update
-/// methods. Other methods only read or are unknown to the product, so they are not recorded.
-fn journal_invocation(
-    journaling: &Journaling,
-    contract: &DeviceContract,
-    device: &DeviceId,
-    method: &str,
-    payload: &serde_json::Value,
-    answer: &Result<MethodResponse, CloudError>,
-) {
-    let action = if method == contract.restart_method {
-        Action::Restart
-    } else if method == contract.update_node_method {
-        Action::NodeUpdate
-    } else {
-        return;
-    };
-    let (result, detail) = match answer {
-        Ok(a) if (200..300).contains(&a.status) => {
-            (Outcome::Ok, format!("{method} answered {}", a.status))
-        }
-        Ok(a) => (Outcome::Failed, format!("{method} answered {}", a.status)),
-        Err(err) => (Outcome::Failed, err.to_string()),
-    };
-    journaling.journal.record_or_warn(
-        &journaling.actor,
-        action,
-        Target {
-            device_id: Some(device.to_string()),
-            mac: payload
-                .get("mac")
-                .and_then(|m| m.as_str())
-                .map(str::to_owned),
-            ..Target::default()
-        },
-        result,
-        &detail,
-    );
+    }
+    Ok(crate::update_now::exit_code(ok))
 }

@@ -1,7 +1,6 @@
 //! `asg-fota-cli inspect`: reads image packages and reports what they are, as an aligned table
 //! for people or as JSON (one `PackageReport` per readable file) for scripts.
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -44,27 +43,15 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-
     let text = if args.json {
-        let mut json =
+        let json =
             serde_json::to_string_pretty(&reports).context("cannot format the reports as JSON")?;
-        json.push('\n');
-        json
+        json + "\n"
     } else {
         table(&reports)
     };
-    if let Err(err) = io::stdout().lock().write_all(text.as_bytes()) {
-        // A reader that stops early (`| head`) is not an error of ours.
-        if err.kind() != io::ErrorKind::BrokenPipe {
-            return Err(err).context("cannot write to stdout");
-        }
-    }
-
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    crate::context::write_stdout(&text)?;
+    Ok(crate::update_now::exit_code(!failed))
 }
 
 /// The reports as a table with a header row and columns padded to their widest cell.

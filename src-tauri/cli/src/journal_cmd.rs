@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use asg_fota_core::workflow::journal::{Action, Journal, JournalEntry, Outcome};
+use asg_fota_core::workflow::journal::{Action, JournalEntry, Outcome};
 use clap::Args;
 
 use crate::context::{table, when, Context, GlobalArgs, Output};
@@ -21,7 +21,7 @@ pub struct JournalArgs {
 /// Prints the last entries of the journal in the data directory.
 pub fn run(args: JournalArgs, global: GlobalArgs) -> Result<ExitCode> {
     let ctx = Context::new(global, args.output)?;
-    let journal = Journal::in_dirs(&ctx.dirs);
+    let journal = ctx.host.journal();
     let entries = journal.recent(args.limit)?;
     ctx.print(&entries, || {
         if entries.is_empty() {

@@ -29,14 +29,12 @@ struct GroupView {
 }
 
 pub async fn groups(ctx: &Context) -> Result<ExitCode> {
-    let listed = ctx
+    let (groups, products) = ctx
         .with_session(async |session| {
             let groups = session.plane().device_groups().await?;
-            let products = session.plane().products().await?;
-            anyhow::Ok((groups, products))
+            Ok((groups, session.plane().products().await?))
         })
-        .await;
-    let (groups, products) = listed?;
+        .await?;
     let views: Vec<GroupView> = groups
         .into_iter()
         .map(|group| GroupView {
@@ -44,21 +42,23 @@ pub async fn groups(ctx: &Context) -> Result<ExitCode> {
             group,
         })
         .collect();
-    ctx.print(&views, || {
-        let rows: Vec<Vec<String>> = views
-            .iter()
-            .map(|v| {
-                vec![
-                    v.label.clone(),
-                    or_dash(v.group.update_policy.as_ref().map(|p| format!("{p:?}"))),
-                    or_dash(v.group.os_feed.as_ref().map(|f| format!("{f:?}"))),
-                    v.group.id.to_string(),
-                ]
-            })
-            .collect();
-        table(&["GROUP", "UPDATE POLICY", "OS FEED", "ID"], &rows)
-    })?;
+    ctx.print(&views, || groups_table(&views))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn groups_table(views: &[GroupView]) -> String {
+    let rows: Vec<Vec<String>> = views
+        .iter()
+        .map(|v| {
+            vec![
+                v.label.clone(),
+                or_dash(v.group.update_policy.as_ref().map(|p| format!("{p:?}"))),
+                or_dash(v.group.os_feed.as_ref().map(|f| format!("{f:?}"))),
+                v.group.id.to_string(),
+            ]
+        })
+        .collect();
+    table(&["GROUP", "UPDATE POLICY", "OS FEED", "ID"], &rows)
 }
 
 pub async fn devices(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
@@ -118,15 +118,13 @@ struct DeploymentView {
 }
 
 pub async fn deployments(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
-    let listed = ctx
+    let (all, current) = ctx
         .with_session(async |session| {
             let group = session.find_group(&args.group).await?;
             let all = session.plane().deployments(&group.id).await?;
-            let current = session.plane().current_deployment(&group.id).await?;
-            anyhow::Ok((all, current))
+            Ok((all, session.plane().current_deployment(&group.id).await?))
         })
-        .await;
-    let (all, current) = listed?;
+        .await?;
     let current_id = current.map(|d| d.id);
     let views: Vec<DeploymentView> = all
         .into_iter()
@@ -135,24 +133,27 @@ pub async fn deployments(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
             deployment,
         })
         .collect();
-    ctx.print(&views, || {
-        let rows: Vec<Vec<String>> = views
-            .iter()
-            .map(|v| {
-                vec![
-                    if v.current { "*" } else { "" }.to_owned(),
-                    v.deployment.id.to_string(),
-                    when(v.deployment.deployed_at),
-                    v.deployment
-                        .images
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                ]
-            })
-            .collect();
-        table(&["", "DEPLOYMENT", "DATE", "IMAGES"], &rows)
-    })?;
+    ctx.print(&views, || deployments_table(&views))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn deployments_table(views: &[DeploymentView]) -> String {
+    let rows: Vec<Vec<String>> = views
+        .iter()
+        .map(|v| {
+            let images: Vec<String> = v
+                .deployment
+                .images
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            vec![
+                if v.current { "*" } else { "" }.to_owned(),
+                v.deployment.id.to_string(),
+                when(v.deployment.deployed_at),
+                images.join(" "),
+            ]
+        })
+        .collect();
+    table(&["", "DEPLOYMENT", "DATE", "IMAGES"], &rows)
 }

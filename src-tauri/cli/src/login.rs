@@ -12,11 +12,9 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
 use asg_fota_core::cloud::iothub::ConnectionString;
-use asg_fota_core::profiles::Backend;
+use asg_fota_core::profiles::{Backend, Profile};
 use asg_fota_core::secrets::{SecretKey, SecretKind, Sensitive};
-use asg_fota_core::session::{
-    finish_device_code_sign_in, forget_profile_secrets, start_device_code_sign_in, Identity,
-};
+use asg_fota_core::session::{forget_profile_secrets, Identity};
 use clap::Args;
 
 // Re-exported: the update-now and node verbs arm Ctrl-C the same way.
@@ -65,89 +63,84 @@ pub struct LogoutArgs {
 }
 
 pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
-    let (name, mut profile) = ctx.profile()?;
+    let (name, profile) = ctx.profile()?;
     if profile.backend == Backend::Demo {
         bail!("profile `{name}` is the Demo tenant: it needs no sign-in");
     }
-
     // Ask the keychain once before anything else, so that a missing keychain is reported before
     // a person types a secret or approves a code that could then not be kept.
-    ctx.store
+    ctx.host
+        .keychain()
         .retrieve(&SecretKey::new(&name, SecretKind::RefreshToken))
         .context("the sign-in could not be kept")?;
-
     if args.iothub_connection_string {
-        let text = read_secret(IOTHUB_CONNECTION_STRING_ENV, "IoT Hub connection string")?;
-        // Check the shape before storing, so a typo is caught now and not at the first restart.
-        ConnectionString::parse(&text).context("this is not an IoT Hub connection string")?;
-        ctx.store.persist(
-            &SecretKey::new(&name, SecretKind::IotHubConnectionString),
-            &text,
-        )?;
-        eprintln!("The IoT Hub connection string of profile `{name}` is in the OS keychain.");
-        return Ok(ExitCode::SUCCESS);
+        return keep_iothub_connection_string(ctx, &name);
     }
-
     if args.service_principal {
-        if let Some(client_id) = &args.client_id {
-            profile.service_principal_client_id = Some(client_id.clone());
-            let mut profiles = ctx.profiles()?;
-            profiles.upsert(&name, profile.clone())?;
-            ctx.profiles_file.save(&profiles)?;
-        }
-        if profile.service_principal_client_id.is_none() {
-            bail!(
-                "profile `{name}` names no service principal: pass --client-id ID (the \
-                 application id of the app registration)"
-            );
-        }
-        let secret = read_secret(CLIENT_SECRET_ENV, "client secret")?;
-        let key = SecretKey::new(&name, SecretKind::ClientSecret);
-        ctx.store.persist(&key, &secret)?;
-        // A secret the identity platform refuses is not kept: the next command would only fail
-        // with a less helpful message.
-        match whoami_of(ctx).await {
-            Ok(who) => {
-                ctx.print(&who, || describe(&who))?;
-                return Ok(ExitCode::SUCCESS);
-            }
-            Err(err) => {
-                ctx.store.delete(&key)?;
-                return Err(err.context("the client secret was not kept"));
-            }
-        }
+        sign_in_service_principal(ctx, &name, profile, args.client_id).await?;
     } else {
-        let resolved = ctx.resolve().await?;
-        // Armed before the prompt is shown, so a Ctrl-C right after it still cancels cleanly.
-        let cancel = cancel_on_ctrl_c().await;
-        let (identity, prompt) = start_device_code_sign_in(&resolved.config).await?;
-        eprintln!("{}", prompt.message);
-        if !args.no_browser {
-            asg_fota_core::browser::open_sign_in_page_or_log(
-                &prompt.verification_uri,
-                &resolved.config.authority_host,
-            );
-        }
-        finish_device_code_sign_in(
-            &resolved.config,
-            &identity,
-            &prompt,
-            &cancel,
-            ctx.store.as_ref(),
-        )
-        .await?;
-        resolved.stop().await;
+        sign_in_person(ctx, &name, args.no_browser).await?;
     }
-
     // Prove the kept sign-in works before saying so.
     let who = whoami_of(ctx).await?;
     ctx.print(&who, || describe(&who))?;
     Ok(ExitCode::SUCCESS)
 }
 
+fn keep_iothub_connection_string(ctx: &Context, name: &str) -> Result<ExitCode> {
+    let text = read_secret(IOTHUB_CONNECTION_STRING_ENV, "IoT Hub connection string")?;
+    // Check the shape before storing, so a typo is caught now and not at the first restart.
+    ConnectionString::parse(&text).context("this is not an IoT Hub connection string")?;
+    ctx.host
+        .set_secret(name, SecretKind::IotHubConnectionString, &text)?;
+    eprintln!("The IoT Hub connection string of profile `{name}` is in the OS keychain.");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn sign_in_service_principal(
+    ctx: &Context,
+    name: &str,
+    mut profile: Profile,
+    client_id: Option<String>,
+) -> Result<()> {
+    if let Some(client_id) = client_id {
+        profile.service_principal_client_id = Some(client_id);
+        ctx.host.save_profile(name, profile.clone())?;
+    }
+    if profile.service_principal_client_id.is_none() {
+        bail!(
+            "profile `{name}` names no service principal: pass --client-id ID (the \
+             application id of the app registration)"
+        );
+    }
+    let secret = read_secret(CLIENT_SECRET_ENV, "client secret")?;
+    ctx.host
+        .set_secret(name, SecretKind::ClientSecret, &secret)?;
+    // A secret the identity platform refuses is not kept: the next command would only fail
+    // with a less helpful message.
+    if let Err(err) = whoami_of(ctx).await {
+        ctx.host
+            .keychain()
+            .delete(&SecretKey::new(name, SecretKind::ClientSecret))?;
+        return Err(err.context("the client secret was not kept"));
+    }
+    Ok(())
+}
+
+async fn sign_in_person(ctx: &Context, name: &str, no_browser: bool) -> Result<()> {
+    // Armed before the prompt is shown, so a Ctrl-C right after it still cancels cleanly.
+    let cancel = cancel_on_ctrl_c().await;
+    let pending = ctx.host.start_sign_in(name, cancel).await?;
+    eprintln!("{}", pending.prompt.message);
+    if !no_browser {
+        pending.open_browser();
+    }
+    Ok(ctx.host.finish_sign_in(&pending).await?)
+}
+
 pub async fn logout(ctx: &Context, _args: LogoutArgs) -> Result<ExitCode> {
     let (name, _) = ctx.profile()?;
-    forget_profile_secrets(&name, ctx.store.as_ref())?;
+    forget_profile_secrets(&name, ctx.host.keychain())?;
     eprintln!("Profile `{name}` holds no secrets in the OS keychain any more.");
     Ok(ExitCode::SUCCESS)
 }
@@ -159,10 +152,8 @@ pub async fn whoami(ctx: &Context) -> Result<ExitCode> {
 }
 
 async fn whoami_of(ctx: &Context) -> Result<Identity> {
-    let (session, resolved) = ctx.open().await?;
-    let who = session.whoami().await;
-    ctx.finish(&session, resolved).await;
-    Ok(who?)
+    ctx.with_tenant(async |tenant| Ok(tenant.whoami().await?))
+        .await
 }
 
 fn describe(who: &Identity) -> String {

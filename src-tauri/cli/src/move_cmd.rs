@@ -5,13 +5,12 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use asg_fota_core::cloud::model::DeviceId;
 use asg_fota_core::session::group_label;
-use asg_fota_core::workflow::journal::{Action, Outcome, Target};
+use asg_fota_core::tenant::Tenant;
 use clap::Args;
 use serde::Serialize;
 
-use crate::context::{table, Context, Journaling, Output};
+use crate::context::{table, Context, Output};
 
 #[derive(Args, Debug)]
 pub struct MoveArgs {
@@ -35,52 +34,9 @@ struct MoveRow {
 }
 
 pub async fn run(ctx: &Context, args: MoveArgs) -> Result<ExitCode> {
-    let journaling = Journaling::new(ctx)?;
-    let outcome = ctx
-        .with_session(async |session| {
-            let group = session.find_group(&args.group).await?;
-            let products = if group.product_name.is_none() {
-                session.plane().products().await?
-            } else {
-                Vec::new()
-            };
-            let label = group_label(&group, &products);
-            let mut rows = Vec::new();
-            for text in &args.devices {
-                let result = match DeviceId::parse(text) {
-                    Ok(device) => session.plane().move_device(&device, &group.id).await,
-                    Err(err) => Err(err),
-                };
-                journaling.journal.record_or_warn(
-                    &journaling.actor,
-                    Action::Move,
-                    Target {
-                        group_id: Some(group.id.to_string()),
-                        group_name: Some(label.clone()),
-                        device_id: Some(text.trim().to_owned()),
-                        ..Target::default()
-                    },
-                    if result.is_ok() {
-                        Outcome::Ok
-                    } else {
-                        Outcome::Failed
-                    },
-                    &match &result {
-                        Ok(()) => format!("moved into {label}"),
-                        Err(err) => err.to_string(),
-                    },
-                );
-                rows.push(MoveRow {
-                    device: text.trim().to_owned(),
-                    group: label.clone(),
-                    moved: result.is_ok(),
-                    error: result.err().map(|e| e.to_string()),
-                });
-            }
-            anyhow::Ok(rows)
-        })
-        .await;
-    let rows = outcome?;
+    let rows = ctx
+        .with_tenant(async |tenant| move_in(tenant, &args).await)
+        .await?;
     for row in &rows {
         if let Some(error) = &row.error {
             eprintln!("asg-fota-cli: {}: {error}", short(&row.device));
@@ -90,20 +46,39 @@ pub async fn run(ctx: &Context, args: MoveArgs) -> Result<ExitCode> {
         let cells: Vec<Vec<String>> = rows
             .iter()
             .map(|r| {
+                let result = if r.moved { "moved" } else { "FAILED" };
                 vec![
                     short(&r.device).to_owned(),
                     r.group.clone(),
-                    if r.moved { "moved" } else { "FAILED" }.to_owned(),
+                    result.to_owned(),
                 ]
             })
             .collect();
         table(&["DEVICE", "GROUP", "RESULT"], &cells)
     })?;
-    Ok(if rows.iter().all(|r| r.moved) {
-        ExitCode::SUCCESS
+    Ok(crate::update_now::exit_code(rows.iter().all(|r| r.moved)))
+}
+
+async fn move_in(tenant: &Tenant, args: &MoveArgs) -> Result<Vec<MoveRow>> {
+    let session = tenant.session();
+    let group = session.find_group(&args.group).await?;
+    let products = if group.product_name.is_none() {
+        session.plane().products().await?
     } else {
-        ExitCode::FAILURE
-    })
+        Vec::new()
+    };
+    let label = group_label(&group, &products);
+    let mut rows = Vec::new();
+    for text in &args.devices {
+        let result = tenant.move_device(text, &group.id, &label).await;
+        rows.push(MoveRow {
+            device: text.trim().to_owned(),
+            group: label.clone(),
+            moved: result.is_ok(),
+            error: result.err().map(|e| e.to_string()),
+        });
+    }
+    Ok(rows)
 }
 
 /// The first 16 characters of a device id, enough to tell devices apart in a terminal.

@@ -9,15 +9,14 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use asg_fota_core::cloud::model::DeviceId;
 use asg_fota_core::session::Session;
-use asg_fota_core::workflow::fleet::Fleet;
+use asg_fota_core::tenant::Tenant;
 use asg_fota_core::workflow::nodes::{
-    node_matrix, outdated, update_nodes, NodeEvent, NodeRef, NodeRow, NodeStage, NodeUpdateReport,
-    NodeUpdateSettings,
+    outdated, NodeEvent, NodeRef, NodeRow, NodeStage, NodeUpdateReport, NodeUpdateSettings,
 };
 use clap::Args;
 
 use crate::context::{or_dash, table, when, write_stdout, Context, Output};
-use crate::update_now::{fleet, json_line, progress_printer, seconds, short};
+use crate::update_now::{exit_code, json_line, progress_printer, seconds, short};
 
 #[derive(Args, Debug)]
 pub struct NodesArgs {
@@ -76,15 +75,12 @@ async fn gateways(session: &Session, group: Option<&str>, ids: &[String]) -> Res
 }
 
 pub async fn list(ctx: &Context, args: NodesArgs) -> Result<ExitCode> {
-    let (session, resolved) = ctx.open().await?;
-    let outcome = async {
-        let ids = gateways(&session, args.group.as_deref(), &args.devices).await?;
-        let fleet = fleet(ctx, &session).await?;
-        anyhow::Ok(node_matrix(&fleet, &ids).await?)
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
-    let rows = outcome?;
+    let rows = ctx
+        .with_tenant(async |tenant| {
+            let ids = gateways(tenant.session(), args.group.as_deref(), &args.devices).await?;
+            Ok(tenant.nodes(&ids).await?)
+        })
+        .await?;
     ctx.print(&rows, || matrix_table(&rows))?;
     Ok(ExitCode::SUCCESS)
 }
@@ -128,59 +124,53 @@ fn matrix_table(rows: &[NodeRow]) -> String {
 
 pub async fn update(ctx: &Context, args: UpdateNodeArgs) -> Result<ExitCode> {
     let poll_interval = seconds(args.poll_interval, "--poll-interval")?;
-    let (session, resolved) = ctx.open().await?;
-    let cancel = crate::context::cancel_on_ctrl_c().await;
-    let outcome = async {
-        let fleet = fleet(ctx, &session).await?;
-        let nodes = chosen_nodes(&session, &fleet, &args).await?;
-        if nodes.is_empty() {
-            if !ctx.output.json {
-                write_stdout("no node needs an update\n")?;
-            }
-            return anyhow::Ok(NodeUpdateReport::default());
-        }
-        let settings = NodeUpdateSettings {
-            concurrency: args
-                .concurrency
-                .unwrap_or(session.config().concurrency)
-                .max(1) as usize,
-            poll_interval,
-            deadline: Duration::from_secs(args.timeout),
-            ..NodeUpdateSettings::default()
-        };
-        let print = progress_printer(ctx.output.json, describe);
-        Ok(update_nodes(&fleet, nodes, &settings, &cancel, &print).await)
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
-    let report = outcome?;
+    let report = ctx
+        .with_tenant(async |tenant| update_in(ctx, tenant, &args, poll_interval).await)
+        .await?;
     if ctx.output.json {
         json_line(&report)?;
     } else {
+        let (ok, failed) = (report.succeeded.len(), report.failed.len());
+        let cancelled = report.cancelled.len();
         write_stdout(&format!(
-            "{} updated, {} failed, {} cancelled\n",
-            report.succeeded.len(),
-            report.failed.len(),
-            report.cancelled.len()
+            "{ok} updated, {failed} failed, {cancelled} cancelled\n"
         ))?;
     }
-    Ok(if report.all_succeeded() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(exit_code(report.all_succeeded()))
+}
+
+async fn update_in(
+    ctx: &Context,
+    tenant: &Tenant,
+    args: &UpdateNodeArgs,
+    poll_interval: Duration,
+) -> Result<NodeUpdateReport> {
+    let cancel = crate::context::cancel_on_ctrl_c().await;
+    let nodes = chosen_nodes(tenant, args).await?;
+    if nodes.is_empty() {
+        if !ctx.output.json {
+            write_stdout("no node needs an update\n")?;
+        }
+        return Ok(NodeUpdateReport::default());
+    }
+    let settings = NodeUpdateSettings {
+        concurrency: args.concurrency.unwrap_or(tenant.concurrency()).max(1) as usize,
+        poll_interval,
+        deadline: Duration::from_secs(args.timeout),
+        ..tenant.node_settings()
+    };
+    let print = progress_printer(ctx.output.json, describe);
+    Ok(tenant
+        .update_nodes(nodes, &settings, &cancel, &print)
+        .await?)
 }
 
 /// The nodes `update-node` works on: the MACs given for one gateway, or every outdated node of
 /// the gateway or the group.
-async fn chosen_nodes(
-    session: &Session,
-    fleet: &Fleet,
-    args: &UpdateNodeArgs,
-) -> Result<Vec<NodeRef>> {
+async fn chosen_nodes(tenant: &Tenant, args: &UpdateNodeArgs) -> Result<Vec<NodeRef>> {
     if args.all_outdated {
-        let ids = gateways(session, args.group.as_deref(), &args.targets).await?;
-        return Ok(outdated(&node_matrix(fleet, &ids).await?));
+        let ids = gateways(tenant.session(), args.group.as_deref(), &args.targets).await?;
+        return Ok(outdated(&tenant.nodes(&ids).await?));
     }
     let Some((device, macs)) = args.targets.split_first() else {
         bail!("name a gateway and the MACs of its nodes, or use --all-outdated");

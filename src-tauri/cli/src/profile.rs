@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 use asg_fota_core::profiles::{Backend, IotHubAuth, IotHubSettings, Profile};
 use asg_fota_core::secrets::{SecretKey, SecretKind};
-use asg_fota_core::session::{forget_profile_secrets, forget_secrets_if_endpoints_changed};
+use asg_fota_core::session::SessionError;
+use asg_fota_core::tenant::TenantError;
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
@@ -162,43 +163,59 @@ pub async fn run(ctx: &Context, command: ProfileCommand) -> Result<ExitCode> {
 }
 
 fn list(ctx: &Context) -> Result<ExitCode> {
-    let profiles = ctx.profiles()?;
+    let profiles = ctx.host.profiles()?;
     let active = profiles.active_name();
     let mut rows = Vec::new();
     for name in profiles.names() {
-        let profile = profiles.get(&name)?;
+        let backend = profiles.get(&name)?.backend;
         rows.push(ProfileRow {
             active: name == active,
-            backend: profile.backend,
+            backend,
             name,
         });
     }
     ctx.print(&rows, || {
-        table(
-            &["", "PROFILE", "BACKEND"],
-            &rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        if r.active { "*" } else { "" }.to_owned(),
-                        r.name.clone(),
-                        r.backend.to_string(),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        )
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    if r.active { "*" } else { "" }.to_owned(),
+                    r.name.clone(),
+                    r.backend.to_string(),
+                ]
+            })
+            .collect();
+        table(&["", "PROFILE", "BACKEND"], &cells)
     })?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
-    let mut profiles = ctx.profiles()?;
-    if profiles.profiles.contains_key(&args.name) && !args.replace {
+    if ctx.host.profiles()?.profiles.contains_key(&args.name) && !args.replace {
         bail!(
             "profile `{}` exists already: pass --replace to overwrite it",
             args.name
         );
     }
+    let name = args.name.clone();
+    let make_active = args.make_active;
+    let saved = ctx.host.save_profile(&name, profile_of(args))?;
+    if saved.secrets_removed {
+        eprintln!(
+            "The endpoints of `{name}` changed: its stored secrets were removed so they are not \
+             sent to the new addresses. Sign in again with `asg-fota-cli login`."
+        );
+    }
+    if make_active {
+        ctx.host.activate(&name)?;
+    }
+    let file = ctx.host.dirs().profiles_file();
+    eprintln!("Profile `{name}` saved in {}.", file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The profile `profile add` describes.
+fn profile_of(args: AddArgs) -> Profile {
     let backend = match args.backend {
         BackendArg::Legacy => Backend::Legacy,
         BackendArg::Arm => Backend::Arm,
@@ -231,42 +248,11 @@ fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     if let Some(method) = args.update_node_method {
         profile.device_contract.update_node_method = method;
     }
-    let old = profiles.profiles.get(&args.name).cloned();
-    profiles.upsert(&args.name, profile.clone())?;
-    if args.make_active {
-        profiles.set_active(&args.name)?;
-    }
-    ctx.profiles_file.save(&profiles)?;
-    if backend != Backend::Demo {
-        match forget_secrets_if_endpoints_changed(
-            &args.name,
-            old.as_ref(),
-            &profile,
-            ctx.store.as_ref(),
-        ) {
-            Ok(true) => eprintln!(
-                "The endpoints of `{}` changed: its stored secrets were removed so they are not sent \
-                 to the new addresses. Sign in again with `asg-fota-cli login`.",
-                args.name
-            ),
-            Ok(false) => {}
-            Err(err) => bail!(
-                "the endpoints of `{}` changed but its stored secrets could not be removed ({err}): \
-                 remove them with `asg-fota-cli logout` before using the profile",
-                args.name
-            ),
-        }
-    }
-    eprintln!(
-        "Profile `{}` saved in {}.",
-        args.name,
-        ctx.profiles_file.path().display()
-    );
-    Ok(ExitCode::SUCCESS)
+    profile
 }
 
 fn show(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
-    let profiles = ctx.profiles()?;
+    let profiles = ctx.host.profiles()?;
     let name = match args.name {
         Some(name) => name,
         None => ctx.profile()?.0,
@@ -280,7 +266,8 @@ fn show(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
                 // The Demo tenant's secrets are the simulator's and never stored.
                 Some(false)
             } else {
-                ctx.store
+                ctx.host
+                    .keychain()
                     .retrieve(&SecretKey::new(&name, kind))
                     .ok()
                     .map(|found| found.is_some())
@@ -293,42 +280,40 @@ fn show(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
         settings,
         secrets,
     };
-    ctx.print(&view, || {
-        let mut text = format!(
-            "profile: {}{}\n",
-            view.name,
-            if view.active { " (active)" } else { "" }
-        );
-        let settings = serde_json::to_string_pretty(&view.settings).unwrap_or_default();
-        text.push_str(&settings);
-        text.push('\n');
-        for s in &view.secrets {
-            let stored = match s.stored {
-                Some(true) => "stored in the OS keychain",
-                Some(false) => "not stored",
-                None => "unknown (the OS keychain is not reachable)",
-            };
-            text.push_str(&format!("{}: {stored}\n", s.secret));
-        }
-        text
-    })?;
+    ctx.print(&view, || show_text(&view))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn show_text(view: &ProfileView) -> String {
+    let mut text = format!(
+        "profile: {}{}\n",
+        view.name,
+        if view.active { " (active)" } else { "" }
+    );
+    let settings = serde_json::to_string_pretty(&view.settings).unwrap_or_default();
+    text.push_str(&settings);
+    text.push('\n');
+    for s in &view.secrets {
+        let stored = match s.stored {
+            Some(true) => "stored in the OS keychain",
+            Some(false) => "not stored",
+            None => "unknown (the OS keychain is not reachable)",
+        };
+        text.push_str(&format!("{}: {stored}\n", s.secret));
+    }
+    text
 }
 
 fn remove(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
     let Some(name) = args.name else {
         bail!("name the profile to remove");
     };
-    let mut profiles = ctx.profiles()?;
-    let backend = profiles.get(&name)?.backend;
-    profiles.remove(&name)?;
-    ctx.profiles_file.save(&profiles)?;
-    if backend != Backend::Demo {
-        // The settings are gone either way; a keychain that cannot be reached now must not keep
-        // the profile alive, so its failure is a warning.
-        if let Err(err) = forget_profile_secrets(&name, ctx.store.as_ref()) {
+    match ctx.host.remove_profile(&name) {
+        // The settings are gone; only the keychain failed.
+        Err(TenantError::Session(SessionError::Secret(err))) => {
             eprintln!("warning: the secrets of `{name}` could not be deleted: {err}");
         }
+        other => other?,
     }
     eprintln!("Profile `{name}` removed.");
     Ok(ExitCode::SUCCESS)
@@ -338,9 +323,7 @@ fn use_profile(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
     let Some(name) = args.name else {
         bail!("name the profile to use");
     };
-    let mut profiles = ctx.profiles()?;
-    profiles.set_active(&name)?;
-    ctx.profiles_file.save(&profiles)?;
+    ctx.host.activate(&name)?;
     eprintln!("Profile `{name}` is now the active profile.");
     Ok(ExitCode::SUCCESS)
 }

@@ -76,39 +76,43 @@ pub fn run(args: SimArgs) -> Result<ExitCode> {
         ..SimConfig::default()
     };
     let iothub_host = config.iothub_host.clone();
-    let runtime = crate::context::runtime()?;
-    runtime.block_on(async move {
+    crate::context::runtime()?.block_on(async move {
         let sim = asg_fota_sim::start(config)
             .await
             .context("the simulator did not start")?;
-        let urls = sim.urls();
-        let demo = sim.demo();
-        println!(
-            "ASG FOTA simulator: {} gateways, seed {}",
-            args.gateways, args.seed
-        );
-        println!("  legacy AS3 API   {}", urls.legacy);
-        println!("  ARM              {}", urls.arm);
-        println!("  identity         {}", urls.authority);
-        println!("  IoT Hub          {}", urls.iothub);
-        println!("  control          {}", urls.control);
-        println!("Demo identities (simulator only, not secrets anywhere else):");
-        println!("  user             {} ({})", demo.user_upn, demo.user_name);
-        println!(
-            "  service principal {} / secret {}",
-            demo.service_principal_client_id, demo.service_principal_secret
-        );
-        println!("  IoT Hub          {}", demo.iothub_connection_string);
-        println!("Profiles:");
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&profiles(&sim, &iothub_host))?
-        );
-        println!("Running; Ctrl-C stops.");
+        announce(&sim, &args, &iothub_host)?;
         tokio::signal::ctrl_c()
             .await
             .context("cannot wait for Ctrl-C")?;
         sim.shutdown().await;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Prints where the simulator answers and the demo identities and profiles.
+fn announce(sim: &asg_fota_sim::SimHandle, args: &SimArgs, iothub_host: &str) -> Result<()> {
+    let (urls, demo) = (sim.urls(), sim.demo());
+    println!(
+        "ASG FOTA simulator: {} gateways, seed {}",
+        args.gateways, args.seed
+    );
+    println!("  legacy AS3 API   {}", urls.legacy);
+    println!("  ARM              {}", urls.arm);
+    println!("  identity         {}", urls.authority);
+    println!("  IoT Hub          {}", urls.iothub);
+    println!("  control          {}", urls.control);
+    println!("Demo identities (simulator only, not secrets anywhere else):");
+    println!("  user             {} ({})", demo.user_upn, demo.user_name);
+    println!(
+        "  service principal {} / secret {}",
+        demo.service_principal_client_id, demo.service_principal_secret
+    );
+    println!("  IoT Hub          {}", demo.iothub_connection_string);
+    println!("Profiles:");
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&profiles(sim, iothub_host))?
+    );
+    println!("Running; Ctrl-C stops.");
+    Ok(())
 }

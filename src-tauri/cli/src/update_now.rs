@@ -5,22 +5,19 @@
 //! gateway is started and the rest are reported cancelled. Exit 1 when any gateway did not reach
 //! "on target".
 //!
-//! Also holds what `nodes` / `update-node` share with it: the [`Fleet`] of a session with the
-//! local journal attached, and the short form of a device id.
+//! Also holds what `nodes` / `update-node` share with it: progress printing, the exit code, and
+//! the short form of a device id.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use asg_fota_core::cloud::model::DeviceId;
-use asg_fota_core::session::Session;
-use asg_fota_core::workflow::fleet::Fleet;
-use asg_fota_core::workflow::rollout::{
-    Rollout, RolloutEvent, RolloutReport, RolloutSettings, Stage,
-};
+use asg_fota_core::tenant::Tenant;
+use asg_fota_core::workflow::rollout::{RolloutEvent, RolloutReport, RolloutSettings, Stage};
 use clap::Args;
 
-use crate::context::{when, write_stdout, Context, Journaling, Output};
+use crate::context::{when, write_stdout, Context, Output};
 
 #[derive(Args, Debug)]
 pub struct UpdateNowArgs {
@@ -51,12 +48,13 @@ pub struct UpdateNowArgs {
     pub(crate) output: Output,
 }
 
-/// The fleet of `session`, journaling into the data directory under the invocation's profile.
-pub async fn fleet(ctx: &Context, session: &Session) -> Result<Fleet> {
-    let journaling = Journaling::new(ctx)?;
-    Ok(Fleet::from_session(session)
-        .await?
-        .with_journal(journaling.journal, journaling.actor))
+/// Exit 0 when every item ended well, else 1.
+pub fn exit_code(all_well: bool) -> ExitCode {
+    if all_well {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 /// A poll interval given in seconds on the command line.
@@ -99,61 +97,53 @@ pub fn json_line<T: serde::Serialize>(value: &T) -> Result<()> {
 }
 
 pub async fn run(ctx: &Context, args: UpdateNowArgs) -> Result<ExitCode> {
-    let mut chosen = Vec::new();
-    for text in &args.devices {
-        chosen.push(DeviceId::parse(text)?);
-    }
-    let poll_interval = seconds(args.poll_interval, "--poll-interval")?;
-    let (session, resolved) = ctx.open().await?;
-    let cancel = crate::context::cancel_on_ctrl_c().await;
-    let outcome = async {
-        let group = session.find_group(&args.group).await?;
-        if args.all {
-            chosen = session
-                .plane()
-                .devices(&group.id)
-                .await?
-                .into_iter()
-                .map(|d| d.id)
-                .collect();
-        }
-        if chosen.is_empty() {
-            bail!("the group {} has no devices", group.name);
-        }
-        let fleet = fleet(ctx, &session).await?;
-        let settings = RolloutSettings {
-            poll_interval,
-            deadline: Duration::from_secs(args.timeout),
-            ..RolloutSettings::for_profile(
-                fleet.contract(),
-                args.concurrency.unwrap_or(session.config().concurrency),
-            )
-        };
-        let rollout = Rollout::prepare(fleet, &group.id, settings).await?;
-        if !ctx.output.json {
-            write_stdout(&format!(
-                "update now: {} gateway(s) to {} (on target = {})\n",
-                chosen.len(),
-                group.name,
-                rollout.target().describe()
-            ))?;
-        }
-        let print = progress_printer(ctx.output.json, describe);
-        anyhow::Ok(rollout.run(chosen, &cancel, &print).await)
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
-    let report = outcome?;
+    let chosen = args
+        .devices
+        .iter()
+        .map(|text| DeviceId::parse(text))
+        .collect::<Result<Vec<_>, _>>()?;
+    let report = ctx
+        .with_tenant(async |tenant| run_in(ctx, tenant, &args, chosen).await)
+        .await?;
     if ctx.output.json {
         json_line(&report)?;
     } else {
         write_stdout(&summary(&report))?;
     }
-    Ok(if report.all_on_target() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(exit_code(report.all_on_target()))
+}
+
+async fn run_in(
+    ctx: &Context,
+    tenant: &Tenant,
+    args: &UpdateNowArgs,
+    mut chosen: Vec<DeviceId>,
+) -> Result<RolloutReport> {
+    let cancel = crate::context::cancel_on_ctrl_c().await;
+    let group = tenant.session().find_group(&args.group).await?;
+    if args.all {
+        let devices = tenant.session().plane().devices(&group.id).await?;
+        chosen = devices.into_iter().map(|d| d.id).collect();
+    }
+    if chosen.is_empty() {
+        bail!("the group {} has no devices", group.name);
+    }
+    let settings = RolloutSettings {
+        concurrency: args.concurrency.map_or(tenant.concurrency(), |n| n.max(1)) as usize,
+        poll_interval: seconds(args.poll_interval, "--poll-interval")?,
+        deadline: Duration::from_secs(args.timeout),
+        ..tenant.rollout_settings()
+    };
+    let rollout = tenant.prepare_update_now(&group.id, settings).await?;
+    if !ctx.output.json {
+        let (n, target) = (chosen.len(), rollout.target().describe());
+        write_stdout(&format!(
+            "update now: {n} gateway(s) to {} (on target = {target})\n",
+            group.name
+        ))?;
+    }
+    let print = progress_printer(ctx.output.json, describe);
+    Ok(rollout.run(chosen, &cancel, &print).await)
 }
 
 fn describe(event: &RolloutEvent) -> String {

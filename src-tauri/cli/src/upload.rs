@@ -1,6 +1,6 @@
 //! `upload --group G FILE...` and `deploy --group G IMAGE-ID|FILE...`: image packages into the
 //! tenant, and a group's image set replaced — through the same workflow functions the desktop
-//! app's steps 2 and 3 use, so the CLI gets the same local identity check, the same skip of images
+//! app's steps 2 and 3 use (through the core's `Tenant`), so the CLI gets the same local identity check, the same skip of images
 //! the tenant already holds, the same preflight and the same journal entries.
 
 use std::path::{Path, PathBuf};
@@ -8,15 +8,14 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Result};
 use asg_fota_core::cloud::model::ImageId;
-use asg_fota_core::session::{group_label, Session};
-use asg_fota_core::workflow::deploy::{create, plan_deployment, CreatedDeployment};
-use asg_fota_core::workflow::upload::{
-    local_kinds, upload_packages, UploadOutcome, UploadResult, UploadSettings,
-};
+use asg_fota_core::session::group_label;
+use asg_fota_core::tenant::Tenant;
+use asg_fota_core::workflow::deploy::CreatedDeployment;
+use asg_fota_core::workflow::upload::{UploadOutcome, UploadResult};
 use clap::Args;
 use serde::Serialize;
 
-use crate::context::{cancel_on_ctrl_c, table, Context, Journaling, Output};
+use crate::context::{cancel_on_ctrl_c, table, Context, Output};
 
 #[derive(Args, Debug)]
 pub struct UploadArgs {
@@ -47,16 +46,13 @@ pub struct DeployArgs {
 }
 
 pub async fn upload(ctx: &Context, args: UploadArgs) -> Result<ExitCode> {
-    let journaling = Journaling::new(ctx)?;
-    let (session, resolved) = ctx.open().await?;
-    let outcome = async {
-        // The group is checked first so a typo fails before anything is uploaded.
-        session.find_group(&args.group).await?;
-        anyhow::Ok(upload_files(&session, &journaling, &args.files).await)
-    }
-    .await;
-    ctx.finish(&session, resolved).await;
-    let results = outcome?;
+    let results = ctx
+        .with_tenant(async |tenant| {
+            // The group is checked first so a typo fails before anything is uploaded.
+            tenant.session().find_group(&args.group).await?;
+            Ok(upload_files(tenant, &args.files).await)
+        })
+        .await?;
     report_failures(&results);
     ctx.print(&results, || upload_table(&results))?;
     Ok(if results.iter().all(succeeded) {
@@ -66,21 +62,9 @@ pub async fn upload(ctx: &Context, args: UploadArgs) -> Result<ExitCode> {
     })
 }
 
-async fn upload_files(
-    session: &Session,
-    journaling: &Journaling,
-    files: &[PathBuf],
-) -> Vec<UploadResult> {
+async fn upload_files(tenant: &Tenant, files: &[PathBuf]) -> Vec<UploadResult> {
     let cancel = cancel_on_ctrl_c().await;
-    upload_packages(
-        session.plane(),
-        journaling.recorder(),
-        files,
-        &UploadSettings::default(),
-        &cancel,
-        &|_| {},
-    )
-    .await
+    tenant.upload(files, &cancel, &|_| {}).await
 }
 
 fn succeeded(result: &UploadResult) -> bool {
@@ -134,47 +118,43 @@ struct DeployView {
 }
 
 pub async fn deploy(ctx: &Context, args: DeployArgs) -> Result<ExitCode> {
-    let journaling = Journaling::new(ctx)?;
-    let (session, resolved) = ctx.open().await?;
-    let outcome = deploy_in(ctx, &session, &journaling, &args).await;
-    ctx.finish(&session, resolved).await;
-    let view = outcome?;
-    ctx.print(&view, || {
-        let mut text = String::new();
-        if !view.uploads.is_empty() {
-            text.push_str(&upload_table(&view.uploads));
-            text.push('\n');
-        }
-        for warning in &view.created.plan.warnings {
-            text.push_str(&format!("warning: {}\n", warning.message));
-        }
-        text.push_str(&format!(
-            "Deployment {} created for {} ({} devices): {}\n",
-            view.created.deployment.id,
-            view.group,
-            view.created.plan.reach_devices,
-            view.created
-                .plan
-                .images
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        text
-    })?;
+    let view = ctx
+        .with_tenant(async |tenant| deploy_in(ctx, tenant, &args).await)
+        .await?;
+    ctx.print(&view, || deploy_text(&view))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn deploy_in(
-    ctx: &Context,
-    session: &Session,
-    journaling: &Journaling,
-    args: &DeployArgs,
-) -> Result<DeployView> {
-    let group = session.find_group(&args.group).await?;
+fn deploy_text(view: &DeployView) -> String {
+    let mut text = String::new();
+    if !view.uploads.is_empty() {
+        text.push_str(&upload_table(&view.uploads));
+        text.push('\n');
+    }
+    for warning in &view.created.plan.warnings {
+        text.push_str(&format!("warning: {}\n", warning.message));
+    }
+    let images: Vec<String> = view
+        .created
+        .plan
+        .images
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    text.push_str(&format!(
+        "Deployment {} created for {} ({} devices): {}\n",
+        view.created.deployment.id,
+        view.group,
+        view.created.plan.reach_devices,
+        images.join(", ")
+    ));
+    text
+}
+
+async fn deploy_in(ctx: &Context, tenant: &Tenant, args: &DeployArgs) -> Result<DeployView> {
+    let group = tenant.session().find_group(&args.group).await?;
     let products = if group.product_name.is_none() {
-        session.plane().products().await?
+        tenant.session().plane().products().await?
     } else {
         Vec::new()
     };
@@ -182,46 +162,45 @@ async fn deploy_in(
     let files: Vec<PathBuf> = args
         .images
         .iter()
-        .filter(|item| Path::new(item).is_file())
+        .filter(|i| is_file(i))
         .map(PathBuf::from)
         .collect();
-    let uploads = if files.is_empty() {
-        Vec::new()
-    } else {
-        upload_files(session, journaling, &files).await
+    let uploads = match files.is_empty() {
+        true => Vec::new(),
+        false => upload_files(tenant, &files).await,
     };
     report_failures(&uploads);
     if !uploads.iter().all(succeeded) {
         bail!("no deployment was created because a package could not be uploaded");
     }
-    let mut from_files = uploads.iter().filter_map(|r| r.image_id.clone());
-    let mut images = Vec::with_capacity(args.images.len());
-    for item in &args.images {
-        if Path::new(item).is_file() {
-            if let Some(id) = from_files.next() {
-                images.push(id);
-            }
-        } else {
-            images.push(ImageId::new(item.trim()));
-        }
-    }
-    // The workflow plans again against the tenant right before creating, refuses what the service
-    // or the devices would reject (kinds, component ids, missing images) and journals the result.
-    let local = local_kinds(&uploads);
-    let planned = plan_deployment(session.plane(), &group.id, &images, &local).await?;
+    let images = image_ids(&args.images, &uploads);
+    // The tenant plans again right before creating, refuses what the service or the devices
+    // would reject (kinds, component ids, missing images) and journals the result.
+    let planned = tenant.plan(&group.id, &images).await?;
     crate::deploy_plan::review(ctx, &planned, args.yes)?;
-    let created = create(
-        session.plane(),
-        journaling.recorder(),
-        &group.id,
-        &images,
-        &local,
-        Some(&planned.plan),
-    )
-    .await?;
+    let created = tenant
+        .deploy(&group.id, &images, Some(&planned.plan))
+        .await?;
+    let group = group_label(&group, &products);
     Ok(DeployView {
-        group: group_label(&group, &products),
+        group,
         uploads,
         created,
     })
+}
+
+fn is_file(item: &str) -> bool {
+    Path::new(item).is_file()
+}
+
+/// The images named on the command line, files replaced by the ids they uploaded as.
+fn image_ids(items: &[String], uploads: &[UploadResult]) -> Vec<ImageId> {
+    let mut from_files = uploads.iter().filter_map(|r| r.image_id.clone());
+    items
+        .iter()
+        .filter_map(|item| match is_file(item) {
+            true => from_files.next(),
+            false => Some(ImageId::new(item.trim())),
+        })
+        .collect()
 }

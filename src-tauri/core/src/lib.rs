@@ -13,4 +13,5 @@ pub mod paths;
 pub mod profiles;
 pub mod secrets;
 pub mod session;
+pub mod tenant;
 pub mod workflow;

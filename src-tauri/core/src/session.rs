@@ -21,8 +21,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cloud::arm::{ArmClient, CatalogRef};
 use crate::cloud::auth::{
-    scopes, DeviceCodePrompt, IdentityClient, ServicePrincipal, TokenCache, TokenClaims, UserGrant,
-    LEGACY_AUTHORITY_TENANT, LEGACY_PUBLIC_CLIENT_ID,
+    scopes, DeviceCodePrompt, IdentityClient, RotationHook, ServicePrincipal, TokenCache,
+    TokenClaims, UserGrant, LEGACY_AUTHORITY_TENANT, LEGACY_PUBLIC_CLIENT_ID,
 };
 use crate::cloud::iothub::{ConnectionString, IotHubClient};
 use crate::cloud::legacy::LegacyClient;
@@ -359,6 +359,21 @@ pub struct Session {
     iothub: IotHubAccess,
     scope: String,
     starting_refresh_token: Option<Sensitive<String>>,
+    rotation: Rotation,
+}
+
+/// Where a rotated refresh token goes the moment it rotates (see [`Session::keep_rotations_in`]).
+#[derive(Default)]
+struct Rotation(std::sync::OnceLock<RotationHook>);
+
+impl std::fmt::Debug for Rotation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "Rotation(kept)"
+        } else {
+            "Rotation(none)"
+        })
+    }
 }
 
 impl Session {
@@ -465,6 +480,7 @@ impl Session {
             iothub,
             scope,
             starting_refresh_token,
+            rotation: Rotation::default(),
         })
     }
 
@@ -506,6 +522,9 @@ impl Session {
                             None,
                             refresh,
                         );
+                        if let Some(hook) = self.rotation.0.get() {
+                            tokens.on_rotation(hook.clone());
+                        }
                         let client = IotHubClient::with_token(
                             lazy.transport.clone(),
                             &lazy.base,
@@ -545,6 +564,24 @@ impl Session {
             scope: self.scope.clone(),
             roles,
         })
+    }
+
+    /// Writes every refresh token the identity platform rotates during this session to `store`
+    /// the moment it rotates (the old one may stop working once used, and a crash or a killed
+    /// process must not leave a spent one in the keychain). A service principal has none.
+    pub fn keep_rotations_in(&self, store: std::sync::Arc<dyn SecretStore>) {
+        if self.sign_in != SignInKind::User {
+            return;
+        }
+        let key = SecretKey::new(&self.config.profile, SecretKind::RefreshToken);
+        let hook: RotationHook = std::sync::Arc::new(move |renewed: &Sensitive<String>| {
+            if let Err(error) = store.persist(&key, renewed) {
+                tracing::warn!(%error, "the renewed sign-in could not be kept");
+            }
+        });
+        if self.rotation.0.set(hook.clone()).is_ok() {
+            self.tokens.on_rotation(hook);
+        }
     }
 
     /// Stores the refresh token in `store` if the identity platform rotated it during this
@@ -925,6 +962,9 @@ impl SessionError {
     /// A stable snake_case code for the UI and `--json` output.
     pub fn kind(&self) -> &'static str {
         match self {
+            SessionError::Profile(crate::profiles::ProfileError::Damaged { .. }) => {
+                "config_damaged"
+            }
             SessionError::Profile(_) => "profile",
             SessionError::Secret(SecretError::Unavailable { .. }) => "keychain_unavailable",
             SessionError::Secret(_) => "keychain",

@@ -3,7 +3,7 @@
 //! reqwest and hyper included, then a search of everything logged and of the clients' `Debug`.
 //! One test in its own binary, because it installs the process-wide log subscriber.
 
-mod cloud_support;
+use asg_fota_testkit::cloud as cloud_support;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -137,6 +137,8 @@ async fn secrets_never_reach_the_logs() {
     let debug_dump = format!(
         "{plane:?} {user_plane:?} {hub:?} {sp_tokens:?} {user_cache:?} {conn:?} {tokens:?}"
     );
+    // Every token, refresh token, SAS token and signature the simulator issued or received.
+    let seen = sim.secrets_seen();
     sim.shutdown().await;
 
     let logs = String::from_utf8_lossy(&captured.0.lock().expect("logs")).to_string();
@@ -169,7 +171,24 @@ async fn secrets_never_reach_the_logs() {
             "the {what} shows in Debug output"
         );
     }
-    assert!(!sig.is_empty());
+    assert!(
+        seen.len() >= 5,
+        "the simulator saw the run's tokens: {} recorded",
+        seen.len()
+    );
+    for value in seen.iter().chain(std::iter::once(&sig)) {
+        assert!(value.len() >= 8, "too short to search for: {value}");
+        assert!(
+            !logs.contains(value.as_str()),
+            "a secret the simulator issued or received was logged: {}…",
+            &value[..8]
+        );
+        assert!(
+            !debug_dump.contains(value.as_str()),
+            "a secret the simulator issued or received shows in Debug output: {}…",
+            &value[..8]
+        );
+    }
     assert!(
         !logs.contains("SharedAccessSignature"),
         "a SAS token was logged"

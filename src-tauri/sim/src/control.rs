@@ -8,6 +8,8 @@
 //! | `GET /_sim/faults`, `PUT /_sim/faults` | a `FaultPlan` | the plan in force |
 //! | `POST /_sim/devicecode/approve` | `{"user_code": "..."}` or `{}` (all pending) | `{"approved": n}` |
 //! | `POST /_sim/tokens/revoke` | – | 204 |
+//! | `GET /_sim/holds`, `PUT /_sim/holds` | `["operations", "node_updates", "check_ins"]` (any subset) | the set held |
+//! | `GET /_sim/secrets` | – | `{"secrets": [...]}`: every token, key and signature issued or received |
 //! | `POST /_sim/devices/{id}/connection` | `{"connected": bool}` | 204 |
 //! | `POST /_sim/reset` | – | 204 (fresh fleet from the seed; faults back to the start plan) |
 
@@ -21,6 +23,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::faults::FaultPlan;
+use crate::holds::Hold;
 use crate::service;
 use crate::state::DeviceId;
 use crate::{fleet, iothub, AppState};
@@ -78,6 +81,26 @@ async fn put_faults(State(app): State<AppState>, body: Bytes) -> Response {
         }
         Err(e) => bad_request(&format!("not a fault plan: {e}")),
     }
+}
+
+async fn get_holds(State(app): State<AppState>) -> Json<Vec<Hold>> {
+    Json(app.tenant.holds().held().into_iter().collect())
+}
+
+async fn put_holds(State(app): State<AppState>, body: Bytes) -> Response {
+    match serde_json::from_slice::<std::collections::BTreeSet<Hold>>(&body) {
+        Ok(holds) => {
+            app.tenant.holds().set(holds.clone());
+            Json(holds).into_response()
+        }
+        Err(e) => bad_request(&format!(
+            "expected a list of \"operations\", \"node_updates\", \"check_ins\": {e}"
+        )),
+    }
+}
+
+async fn secrets(State(app): State<AppState>) -> Json<Value> {
+    Json(json!({"secrets": app.identity.secrets_seen()}))
 }
 
 #[derive(Deserialize)]
@@ -148,6 +171,8 @@ pub fn router(state: AppState) -> Router {
         .route("/faults", get(get_faults).put(put_faults))
         .route("/devicecode/approve", post(approve))
         .route("/tokens/revoke", post(revoke))
+        .route("/holds", get(get_holds).put(put_holds))
+        .route("/secrets", get(secrets))
         .route("/devices/{id}/connection", post(connection))
         .route("/reset", post(reset))
         .with_state(state)

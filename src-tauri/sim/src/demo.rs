@@ -80,3 +80,50 @@ pub async fn start_demo(settings: DemoSettings) -> Result<DemoRuntime, SimError>
         secrets,
     })
 }
+
+/// The Demo tenant as the core's [`asg_fota_core::tenant::TenantHost`] starts it: the app keeps
+/// it in memory on an ephemeral port, the CLI keeps its state in a file between invocations.
+#[derive(Debug, Clone)]
+pub struct Launcher {
+    /// Persist the tenant here (`None`: in memory).
+    pub state_file: Option<PathBuf>,
+    /// The simulator's settings.
+    pub sim: SimConfig,
+}
+
+impl asg_fota_core::tenant::DemoLauncher for Launcher {
+    fn launch(
+        &self,
+        profile: &str,
+    ) -> asg_fota_core::cloud::auth::BoxFuture<
+        'static,
+        Result<asg_fota_core::tenant::RunningDemo, String>,
+    > {
+        let settings = DemoSettings {
+            profile: profile.to_owned(),
+            plane: PlaneKind::Arm,
+            state_file: self.state_file.clone(),
+            sim: self.sim.clone(),
+        };
+        Box::pin(async move {
+            if let Some(dir) = settings.state_file.as_ref().and_then(|f| f.parent()) {
+                std::fs::create_dir_all(dir).map_err(|error| {
+                    format!(
+                        "cannot create the data directory {}: {error}",
+                        dir.display()
+                    )
+                })?;
+            }
+            let demo = start_demo(settings)
+                .await
+                .map_err(|error| error.to_string())?;
+            tracing::info!(base = %demo.sim.urls().base, "Demo tenant started on loopback");
+            let sim = demo.sim;
+            Ok(asg_fota_core::tenant::RunningDemo {
+                tenant: demo.tenant,
+                secrets: std::sync::Arc::new(demo.secrets),
+                stop: Box::pin(async move { sim.shutdown().await }),
+            })
+        })
+    }
+}

@@ -38,6 +38,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::holds::Hold;
 use crate::rng::SeededRng;
 use crate::state::{
     Device, DeviceGroup, DeviceId, Gateway, ImageKind, Node, NodeUpdate, NodeUpdateState,
@@ -367,6 +368,7 @@ impl Tenant {
                 }
             });
             tokio::time::sleep(offline).await;
+            tenant.holds().pass(Hold::CheckIns).await;
             tenant.write(|s| {
                 let now = OffsetDateTime::now_utc();
                 if let Ok(d) = s.device_mut(&id) {
@@ -418,6 +420,9 @@ impl Tenant {
         tokio::spawn(async move {
             for percent in [20u8, 40, 60, 80, 100] {
                 tokio::time::sleep(step.max(Duration::from_millis(1))).await;
+                if percent == 100 {
+                    tenant.holds().pass(Hold::NodeUpdates).await;
+                }
                 tenant.write(|s| {
                     if let Ok(device) = s.device_mut(&id) {
                         if let Some(node) =

@@ -138,7 +138,12 @@ struct IdentityStore {
     refresh_tokens: HashMap<String, RefreshGrant>,
     generation: u64,
     rng: SeededRng,
+    /// Every token, signature and device code issued or received, for the leak tests.
+    seen: std::collections::BTreeSet<String>,
 }
+
+/// Bounds [`IdentityStore::seen`] in a long-running demo tenant.
+const SEEN_LIMIT: usize = 100_000;
 
 struct IdentityInner {
     key: Vec<u8>,
@@ -207,6 +212,7 @@ impl Identity {
                 store: Mutex::new(IdentityStore {
                     device_codes: Vec::new(),
                     refresh_tokens: HashMap::new(),
+                    seen: Default::default(),
                     generation: 0,
                     rng,
                 }),
@@ -216,6 +222,21 @@ impl Identity {
 
     fn store(&self) -> std::sync::MutexGuard<'_, IdentityStore> {
         self.inner.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remembers a secret this platform issued or was sent, for [`Identity::secrets_seen`].
+    fn saw(&self, secret: &str) {
+        let mut store = self.store();
+        if store.seen.len() < SEEN_LIMIT && !secret.is_empty() {
+            store.seen.insert(secret.to_owned());
+        }
+    }
+
+    /// Every access, refresh and ID token issued, every bearer token, refresh token and SAS token
+    /// (and its signature) received, and every device code: what no client may ever log or store
+    /// outside the keychain (`GET /_sim/secrets`).
+    pub fn secrets_seen(&self) -> Vec<String> {
+        self.store().seen.iter().cloned().collect()
     }
 
     /// Invalidates every access and refresh token issued so far.
@@ -313,11 +334,14 @@ impl Identity {
         let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap_or_default());
         let signing_input = format!("{header}.{payload}");
         let signature = URL_SAFE_NO_PAD.encode(self.sign(&signing_input));
-        format!("{signing_input}.{signature}")
+        let token = format!("{signing_input}.{signature}");
+        self.saw(&token);
+        token
     }
 
     /// Verifies a bearer token for `audience`.
     pub fn verify(&self, token: &str, audience: Audience) -> Result<Claims, AuthFailure> {
+        self.saw(token);
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -370,6 +394,7 @@ impl Identity {
     /// the hub host (URL-encoded), `skn` the demo policy, `se` in the future, and `sig` the
     /// base64 HMAC-SHA256, keyed with the policy key, of `"<sr as sent>\n<se>"`.
     pub fn verify_sas(&self, value: &str) -> Result<(), AuthFailure> {
+        self.saw(value);
         let fields = value
             .strip_prefix("SharedAccessSignature ")
             .ok_or(AuthFailure::Malformed)?;
@@ -390,6 +415,7 @@ impl Identity {
         let (Some(sr), Some(sig), Some(se)) = (sr, sig, se) else {
             return Err(AuthFailure::Malformed);
         };
+        self.saw(sig);
         if skn != Some(crate::fleet::IOTHUB_POLICY) {
             return Err(AuthFailure::BadSignature);
         }
@@ -408,6 +434,8 @@ impl Identity {
             .next()
             .and_then(|(_, v)| STANDARD.decode(v.as_bytes()).ok())
             .ok_or(AuthFailure::Malformed)?;
+        // The signature as base64 too (`sig` arrives URL-encoded).
+        self.saw(&STANDARD.encode(&sig_bytes));
         let mut mac = HmacSha256::new_from_slice(&self.inner.iothub_key)
             .map_err(|_| AuthFailure::BadSignature)?;
         mac.update(format!("{sr}\n{se}").as_bytes());
@@ -525,6 +553,7 @@ impl Identity {
             letters
         };
         let device_code = format!("DAQABAAEAAA{}", self.random_text(48));
+        self.saw(&device_code);
         let code = DeviceCode {
             device_code: device_code.clone(),
             user_code: user_code.clone(),
@@ -599,6 +628,7 @@ impl Identity {
         });
         if refresh {
             let token = format!("1.AXsim{}", self.random_text(48));
+            self.saw(&token);
             let generation = self.store().generation;
             self.store().refresh_tokens.insert(
                 token.clone(),
@@ -748,6 +778,7 @@ impl Identity {
 
     fn refresh(&self, tenant: &str, form: &HashMap<String, String>) -> TokenResult {
         let token = form.get("refresh_token").cloned().unwrap_or_default();
+        self.saw(&token);
         let generation = self.store().generation;
         let grant = self.store().refresh_tokens.get(&token).cloned();
         let Some(grant) = grant.filter(|g| g.generation == generation) else {

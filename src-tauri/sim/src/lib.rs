@@ -16,6 +16,7 @@ pub mod control;
 pub mod demo;
 pub mod faults;
 pub mod fleet;
+pub mod holds;
 pub mod identity;
 pub mod iothub;
 pub mod legacy;
@@ -254,6 +255,21 @@ impl SimHandle {
             .leniency
             .arm_read_only
             .store(accepted, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Parks `hold`'s kind of background work before its last step until [`SimHandle::release`].
+    pub fn hold(&self, hold: holds::Hold) {
+        self.app.tenant.holds().hold(hold);
+    }
+
+    /// Every token, signature and device code the identity platform issued or was sent.
+    pub fn secrets_seen(&self) -> Vec<String> {
+        self.app.identity.secrets_seen()
+    }
+
+    /// Lets held work of this kind finish.
+    pub fn release(&self, hold: holds::Hold) {
+        self.app.tenant.holds().release(hold);
     }
 
     /// The shared state, for in-process callers (tests, the ARM module's own tests).

@@ -42,6 +42,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::faults::Faults;
+use crate::holds::{Hold, Holds};
 use crate::rng::SeededRng;
 use crate::SimTiming;
 
@@ -1034,6 +1035,7 @@ pub struct Tenant {
     revision: Arc<AtomicU64>,
     timing: SimTiming,
     faults: Faults,
+    holds: Holds,
 }
 
 impl Tenant {
@@ -1043,6 +1045,7 @@ impl Tenant {
             revision: Arc::new(AtomicU64::new(0)),
             timing,
             faults,
+            holds: Holds::default(),
         }
     }
 
@@ -1081,6 +1084,11 @@ impl Tenant {
 
     pub fn faults(&self) -> &Faults {
         &self.faults
+    }
+
+    /// What tests hold back (see [`crate::holds`]).
+    pub fn holds(&self) -> &Holds {
+        &self.holds
     }
 
     /// Creates a group (see [`TenantState::create_group`]).
@@ -1147,6 +1155,7 @@ impl Tenant {
                     tokio::time::sleep(start).await;
                     tenant.write(|s| s.advance_operation(id, false));
                     tokio::time::sleep(run).await;
+                    tenant.holds.pass(Hold::Operations).await;
                     tenant.write(|s| s.advance_operation(id, true));
                 });
             }

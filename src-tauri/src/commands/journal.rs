@@ -4,16 +4,14 @@ use tauri::State;
 
 use asg_fota_core::workflow::journal::JournalEntry;
 
-use crate::error::CommandError;
 use crate::tenant::TenantConnection;
+use crate::wire::CommandError;
 
 #[tauri::command]
 pub(crate) fn journal_recent(
     limit: Option<usize>,
     connection: State<'_, TenantConnection>,
 ) -> Result<Vec<JournalEntry>, CommandError> {
-    let (journal, _) = connection.journal()?;
-    journal
-        .recent(limit.unwrap_or(100).min(10_000))
-        .map_err(|error| CommandError::new("journal", error.to_string()))
+    let limit = limit.unwrap_or(100).min(10_000);
+    Ok(connection.host.journal_recent(limit)?)
 }

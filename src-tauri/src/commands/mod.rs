@@ -9,8 +9,9 @@ pub(crate) mod fleet;
 pub(crate) mod journal;
 pub(crate) mod packages;
 pub(crate) mod profiles;
+pub(crate) mod runs;
+pub(crate) mod updates;
 pub(crate) mod upload;
-mod views;
 
 /// Runs a core future on a blocking worker of the runtime and awaits its result.
 ///
@@ -18,17 +19,17 @@ mod views;
 /// and rustc cannot prove such a future `Send` for every lifetime (the "implementation of
 /// `FnOnce` is not general enough" limitation), which Tauri's command futures must be. Driving
 /// the future with `block_on` on a blocking thread needs no `Send` bound on it.
-pub(crate) async fn on_worker<T, F, Fut>(make: F) -> Result<T, crate::error::CommandError>
+pub(crate) async fn on_worker<T, F, Fut>(make: F) -> Result<T, crate::wire::CommandError>
 where
     F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<T, crate::error::CommandError>>,
+    Fut: std::future::Future<Output = Result<T, crate::wire::CommandError>>,
     T: Send + 'static,
 {
     let handle = tokio::runtime::Handle::current();
     tauri::async_runtime::spawn_blocking(move || handle.block_on(make()))
         .await
         .map_err(|error| {
-            crate::error::CommandError::new(
+            crate::wire::CommandError::new(
                 "internal",
                 format!("The work stopped unexpectedly: {error}"),
             )

@@ -2,26 +2,13 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
 use tauri::{AppHandle, State};
 
-use asg_fota_core::cloud::model::ImageId;
-use asg_fota_core::inspect::{self, PackageReport};
-use asg_fota_core::workflow::upload;
-
-use crate::error::CommandError;
 use crate::logging::LogState;
 use crate::picker::{self, PackagePick};
-use crate::work::WorkInFlight;
+use crate::tenant::TenantConnection;
+use crate::wire::{AppInfo, CommandError, InspectOutcome};
 use crate::AppState;
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct AppInfo {
-    version: &'static str,
-    locale: String,
-    log_dir: String,
-}
 
 /// The UI calls this once at start: the version for the footer, the OS locale for the language.
 #[tauri::command]
@@ -57,60 +44,19 @@ pub(crate) async fn pick_packages(
         .collect())
 }
 
-/// One file's outcome: its identity, or why it cannot be read. One bad file never hides the others.
-#[derive(Serialize)]
-#[serde(untagged)]
-pub(crate) enum InspectOutcome {
-    Read {
-        file: String,
-        ok: bool,
-        report: Box<PackageReport>,
-    },
-    Failed {
-        file: String,
-        ok: bool,
-        error: CommandError,
-    },
-}
-
-/// Step 2 calls this for picked or dropped files: reads each package's identity locally.
+/// Step 2 calls this for picked or dropped files: reads each package's identity locally (the
+/// core remembers each image's kind for later steps).
 #[tauri::command]
 pub(crate) async fn inspect_packages(
     paths: Vec<String>,
-    work: State<'_, WorkInFlight>,
+    connection: State<'_, TenantConnection>,
 ) -> Result<Vec<InspectOutcome>, CommandError> {
-    let outcomes = tauri::async_runtime::spawn_blocking(move || {
-        paths
-            .into_iter()
-            .map(|file| match inspect::inspect_file(&PathBuf::from(&file)) {
-                Ok(report) => InspectOutcome::Read {
-                    file,
-                    ok: true,
-                    report: Box::new(report),
-                },
-                Err(error) => {
-                    tracing::info!(file = %file, kind = error.kind(), "package could not be read");
-                    let error = CommandError::new(error.kind(), error.to_string());
-                    InspectOutcome::Failed {
-                        file,
-                        ok: false,
-                        error,
-                    }
-                }
-            })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .map_err(|error| {
-        CommandError::new("internal", format!("Reading the packages failed: {error}"))
-    })?;
-    // Later steps need each image's kind, which only the package file tells.
-    for outcome in &outcomes {
-        if let InspectOutcome::Read { report, .. } = outcome {
-            if let Some(kind) = upload::kind_of(report.as_ref()) {
-                work.remember_kind(ImageId::new(report.image_id.clone()), kind);
-            }
-        }
-    }
-    Ok(outcomes)
+    let files: Vec<PathBuf> = paths.iter().map(PathBuf::from).collect();
+    let host = connection.inner();
+    let reports = tokio::task::block_in_place(|| host.host.inspect(&files));
+    Ok(paths
+        .into_iter()
+        .zip(reports)
+        .map(|(file, read)| InspectOutcome::of(file, read))
+        .collect())
 }

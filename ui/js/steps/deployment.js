@@ -2,12 +2,131 @@
 // current deployment to keep, or an earlier deployment's images for a rollback), the
 // preflight's problems and warnings, the diff against the current deployment by component,
 // a confirmation that says how many devices the change reaches, then the creation.
+//
+// Owns the `deploy` slice of the wizard state, its actions (`createDeploymentStep`) and its
+// view (`mountDeploymentStep`).
 
-import { el, setAttr, setText } from '../dom.js';
+import { call } from '../backend.js';
+import { confirmDialog } from '../dialog.js';
+import { announce, el, setAttr, setText } from '../dom.js';
 import { formatDateTime, t, tn } from '../i18n.js';
-import { diffRows, shortId } from '../logic.js';
+import { SLOTS, defaultKeep, diffRows, planSlots, shortId } from '../logic.js';
 import { mountPanelHead } from '../wizard.js';
 import { copyButton, errorNotice, missingCard, syncTextList, updateKindBadge } from '../widgets.js';
+
+const freshDeploy = () => ({ overrides: {}, redeployOf: null, plan: null, plannedKey: null, planning: false, creating: false, created: null, createdReach: 0, error: null, lastAction: null });
+
+/** Step 3's controller over the app context `app` (see app.js). */
+export function createDeploymentStep(app) {
+  const { state } = app;
+
+  /**
+   * The image set: for a rollback, the earlier deployment's images; otherwise step 2's
+   * packages in their slots plus the current deployment's images (kept unless replaced by a
+   * package of the same component, or turned off).
+   */
+  function deployView(plan) {
+    const group = app.currentGroup();
+    const d = state.deploy;
+    const current = group && group.currentDeployment ? group.currentDeployment.images : [];
+    let candidates;
+    if (d.redeployOf) {
+      candidates = d.redeployOf.images.map((img) => ({ ...img, source: 'redeploy', slot: null, included: d.overrides[img.id] !== false }));
+    } else {
+      const fresh = SLOTS.map((s) => ({ slot: s.id, report: plan.slots[s.id] })).filter((x) => x.report);
+      const freshImages = fresh.map((x) => ({ imageId: x.report.imageId, componentId: x.report.componentId, kind: x.report.kind }));
+      const keep = defaultKeep(freshImages, current);
+      const seen = new Set();
+      candidates = [];
+      for (const { slot, report } of fresh) {
+        seen.add(report.imageId);
+        candidates.push({ id: report.imageId, name: report.name, kind: report.kind, componentId: report.componentId, source: 'package', slot, included: d.overrides[report.imageId] !== false });
+      }
+      for (const img of current) {
+        if (seen.has(img.id)) continue;
+        const byDefault = keep.has(img.id);
+        candidates.push({ ...img, source: byDefault ? 'current' : 'currentReplaced', slot: null, included: d.overrides[img.id] === undefined ? byDefault : d.overrides[img.id] });
+      }
+    }
+    const imageIds = candidates.filter((c) => c.included).map((c) => c.id);
+    const key = `${group ? group.id : ''}|${imageIds.join(',')}`;
+    return { group, candidates, imageIds, key, planFresh: d.plannedKey === key };
+  }
+
+  const now = () => deployView(planSlots(state.entries));
+
+  async function plan() {
+    const dv = now();
+    if (!dv.group || dv.imageIds.length === 0) return;
+    app.patch('deploy', { planning: true, error: null, lastAction: 'plan', created: null });
+    try {
+      const answer = await call('deployment_plan', { groupId: dv.group.id, imageIds: dv.imageIds });
+      app.patch('deploy', { planning: false, plan: answer, plannedKey: dv.key });
+      announce(answer.ok ? t('deploy.planOk') : tn('deploy.problems', answer.problems.length));
+    } catch (err) {
+      app.patch('deploy', { planning: false, error: app.failure(err) });
+    }
+  }
+
+  async function create() {
+    const dv = now();
+    const planned = state.deploy.plan;
+    if (!dv.group || !planned || !planned.ok || !dv.planFresh || state.deploy.creating) return;
+    const removed = planned.diff.removed || [];
+    const lines = [
+      tn('deploy.confirmReach', planned.reachDevices, { group: dv.group.name, product: dv.group.productName }),
+      tn('deploy.confirmImages', dv.imageIds.length),
+    ];
+    if (removed.length) lines.push(t('deploy.confirmRemoved', { names: removed.map((i) => i.name) }));
+    if (state.deploy.redeployOf) lines.push(t('deploy.confirmRollback'));
+    lines.push(t('deploy.confirmTiming'));
+    const ok = await confirmDialog({ title: t('deploy.confirmTitle', { group: dv.group.name }), lines, ok: t('deploy.confirmOk') });
+    if (!ok) return;
+    app.patch('deploy', { creating: true, error: null, lastAction: 'create' });
+    try {
+      const created = await call('deployment_create', { groupId: dv.group.id, imageIds: dv.imageIds });
+      app.patch('deploy', { creating: false, created, createdReach: planned.reachDevices, plan: null, plannedKey: null, redeployOf: null, overrides: {} });
+      announce(t('deploy.created'));
+      // The group's current deployment and its history changed.
+      app.steps.group.actions.loadGroups();
+      if (state.history.groupId === dv.group.id) app.steps.history.actions.loadHistory();
+      const success = document.querySelector('[data-testid="deploy-success"] button');
+      if (success) success.focus();
+    } catch (err) {
+      app.patch('deploy', { creating: false, error: app.failure(err) });
+    }
+  }
+
+  const actions = {
+    toggleImage(id) {
+      const c = now().candidates.find((x) => x.id === id);
+      if (!c) return;
+      app.patch('deploy', { overrides: { ...state.deploy.overrides, [id]: !c.included }, created: null });
+    },
+    plan,
+    create,
+    clearRedeploy() {
+      app.patch('deploy', { redeployOf: null, overrides: {}, plan: null, plannedKey: null });
+    },
+    /** A rollback: `deployment`'s images go through the check and the confirmation again. */
+    redeploy(deployment) {
+      state.deploy = { ...state.deploy, redeployOf: deployment, overrides: {}, plan: null, plannedKey: null, created: null, error: null };
+      app.goToStep(3);
+      plan();
+    },
+  };
+
+  return {
+    id: 'deployment',
+    initial: () => ({ deploy: freshDeploy() }),
+    actions,
+    mount: (section, step) => mountDeploymentStep(section, step, { ...app.common, ...actions }),
+    derive: (view) => ({ deployView: deployView(view.plan) }),
+    onGroupChanged() {
+      state.deploy = { ...state.deploy, overrides: {}, redeployOf: null, plan: null, plannedKey: null, created: null, error: null };
+    },
+  };
+}
 
 /**
  * Mounts step 3. `view.deployView` (made by app.js) carries `{ group, candidates, imageIds,

@@ -1,12 +1,204 @@
 // Step 5, "Update ASG devices now": the group's gateways in a windowed table (10,000 rows stay
 // fast), multi-select, "Update now" with a per-device timeline (requested → moved → restarting
 // → checked in → on target, or failed with the reason), Cancel and "Retry failed".
+//
+// Owns the `gateways` slice of the wizard state, its actions (`createDevicesStep`: the list,
+// the selection, a run streamed over its own channel, reattaching to a run in flight after a
+// reload) and its view (`mountDevicesStep`).
 
-import { el, setAttr, setText } from '../dom.js';
+import { call } from '../backend.js';
+import { confirmDialog } from '../dialog.js';
+import { announce, el, setAttr, setText } from '../dom.js';
 import { formatDateTime, formatNumber, formatTime, t, tn } from '../i18n.js';
-import { UPDATE_NOW_STEPS, lastStatus, selectionState, shortId } from '../logic.js';
+import {
+  UPDATE_NOW_STEPS,
+  applyDeviceProgress,
+  deviceKey,
+  failedDevices,
+  filterGateways,
+  lastStatus,
+  movedGateways,
+  parseDeviceIds,
+  selectionState,
+  shortId,
+  summarizeRun,
+  toggleAll,
+  toggleSelection,
+} from '../logic.js';
+import { runFollower } from '../runs.js';
+import { loadable } from '../store.js';
 import { mountPanelHead } from '../wizard.js';
-import { asOfText, copyButton, errorNotice, missingCard, searchBox, windowedTable } from '../widgets.js';
+import { asOfText, copyButton, errorNotice, errorParts, missingCard, searchBox, windowedTable } from '../widgets.js';
+
+const initialGateways = () => ({ ...loadable(), groupId: null, query: '', selected: new Set(), runId: null, running: false, starting: false, runDevices: [], timelines: {}, detail: null, lastAction: null });
+
+/** Step 5's controller over the app context `app` (see app.js). */
+export function createDevicesStep(app) {
+  const { state } = app;
+
+  function gatewayView() {
+    const gw = state.gateways;
+    const filtered = app.remember('gateways', [gw.items, gw.query], () => filterGateways(gw.items, gw.query));
+    const filteredIds = app.remember('gatewayIds', [filtered], () => filtered.map((g) => g.deviceId));
+    const summary = summarizeRun(gw.timelines, gw.runDevices);
+    const failed = failedDevices(gw.timelines, gw.runDevices);
+    return { group: app.currentGroup(), filtered, filteredIds, summary, failed };
+  }
+
+  async function loadGateways() {
+    const group = app.currentGroup();
+    if (!group) return;
+    const gw = state.gateways;
+    // Another group's list starts empty, but a run in flight keeps its devices and timelines.
+    const keep = gw.groupId === group.id || gw.running;
+    app.patch('gateways', { status: 'loading', error: null, groupId: group.id, lastAction: 'load', ...(keep ? {} : { items: [], selected: new Set(), runDevices: [], timelines: {}, detail: null }) });
+    try {
+      const listed = (await call('gateways_list', { groupId: group.id })).map((g) => ({ ...g, deviceId: deviceKey(g.deviceId) }));
+      if (state.groupId !== group.id) return;
+      // Gateways added by id stay in the table until they are in the group's own list.
+      const inList = new Set(listed.map((g) => g.deviceId));
+      const added = state.gateways.items.filter((g) => g.inGroup === false && !inList.has(g.deviceId));
+      const items = [...added, ...listed];
+      const known = new Set(items.map((g) => g.deviceId));
+      const selected = new Set([...state.gateways.selected].filter((id) => known.has(id)));
+      app.patch('gateways', { status: 'ok', items, selected, asOf: listed.length ? listed[0].asOf : new Date().toISOString() });
+    } catch (err) {
+      app.patch('gateways', { status: 'error', error: app.failure(err) });
+    }
+  }
+
+  /** The confirmation's lines: what happens, and which gateways leave which group. */
+  function confirmLines(group, deviceIds) {
+    const lines = [t('devices.confirmText', { group: group.name })];
+    const moves = movedGateways(state.gateways.items, deviceIds, group.id);
+    if (moves.length) lines.push(tn('devices.confirmMoves', moves.reduce((n, m) => n + m.ids.length, 0), { group: group.name }));
+    for (const move of moves) {
+      const ids = move.ids.slice(0, 5).map(shortId);
+      const more = move.ids.length > ids.length ? ` ${tn('devices.moreIds', move.ids.length - ids.length)}` : '';
+      lines.push((move.from ? t('devices.confirmMoveFrom', { from: move.from, ids }) : t('devices.confirmMoveUnknown', { ids })) + more);
+    }
+    lines.push(t('devices.confirmOffline'));
+    return lines;
+  }
+
+  function onProgress(run, message) {
+    const gw = state.gateways;
+    const deviceId = deviceKey(message.deviceId);
+    const timelines = applyDeviceProgress(gw.timelines, { ...message, deviceId });
+    if (timelines === gw.timelines) return;
+    // A reattached run learns its devices from their messages.
+    const runDevices = run.devices.has(deviceId) ? gw.runDevices : [...gw.runDevices, deviceId];
+    run.devices.add(deviceId);
+    let items = gw.items;
+    if (message.status === 'moved' || message.hlAppVer || message.rtAppVer) {
+      const group = app.currentGroup();
+      items = items.map((g) => {
+        if (g.deviceId !== deviceId) return g;
+        const moved = message.status === 'moved' && group ? { inGroup: true, groupId: group.id, groupName: group.name } : {};
+        return { ...g, ...moved, hlAppVer: message.hlAppVer || g.hlAppVer, rtAppVer: message.rtAppVer || g.rtAppVer };
+      });
+    }
+    app.schedule('gateways', { timelines, items, runDevices });
+  }
+
+  function onDone() {
+    app.flush();
+    app.patch('gateways', { running: false });
+    announce(t('devices.runDone', { ...summarizeRun(state.gateways.timelines, state.gateways.runDevices) }));
+    // The versions and check-in times changed: read them again.
+    loadGateways();
+  }
+
+  const runs = runFollower({ onProgress, onDone });
+
+  async function updateNow(ids) {
+    const group = app.currentGroup();
+    const deviceIds = ids || [...state.gateways.selected];
+    if (!group || deviceIds.length === 0 || state.gateways.running) return;
+    const ok = await confirmDialog({ title: tn('devices.confirmTitle', deviceIds.length), lines: confirmLines(group, deviceIds), ok: tn('devices.confirmOk', deviceIds.length) });
+    if (!ok) return;
+    const run = { done: false, devices: new Set(deviceIds) };
+    app.patch('gateways', { starting: true, error: null, lastAction: 'update', runDevices: deviceIds, timelines: {}, runId: null });
+    try {
+      const { runId } = await runs.start('update_now_start', { groupId: group.id, deviceIds }, run);
+      // The run may be over already (its `done` came on the channel before this answer).
+      app.patch('gateways', { starting: false, running: !run.done, runId });
+      if (!run.done) announce(tn('devices.started', deviceIds.length));
+    } catch (err) {
+      app.patch('gateways', { starting: false, running: false, error: app.failure(err) });
+    }
+  }
+
+  /** Shows a run that a reload left in flight (`runs_list`) and follows it to its end. */
+  function reattach(found) {
+    let timelines = {};
+    for (const item of found.items) timelines = applyDeviceProgress(timelines, { ...item, deviceId: deviceKey(item.deviceId) });
+    const run = { done: false, devices: new Set(Object.keys(timelines)) };
+    if (!state.groupId && found.groupId) state.groupId = found.groupId;
+    app.patch('gateways', { running: true, starting: false, runId: found.runId, lastAction: 'update', runDevices: [...run.devices], timelines });
+    return runs.attach(found.runId, run);
+  }
+
+  const actions = {
+    loadGateways,
+    setGatewayQuery(query) {
+      app.patch('gateways', { query });
+    },
+    toggleGateway(id) {
+      app.patch('gateways', { selected: toggleSelection(state.gateways.selected, id) });
+    },
+    toggleAllGateways() {
+      const { filteredIds } = gatewayView();
+      app.patch('gateways', { selected: toggleAll(state.gateways.selected, filteredIds) });
+      announce(tn('devices.selected', state.gateways.selected.size, { total: formatNumber(state.gateways.items.length) }));
+    },
+    showTimeline(id) {
+      app.patch('gateways', { detail: id === state.gateways.detail ? null : id });
+    },
+    updateNow: () => updateNow(),
+    /** Adds gateways of other groups by id; they are selected, moved by the update. */
+    addDevices(text) {
+      const { ids, invalid } = parseDeviceIds(text);
+      const known = new Set(state.gateways.items.map((g) => g.deviceId));
+      const fresh = ids.filter((id) => !known.has(id));
+      const asOf = new Date().toISOString();
+      const rows = fresh.map((deviceId) => ({ deviceId, connectionState: 'Unknown', hlAppVer: null, rtAppVer: null, lastCheckIn: null, groupId: null, groupName: null, inGroup: false, asOf }));
+      const selected = new Set(state.gateways.selected);
+      for (const id of ids) selected.add(id);
+      app.patch('gateways', { items: [...rows, ...state.gateways.items], selected });
+      return { added: fresh.length, invalid };
+    },
+    async cancelUpdateNow() {
+      if (!state.gateways.runId) return;
+      try {
+        await call('update_now_cancel', { runId: state.gateways.runId });
+      } catch (err) {
+        app.patch('gateways', { error: app.failure(err) });
+      }
+    },
+    retryFailed() {
+      const failed = failedDevices(state.gateways.timelines, state.gateways.runDevices);
+      if (failed.length) updateNow(failed);
+    },
+  };
+
+  return {
+    id: 'devices',
+    runKind: 'update_now',
+    initial: () => ({ gateways: initialGateways() }),
+    actions,
+    mount: (section, step) => mountDevicesStep(section, step, { ...app.common, ...actions }),
+    derive: () => ({ gatewayView: gatewayView() }),
+    reattach,
+    onOpen() {
+      const group = app.currentGroup();
+      if (group && state.gateways.groupId !== group.id && state.gateways.status !== 'loading') loadGateways();
+    },
+    onTenantChanged() {
+      if (!state.gateways.running) state.gateways = initialGateways();
+    },
+  };
+}
 
 /** Must match `.gateway-table .vtable-row { height }` in styles.css. */
 export const GATEWAY_ROW_HEIGHT = 44;
@@ -238,6 +430,8 @@ function renderTimeline(ol, events) {
       const li = el('li', { className: `timeline-item status-${e.status}` });
       li.dataset.status = e.status;
       li.append(el('span', { className: 'timeline-status', text: t(`status.${e.status}`) }), el('time', { className: 'timeline-time muted', text: formatTime(e.at), attrs: { datetime: e.at || '' } }));
+      // The kind in the user's language; the reason is the core's own words.
+      if (e.kind && e.kind !== 'cancelled') li.append(el('strong', { className: 'timeline-kind', text: errorParts({ kind: e.kind }).title }));
       if (e.reason) li.append(el('p', { className: 'timeline-reason', text: e.reason }));
       return li;
     })

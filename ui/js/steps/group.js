@@ -2,12 +2,70 @@
 // per group its device count, update policy (with a warning when it blocks application
 // updates), OS feed and what the current deployment holds. Choosing a group sets the group the
 // later steps work on.
+//
+// Owns the `groups`, `groupQuery` and `groupId` slices of the wizard state, their actions
+// (`createGroupStep`) and their view (`mountGroupStep`).
 
-import { el, setAttr, setText } from '../dom.js';
-import { formatDateTime, t, tn } from '../i18n.js';
+import { call } from '../backend.js';
+import { announce, el, setAttr, setText } from '../dom.js';
+import { formatDateTime, has, t, tn } from '../i18n.js';
 import { groupsByProduct } from '../logic.js';
+import { loadable } from '../store.js';
 import { mountPanelHead } from '../wizard.js';
 import { asOfText, errorNotice, searchBox, updateKindBadge } from '../widgets.js';
+
+/** Step 1's controller over the app context `app` (see app.js). */
+export function createGroupStep(app) {
+  const { state } = app;
+
+  /** The groups being read (or read last): what a reattached run waits for. */
+  let loading = Promise.resolve();
+
+  function loadGroups() {
+    loading = (async () => {
+      app.patch('groups', { status: 'loading', error: null });
+      try {
+        const items = await call('groups_list');
+        app.patch('groups', { status: 'ok', items, asOf: items.length ? items[0].asOf : new Date().toISOString() });
+      } catch (err) {
+        app.patch('groups', { status: 'error', error: app.failure(err) });
+      }
+    })();
+    return loading;
+  }
+
+  const actions = {
+    loadGroups,
+    setGroupQuery(query) {
+      app.set({ groupQuery: query });
+    },
+    selectGroup(id) {
+      if (id === state.groupId) return;
+      const group = state.groups.items.find((g) => g.id === id);
+      state.groupId = id;
+      // Another group: what later steps read for the old one no longer applies.
+      app.broadcast('onGroupChanged');
+      app.set({});
+      if (group) announce(t('groups.chosen', { product: group.productName, group: group.name }));
+    },
+  };
+
+  return {
+    id: 'group',
+    initial: () => ({ groups: loadable(), groupQuery: '', groupId: null }),
+    actions,
+    /** Resolves when the groups being read have arrived (or failed). */
+    loaded: () => loading,
+    mount: (section, step) => mountGroupStep(section, step, { ...app.common, ...actions }),
+    onOpen() {
+      if (state.groups.status === 'idle') loadGroups();
+    },
+    onTenantChanged() {
+      state.groupId = null;
+      state.groups = loadable();
+    },
+  };
+}
 
 /**
  * Mounts step 1. `actions`: `loadGroups()`, `setGroupQuery(text)`, `selectGroup(id)`,
@@ -123,10 +181,11 @@ function groupCard(actions) {
       card.classList.toggle('is-blocked', group.policyBlocksApps);
       setText(name, group.name);
       setText(description, group.description || '');
-      devices.update(t('groups.devices'), tn('groups.deviceCount', group.deviceCount));
-      policy.update(t('groups.policy'), t(`policy.${group.updatePolicy}`));
+      // The contract allows a group's facts to be unknown (null): they read as "—".
+      devices.update(t('groups.devices'), Number.isFinite(group.deviceCount) ? tn('groups.deviceCount', group.deviceCount) : '—');
+      policy.update(t('groups.policy'), has(`policy.${group.updatePolicy}`) ? t(`policy.${group.updatePolicy}`) : group.updatePolicy || '—');
       policy.value.classList.toggle('is-warning', group.policyBlocksApps);
-      feed.update(t('groups.feed'), t(`feed.${group.osFeed}`));
+      feed.update(t('groups.feed'), has(`feed.${group.osFeed}`) ? t(`feed.${group.osFeed}`) : group.osFeed || '—');
       const current = group.currentDeployment;
       deployment.update(t('groups.current'), current ? formatDateTime(current.date) || '—' : t('groups.noDeployment'));
       const list = current ? current.images : [];
@@ -142,8 +201,9 @@ function groupCard(actions) {
         setAttr(li, 'title', img.id);
       });
       images.hidden = list.length === 0;
-      warning.hidden = !group.policyBlocksApps;
-      setText(warning, group.policyBlocksApps ? t(`policy.${group.updatePolicy}.warning`) : '');
+      const warned = group.policyBlocksApps && has(`policy.${group.updatePolicy}.warning`);
+      warning.hidden = !warned;
+      setText(warning, warned ? t(`policy.${group.updatePolicy}.warning`) : '');
     },
   };
 }

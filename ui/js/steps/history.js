@@ -1,10 +1,52 @@
 // Step 4, "Deployment history": every deployment of the group, newest first, the current one
 // marked; "Redeploy" on an earlier one is a rollback that goes through step 3's checks.
+//
+// Owns the `history` slice of the wizard state, its actions (`createHistoryStep`) and its view
+// (`mountHistoryStep`).
 
+import { call } from '../backend.js';
 import { el, setAttr, setText } from '../dom.js';
 import { formatDateTime, t } from '../i18n.js';
+import { loadable } from '../store.js';
 import { mountPanelHead } from '../wizard.js';
 import { asOfText, copyButton, errorNotice, missingCard, updateKindBadge } from '../widgets.js';
+
+/** Step 4's controller over the app context `app` (see app.js). */
+export function createHistoryStep(app) {
+  const { state } = app;
+
+  async function loadHistory() {
+    const group = app.currentGroup();
+    if (!group) return;
+    app.patch('history', { status: 'loading', error: null, groupId: group.id });
+    try {
+      const items = await call('deployments_list', { groupId: group.id });
+      if (state.groupId !== group.id) return;
+      app.patch('history', { status: 'ok', items, asOf: new Date().toISOString() });
+    } catch (err) {
+      app.patch('history', { status: 'error', error: app.failure(err) });
+    }
+  }
+
+  const actions = {
+    loadHistory,
+    redeploy: (deployment) => app.steps.deployment.actions.redeploy(deployment),
+  };
+
+  return {
+    id: 'history',
+    initial: () => ({ history: { ...loadable(), groupId: null } }),
+    actions,
+    mount: (section, step) => mountHistoryStep(section, step, { ...app.common, ...actions }),
+    onOpen() {
+      const group = app.currentGroup();
+      if (group && (state.history.groupId !== group.id || state.history.status === 'idle')) loadHistory();
+    },
+    onTenantChanged() {
+      state.history = { ...loadable(), groupId: null };
+    },
+  };
+}
 
 /** Mounts step 4. `actions`: `loadHistory()`, `redeploy(deployment)`, `goToStep(n)`, `signIn()`. */
 export function mountHistoryStep(section, step, actions) {

@@ -1,13 +1,164 @@
 // Step 6, "Update node devices": the WIZ750SR nodes behind the gateways of step 5 in a
 // windowed matrix — gateway, MAC, name, current and available version, status — with "Update"
 // only where the available version is numerically higher, "Update all outdated", per-node
-// progress and "Retry failed".
+// progress and "Retry failed". Every update asks first, naming how many nodes on how many
+// gateways.
+//
+// Owns the `nodes` slice of the wizard state, its actions (`createNodesStep`: the list, a run
+// streamed over its own channel, reattaching to a run in flight after a reload) and its view
+// (`mountNodesStep`).
 
-import { el, setAttr, setText } from '../dom.js';
+import { call } from '../backend.js';
+import { confirmDialog } from '../dialog.js';
+import { announce, el, setAttr, setText } from '../dom.js';
 import { formatNumber, formatTime, t, tn } from '../i18n.js';
-import { NODE_FINAL, canUpdateNode, nodeKey, shortId } from '../logic.js';
+import { NODE_FINAL, applyNodeProgress, canUpdateNode, filterNodes, nodeKey, shortId } from '../logic.js';
+import { runFollower } from '../runs.js';
+import { loadable } from '../store.js';
 import { mountPanelHead } from '../wizard.js';
-import { asOfText, copyButton, errorNotice, missingCard, searchBox, windowedTable } from '../widgets.js';
+import { asOfText, copyButton, errorNotice, errorParts, missingCard, searchBox, windowedTable } from '../widgets.js';
+
+const initialNodes = () => ({ ...loadable(), sourceKey: null, query: '', runId: null, running: false, starting: false, runItems: [], progress: {} });
+
+/** Step 6's controller over the app context `app` (see app.js). */
+export function createNodesStep(app) {
+  const { state } = app;
+
+  /** The gateways whose nodes step 6 shows: step 5's selection, else its last run's devices, else a reattached node run's gateways. */
+  function nodeSourceIds() {
+    if (state.gateways.selected.size) return [...state.gateways.selected];
+    if (state.gateways.runDevices.length) return state.gateways.runDevices;
+    return [...new Set(state.nodes.runItems.map((i) => i.gatewayId))];
+  }
+
+  function nodeView() {
+    const n = state.nodes;
+    const sourceIds = app.remember('nodeSource', [state.gateways.selected, state.gateways.runDevices, n.runItems], nodeSourceIds);
+    const filtered = app.remember('nodes', [n.items, n.query], () => filterNodes(n.items, n.query));
+    const outdated = app.remember('outdated', [n.items, n.progress], () => n.items.filter((x) => canUpdateNode(x) && !(n.progress[nodeKey(x)] && n.progress[nodeKey(x)].state === 'Succeeded')));
+    const failed = app.remember('nodeFailed', [n.items, n.progress], () => n.items.filter((x) => {
+      const p = n.progress[nodeKey(x)];
+      return p && (p.state === 'Failed' || p.state === 'cancelled');
+    }));
+    return { sourceIds, filtered, outdated, failed };
+  }
+
+  async function loadNodes() {
+    const ids = nodeSourceIds();
+    if (ids.length === 0) return;
+    const key = ids.join(',');
+    app.patch('nodes', { status: 'loading', error: null, sourceKey: key, ...(state.nodes.sourceKey === key || state.nodes.running ? {} : { items: [], progress: {} }) });
+    try {
+      const items = await call('nodes_list', { deviceIds: ids });
+      app.patch('nodes', { status: 'ok', items, asOf: items.length ? items[0].asOf : new Date().toISOString() });
+    } catch (err) {
+      app.patch('nodes', { status: 'error', error: app.failure(err) });
+    }
+  }
+
+  function onProgress(run, message) {
+    const n = state.nodes;
+    const progress = applyNodeProgress(n.progress, message);
+    if (progress === n.progress) return;
+    // A reattached run learns its nodes from their messages.
+    const key = nodeKey(message);
+    const runItems = run.nodes.has(key) ? n.runItems : [...n.runItems, { gatewayId: message.gatewayId, mac: message.mac }];
+    run.nodes.add(key);
+    let items = n.items;
+    if (message.state === 'Succeeded' && message.version) {
+      items = items.map((x) => (nodeKey(x) === key ? { ...x, current: message.version, updatable: false } : x));
+    }
+    app.schedule('nodes', { progress, items, runItems });
+  }
+
+  function onDone(run, message) {
+    app.flush();
+    // A node the run never reported on is not left "requested" forever.
+    const progress = { ...state.nodes.progress };
+    for (const item of state.nodes.runItems) {
+      const p = progress[nodeKey(item)];
+      if (p && !NODE_FINAL.includes(p.state)) progress[nodeKey(item)] = { ...p, state: 'cancelled' };
+    }
+    app.patch('nodes', { running: false, progress });
+    if (message) announce(t('nodes.done', { succeeded: (message.succeeded || []).length, failed: (message.failed || []).length }));
+  }
+
+  const runs = runFollower({ onProgress, onDone });
+
+  async function updateNodes(nodes) {
+    const items = nodes.filter(canUpdateNode).map((n) => ({ gatewayId: n.gatewayId, mac: n.mac }));
+    if (items.length === 0 || state.nodes.running || state.nodes.starting) return;
+    const gateways = new Set(items.map((i) => i.gatewayId)).size;
+    const ok = await confirmDialog({
+      title: tn('nodes.confirmTitle', items.length),
+      lines: [tn('nodes.confirmText', items.length, { gateways: tn('nodes.confirmGateways', gateways) }), t('nodes.confirmTiming')],
+      ok: tn('nodes.confirmOk', items.length),
+    });
+    if (!ok) return;
+    const before = state.nodes.progress;
+    const progress = { ...before };
+    for (const item of items) progress[nodeKey(item)] = { state: 'requested', percent: 0, error: null, at: null };
+    const run = { done: false, nodes: new Set(items.map(nodeKey)) };
+    app.patch('nodes', { starting: true, error: null, progress, runItems: items, runId: null });
+    try {
+      const { runId } = await runs.start('node_update_start', { items }, run);
+      app.patch('nodes', { starting: false, running: !run.done, runId });
+      if (!run.done) announce(tn('nodes.started', items.length));
+    } catch (err) {
+      // Nothing started: the rows go back to what they showed before.
+      app.patch('nodes', { starting: false, progress: before, error: app.failure(err) });
+    }
+  }
+
+  /** Shows a node run that a reload left in flight (`runs_list`) and follows it to its end. */
+  function reattach(found) {
+    let progress = {};
+    for (const item of found.items) progress = applyNodeProgress(progress, item);
+    const runItems = found.items.map((i) => ({ gatewayId: i.gatewayId, mac: i.mac }));
+    const run = { done: false, nodes: new Set(runItems.map(nodeKey)) };
+    app.patch('nodes', { running: true, starting: false, runId: found.runId, runItems, progress });
+    return runs.attach(found.runId, run);
+  }
+
+  const actions = {
+    loadNodes,
+    setNodeQuery(query) {
+      app.patch('nodes', { query });
+    },
+    updateNodes,
+    updateAllOutdated() {
+      updateNodes(nodeView().outdated);
+    },
+    retryFailedNodes() {
+      updateNodes(nodeView().failed.map((x) => ({ ...x, updatable: true })));
+    },
+    async cancelNodeUpdate() {
+      if (!state.nodes.runId) return;
+      try {
+        await call('node_update_cancel', { runId: state.nodes.runId });
+      } catch (err) {
+        app.patch('nodes', { error: app.failure(err) });
+      }
+    },
+  };
+
+  return {
+    id: 'nodes',
+    runKind: 'node_update',
+    initial: () => ({ nodes: initialNodes() }),
+    actions,
+    mount: (section, step) => mountNodesStep(section, step, { ...app.common, ...actions }),
+    derive: () => ({ nodeView: nodeView() }),
+    reattach,
+    onOpen() {
+      const key = nodeSourceIds().join(',');
+      if (key && state.nodes.sourceKey !== key && state.nodes.status !== 'loading') loadNodes();
+    },
+    onTenantChanged() {
+      if (!state.nodes.running) state.nodes = { ...state.nodes, ...loadable(), sourceKey: null, progress: {} };
+    },
+  };
+}
 
 /** Must match `.node-table .vtable-row { height }` in styles.css. */
 export const NODE_ROW_HEIGHT = 44;
@@ -123,7 +274,7 @@ function nodeRow(actions) {
       if (!p) text = n.status && n.status !== 'Online' ? t('nodes.state.offline', { status: n.status }) : t(`nodes.state.${state}`);
       else if (p.state === 'InProgress') text = t('nodes.state.InProgress', { percent: formatNumber(p.percent || 0) });
       else if (p.state === 'Succeeded') text = t('nodes.state.Succeeded', { version: p.version || n.available, time: formatTime(p.at) });
-      else if (p.state === 'Failed') text = t('nodes.state.Failed', { error: p.error || '' });
+      else if (p.state === 'Failed') text = t('nodes.state.Failed', { error: p.kind ? errorParts({ kind: p.kind }).title : p.error || '' });
       else text = t(`nodes.state.${p.state}`);
       setText(statusText, text);
       setAttr(status, 'title', p && p.error ? p.error : null);

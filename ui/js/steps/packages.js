@@ -2,14 +2,216 @@
 // warnings, and the upload to the chosen group with per-file progress ("Just upload" or
 // "Upload and continue to step 3", as in the guide).
 //
-// Owns the rendering only: what happens on "Add packages…", a drop, "Remove", "Clear list" or
-// an upload is decided by the actions app.js passes in, and the slot plan comes from logic.js.
+// Owns the `entries`, `notice`, `dragging`, `picking` and `upload` slices of the wizard state,
+// their actions (`createPackagesStep`: picker, drops, inspection, upload over a channel,
+// reattaching to an upload in flight) and their view (`mountPackagesStep`). Upload rows are
+// keyed by the file's full path, like the package rows, the channel's messages and the answer.
 
+import { call, on, toBackendError } from '../backend.js';
 import { announce, copyText, el, setAttr, setText } from '../dom.js';
-import { formatDateTime, formatNumber, formatSize, has, t } from '../i18n.js';
-import { SLOTS, UPLOAD_FINAL, baseName, uploadPercent } from '../logic.js';
+import { formatDateTime, formatNumber, formatSize, has, t, tn } from '../i18n.js';
+import { SLOTS, UPLOAD_FINAL, baseName, mergeEntries, partitionDropped, planSlots, removeEntry, settleInspection, uploadOutcome, uploadPercent, uploadPhase } from '../logic.js';
+import { modalOpen } from '../dialog.js';
+import { runFollower } from '../runs.js';
 import { mountPanelHead } from '../wizard.js';
-import { errorNotice } from '../widgets.js';
+import { errorNotice, errorParts, syncTextList } from '../widgets.js';
+
+const idleUpload = () => ({ running: false, runId: null, progress: {}, results: null, error: null, continueAfter: false });
+
+/** Step 2's controller over the app context `app` (see app.js). */
+export function createPackagesStep(app) {
+  const { state } = app;
+
+  async function addFromPicker() {
+    // The native picker is modal to the app but not to this page: a second click while it is
+    // open would queue a second dialog, so the button is disabled until it closes.
+    if (state.picking) return;
+    app.set({ picking: true });
+    let paths;
+    try {
+      paths = await call('pick_packages');
+    } catch (err) {
+      showError('notice.pickFailed', err);
+      return;
+    } finally {
+      app.set({ picking: false });
+    }
+    if (Array.isArray(paths) && paths.length > 0) await addPaths(paths);
+  }
+
+  /**
+   * Inspects `paths` and merges the results into the list; a file already listed is refreshed.
+   * `open` shows step 2 (false when a reload reattaches to an upload).
+   */
+  async function addPaths(paths, { open = true } = {}) {
+    const { packages, others } = partitionDropped(paths);
+    state.notice = others.length
+      ? { tone: 'info', key: 'notice.skipped', count: others.length, params: { files: others.map(baseName) } }
+      : null;
+    const known = new Set(state.entries.map((e) => e.file));
+    const fresh = [...new Set(packages)].filter((p) => !known.has(p));
+    app.set({ ...(open ? { step: 2 } : {}), entries: mergeEntries(state.entries, fresh.map((file) => ({ file, status: 'reading' }))) });
+    if (packages.length === 0) return;
+
+    const requested = [...new Set(packages)];
+    let results;
+    try {
+      results = settleInspection(requested, await call('inspect_packages', { paths: requested }));
+    } catch (err) {
+      const error = toBackendError(err);
+      results = requested.map((file) => ({ file, status: 'error', error }));
+    }
+    // A file removed while it was being read stays removed.
+    const listed = new Set(state.entries.map((e) => e.file));
+    app.set({ entries: mergeEntries(state.entries, results.filter((r) => listed.has(r.file))) });
+    const failed = results.filter((r) => r.status === 'error').length;
+    const read = results.length - failed;
+    announce([read ? tn('packages.addedAnnounce', read) : '', failed ? tn('packages.failedAnnounce', failed) : ''].filter(Boolean).join('. '));
+  }
+
+  function showError(key, err) {
+    app.set({ notice: { tone: 'error', key, params: { message: errorParts(toBackendError(err)).text } } });
+  }
+
+  function onProgress(run, message) {
+    if (!message.path) return;
+    const progress = { ...state.upload.progress, [message.path]: message };
+    app.schedule('upload', { progress });
+    // A reattached upload has no answer to wait for: it is over when every file is.
+    if (run.attached && Object.values(progress).every((p) => UPLOAD_FINAL.includes(p.phase))) runs.end(run, null);
+  }
+
+  /** The end of a reattached upload: its results are its files' final phases. */
+  function onDone(run) {
+    app.flush();
+    if (!run.attached) return;
+    const results = Object.values(state.upload.progress).map((p) => ({ path: p.path, file: p.file, imageId: p.imageId, outcome: uploadOutcome(p.phase) }));
+    app.patch('upload', { running: false, results });
+    announceSummary(results);
+  }
+
+  const runs = runFollower({ onProgress, onDone });
+
+  function announceSummary(results) {
+    const count = (o) => results.filter((r) => r.outcome === o).length;
+    announce(t('upload.summary', { uploaded: count('uploaded'), skipped: count('skipped'), failed: count('failed') + count('cancelled') }));
+  }
+
+  /** Uploads the readable packages to the chosen group; optionally opens step 3 afterwards. */
+  async function upload({ continueAfter }) {
+    const group = app.currentGroup();
+    const files = planSlots(state.entries);
+    const paths = state.entries.filter((e) => e.status === 'ok' && files.slotOf.get(e.file)).map((e) => e.file);
+    if (!group || paths.length === 0 || state.upload.running) return;
+    const run = { done: false, attached: false };
+    const progress = Object.fromEntries(paths.map((path) => [path, { path, file: baseName(path), phase: 'queued', bytesSent: 0, totalBytes: 0 }]));
+    app.patch('upload', { ...idleUpload(), running: true, progress, continueAfter });
+    announce(t('upload.running'));
+    try {
+      const results = await runs.start('packages_upload', { paths }, run);
+      runs.end(run, null);
+      // The answer is the truth about each file, whatever messages came before it.
+      const settled = { ...state.upload.progress };
+      for (const r of results) {
+        settled[r.path] = { ...(settled[r.path] || {}), path: r.path, file: r.file, imageId: r.imageId, phase: uploadPhase(r), error: r.error || null };
+      }
+      app.patch('upload', { running: false, results, progress: settled });
+      announceSummary(results);
+      if (continueAfter && results.every((r) => r.outcome === 'uploaded' || r.outcome === 'skipped')) {
+        app.goToStep(3);
+        app.steps.deployment.actions.plan();
+      }
+    } catch (err) {
+      runs.end(run, null);
+      const error = app.failure(err);
+      const progressNow = { ...state.upload.progress };
+      for (const [path, p] of Object.entries(progressNow)) {
+        if (!UPLOAD_FINAL.includes(p.phase)) progressNow[path] = { ...p, phase: error.kind === 'cancelled' ? 'cancelled' : 'failed', error };
+      }
+      app.patch('upload', { running: false, progress: progressNow, error: error.kind === 'cancelled' ? null : error });
+    }
+  }
+
+  /** Shows an upload that a reload left running (`runs_list`) and follows it to its end. */
+  function reattach(found) {
+    const run = { done: false, attached: true };
+    const items = found.items.filter((i) => i && i.path);
+    app.patch('upload', { ...idleUpload(), running: true, runId: found.runId, progress: Object.fromEntries(items.map((i) => [i.path, i])) });
+    addPaths(items.map((i) => i.path), { open: false });
+    return runs.attach(found.runId, run);
+  }
+
+  function listenForDrops() {
+    // Without this a browser would open a file dropped on the page in place of the app.
+    window.addEventListener('dragover', (e) => e.preventDefault());
+    window.addEventListener('drop', (e) => e.preventDefault());
+    on('tauri://drag-enter', () => app.set({ dragging: true }));
+    on('tauri://drag-over', () => {
+      if (!state.dragging) app.set({ dragging: true });
+    });
+    on('tauri://drag-leave', () => app.set({ dragging: false }));
+    on('tauri://drag-drop', (payload) => {
+      app.set({ dragging: false });
+      const paths = payload && Array.isArray(payload.paths) ? payload.paths : [];
+      if (paths.length) addPaths(paths);
+    });
+    document.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape' || modalOpen()) return;
+      if (state.dragging) app.set({ dragging: false });
+      else if (state.notice) app.set({ notice: null });
+    });
+  }
+
+  const actions = {
+    addFromPicker,
+    addPaths,
+    upload,
+    async cancelUpload() {
+      try {
+        await call('upload_cancel');
+      } catch (err) {
+        app.patch('upload', { error: app.failure(err) });
+      }
+    },
+    remove(file) {
+      const at = state.entries.findIndex((e) => e.file === file);
+      app.set({ entries: removeEntry(state.entries, file) });
+      announce(t('packages.removedAnnounce', { file: baseName(file) }));
+      // Keep keyboard focus in the list (on the row that took the removed one's place) rather
+      // than losing it to <body>.
+      const buttons = document.querySelectorAll('[data-testid="package-row"] .remove-button');
+      const next = buttons[Math.min(at, buttons.length - 1)] || document.querySelector('[data-testid="add-packages"]');
+      if (next) next.focus();
+    },
+    clear() {
+      app.set({ entries: [], notice: null, upload: idleUpload() });
+      announce(t('packages.clearedAnnounce'));
+      const add = document.querySelector('[data-testid="add-packages"]');
+      if (add) add.focus();
+    },
+    dismissNotice() {
+      app.set({ notice: null });
+    },
+  };
+
+  return {
+    id: 'packages',
+    runKind: 'upload',
+    initial: () => ({ entries: [], notice: null, dragging: false, picking: false, upload: idleUpload() }),
+    actions,
+    mount: (section, step) => mountPackagesStep(section, step, { ...app.common, ...actions }),
+    derive(view) {
+      const notice = state.notice;
+      const text = notice && (notice.count === undefined ? t(notice.key, notice.params) : tn(notice.key, notice.count, notice.params));
+      return { plan: planSlots(state.entries), notice: notice ? { tone: notice.tone, text } : null };
+    },
+    listen: listenForDrops,
+    reattach,
+    onGroupChanged() {
+      if (!state.upload.running) state.upload = idleUpload();
+    },
+  };
+}
 
 /**
  * Mounts step 2 into `section`.
@@ -136,13 +338,6 @@ export function mountPackagesStep(section, step, actions) {
   };
 }
 
-/** Makes `ul` hold exactly one `li` per text, reusing the items it has. */
-function syncTextList(ul, texts) {
-  while (ul.children.length > texts.length) ul.lastElementChild.remove();
-  while (ul.children.length < texts.length) ul.append(el('li'));
-  texts.forEach((text, i) => setText(ul.children[i], text));
-}
-
 /**
  * One row of the package list. Its inside is rebuilt only when the entry's status changes
  * (reading → ok or error); otherwise `update` rewrites texts in place.
@@ -199,19 +394,25 @@ function buildRow(row, entry, actions) {
     badge.classList.add('badge-error');
     const kindLabel = el('strong', { className: 'error-kind' });
     const message = el('span', { className: 'error-message' });
-    const error = el('p', { className: 'package-error', testid: 'package-error', children: [kindLabel, message] });
+    const detailsLabel = el('summary');
+    const detailsText = el('p', { className: 'error-detail-text' });
+    const details = el('details', { className: 'error-details', children: [detailsLabel, detailsText] });
+    const error = el('p', { className: 'package-error', testid: 'package-error', children: [kindLabel, ' — ', message] });
     error.dataset.kind = entry.error.kind;
     row.append(
       el('div', { className: 'row-main', children: [badge, el('div', { className: 'row-title', children: [fileName] }), remove] }),
       error,
+      details,
     );
     return {
       update(current) {
-        const kind = current.error.kind;
+        const parts = errorParts(current.error);
         setText(badge, t('kind.error'));
-        setText(kindLabel, t(has(`error.${kind}`) ? `error.${kind}` : 'error.unknown'));
-        const detail = kind === 'not_in_app' ? t('error.notInAppMessage') : current.error.message;
-        setText(message, detail ? ` — ${detail}` : '');
+        setText(kindLabel, parts.title);
+        setText(message, parts.text);
+        details.hidden = !parts.detail;
+        setText(detailsLabel, t('errors.details'));
+        setText(detailsText, parts.detail);
         removeUpdate();
       },
     };
@@ -365,9 +566,11 @@ function mountUploadCard(actions) {
       const group = view.groups.items.find((g) => g.id === view.groupId);
       const readable = view.entries.filter((e) => e.status === 'ok');
       const { upload } = view;
-      setText(title, group ? t('upload.title', { group: group.name }) : t('upload.titleNoGroup'));
-      setText(text, group ? t('upload.text', { product: group.productName, group: group.name }) : t('upload.needGroup'));
-      chooseGroup.hidden = Boolean(group);
+      // An upload a reload reattached to goes on without a chosen group (uploads go to the tenant).
+      const orphan = !group && upload.running;
+      setText(title, group ? t('upload.title', { group: group.name }) : t(orphan ? 'upload.titleRunning' : 'upload.titleNoGroup'));
+      setText(text, group ? t('upload.text', { product: group.productName, group: group.name }) : t(orphan ? 'upload.textReattached' : 'upload.needGroup'));
+      chooseGroup.hidden = Boolean(group) || orphan;
       setText(chooseGroup, t('upload.chooseGroup'));
       setText(justUpload, t('upload.just'));
       setText(andContinue, t('upload.andContinue'));
@@ -386,7 +589,7 @@ function mountUploadCard(actions) {
       if (upload.running) summaryText = t('upload.running');
       else if (upload.results) {
         const count = (o) => upload.results.filter((r) => r.outcome === o).length;
-        summaryText = t('upload.summary', { uploaded: count('uploaded'), skipped: count('skipped'), failed: count('failed') });
+        summaryText = t('upload.summary', { uploaded: count('uploaded'), skipped: count('skipped'), failed: count('failed') + count('cancelled') });
       } else if (group && readable.length > 0 && view.plan.warnings.length > 0) summaryText = t('upload.fixWarnings');
       else if (group && readable.length === 0) summaryText = t('upload.nothing');
       setText(summary, summaryText);
@@ -420,7 +623,7 @@ function uploadLine() {
           rate: formatSize(progress.bytesPerSecond || 0),
         });
       } else if (progress.phase === 'failed') {
-        text = t('upload.phase.failed', { message: progress.error && progress.error.message ? progress.error.message : '' });
+        text = t('upload.phase.failed', { message: progress.error ? errorParts(progress.error).text : '' });
       } else {
         text = t(`upload.phase.${progress.phase}`);
       }

@@ -549,10 +549,24 @@ pub struct TokenCache {
     inner: Arc<CacheInner>,
 }
 
-#[derive(Debug)]
+/// Called with a refresh token the identity platform has just rotated (the old one may stop
+/// working once used, so the new one must be kept at once).
+pub type RotationHook = Arc<dyn Fn(&Secret) + Send + Sync>;
+
 struct CacheInner {
     source: TokenSource,
     state: tokio::sync::Mutex<CacheState>,
+    on_rotation: std::sync::OnceLock<RotationHook>,
+}
+
+impl std::fmt::Debug for CacheInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheInner")
+            .field("source", &self.source)
+            .field("state", &self.state)
+            .field("on_rotation", &self.on_rotation.get().is_some())
+            .finish()
+    }
 }
 
 impl TokenCache {
@@ -600,6 +614,7 @@ impl TokenCache {
             inner: Arc::new(CacheInner {
                 source,
                 state: tokio::sync::Mutex::new(state),
+                on_rotation: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -629,7 +644,13 @@ impl TokenCache {
         })
     }
 
-    /// The current refresh token (it may have rotated): store it in the keychain after a run.
+    /// Calls `hook` with every refresh token the identity platform rotates from now on (shared by
+    /// every clone; the first hook set stays).
+    pub fn on_rotation(&self, hook: RotationHook) {
+        let _ = self.inner.on_rotation.set(hook);
+    }
+
+    /// The current refresh token (it may have rotated).
     pub async fn refresh_token(&self) -> Option<Secret> {
         self.inner.state.lock().await.refresh_token.clone()
     }
@@ -664,8 +685,14 @@ impl TokenCache {
             "access token renewed"
         );
         state.access = Some(set.access.clone());
-        if set.refresh_token.is_some() {
-            state.refresh_token = set.refresh_token;
+        if let Some(renewed) = set.refresh_token {
+            let rotated = state.refresh_token.as_ref() != Some(&renewed);
+            if rotated {
+                if let Some(hook) = self.inner.on_rotation.get() {
+                    hook(&renewed);
+                }
+            }
+            state.refresh_token = Some(renewed);
         }
         Ok(set.access)
     }

@@ -30,54 +30,55 @@ pub const TWIN_BATCH: usize = 40;
 /// How many twin queries of one listing run at the same time.
 const PARALLEL_QUERIES: usize = 4;
 
-/// The clients steps 5 and 6 need, owned so a rollout can run on its own task.
+/// The clients steps 5 and 6 need, owned so a rollout can run on its own task, and the journal
+/// every change made through them is written to: it is required, a change that is not journaled
+/// cannot be made.
 #[derive(Debug, Clone)]
 pub struct Fleet {
     plane: ControlPlane,
     iothub: IotHubClient,
     contract: DeviceContract,
-    profile: String,
-    journal: Option<(Journal, Actor)>,
+    journal: Journal,
+    actor: Actor,
 }
 
 impl Fleet {
-    /// Bundles clients made elsewhere (tests, the simulator's own harness).
+    /// Bundles clients made elsewhere (the tenant, tests, the benchmarks) with the journal.
     pub fn new(
         plane: ControlPlane,
         iothub: IotHubClient,
         contract: DeviceContract,
-        profile: impl Into<String>,
+        journal: Journal,
+        actor: Actor,
     ) -> Fleet {
         Fleet {
             plane,
             iothub,
             contract,
-            profile: profile.into(),
-            journal: None,
+            journal,
+            actor,
         }
     }
 
-    /// Records every move, restart and node update made through this fleet in `journal`.
-    pub fn with_journal(mut self, journal: Journal, actor: Actor) -> Fleet {
-        self.journal = Some((journal, actor));
-        self
-    }
-
-    /// Writes one journal entry when a journal is attached; a journal that cannot be written is
-    /// a warning, never the failure of the change it describes.
+    /// Writes one journal entry; a journal that cannot be written is a warning, never the
+    /// failure of the change it describes.
     pub(crate) fn record(&self, action: Action, target: Target, result: Outcome, detail: &str) {
-        if let Some((journal, actor)) = &self.journal {
-            journal.record_or_warn(actor, action, target, result, detail);
-        }
+        self.journal
+            .record_or_warn(&self.actor, action, target, result, detail);
     }
 
     /// The fleet of a signed-in session; fails when the profile has no IoT Hub.
-    pub async fn from_session(session: &Session) -> Result<Fleet, SessionError> {
+    pub async fn from_session(
+        session: &Session,
+        journal: Journal,
+        actor: Actor,
+    ) -> Result<Fleet, SessionError> {
         Ok(Fleet::new(
             session.plane().clone(),
             session.iothub().await?.clone(),
             session.device_contract().clone(),
-            session.config().profile.clone(),
+            journal,
+            actor,
         ))
     }
 
@@ -96,7 +97,7 @@ impl Fleet {
 
     /// The profile's name (written into the journal).
     pub fn profile(&self) -> &str {
-        &self.profile
+        &self.actor.profile
     }
 
     /// The twins of `devices`, read with batched twin queries. A device without a twin (not

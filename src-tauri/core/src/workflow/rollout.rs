@@ -135,7 +135,8 @@ pub struct RolloutEvent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// For `failed`: a stable code the UI may act on (`device_offline`, `timed_out`,
-    /// `policy_blocks_updates`, `restart_rejected`, `signed_out`, ...).
+    /// `policy_blocks_updates`, `restart_rejected`, `unauthorized`, ...; the shell folds them into
+    /// the GUI's kinds).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<&'static str>,
     /// The versions read with this status, when a twin was read.
@@ -474,8 +475,6 @@ pub(crate) fn device_failure(err: &CloudError) -> (&'static str, String) {
              in a minute"
                 .to_owned(),
         ),
-        CloudError::Unauthorized { .. } => ("signed_out", err.to_string()),
-        CloudError::Transport { .. } => ("network", err.to_string()),
         other => (other.kind(), other.to_string()),
     }
 }

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::deploy::Recorder;
 use super::groups::LocalKinds;
-use super::journal::{Action, Journal, JournalError, Outcome, Target};
+use super::journal::{Action, Outcome, Target};
 use super::plan::PlannedImage;
 use crate::cloud::model::ImageId;
 use crate::cloud::transport::with_upload_progress;
@@ -47,6 +47,9 @@ pub enum UploadPhase {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadProgress {
+    /// The path as given: the key of this file in every report and result.
+    pub path: String,
+    /// Its file name, for display.
     pub file: String,
     pub image_id: Option<ImageId>,
     pub phase: UploadPhase,
@@ -54,7 +57,8 @@ pub struct UploadProgress {
     pub bytes_sent: u64,
     pub total_bytes: u64,
     pub bytes_per_second: f64,
-    pub error: Option<String>,
+    /// Why the file failed (the same as its result's).
+    pub error: Option<UploadFailure>,
 }
 
 /// How one file ended.
@@ -68,7 +72,7 @@ pub enum UploadOutcome {
     Cancelled,
 }
 
-/// Why a file failed, in the UI's terms.
+/// Why a file failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UploadFailure {
     /// `damaged_package`, `io`, `too_large`, or a cloud error kind (`throttled`, `forbidden`...).
@@ -80,6 +84,9 @@ pub struct UploadFailure {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UploadResult {
+    /// The path as given (the key of the file's progress reports).
+    pub path: String,
+    /// Its file name, for display.
     pub file: String,
     pub image_id: Option<ImageId>,
     pub outcome: UploadOutcome,
@@ -114,25 +121,6 @@ pub fn local_kinds(results: &[UploadResult]) -> LocalKinds {
             Some((ImageId::new(report.image_id.clone()), kind_of(report)?))
         })
         .collect()
-}
-
-/// The kinds of images this machine uploaded (or found already uploaded) before, as the journal
-/// remembers them: step 3 uses them for images chosen by id, whose core the tenant does not say.
-pub fn remembered_kinds(journal: &Journal) -> Result<LocalKinds, JournalError> {
-    let mut kinds = LocalKinds::new();
-    // Oldest first, so a later reading of the same id wins.
-    for entry in journal.recent(usize::MAX)?.into_iter().rev() {
-        if entry.action != Action::Upload || entry.result == Outcome::Failed {
-            continue;
-        }
-        let t = &entry.target;
-        for (id, kind) in t.image_ids.iter().zip(&t.image_kinds) {
-            if let Some(kind) = package_kind(kind) {
-                kinds.insert(ImageId::new(id.clone()), kind);
-            }
-        }
-    }
-    Ok(kinds)
 }
 
 /// The package kind a report names.
@@ -186,7 +174,7 @@ pub async fn upload_packages(
             total_of(&result),
             0.0,
         );
-        last.error = result.error.as_ref().map(|e| e.message.clone());
+        last.error = result.error.clone();
         on_progress(&last);
         results.push(result);
     }
@@ -218,6 +206,7 @@ async fn upload_one(
     match plane.image(&id).await {
         Ok(info) => {
             return UploadResult {
+                path: path.display().to_string(),
                 file: file_name(path),
                 image_id: Some(id),
                 outcome: UploadOutcome::Skipped,
@@ -274,6 +263,7 @@ async fn upload_one(
     };
     match answer {
         Ok(info) => UploadResult {
+            path: path.display().to_string(),
             file: file_name(path),
             image_id: Some(id.clone()),
             outcome: UploadOutcome::Uploaded,
@@ -323,7 +313,8 @@ fn progress(
     bytes_per_second: f64,
 ) -> UploadProgress {
     UploadProgress {
-        file: path.display().to_string(),
+        path: path.display().to_string(),
+        file: file_name(path),
         image_id,
         phase,
         bytes_sent,
@@ -341,6 +332,7 @@ fn failed(
     message: String,
 ) -> UploadResult {
     UploadResult {
+        path: path.display().to_string(),
         file: file_name(path),
         image_id,
         outcome: UploadOutcome::Failed,
@@ -359,6 +351,7 @@ fn cancelled(
     report: Option<PackageReport>,
 ) -> UploadResult {
     UploadResult {
+        path: path.display().to_string(),
         file: file_name(path),
         image_id,
         outcome: UploadOutcome::Cancelled,

@@ -1,0 +1,10 @@
+//! The CLI's integration tests, one test binary (a binary per file links slowly on two cores).
+//! They run the real `asg-fota-cli` binary against a simulated tenant. See docs/testing.md.
+
+mod cloud_support;
+mod cloud_verbs;
+mod field_parity;
+mod flow;
+mod inspect;
+mod leak;
+mod sim_cmd;

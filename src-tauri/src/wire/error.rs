@@ -1,0 +1,232 @@
+//! The one error type every command returns, `{kind, message, params?}`, and the one fold of the
+//! core's error kinds into the GUI's.
+//!
+//! `kind` is one of [`GUI_KINDS`] (each has a title, a message and an action in both UI
+//! catalogs; `docs/gui-contract.json` lists them); `message` is the core's plain-words detail;
+//! `params` are non-secret values the catalogs interpolate. Every `CommandError` is built through
+//! [`CommandError::new`], which folds: no other place turns a core kind into a GUI kind.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use asg_fota_core::cloud::CloudError;
+use asg_fota_core::inspect::InspectError;
+use asg_fota_core::session::SessionError;
+use asg_fota_core::tenant::{cloud_params, TenantError};
+
+/// The kinds the GUI knows; anything else folds into `internal`.
+pub(crate) const GUI_KINDS: &[&str] = &[
+    "signed_out",
+    "sign_in_failed",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "rejected",
+    "throttled",
+    "service",
+    "network",
+    "device_offline",
+    "device_timeout",
+    "restart_rejected",
+    "timed_out",
+    "policy_blocks_updates",
+    "operation_failed",
+    "cancelled",
+    "invalid_input",
+    "damaged_package",
+    "io",
+    "too_large",
+    "preflight_failed",
+    "keychain_unavailable",
+    "keychain",
+    "config_damaged",
+    "profile",
+    "journal",
+    "update_busy",
+    "update_manual",
+    "update_signature",
+    "update_failed",
+    "internal",
+];
+
+/// The core's kind (of a `CloudError`, `SessionError`, `TenantError`, `InspectError`, a rollout
+/// or node failure, an upload failure) as the GUI's kind.
+pub(crate) fn fold(core_kind: &str) -> &'static str {
+    match core_kind {
+        "unauthorized" | "not_signed_in" | "no_refresh_token" => "signed_out",
+        "sign_in" => "sign_in_failed",
+        "not_found" | "group_not_found" => "not_found",
+        "service" | "decode" => "service",
+        "timeout" | "connect" | "connection_reset" | "transport" => "network",
+        "timed_out" | "deadline_exceeded" => "timed_out",
+        "invalid_input" | "ambiguous_group" => "invalid_input",
+        "io" | "file" => "io",
+        "profile" | "missing_setting" | "choose_tenant" | "no_iothub" => "profile",
+        // The app updater (updates.rs).
+        "update_network" => "network",
+        "update_install" | "update_endpoint" | "update_none" => "update_failed",
+        same => GUI_KINDS
+            .iter()
+            .find(|kind| **kind == same)
+            .copied()
+            .unwrap_or("internal"),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CommandError {
+    pub(crate) kind: &'static str,
+    pub(crate) message: String,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub(crate) params: Map<String, Value>,
+}
+
+impl CommandError {
+    /// An error of the core's kind `core_kind`, folded into the GUI's.
+    pub(crate) fn new(core_kind: &str, message: impl Into<String>) -> Self {
+        Self {
+            kind: fold(core_kind),
+            message: message.into(),
+            params: Map::new(),
+        }
+    }
+
+    pub(crate) fn with_params(mut self, params: Map<String, Value>) -> Self {
+        self.params = params;
+        self
+    }
+}
+
+impl From<tauri::Error> for CommandError {
+    fn from(error: tauri::Error) -> Self {
+        Self::new("internal", format!("The app could not do this: {error}"))
+    }
+}
+
+impl From<CloudError> for CommandError {
+    fn from(error: CloudError) -> Self {
+        let params = cloud_params(&error);
+        Self::new(error.kind(), error.to_string()).with_params(params)
+    }
+}
+
+impl From<InspectError> for CommandError {
+    fn from(error: InspectError) -> Self {
+        let mut params = Map::new();
+        params.insert("file".into(), error.path().display().to_string().into());
+        if let InspectError::Package { source, .. } = &error {
+            params.insert("offset".into(), source.offset().into());
+        }
+        Self::new(error.kind(), error.message()).with_params(params)
+    }
+}
+
+impl From<asg_fota_core::profiles::ProfileError> for CommandError {
+    fn from(error: asg_fota_core::profiles::ProfileError) -> Self {
+        TenantError::from(error).into()
+    }
+}
+
+impl From<TenantError> for CommandError {
+    fn from(error: TenantError) -> Self {
+        let params = error.params();
+        let message = match &error {
+            // The core's text names the CLI; in the app the way out is the profile screen.
+            TenantError::Session(SessionError::NotSignedIn { profile, .. }) => format!(
+                "Profile “{profile}” is not signed in. Open the profile screen and sign in."
+            ),
+            other => other.to_string(),
+        };
+        Self::new(error.kind(), message).with_params(params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every core kind the core can produce, and the GUI kind it becomes.
+    const TABLE: &[(&str, &str)] = &[
+        // CloudError
+        ("unauthorized", "signed_out"),
+        ("forbidden", "forbidden"),
+        ("not_found", "not_found"),
+        ("conflict", "conflict"),
+        ("rejected", "rejected"),
+        ("throttled", "throttled"),
+        ("service", "service"),
+        ("device_offline", "device_offline"),
+        ("device_timeout", "device_timeout"),
+        ("decode", "service"),
+        ("timeout", "network"),
+        ("connect", "network"),
+        ("connection_reset", "network"),
+        ("transport", "network"),
+        ("operation_failed", "operation_failed"),
+        ("deadline_exceeded", "timed_out"),
+        ("cancelled", "cancelled"),
+        ("sign_in", "sign_in_failed"),
+        ("invalid_input", "invalid_input"),
+        ("file", "io"),
+        // SessionError
+        ("profile", "profile"),
+        ("config_damaged", "config_damaged"),
+        ("keychain_unavailable", "keychain_unavailable"),
+        ("keychain", "keychain"),
+        ("not_signed_in", "signed_out"),
+        ("missing_setting", "profile"),
+        ("choose_tenant", "profile"),
+        ("no_iothub", "profile"),
+        ("demo_needs_simulator", "internal"),
+        ("no_refresh_token", "signed_out"),
+        ("group_not_found", "not_found"),
+        ("ambiguous_group", "invalid_input"),
+        // DeployError, TenantError
+        ("preflight_failed", "preflight_failed"),
+        ("journal", "journal"),
+        ("demo_start", "internal"),
+        ("policy_blocks_updates", "policy_blocks_updates"),
+        // InspectError and upload failures
+        ("io", "io"),
+        ("too_large", "too_large"),
+        ("damaged_package", "damaged_package"),
+        ("internal", "internal"),
+        // Rollout failures
+        ("restart_rejected", "restart_rejected"),
+        ("timed_out", "timed_out"),
+        // The app updater
+        ("update_busy", "update_busy"),
+        ("update_manual", "update_manual"),
+        ("update_signature", "update_signature"),
+        ("update_network", "network"),
+        ("update_install", "update_failed"),
+        ("update_endpoint", "update_failed"),
+        ("update_none", "update_failed"),
+        // Anything new folds into `internal` until it is given a place here.
+        ("a_kind_nobody_made_yet", "internal"),
+    ];
+
+    #[test]
+    fn every_core_kind_folds_into_the_gui_kind_of_the_table() {
+        for (core, gui) in TABLE {
+            assert_eq!(fold(core), *gui, "fold({core:?})");
+        }
+    }
+
+    #[test]
+    fn every_gui_kind_is_reached_and_folds_into_itself() {
+        for kind in GUI_KINDS {
+            assert_eq!(fold(kind), *kind);
+            assert!(
+                kind == &"internal" || TABLE.iter().any(|(_, gui)| gui == kind),
+                "no core kind folds into {kind}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_signed_out_upload_offers_sign_in() {
+        let error = CommandError::new("unauthorized", "the token was refused");
+        assert_eq!(error.kind, "signed_out");
+    }
+}

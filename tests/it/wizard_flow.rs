@@ -1,0 +1,330 @@
+//! The whole FOTA flow in the real app window, on the Demo tenant: all six steps through the UI,
+//! then the outcome checked in the simulator's own state (not in what the UI says).
+//!
+//! Needs an X display and tauri-driver: `bash .ci/test` runs it under Xvfb with
+//! `--include-ignored`. With `ASG_FOTA_SCREENSHOT_DIR` set it saves a screenshot of every step
+//! (English, and step 1 in Korean): that is how `docs/screenshots/` is made.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::harness::{free_port, sim_get, AppSession};
+use crate::APP;
+use asg_fota_testkit::builder::{app_package, manifest_json, PackageSpec, SigningKey};
+use fantoccini::Locator;
+use serde_json::Value;
+
+/// Whether the simulator's gateway is online and has WIZ750SR nodes behind it.
+fn usable(device: &Value) -> bool {
+    device["gateway"]["connected"].as_bool() == Some(true)
+        && device["gateway"]["nodes"]
+            .as_array()
+            .is_some_and(|n| !n.is_empty())
+}
+
+fn id_of(device: &Value) -> String {
+    device["id"].as_str().expect("device id").to_owned()
+}
+
+#[tokio::test]
+#[ignore = "needs a display and tauri-driver: run by `bash .ci/test`"]
+async fn the_six_steps_update_gateways_and_nodes_on_the_demo_tenant() {
+    let port = free_port();
+    let app = AppSession::start_with(
+        APP,
+        &[
+            ("ASG_FOTA_DEMO_PORT", port.to_string()),
+            ("ASG_FOTA_DEMO_FAST", "1".to_owned()),
+        ],
+    )
+    .await;
+
+    // Step 1: the groups appear; the test chooses one whose policy takes app updates and that
+    // holds online gateways with nodes, and one online gateway from another group to be moved.
+    app.wait_for("[data-testid=group-row]").await;
+    let state = sim_get(port, "/_sim/state");
+    let groups = state["groups"].as_array().expect("groups");
+    let devices = state["devices"].as_array().expect("devices");
+    let group = groups
+        .iter()
+        .filter(|g| g["update_policy"] == "UpdateAll")
+        .find(|g| {
+            devices
+                .iter()
+                .filter(|d| d["group_id"] == g["id"] && usable(d))
+                .count()
+                >= 2
+        })
+        .expect("a group with two online gateways");
+    let group_id = group["id"].as_str().expect("group id").to_owned();
+    let in_group: Vec<String> = devices
+        .iter()
+        .filter(|d| d["group_id"] == group["id"] && usable(d))
+        .take(2)
+        .map(id_of)
+        .collect();
+    let elsewhere = devices
+        .iter()
+        .find(|d| d["group_id"] != group["id"] && usable(d))
+        .map(id_of)
+        .expect("an online gateway in another group");
+    let product = state["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .find(|p| p["id"] == group["product_id"])
+        .and_then(|p| p["name"].as_str())
+        .expect("the group's product");
+    app.screenshot("step1-en").await;
+    // The UI names groups by the control plane's id (an ARM resource id on the Demo tenant):
+    // find the row of this product/group and click it.
+    let clicked = app
+        .client
+        .execute(
+            "const [product, group] = arguments;
+             const rows = [...document.querySelectorAll('[data-testid=group-row]')];
+             const suffix = ('/products/' + product + '/devicegroups/' + group).toLowerCase();
+             const row = rows.find(r => decodeURIComponent(r.dataset.groupId).toLowerCase().endsWith(suffix)
+                                     || r.dataset.groupId.toLowerCase() === group.toLowerCase());
+             if (!row) return null;
+             row.click();
+             return row.dataset.groupId;",
+            vec![product.into(), group["name"].clone()],
+        )
+        .await
+        .expect("run script");
+    assert!(
+        clicked.is_string(),
+        "no row for {product}/{}",
+        group["name"]
+    );
+
+    // Step 2: a high-level and a real-time app, read locally, then uploaded ("Just upload").
+    // Synthetic packages whose names carry their versions, as WIZnet's builds would (the
+    // simulated gateways report what the names say; the RTApp brings node firmware 1.0.9).
+    let (hl, hl_image) = package(app.dirs.path(), "ASG210_HLApp_v1.2.3", "Default");
+    let (rt, rt_image) = package(
+        app.dirs.path(),
+        "ASG210_RTApp_v1.1.0_nodefw1.0.9",
+        "RealTimeCapable",
+    );
+    app.set_picked_files(&[&hl, &rt]);
+    app.click("[data-testid=step-link-2]").await;
+    app.click("[data-testid=add-packages]").await;
+    for file in [&hl, &rt] {
+        app.wait_for(&format!(
+            "[data-testid=package-row][data-file='{}'] [data-testid=image-id]",
+            file.display()
+        ))
+        .await;
+    }
+    app.click("[data-testid=upload-button]").await;
+    for file in [&hl, &rt] {
+        let status = format!(
+            "[data-testid=package-row][data-file='{}'] [data-testid=upload-status]",
+            file.display()
+        );
+        app.wait_attr(&status, "data-phase", |phase| {
+            phase == "done" || phase == "skipped"
+        })
+        .await;
+    }
+    app.screenshot("step2-upload-en").await;
+
+    // Step 3: the preflight passes, the diff shows two added components, the deployment is
+    // created after the confirmation.
+    app.click("[data-testid=step-link-3]").await;
+    app.wait_for(&format!(
+        "[data-testid=deploy-image][data-image-id='{hl_image}']"
+    ))
+    .await;
+    app.click("[data-testid=deploy-plan]").await;
+    app.wait_for("[data-testid=diff-row]").await;
+    let problems = app
+        .client
+        .find_all(Locator::Css("[data-testid=deploy-problem]"))
+        .await
+        .expect("problems");
+    assert!(
+        problems.is_empty(),
+        "the preflight must pass for one HLApp and one RTApp"
+    );
+    app.screenshot("step3-en").await;
+    app.click("[data-testid=deploy-create]").await;
+    app.click("[data-testid=confirm-ok]").await;
+    app.wait_for("[data-testid=deploy-success]").await;
+
+    // Step 4: the new deployment is the current one.
+    app.click("[data-testid=step-link-4]").await;
+    app.wait_for("[data-testid=history-row][data-current='true']")
+        .await;
+    app.screenshot("step4-en").await;
+
+    // Step 5: two gateways of the group and one from elsewhere (moved in), updated now.
+    app.click("[data-testid=step-link-5]").await;
+    app.wait_for("[data-testid=gateway-row]").await;
+    // Open the "from another group" box (a <details>) as a click on its summary would.
+    app.click("details.add-devices > summary").await;
+    app.type_into("[data-testid=add-device-ids]", &elsewhere)
+        .await;
+    app.click("[data-testid=add-devices]").await;
+    let chosen: Vec<String> = in_group
+        .iter()
+        .cloned()
+        .chain([elsewhere.clone()])
+        .collect();
+    for id in &chosen {
+        app.type_into("[data-testid=gateway-filter]", &id[..16])
+            .await;
+        let row = format!("[data-testid=gateway-row][data-device-id='{id}' i]");
+        // "Add and select" already ticked the gateway added from elsewhere.
+        let tick = app
+            .wait_for(&format!("{row} [data-testid=gateway-select]"))
+            .await;
+        if !tick
+            .prop("checked")
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|c| c == "true")
+        {
+            tick.click().await.expect("tick the gateway");
+        }
+    }
+    app.type_into("[data-testid=gateway-filter]", "").await;
+    app.click("[data-testid=update-now]").await;
+    app.click("[data-testid=confirm-ok]").await;
+    for id in &chosen {
+        app.type_into("[data-testid=gateway-filter]", &id[..16])
+            .await;
+        let status = format!(
+            "[data-testid=gateway-row][data-device-id='{id}' i] [data-testid=device-status]"
+        );
+        let ended = app
+            .wait_attr(&status, "data-status", |s| {
+                s == "on_target" || s == "failed"
+            })
+            .await;
+        assert_eq!(
+            ended, "on_target",
+            "gateway {id} must reach the deployed versions"
+        );
+    }
+    app.type_into("[data-testid=gateway-filter]", "").await;
+    app.screenshot("step5-en").await;
+
+    // Step 6: the installed RTApp carries newer node firmware: update every outdated node.
+    app.click("[data-testid=step-link-6]").await;
+    app.wait_for("[data-testid=node-row]").await;
+    app.click("[data-testid=update-all-outdated]").await;
+    app.click("[data-testid=confirm-ok]").await;
+    let after = wait_for_nodes(port, &chosen).await;
+    app.screenshot("step6-en").await;
+
+    // The outcome, read from the simulator itself.
+    let group_now = after["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["id"] == group_id.as_str())
+        .cloned();
+    let current = group_now
+        .and_then(|g| g["current_deployment"].as_str().map(str::to_owned))
+        .expect("current deployment");
+    let deployment = after["deployments"]
+        .as_array()
+        .expect("deployments")
+        .iter()
+        .find(|d| d["id"] == current.as_str())
+        .cloned()
+        .expect("the current deployment");
+    let images: BTreeSet<&str> = deployment["images"]
+        .as_array()
+        .expect("images")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        images,
+        BTreeSet::from([hl_image.as_str(), rt_image.as_str()]),
+        "the deployment holds exactly the chosen images"
+    );
+    for id in &chosen {
+        let device = after["devices"]
+            .as_array()
+            .expect("devices")
+            .iter()
+            .find(|d| d["id"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(id)))
+            .expect("chosen device");
+        assert_eq!(
+            device["group_id"],
+            group_id.as_str(),
+            "{id} was moved into the group"
+        );
+        assert_eq!(
+            device["gateway"]["installed_deployment"],
+            current.as_str(),
+            "{id} installed the deployment"
+        );
+    }
+
+    // The same wizard in Korean.
+    app.click("[data-testid=lang-switch] [data-lang=ko]").await;
+    app.click("[data-testid=step-link-1]").await;
+    app.wait_for("[data-testid=group-row]").await;
+    app.screenshot("step1-ko").await;
+    app.close().await;
+}
+
+/// Writes a signed synthetic app package named `name` and returns its path and image id.
+fn package(
+    dir: &std::path::Path,
+    name: &str,
+    application_type: &str,
+) -> (std::path::PathBuf, String) {
+    let spec = PackageSpec::app(&name[..name.len().min(32)]);
+    let built = app_package(
+        &spec,
+        &manifest_json(&spec, name, Some(application_type)),
+        &SigningKey::p256(),
+    );
+    let path = dir.join(format!("{name}.imagepackage"));
+    std::fs::write(&path, built.bytes).expect("write package");
+    (path, spec.image_id.to_string())
+}
+
+/// Waits until every node behind the chosen gateways runs the firmware its gateway offers.
+async fn wait_for_nodes(port: u16, gateways: &[String]) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let state = sim_get(port, "/_sim/state");
+        let pending: Vec<String> = state["devices"]
+            .as_array()
+            .expect("devices")
+            .iter()
+            .filter(|d| {
+                gateways
+                    .iter()
+                    .any(|g| d["id"].as_str().is_some_and(|x| x.eq_ignore_ascii_case(g)))
+            })
+            .flat_map(|d| {
+                let available = d["gateway"]["node_fw_available"].clone();
+                d["gateway"]["nodes"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(move |n| n["fw_version"] != available)
+                    .map(|n| n["name"].to_string())
+            })
+            .collect();
+        if pending.is_empty() {
+            return state;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nodes still outdated: {pending:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
