@@ -319,7 +319,15 @@ fn whole_flow(sim: &SimHandle, cli: &Cli) {
 
     // The local journal recorded every change, with no secret in it.
     let journal = cli.journal();
-    let count = |action: &str| journal.iter().filter(|l| l["action"] == action).count();
+    // Moves, restarts and node updates are write-ahead: a `pending` intent, then the outcome.
+    let count = |action: &str| {
+        let lines = journal.iter().filter(|l| l["action"] == action);
+        let (intents, outcomes): (Vec<_>, Vec<_>) = lines.partition(|l| l["result"] == "pending");
+        if action != "upload" && action != "deploy" {
+            assert_eq!(intents.len(), outcomes.len(), "{action}: {journal:#?}");
+        }
+        outcomes.len()
+    };
     assert_eq!(count("move"), 1, "{journal:#?}");
     assert_eq!(count("restart"), 3);
     assert!(count("node_update") > 0);

@@ -6,7 +6,6 @@
 //! restart out after its end. What reached the gateways is read from the simulator's own call log.
 
 use asg_fota_testkit::cloud as cloud_support;
-use asg_fota_testkit::fixtures as support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
