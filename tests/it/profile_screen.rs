@@ -28,6 +28,9 @@ async fn a_legacy_profile_is_created_and_signed_in_with_a_device_code() {
     let demo = sim.demo().clone();
     let app = AppSession::start(APP).await;
 
+    // The header button is in the static page before app.js wires it; the step rail is drawn
+    // right after the header is wired.
+    app.wait_for("[data-testid=step-link-1]").await;
     app.click("[data-testid=profile-button]").await;
     app.wait_for("[data-testid=profile-dialog]").await;
     app.click("[data-testid=profile-new-legacy]").await;

@@ -12,11 +12,12 @@ import { announce, el, setAttr, setText } from './dom.js';
 import { formatDateTime, formatNumber, t } from './i18n.js';
 import { JOURNAL_ACTIONS, JOURNAL_COLUMNS, exportFileName, filterJournal, journalProfiles, journalRow, toCsv } from './export.js';
 import { shortId } from './logic.js';
-import { errorTitle } from './widgets.js';
+import { errorParts } from './widgets.js';
 
-/** An error in one line: the kind's title and the backend's message. */
+/** An error in one line: the kind's title and what it means, in the user's language. */
 export function errorLine(error) {
-  return [errorTitle(error.kind), error.message].filter(Boolean).join(' ');
+  const parts = errorParts(error);
+  return [parts.title, parts.text].filter(Boolean).join(' ');
 }
 
 /** How many rows the table builds; the export always holds every matching entry. */
