@@ -639,6 +639,7 @@ export const ERROR_ACTIONS = Object.freeze({
   config_damaged: 'open_settings',
   profile: 'open_settings',
   journal: 'retry',
+  run_in_flight: 'none',
   update_busy: 'none',
   update_manual: 'none',
   update_signature: 'none',

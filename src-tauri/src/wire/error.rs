@@ -42,6 +42,7 @@ pub(crate) const GUI_KINDS: &[&str] = &[
     "config_damaged",
     "profile",
     "journal",
+    "run_in_flight",
     "update_busy",
     "update_manual",
     "update_signature",
@@ -194,6 +195,8 @@ mod tests {
         // Rollout failures
         ("restart_rejected", "restart_rejected"),
         ("timed_out", "timed_out"),
+        // Runs (one run per gateway at a time)
+        ("run_in_flight", "run_in_flight"),
         // The app updater
         ("update_busy", "update_busy"),
         ("update_manual", "update_manual"),

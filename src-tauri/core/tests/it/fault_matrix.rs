@@ -417,6 +417,9 @@ fn rollout_settings() -> RolloutSettings {
         deadline: Duration::from_secs(15),
         restart_delay_seconds: 0,
         method_timeouts: MethodTimeouts::default(),
+        // A restart whose answer was lost is verified (a check-in after the intent) before it is
+        // sent again; a short settle keeps the matrix quick.
+        restart_settle: Duration::from_millis(200),
     }
 }
 
