@@ -104,16 +104,21 @@ pub async fn invoke(ctx: &Context, args: InvokeArgs) -> Result<ExitCode> {
                 .await?)
         })
         .await?;
+    report_answer(ctx, &answer, &args.method)
+}
+
+/// Prints a direct method's answer; the device's own status decides the exit code, so a
+/// pipeline notices a 404 or 409.
+fn report_answer(ctx: &Context, answer: &MethodResponse, method: &str) -> Result<ExitCode> {
     ctx.print(
         &serde_json::json!({"status": answer.status, "payload": answer.payload}),
         || format!("status:  {}\npayload: {}\n", answer.status, answer.payload),
     )?;
-    // The device's own status decides the exit code, so a pipeline notices a 404 or 409.
     let ok = (200..300).contains(&answer.status);
     if !ok {
         eprintln!(
-            "asg-fota-cli: the device answered {} to {}",
-            answer.status, args.method
+            "asg-fota-cli: the device answered {} to {method}",
+            answer.status
         );
     }
     Ok(crate::update_now::exit_code(ok))

@@ -206,18 +206,7 @@ struct Created {
 }
 
 fn profile_cmd(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
-    let legacy = ctx.host.profiles()?.get(&args.from)?;
-    let name = args.name.unwrap_or_else(|| format!("{}-arm", args.from));
-    if ctx.host.profiles()?.profiles.contains_key(&name) && !args.replace {
-        bail!("profile `{name}` exists already: pass --replace to overwrite it, or --name NAME");
-    }
-    if legacy.backend != Backend::Legacy {
-        let from = &args.from;
-        bail!(
-            "`{from}` is a {} profile; `migrate profile` starts from a legacy one",
-            legacy.backend
-        );
-    }
+    let (legacy, name) = source_and_name(ctx, &args)?;
     let subscription = ask(args.subscription_id, "Subscription id", "--subscription-id")?;
     let resource_group = ask(args.resource_group, "Resource group", "--resource-group")?;
     let catalog = ask(args.catalog, "Catalog", "--catalog")?;
@@ -240,24 +229,53 @@ fn profile_cmd(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
         settings: arm,
         copied_secrets: copied,
     };
-    ctx.print(&created, || {
-        let mut text = format!(
-            "Profile `{}` (ARM, catalog {catalog} in {resource_group}) saved in {}.\n",
-            created.name,
-            ctx.host.dirs().profiles_file().display()
-        );
-        if !created.copied_secrets.is_empty() {
-            text.push_str(&format!(
-                "Copied from `{}` in the OS keychain: {}.\n",
-                args.from,
-                created.copied_secrets.join(", ")
-            ));
-        }
-        text.push_str(&format!(
-            "Next: asg-fota-cli migrate check --from {:?} --to {:?}\n",
-            args.from, created.name
-        ));
-        text
-    })?;
+    ctx.print(&created, || created_text(ctx, &created, &args.from))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The legacy profile `migrate profile` starts from, and the new profile's name (refused when it
+/// exists and `--replace` was not given).
+fn source_and_name(ctx: &Context, args: &ProfileArgs) -> Result<(Profile, String)> {
+    let legacy = ctx.host.profiles()?.get(&args.from)?;
+    let name = args
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{}-arm", args.from));
+    if ctx.host.profiles()?.profiles.contains_key(&name) && !args.replace {
+        bail!("profile `{name}` exists already: pass --replace to overwrite it, or --name NAME");
+    }
+    if legacy.backend != Backend::Legacy {
+        let from = &args.from;
+        bail!(
+            "`{from}` is a {} profile; `migrate profile` starts from a legacy one",
+            legacy.backend
+        );
+    }
+    Ok((legacy, name))
+}
+
+/// What `migrate profile` prints without `--json`.
+fn created_text(ctx: &Context, created: &Created, from: &str) -> String {
+    let catalog = created.settings.catalog.as_deref().unwrap_or_default();
+    let resource_group = created
+        .settings
+        .resource_group
+        .as_deref()
+        .unwrap_or_default();
+    let mut text = format!(
+        "Profile `{}` (ARM, catalog {catalog} in {resource_group}) saved in {}.\n",
+        created.name,
+        ctx.host.dirs().profiles_file().display()
+    );
+    if !created.copied_secrets.is_empty() {
+        text.push_str(&format!(
+            "Copied from `{from}` in the OS keychain: {}.\n",
+            created.copied_secrets.join(", ")
+        ));
+    }
+    text.push_str(&format!(
+        "Next: asg-fota-cli migrate check --from {from:?} --to {:?}\n",
+        created.name
+    ));
+    text
 }

@@ -186,7 +186,16 @@ async fn update_in(
         write_stdout(&format!("node update ({id}): {n} node(s)\n"))?;
     }
     let print = progress_printer(ctx.output.json, describe);
-    Ok(update_nodes_in(&fleet, run, nodes, history.as_ref(), &settings, &cancel, &print).await)
+    Ok(update_nodes_in(
+        &fleet,
+        run,
+        nodes,
+        history.as_ref(),
+        &settings,
+        &cancel,
+        &print,
+    )
+    .await)
 }
 
 /// The nodes `update-node` works on: the MACs given for one gateway, or every outdated node of

@@ -201,23 +201,26 @@ fn list(ctx: &Context) -> Result<ExitCode> {
             name,
         });
     }
-    ctx.print(&rows, || {
-        table(
-            &["", "PROFILE", "BACKEND", "NOTE"],
-            &rows
-                .iter()
-                .map(|r| {
-                    vec![
-                        if r.active { "*" } else { "" }.to_owned(),
-                        r.name.clone(),
-                        r.backend.to_string(),
-                        retirement_text(r.retirement.as_ref()),
-                    ]
-                })
-                .collect::<Vec<_>>(),
-        )
-    })?;
+    ctx.print(&rows, || list_text(&rows))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `profile list` prints without `--json`.
+fn list_text(rows: &[ProfileRow]) -> String {
+    table(
+        &["", "PROFILE", "BACKEND", "NOTE"],
+        &rows
+            .iter()
+            .map(|r| {
+                vec![
+                    if r.active { "*" } else { "" }.to_owned(),
+                    r.name.clone(),
+                    r.backend.to_string(),
+                    retirement_text(r.retirement.as_ref()),
+                ]
+            })
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
@@ -288,22 +291,7 @@ fn show(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
         None => ctx.profile()?.0,
     };
     let settings = profiles.get(&name)?;
-    let secrets = SecretKind::ALL
-        .iter()
-        .map(|&kind| SecretPresence {
-            secret: kind.as_str(),
-            stored: if settings.backend == Backend::Demo {
-                // The Demo tenant's secrets are the simulator's and never stored.
-                Some(false)
-            } else {
-                ctx.host
-                    .keychain()
-                    .retrieve(&SecretKey::new(&name, kind))
-                    .ok()
-                    .map(|found| found.is_some())
-            },
-        })
-        .collect();
+    let secrets = secret_presence(ctx, &name, settings.backend);
     let view = ProfileView {
         active: profiles.active_name() == name,
         name,
@@ -313,6 +301,26 @@ fn show(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
     };
     ctx.print(&view, || show_text(&view))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Which of a profile's secrets the keychain holds (`None`: the keychain could not say).
+fn secret_presence(ctx: &Context, name: &str, backend: Backend) -> Vec<SecretPresence> {
+    SecretKind::ALL
+        .iter()
+        .map(|&kind| SecretPresence {
+            secret: kind.as_str(),
+            stored: if backend == Backend::Demo {
+                // The Demo tenant's secrets are the simulator's and never stored.
+                Some(false)
+            } else {
+                ctx.host
+                    .keychain()
+                    .retrieve(&SecretKey::new(name, kind))
+                    .ok()
+                    .map(|found| found.is_some())
+            },
+        })
+        .collect()
 }
 
 fn show_text(view: &ProfileView) -> String {

@@ -66,23 +66,7 @@ fn profiles(sim: &SimHandle, iothub_host: &str) -> serde_json::Value {
 }
 
 pub fn run(args: SimArgs) -> Result<ExitCode> {
-    let faults = match &args.faults {
-        Some(path) => FaultPlan::load(path)?,
-        None => FaultPlan::default(),
-    };
-    let config = SimConfig {
-        port: args.port,
-        seed: args.seed,
-        gateways: args.gateways,
-        faults,
-        state_file: args.state.clone(),
-        timing: if args.fast {
-            SimTiming::fast()
-        } else {
-            SimTiming::default()
-        },
-        ..SimConfig::default()
-    };
+    let config = config_of(&args)?;
     let iothub_host = config.iothub_host.clone();
     crate::context::runtime()?.block_on(async move {
         let sim = asg_fota_sim::start(config)
@@ -94,6 +78,27 @@ pub fn run(args: SimArgs) -> Result<ExitCode> {
             .context("cannot wait for Ctrl-C")?;
         sim.shutdown().await;
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The simulator's configuration from the command line.
+fn config_of(args: &SimArgs) -> Result<SimConfig> {
+    let faults = match &args.faults {
+        Some(path) => FaultPlan::load(path)?,
+        None => FaultPlan::default(),
+    };
+    Ok(SimConfig {
+        port: args.port,
+        seed: args.seed,
+        gateways: args.gateways,
+        faults,
+        state_file: args.state.clone(),
+        timing: if args.fast {
+            SimTiming::fast()
+        } else {
+            SimTiming::default()
+        },
+        ..SimConfig::default()
     })
 }
 

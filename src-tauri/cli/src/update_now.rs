@@ -271,10 +271,19 @@ async fn run_in(
         .await)
 }
 
-type Planned = (DeviceGroupId, Vec<DeviceId>, Option<ActiveRun>, Option<Resume>);
+type Planned = (
+    DeviceGroupId,
+    Vec<DeviceId>,
+    Option<ActiveRun>,
+    Option<Resume>,
+);
 
 /// A new run: the group and the gateways named (or all of the group's).
-async fn chosen_run(tenant: &Tenant, args: &UpdateNowArgs, mut chosen: Vec<DeviceId>) -> Result<Planned> {
+async fn chosen_run(
+    tenant: &Tenant,
+    args: &UpdateNowArgs,
+    mut chosen: Vec<DeviceId>,
+) -> Result<Planned> {
     let spec = args.group.as_deref().unwrap_or_default();
     let group = tenant.session().find_group(spec).await?;
     if args.all {

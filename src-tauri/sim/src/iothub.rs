@@ -24,9 +24,9 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use serde_json::{json, Map, Value};
 
-use crate::holds::Hold;
 use crate::faults::{DeviceFault, Faults};
 use crate::fleet::GatewayError;
+use crate::holds::Hold;
 use crate::identity::{self, Audience, AuthFailure};
 use crate::paging;
 use crate::service::{self, Service};

@@ -118,6 +118,18 @@ pub(crate) async fn diagnostics_save(
     let Some(out) = pick_save(app, &state, request).await? else {
         return Ok(None);
     };
+    let saved = write_diagnostics(&out, &connection, &logs).await?;
+    tracing::info!(path = %saved.path, files = saved.files.len(), "diagnostics saved");
+    Ok(Some(saved))
+}
+
+/// Gathers what a support request needs (logs, journal, profiles, versions) and writes the zip
+/// to `out`, every known secret cut out.
+async fn write_diagnostics(
+    out: &std::path::Path,
+    connection: &TenantConnection,
+    logs: &LogState,
+) -> Result<Saved, CommandError> {
     let secrets = connection.known_secrets().await;
     let journal = connection.host.journal();
     let mut about = serde_json::to_value(about(&logs)).unwrap_or_default();
@@ -125,8 +137,8 @@ pub(crate) async fn diagnostics_save(
         // The licence list is in every build; the zip need not carry it.
         map.remove("licences");
     }
-    let saved = diagnostics::save(
-        &out,
+    diagnostics::save(
+        out,
         &Diagnostics {
             log_dir: &logs.dir,
             journal: journal.path(),
@@ -148,9 +160,7 @@ pub(crate) async fn diagnostics_save(
                 out.display()
             ),
         )
-    })?;
-    tracing::info!(path = %saved.path, files = saved.files.len(), "diagnostics saved");
-    Ok(Some(saved))
+    })
 }
 
 /// Saves text the UI exported (CSV or JSON of the Activity view, step 5's gateways, step 6's

@@ -10,7 +10,6 @@
 //! "Mid-way" is made deterministic with the simulator's holds (`PUT /_sim/holds`), not sleeps:
 //! the kill comes once the simulator reports answers waiting.
 
-
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -238,11 +237,7 @@ fn holds(sim: &Sim, check_ins: bool, method_answers: bool) -> Value {
         .into_iter()
         .filter_map(|(on, kind)| on.then_some(kind))
         .collect();
-    http(
-        "PUT",
-        &format!("{}/holds", sim.control),
-        Some(&json!(held)),
-    )
+    http("PUT", &format!("{}/holds", sim.control), Some(&json!(held)))
 }
 
 /// Waits until `done` holds for the simulator's hold status (answers waiting, ...).

@@ -10,6 +10,7 @@ use asg_fota_testkit::cloud as cloud_support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::workflow_support::*;
 use asg_fota_core::cloud::model::DeviceId;
 use asg_fota_core::workflow::rollout::{
     continue_always, PhaseSummary, Resume, Rollout, RolloutEvent, RolloutSettings, RunOptions,
@@ -22,7 +23,6 @@ use asg_fota_sim::{SimConfig, SimHandle, SimTiming};
 use futures_util::future::BoxFuture;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
-use crate::workflow_support::*;
 
 fn settings(concurrency: usize) -> RolloutSettings {
     RolloutSettings {
