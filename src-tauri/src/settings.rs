@@ -21,10 +21,7 @@ pub(crate) struct ShellSettings {
 
 impl ShellSettings {
     pub(crate) fn load(path: PathBuf) -> Self {
-        let stored = std::fs::read(&path)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
+        let stored = read_or_default(&path);
         Self {
             path,
             stored: Mutex::new(stored),
@@ -52,6 +49,15 @@ impl ShellSettings {
 
 /// Writes `value` as pretty JSON beside `path` and renames it into place, so a crash never leaves
 /// half a file (also used by `updates.rs`).
+/// Reads a small JSON settings file; a missing or damaged one reads as the defaults (it holds
+/// only conveniences, so the app starts afresh rather than refusing to start).
+pub(crate) fn read_or_default<T: serde::de::DeserializeOwned + Default>(path: &Path) -> T {
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
 pub(crate) fn write_atomically<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;

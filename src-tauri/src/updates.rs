@@ -27,7 +27,7 @@ use crate::wire::CommandError;
 use std::sync::Arc;
 
 use crate::runs::Runs;
-use crate::settings::write_atomically;
+use crate::settings::{read_or_default, write_atomically};
 
 /// The automatic check runs at most this often.
 pub(crate) const CHECK_INTERVAL: time::Duration = time::Duration::hours(24);
@@ -99,10 +99,7 @@ struct DownloadProgress {
 impl Updates {
     pub(crate) fn load(path: PathBuf) -> Self {
         // A damaged file only holds a time and a URL: start afresh rather than refuse to start.
-        let stored = std::fs::read(&path)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default();
+        let stored = read_or_default(&path);
         Self {
             path,
             stored: Mutex::new(stored),
