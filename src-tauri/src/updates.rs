@@ -191,7 +191,7 @@ pub(crate) async fn check(app: &AppHandle) -> Result<UpdateCheck, CommandError> 
                     .ok()
             }),
         }),
-        install: install_route(),
+        install: route_for(app),
     };
     *updates.found.lock().await = found;
     Ok(answer)
@@ -207,7 +207,7 @@ pub(crate) async fn install(app: &AppHandle) -> Result<String, CommandError> {
              finished.",
         ));
     }
-    let route = install_route();
+    let route = route_for(app);
     if !route.in_app {
         return Err(CommandError::new(
             "update_manual",
@@ -316,6 +316,39 @@ fn plugin_error(error: &tauri_plugin_updater::Error) -> CommandError {
     }
 }
 
+/// How this copy gets an update: never in the app when it was built without the project's update
+/// key (`plugins.updater.pubkey` still the placeholder of a fresh checkout: nothing could verify a
+/// download, and every install would fail as a bad signature), else as `install_route` decides.
+fn route_for(app: &AppHandle) -> InstallRoute {
+    let pubkey = app
+        .config()
+        .plugins
+        .0
+        .get("updater")
+        .and_then(|updater| updater.get("pubkey"))
+        .and_then(|key| key.as_str());
+    if has_update_key(pubkey) {
+        install_route()
+    } else {
+        unsigned_build()
+    }
+}
+
+/// Whether `pubkey` can be an updater public key (minisign, base64): the placeholder cannot.
+fn has_update_key(pubkey: Option<&str>) -> bool {
+    pubkey.is_some_and(|key| !key.trim().is_empty() && !key.starts_with("REPLACE-ME"))
+}
+
+fn unsigned_build() -> InstallRoute {
+    manual(
+        "unsigned_build",
+        format!(
+            "This copy was built without the project's update key, so it cannot verify or install \
+             updates itself. Download the new installer from {RELEASES_URL} and run it."
+        ),
+    )
+}
+
 /// Whether this installation can install an update itself. Windows (NSIS per user, MSI with the
 /// installer's own elevation) and macOS (the plugin replaces the `.app`) always can.
 pub(crate) fn install_route() -> InstallRoute {
@@ -344,7 +377,6 @@ fn in_app() -> InstallRoute {
     }
 }
 
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn manual(reason: &'static str, hint: String) -> InstallRoute {
     InstallRoute {
         in_app: false,
@@ -470,6 +502,20 @@ mod tests {
         let at = datetime!(2026-12-01 08:30 UTC);
         updates.record_check(at);
         assert_eq!(Updates::load(path).last_check(), Some(at));
+    }
+
+    #[test]
+    fn a_build_without_the_update_key_says_how_to_update_instead() {
+        assert!(!has_update_key(None));
+        assert!(!has_update_key(Some("")));
+        assert!(!has_update_key(Some(
+            "REPLACE-ME: the public key from `tauri signer generate`"
+        )));
+        assert!(has_update_key(Some("dW50cnVzdGVkIGNvbW1lbnQ6IG1pbmlzaWduIHB1YmxpYyBrZXk6")));
+        let route = unsigned_build();
+        assert!(!route.in_app);
+        assert_eq!(route.reason, Some("unsigned_build"));
+        assert!(route.hint.unwrap().contains(RELEASES_URL));
     }
 
     #[cfg(target_os = "linux")]
