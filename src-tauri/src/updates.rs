@@ -511,7 +511,9 @@ mod tests {
         assert!(!has_update_key(Some(
             "REPLACE-ME: the public key from `tauri signer generate`"
         )));
-        assert!(has_update_key(Some("dW50cnVzdGVkIGNvbW1lbnQ6IG1pbmlzaWduIHB1YmxpYyBrZXk6")));
+        assert!(has_update_key(Some(
+            "dW50cnVzdGVkIGNvbW1lbnQ6IG1pbmlzaWduIHB1YmxpYyBrZXk6"
+        )));
         let route = unsigned_build();
         assert!(!route.in_app);
         assert_eq!(route.reason, Some("unsigned_build"));
