@@ -5,8 +5,9 @@ Usage: python3 tests/reference/oracle.py FILE...
 
 Prints one JSON array on stdout with, for each file, the fields the Rust reader must agree on:
 image type, component id, image id, signing certificate thumbprint, signing type, debug name,
-build time (Unix seconds) and signature size. A file the reference reader rejects gets an "error"
-member instead. Requires `pip install azuresphere-imagemetadata==0.2.2` (the version the
+build time (Unix seconds), signature size, the temporary-image flags (null without the section)
+and the ABI-depends versions (`[version, identity type]`, every ABIDepends section in order). A file
+the reference reader rejects gets an "error" member instead. Requires `pip install azuresphere-imagemetadata==0.2.2` (the version the
 project's expectations were checked against); exits with status 3 and a clear message without it.
 """
 
@@ -23,6 +24,7 @@ try:
     except PackageNotFoundError:
         INSTALLED = None
     from azuresphere_imagemetadata.image import Image
+    from azuresphere_imagemetadata.metadata_sections.metadata_id import MetadataSectionId
 except ImportError as e:  # pragma: no cover - depends on the machine
     print(f"oracle: cannot import azuresphere_imagemetadata ({e}); run `pip install {REQUIRED}`",
           file=sys.stderr)
@@ -32,6 +34,15 @@ if INSTALLED != "0.2.2":
     print(f"oracle: azuresphere-imagemetadata {INSTALLED} is installed; run `pip install {REQUIRED}`",
           file=sys.stderr)
     sys.exit(3)
+
+
+def temporary(section):
+    """The flags read from the raw value: the reader's own `get_flag_names` uses `elif` and so
+    never reports both flags at once."""
+    if section is None:
+        return None
+    flags = section.flags.flags
+    return {"remove_at_boot": bool(flags & 0x1), "under_development": bool(flags & 0x2)}
 
 
 def describe(path):
@@ -52,6 +63,10 @@ def describe(path):
             "debug_name": debug.image_name if debug else None,
             "built_unix": debug.debug_time if debug else None,
             "signature_size": metadata.signature_size,
+            "temporary": temporary(metadata.tempinfo),
+            "abi_depends": [[v.version, v.type]
+                            for section in metadata.sections_by_id(MetadataSectionId.ABIDepends)
+                            for v in section.versions],
         }
     except Exception as e:  # the reference reader raises plain exceptions on damage
         return {"file": path, "error": f"{type(e).__name__}: {e}"}

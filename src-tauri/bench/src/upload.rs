@@ -2,7 +2,8 @@
 //! (`ControlPlane::upload_image`, what step 2's workflow calls), legacy (raw bytes POST) and ARM
 //! (base64 in a JSON PUT), against `curl` sending the same bytes to the same endpoint with a valid
 //! token. Each run uses a fresh simulator, so each upload really stores; after each one the
-//! simulator's state must hold the image with exactly the file's length.
+//! simulator's state must hold the image with exactly the file's length and SHA-256 (the
+//! simulator hashes the bytes it received), so a corrupted or partial body cannot pass.
 //!
 //! Two figures per upload. The goal's: the **request** — from the call to the service's answer to
 //! the upload request (for the client: the simulator journals the answer's time, read back from
@@ -96,6 +97,9 @@ pub async fn run(runs: usize) -> anyhow::Result<Vec<UploadFigure>> {
         let (id, bytes) = package::sized(&format!("BenchUpload_{}M", size >> 20), size);
         let file = dir.join(format!("bench-{}.imagepackage", size >> 20));
         std::fs::write(&file, &bytes)?;
+        let sha256 = asg_fota_core::imagepackage::read(&bytes)
+            .context("the benchmark's package reads")?
+            .sha256_hex();
         let json = dir.join(format!("bench-{}.json", size >> 20));
         std::fs::write(
             &json,
@@ -119,7 +123,7 @@ pub async fn run(runs: usize) -> anyhow::Result<Vec<UploadFigure>> {
                 })
                 .await?;
                 curl_s.push(curl(&sim, plane, &id, &file, &json).await?);
-                check_stored(&sim, &id, size).await?;
+                check_stored(&sim, &id, size, &sha256).await?;
                 drop(sim);
 
                 let sim = SimProcess::spawn(&SimArgs {
@@ -130,7 +134,7 @@ pub async fn run(runs: usize) -> anyhow::Result<Vec<UploadFigure>> {
                 })
                 .await?;
                 let answer = run_client(&sim.info, plane, &file, &id).await?;
-                check_stored(&sim, &id, size).await?;
+                check_stored(&sim, &id, size, &sha256).await?;
                 client_s.push(answered_after(&sim, answer.started_unix_ns).await?);
                 client_total_s.push(answer.seconds);
                 growth = growth.max(answer.peak_after.saturating_sub(answer.peak_before));
@@ -163,8 +167,13 @@ pub async fn run(runs: usize) -> anyhow::Result<Vec<UploadFigure>> {
     Ok(figures)
 }
 
-/// The simulator must hold the image with exactly `size` bytes.
-async fn check_stored(sim: &SimProcess, id: &ImageId, size: usize) -> anyhow::Result<()> {
+/// The simulator must hold the image with exactly `size` bytes, hashing to `sha256`.
+async fn check_stored(
+    sim: &SimProcess,
+    id: &ImageId,
+    size: usize,
+    sha256: &str,
+) -> anyhow::Result<()> {
     let state = sim.state().await?;
     let image = state["images"]
         .as_array()
@@ -180,6 +189,12 @@ async fn check_stored(sim: &SimProcess, id: &ImageId, size: usize) -> anyhow::Re
         bail!(
             "the tenant stored {} bytes of image {id}, not {size}",
             image["length"]
+        );
+    }
+    if image["sha256"].as_str() != Some(sha256) {
+        bail!(
+            "the tenant stored image {id} with SHA-256 {}, not the file's {sha256}",
+            image["sha256"]
         );
     }
     Ok(())

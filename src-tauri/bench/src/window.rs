@@ -346,6 +346,72 @@ fn timed(action: &str) -> String {
     )
 }
 
+/// Rows in the table benchmark's group: the demo fleet of 50,000 gateways over five groups.
+const ROWS: usize = 10_000;
+
+/// How many gateways step 5 lists after its filter: the count its "Select all (n)" button names.
+async fn listed(driver: &Driver, session: &str) -> anyhow::Result<usize> {
+    let text = driver
+        .script(
+            session,
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => {
+               const b = document.querySelector('[data-testid=select-all]');
+               done(b ? b.textContent : '');
+             });",
+        )
+        .await?;
+    let text = text.as_str().unwrap_or_default();
+    let digits: String = text
+        .rsplit('(')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .with_context(|| format!("select-all says {text:?}"))
+}
+
+/// The rows the windowed table has built: device ids in order and the first and last
+/// `aria-rowindex` (the header is row 1, the first gateway row 2).
+#[derive(Debug)]
+struct Rendered {
+    ids: Vec<String>,
+    first_index: usize,
+    last_index: usize,
+}
+
+async fn rendered(driver: &Driver, session: &str) -> anyhow::Result<Rendered> {
+    let v = driver
+        .script(
+            session,
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => {
+               const rows = [...document.querySelectorAll('[data-testid=gateway-row]')];
+               const index = rows.map((r) => Number(r.getAttribute('aria-rowindex')));
+               done({ ids: rows.map((r) => r.dataset.deviceId),
+                      first: Math.min(...index), last: Math.max(...index) });
+             });",
+        )
+        .await?;
+    let ids = v["ids"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let index = |k: &str| v[k].as_f64().filter(|f| f.is_finite()).unwrap_or(0.0) as usize;
+    Ok(Rendered {
+        ids,
+        first_index: index("first"),
+        last_index: index("last"),
+    })
+}
+
 /// The gateway table: open step 5 on the biggest group, filter, scroll.
 pub async fn table(args: &RunArgs) -> Measured<Vec<Interaction>> {
     table_inner(args)
@@ -441,15 +507,15 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
         )
         .await?;
     measure("open step 5 (gateways_list + first render)", open)?;
-    let total = driver
-        .script(
-            session,
-            "const done = arguments[arguments.length - 1];
-             const b = document.querySelector('[data-testid=select-all]');
-             done(b ? b.textContent : '');",
-        )
-        .await?;
-    println!("table: select-all says {total}");
+    // The work must really have been done: 10,000 rows behind the windowed table.
+    let total = listed(driver, session).await?;
+    if total != ROWS {
+        bail!("step 5 lists {total} gateways, not {ROWS}");
+    }
+    let first = rendered(driver, session).await?;
+    if first.ids.is_empty() || first.first_index != 2 {
+        bail!("step 5 shows no rows from the top: {first:?}");
+    }
     // The floor: an empty action still waits for one painted frame. Measured after the table
     // has settled (a second after it appeared) and again at the end.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -464,10 +530,33 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
     };
     let v = driver.script(session, &filter("a")).await?;
     measure("filter: type one character", v)?;
+    let one = listed(driver, session).await?;
     let v = driver.script(session, &filter("ab")).await?;
     measure("filter: type a second character", v)?;
+    let two = listed(driver, session).await?;
+    // Device ids are 128 hex digits, so "a" keeps nearly every row and "ab" fewer; the exact
+    // count is checked with a whole device id, which only its own row can match.
+    if !(0 < two && two <= one && one <= ROWS) {
+        bail!("filtering by \"a\" then \"ab\" left {one} then {two} of {ROWS} rows");
+    }
+    let id = first.ids[0].clone();
+    let v = driver.script(session, &filter(&id)).await?;
+    measure("filter: paste a whole device id", v)?;
+    let only = rendered(driver, session).await?;
+    let count = listed(driver, session).await?;
+    if count != 1 || only.ids != [id.clone()] {
+        bail!(
+            "filtering by device {id} left {count} rows, showing {:?}",
+            only.ids
+        );
+    }
     let v = driver.script(session, &filter("")).await?;
     measure("filter: clear (all rows back)", v)?;
+    let back = listed(driver, session).await?;
+    if back != ROWS {
+        bail!("clearing the filter brought back {back} rows, not {ROWS}");
+    }
+    println!("table: {ROWS} rows; \"a\" keeps {one}, \"ab\" {two}, a device id 1");
     let scroll = |to: &str| {
         timed(&format!(
             "let s = document.querySelector('[data-testid=gateway-row]').parentElement;
@@ -477,16 +566,28 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
              await new Promise((r) => requestAnimationFrame(r));"
         ))
     };
-    let v = driver
-        .script(session, &scroll("s.scrollTop + s.clientHeight"))
-        .await?;
-    measure("scroll one page down", v)?;
-    let v = driver
-        .script(session, &scroll("s.scrollHeight / 2"))
-        .await?;
-    measure("scroll to the middle", v)?;
-    let v = driver.script(session, &scroll("s.scrollHeight")).await?;
-    measure("scroll to the end", v)?;
+    // Each scroll must show rows further down that were not built before.
+    let mut seen = rendered(driver, session).await?;
+    for (name, to) in [
+        ("scroll one page down", "s.scrollTop + s.clientHeight"),
+        ("scroll to the middle", "s.scrollHeight / 2"),
+        ("scroll to the end", "s.scrollHeight"),
+    ] {
+        let v = driver.script(session, &scroll(to)).await?;
+        measure(name, v)?;
+        let now = rendered(driver, session).await?;
+        let new_rows = now.ids.iter().filter(|id| !seen.ids.contains(id)).count();
+        if now.last_index <= seen.last_index || new_rows == 0 {
+            bail!("{name}: the rows did not move on ({seen:?} → {now:?})");
+        }
+        seen = now;
+    }
+    if seen.last_index != ROWS + 1 {
+        bail!(
+            "scrolled to the end, the last row shown is row {} of {ROWS}",
+            seen.last_index - 1
+        );
+    }
     let v = driver.script(session, &timed("")).await?;
     measure("nothing again (the floor at the end)", v)?;
     Ok(out)

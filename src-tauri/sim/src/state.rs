@@ -443,6 +443,10 @@ pub struct Image {
     pub kind: ImageKind,
     /// Size of the uploaded package in bytes.
     pub length: u64,
+    /// SHA-256 of the bytes received, lower-case hex (`GET /_sim/state`; not part of either
+    /// API's image resource). Empty in state saved before it was recorded.
+    #[serde(default)]
+    pub sha256: String,
     #[serde(with = "time::serde::rfc3339")]
     pub uploaded: OffsetDateTime,
     /// False while the upload operation runs (ARM `provisioningState` Provisioning).
@@ -462,6 +466,8 @@ pub struct PackageFacts {
     pub image_type: u16,
     pub kind: ImageKind,
     pub length: u64,
+    /// SHA-256 of the package's bytes, lower-case hex.
+    pub sha256: String,
 }
 
 /// A deployment: the image set a group's devices should run.
@@ -854,6 +860,7 @@ impl TenantState {
             image_type: facts.image_type,
             kind: facts.kind,
             length: facts.length,
+            sha256: facts.sha256,
             uploaded: OffsetDateTime::now_utc(),
             ready: false,
             version,

@@ -1,7 +1,10 @@
 //! Differential test against Microsoft's reference reader (PyPI `azuresphere-imagemetadata`
 //! 0.2.2, driven by `tests/reference/oracle.py`): ~50 varied synthetic packages must read the same
-//! in both. This catches byte-order and offset mistakes that the builder and the reader could
-//! share, since both were written from the same document.
+//! in both — identity, signature, debug, temporary-image and ABI-depends sections — and read the
+//! exact ids, flags and versions the builder wrote; the damage table's inputs are refused by both
+//! wherever the damage lies in what the reference reads. This catches byte-order and offset
+//! mistakes that the builder and the reader could share, since both were written from the same
+//! document.
 //!
 //! Without Python or the package the test fails and says what to install; set
 //! `ASG_FOTA_SKIP_ORACLE=1` to skip it on a machine that cannot have them (with `CI=true` a skip fails).
@@ -13,7 +16,6 @@ use asg_fota_core::imagepackage;
 use asg_fota_testkit::builder::{
     app_package, assemble, manifest_json, PackageSpec, SigningKey, ID_COMPRESSION,
 };
-use uuid::Uuid;
 
 /// Section ids the reference reader knows but ours skips.
 const ID_LEGACY: u16 = 0x474C;
@@ -53,8 +55,8 @@ const NAMES: [&str; 8] = [
     "RTApp_MT3620_BareMetal",
 ];
 
-/// Writes `count` varied packages into `dir` and returns their paths.
-fn write_packages(dir: &Path, count: usize) -> Vec<PathBuf> {
+/// Writes `count` varied packages into `dir` and returns their paths and specs.
+fn write_packages(dir: &Path, count: usize) -> Vec<(PathBuf, PackageSpec)> {
     let p256 = SigningKey::p256();
     let p384 = SigningKey::p384();
     let mut variety = Variety(0x0A5F_07A0);
@@ -113,22 +115,21 @@ fn write_packages(dir: &Path, count: usize) -> Vec<PathBuf> {
             };
             let path = dir.join(format!("synthetic-{i:02}.imagepackage"));
             std::fs::write(&path, bytes).expect("temp dir is writable");
-            path
+            (path, spec)
         })
         .collect()
 }
 
-#[test]
-fn synthetic_packages_read_the_same_as_microsofts_reader() {
+/// Microsoft's reader's answer for each file (`tests/reference/oracle.py`), or `None` when the
+/// test is skipped on purpose (`ASG_FOTA_SKIP_ORACLE=1`, a failure under `CI=true`).
+fn oracle(paths: &[PathBuf]) -> Option<Vec<serde_json::Value>> {
     if std::env::var("ASG_FOTA_SKIP_ORACLE").as_deref() == Ok("1") {
         asg_fota_testkit::skip("ASG_FOTA_SKIP_ORACLE=1: the differential test");
-        return;
+        return None;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let paths = write_packages(dir.path(), 50);
     let output = Command::new("python3")
         .arg(oracle_script())
-        .args(&paths)
+        .args(paths)
         .output()
         .unwrap_or_else(|e| {
             panic!("cannot run python3 ({e}); install Python 3 and {INSTALL_HINT}")
@@ -142,8 +143,19 @@ fn synthetic_packages_read_the_same_as_microsofts_reader() {
     let answers: Vec<serde_json::Value> =
         serde_json::from_slice(&output.stdout).expect("the oracle prints a JSON array");
     assert_eq!(answers.len(), paths.len());
+    Some(answers)
+}
 
-    for (path, oracle) in paths.iter().zip(&answers) {
+#[test]
+fn synthetic_packages_read_the_same_as_microsofts_reader() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let packages = write_packages(dir.path(), 50);
+    let paths: Vec<PathBuf> = packages.iter().map(|(p, _)| p.clone()).collect();
+    let Some(answers) = oracle(&paths) else {
+        return;
+    };
+    let (mut temporary, mut abi) = (0, 0);
+    for ((path, spec), oracle) in packages.iter().zip(&answers) {
         let file = path.display();
         assert!(
             oracle.get("error").is_none(),
@@ -167,12 +179,115 @@ fn synthetic_packages_read_the_same_as_microsofts_reader() {
             "debug_name": ours.debug_name,
             "built_unix": ours.built_at.map(|t| t.unix_timestamp()),
             "signature_size": ours.signature_len,
+            "temporary": ours.temporary.map(|t| serde_json::json!({
+                "remove_at_boot": t.remove_at_boot,
+                "under_development": t.under_development,
+            })),
+            "abi_depends": ours
+                .abi_depends
+                .iter()
+                .map(|a| [a.version, a.identity_type])
+                .collect::<Vec<_>>(),
         });
         assert_eq!(
             &mine, oracle,
             "{file}: ours (left) differs from the reference reader (right)"
         );
-        // The ids must also be the ones the builder put in, not only the same as the oracle's.
-        assert_ne!(ours.component_id.0, Uuid::nil());
+        // Agreeing is not enough: both must read what the builder wrote.
+        assert_eq!(ours.component_id.0, spec.component_id, "{file}");
+        assert_eq!(ours.image_id.0, spec.image_id, "{file}");
+        assert_eq!(ours.image_type.0, spec.image_type, "{file}");
+        let flags = spec.temporary_flags;
+        assert_eq!(
+            ours.temporary
+                .map(|t| (t.remove_at_boot, t.under_development)),
+            flags.map(|f| (f & 1 != 0, f & 2 != 0)),
+            "{file}"
+        );
+        let depends: Vec<(u32, u32)> = ours
+            .abi_depends
+            .iter()
+            .map(|a| (a.version, a.identity_type))
+            .collect();
+        assert_eq!(
+            depends,
+            spec.abi_depends.clone().unwrap_or_default(),
+            "{file}"
+        );
+        temporary += usize::from(flags.is_some());
+        abi += usize::from(!depends.is_empty());
     }
+    // The variety must really include both sections (and their absence).
+    assert!(
+        (1..50).contains(&temporary) && (1..50).contains(&abi),
+        "{temporary} {abi}"
+    );
+}
+
+/// Damage of the damage table (`imagepackage_synthetic`) that Microsoft's reader refuses as
+/// well: it raises, or reads on without an Identity section. Every other kind is refused by ours
+/// alone, and the test checks that too, so a change on either side shows: the reference reader
+/// never reads the ASXipFS body or the manifest, and within the metadata it silently skips a
+/// section count larger than the sections present. `section_overrun` is mixed — it refuses a
+/// section that overruns the block by far but skips one that is a byte too long — and is not
+/// compared.
+const REJECTED_BY_BOTH: [&str; 9] = [
+    "empty",
+    "too_short",
+    "bad_magic",
+    "length_out_of_range",
+    "truncated_identity",
+    "missing_identity",
+    "duplicate_section",
+    "truncated_section",
+    "bad_name_utf8",
+];
+
+#[test]
+fn damaged_packages_are_rejected_by_both_readers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let table = crate::imagepackage_synthetic::damage_table();
+    let paths: Vec<PathBuf> = table
+        .iter()
+        .enumerate()
+        .map(|(i, damage)| {
+            let path = dir.path().join(format!("damaged-{i:02}.imagepackage"));
+            std::fs::write(&path, &damage.bytes).expect("temp dir is writable");
+            path
+        })
+        .collect();
+    let Some(answers) = oracle(&paths) else {
+        return;
+    };
+    let (mut report, mut disagreements) = (Vec::new(), Vec::new());
+    let mut both = 0;
+    for (damage, oracle) in table.iter().zip(&answers) {
+        let ours_rejects = imagepackage::read(&damage.bytes).is_err();
+        // The reference reader raises on some damage; on other damage it reads on and leaves
+        // the Identity out, which no tool can use either.
+        let theirs_rejects = oracle.get("error").is_some() || oracle["image_id"].is_null();
+        assert_eq!(ours_rejects, damage.kind != "ok", "{}", damage.name);
+        let line = format!(
+            "{} ({}): Microsoft's reader rejects: {theirs_rejects}",
+            damage.name, damage.kind
+        );
+        if damage.kind != "section_overrun"
+            && theirs_rejects != REJECTED_BY_BOTH.contains(&damage.kind)
+        {
+            disagreements.push(format!("{line}: {oracle}"));
+        }
+        both += usize::from(ours_rejects && theirs_rejects);
+        report.push(line);
+    }
+    eprintln!("{}", report.join("\n"));
+    assert!(
+        disagreements.is_empty(),
+        "Microsoft's reader changed its mind:\n{}",
+        disagreements.join("\n")
+    );
+    let listed = table
+        .iter()
+        .filter(|d| REJECTED_BY_BOTH.contains(&d.kind))
+        .count();
+    assert!(both >= listed, "{both} rejected by both, {listed} listed");
 }

@@ -168,11 +168,12 @@ fn debug_name_nul_padding_is_trimmed_and_full_32_bytes_kept() {
     );
 }
 
-/// One damaged input and the error kind it must produce.
-struct Damage {
-    name: &'static str,
-    bytes: Vec<u8>,
-    kind: &'static str,
+/// One damaged input and the error kind it must produce (`imagepackage_oracle` shows the same
+/// inputs to Microsoft's reader).
+pub(crate) struct Damage {
+    pub(crate) name: &'static str,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) kind: &'static str,
 }
 
 fn put_u32(bytes: &mut [u8], at: usize, value: u32) {
@@ -228,7 +229,7 @@ fn with_sections(key: &SigningKey, edit: impl FnOnce(&mut Vec<(u16, Vec<u8>)>)) 
     assemble(&fs.bytes, &sections, key).bytes
 }
 
-fn damage_table() -> Vec<Damage> {
+pub(crate) fn damage_table() -> Vec<Damage> {
     let key = SigningKey::p256();
     let (spec, _fs, good) = good_app(&key);
     let patched = |edit: &dyn Fn(&mut Vec<u8>)| {

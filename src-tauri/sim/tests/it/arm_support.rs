@@ -1,9 +1,15 @@
 //! The shared harness of the ARM tests: a simulator, tokens obtained over plain HTTP, raw
 //! `reqwest` calls whose every ARM answer is checked against the spec, LRO polling, fixtures.
 //!
+//! Every ARM answer is also recorded ([`Arm::traffic`], and appended to the file named by
+//! `ASG_FOTA_ARM_TRAFFIC` when set) for the independent validator `tests/reference/arm_validate.py`,
+//! which shares no code with the simulator's own spec check (`arm_independent`, `.ci/test`).
+//!
 //! Each test binary uses a different part of it, hence the dead-code allowance.
 #![allow(dead_code)]
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use asg_fota_sim::openapi::{arm_spec, ArmSpec};
@@ -41,6 +47,8 @@ pub struct Arm {
     pub sim: SimHandle,
     pub http: reqwest::Client,
     pub token: String,
+    /// Every ARM answer received, in order, as the independent validator reads it.
+    pub traffic: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Arm {
@@ -49,7 +57,12 @@ impl Arm {
         let sim = start(config).await.expect("simulator starts");
         let http = reqwest::Client::new();
         let token = client_credentials(&http, &sim, "https://management.azure.com/.default").await;
-        Arm { sim, http, token }
+        Arm {
+            sim,
+            http,
+            token,
+            traffic: Arc::default(),
+        }
     }
 
     pub async fn fast() -> Arm {
@@ -125,8 +138,38 @@ impl Arm {
             headers,
             body,
         };
+        self.record(&method, url, &answer);
         check_against_spec(&self.sim, &method, url, &answer);
         answer
+    }
+
+    /// Keeps one answer for the independent validator: the path below the ARM base, the status,
+    /// the body and the two polling headers (made relative the same way).
+    fn record(&self, method: &Method, url: &str, answer: &Answer) {
+        let base = &self.sim.urls().arm;
+        let relative = |u: &str| u.strip_prefix(base.as_str()).unwrap_or(u).to_owned();
+        let path = relative(url)
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let mut headers = serde_json::Map::new();
+        for name in ["azure-asyncoperation", "location"] {
+            if let Some(value) = answer.header(name) {
+                headers.insert(name.to_owned(), Value::String(relative(value)));
+            }
+        }
+        let record = json!({
+            "method": method.as_str(),
+            "path": path,
+            "status": answer.status.as_u16(),
+            "body": answer.body,
+            "headers": headers,
+        });
+        if let Some(file) = std::env::var_os("ASG_FOTA_ARM_TRAFFIC") {
+            append_line(&file, &record);
+        }
+        self.traffic.lock().expect("traffic").push(record);
     }
 
     /// `PUT {C}/images/{id}` with a fixture package as base64.
@@ -183,6 +226,21 @@ impl Arm {
             tokio::time::sleep(retry_after(&answer).max(Duration::from_millis(10))).await;
         }
     }
+}
+
+/// Appends one JSON line to the suite's traffic file: one `write` per line, under a lock, so
+/// concurrent tests never interleave inside a line.
+fn append_line(file: &std::ffi::OsStr, record: &Value) {
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut line = record.to_string();
+    line.push('\n');
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .and_then(|mut f| f.write_all(line.as_bytes()))
+        .unwrap_or_else(|e| panic!("ASG_FOTA_ARM_TRAFFIC {file:?}: {e}"));
 }
 
 pub fn retry_after(answer: &Answer) -> Duration {

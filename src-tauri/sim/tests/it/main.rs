@@ -4,6 +4,7 @@
 
 mod arm_conformance;
 mod arm_cross_api;
+mod arm_independent;
 mod arm_spec;
 mod arm_support;
 mod arm_throughput;
