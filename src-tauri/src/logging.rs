@@ -1,23 +1,23 @@
-//! Logging to a daily-rotated file in the OS log directory (seven files are kept).
+//! The app's log: a daily-rotated file in the OS log directory (seven files are kept), written by
+//! the core's subscriber (`asg_fota_core::logging`, shared with the CLI).
 //!
 //! Linux: `$XDG_DATA_HOME/com.wiznet.asg-fota/logs`, macOS: `~/Library/Logs/com.wiznet.asg-fota`,
-//! Windows: `%LOCALAPPDATA%\com.wiznet.asg-fota\logs`. `ASG_FOTA_LOG_DIR` overrides it (tests).
-//! Log lines carry ids, paths, statuses and timings — never a token, key or secret.
+//! Windows: `%LOCALAPPDATA%\com.wiznet.asg-fota\logs`. `ASG_FOTA_LOG_DIR` overrides it (tests),
+//! `ASG_FOTA_LOG` sets the filter (`info` by default).
 
 use std::path::{Path, PathBuf};
 
+use asg_fota_core::logging::{self as core_log, LogGuard, LogTarget};
 use tauri::Manager;
-use tracing_appender::non_blocking::WorkerGuard;
-use tracing_subscriber::EnvFilter;
 
 /// Keeps the log writer alive for the life of the app and remembers where logs go.
 pub(crate) struct LogState {
     pub(crate) dir: PathBuf,
-    pub(crate) _guard: Option<WorkerGuard>,
+    pub(crate) _guard: Option<LogGuard>,
 }
 
 pub(crate) fn log_dir(app: &tauri::AppHandle) -> PathBuf {
-    if let Some(dir) = std::env::var_os("ASG_FOTA_LOG_DIR") {
+    if let Some(dir) = std::env::var_os(asg_fota_core::paths::LOG_DIR_ENV) {
         return PathBuf::from(dir);
     }
     app.path()
@@ -25,35 +25,25 @@ pub(crate) fn log_dir(app: &tauri::AppHandle) -> PathBuf {
         .unwrap_or_else(|_| std::env::temp_dir().join("asg-fota-logs"))
 }
 
-pub(crate) fn init(dir: &Path) -> Option<WorkerGuard> {
-    // The appender lists the folder to prune old files: on a first start the folder does not
-    // exist yet and it would print "Error reading the log directory/files" to stderr.
-    if let Err(error) = std::fs::create_dir_all(dir) {
-        eprintln!(
-            "ASG FOTA: cannot create the log folder {}: {error}",
-            dir.display()
-        );
-        return None;
-    }
-    let appender = tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix("asg-fota")
-        .filename_suffix("log")
-        .max_log_files(7)
-        .build(dir);
-    let appender = match appender {
-        Ok(appender) => appender,
+/// Starts the log; best effort: without it (a read-only folder) the app still runs, and says why
+/// on stderr. A filter that does not parse is reported and replaced by the default.
+pub(crate) fn init(dir: &Path) -> Option<LogGuard> {
+    let filter = match core_log::parse_filter(core_log::filter_from_env().as_deref()) {
+        Ok(filter) => filter,
         Err(error) => {
-            eprintln!("ASG FOTA: cannot write logs to {}: {error}", dir.display());
-            return None;
+            eprintln!("ASG FOTA: {error}");
+            core_log::parse_filter(None).ok()?
         }
     };
-    let (writer, guard) = tracing_appender::non_blocking(appender);
-    let filter = EnvFilter::try_from_env("ASG_FOTA_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let installed = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(writer)
-        .try_init();
-    installed.ok().map(|()| guard)
+    let target = LogTarget::Daily {
+        dir: dir.to_owned(),
+        prefix: "asg-fota",
+    };
+    match core_log::init(&target, filter) {
+        Ok(guard) => Some(guard),
+        Err(error) => {
+            eprintln!("ASG FOTA: {error}");
+            None
+        }
+    }
 }

@@ -5,13 +5,15 @@
 //! Environment variables read here (and only here) for pipelines, each winning over the keychain:
 //! `ASG_FOTA_CLIENT_SECRET`, `ASG_FOTA_REFRESH_TOKEN`, `ASG_FOTA_IOTHUB_CONNECTION_STRING`; plus
 //! `ASG_FOTA_PROFILE` (the profile, like `--profile`) and the directory overrides
-//! `ASG_FOTA_CONFIG_DIR` / `ASG_FOTA_DATA_DIR` / `ASG_FOTA_LOG_DIR`.
+//! `ASG_FOTA_CONFIG_DIR` / `ASG_FOTA_DATA_DIR` / `ASG_FOTA_LOG_DIR`; and the log (`--log-file`,
+//! `ASG_FOTA_LOG_FILE`, `ASG_FOTA_LOG`), see [`start_logging`].
 
 use std::io::Write;
-
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
+use asg_fota_core::logging::{self as core_log, LogGuard, LogTarget};
 use asg_fota_core::paths::AppDirs;
 use asg_fota_core::profiles::Profile;
 use asg_fota_core::secrets::{os_store, Sensitive};
@@ -35,6 +37,18 @@ pub struct GlobalArgs {
     /// The profile to use (default: the active profile, else the Demo tenant).
     #[arg(long, global = true, env = "ASG_FOTA_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
+
+    /// Write a log to this file, appending (`-`: to stderr). Without it the CLI logs only when
+    /// ASG_FOTA_LOG is set, then to `<log directory>/cli/asg-fota-cli.<date>.log`. ASG_FOTA_LOG
+    /// is the filter (`info` by default; `debug`, `trace`, `asg_fota_core=trace,info`, ...).
+    #[arg(
+        long,
+        global = true,
+        env = "ASG_FOTA_LOG_FILE",
+        value_name = "PATH",
+        verbatim_doc_comment
+    )]
+    pub log_file: Option<PathBuf>,
 }
 
 /// The output switch every cloud verb takes.
@@ -114,6 +128,26 @@ impl Context {
         };
         write_stdout(&text)
     }
+}
+
+/// Starts the log the options ask for: `--log-file PATH` (or `-` for stderr), else the daily file
+/// in the log directory's `cli` folder when `ASG_FOTA_LOG` is set, else none — a pipeline gets no
+/// file it did not ask for. The `cli` folder keeps the app's pruning of its own seven files away
+/// from the CLI's (the appender prunes every file that starts with its prefix).
+pub fn start_logging(global: &GlobalArgs) -> Result<Option<LogGuard>> {
+    let filter = core_log::filter_from_env();
+    let target = match (&global.log_file, &filter) {
+        (Some(path), _) if path.as_os_str() == "-" => LogTarget::Stderr,
+        (Some(path), _) => LogTarget::File(path.clone()),
+        (None, Some(_)) => LogTarget::Daily {
+            dir: AppDirs::discover()?.log.join("cli"),
+            prefix: "asg-fota-cli",
+        },
+        (None, None) => return Ok(None),
+    };
+    let guard = core_log::init(&target, core_log::parse_filter(filter.as_deref())?)?;
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "asg-fota-cli started");
+    Ok(Some(guard))
 }
 
 /// Secrets from the environment, for pipelines.

@@ -66,6 +66,14 @@ fn main() -> ExitCode {
     asg_fota_core::crash::install_panic_hook(None);
     context::init_local_offset();
     let cli = Cli::parse();
+    // Kept until the end of `main`: dropping it writes out what is still queued.
+    let _log = match context::start_logging(&cli.global) {
+        Ok(log) => log,
+        Err(err) => {
+            eprintln!("asg-fota-cli: {err:#}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Sim(args) => sim::run(args),
@@ -76,6 +84,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
+            tracing::error!("the command failed: {err:#}");
             eprintln!("asg-fota-cli: {err:#}");
             ExitCode::FAILURE
         }

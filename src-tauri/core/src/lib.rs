@@ -9,6 +9,7 @@ pub mod crash;
 pub mod imagepackage;
 pub mod inspect;
 pub mod locale;
+pub mod logging;
 pub mod migrate;
 pub mod paths;
 pub mod profiles;

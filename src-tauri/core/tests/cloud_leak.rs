@@ -113,13 +113,25 @@ async fn secrets_never_reach_the_logs() {
     let sas = SasSigner::new(&conn)
         .token(std::time::SystemTime::now())
         .expect("sas");
+    // The signature of a SAS token made here with the same key: searched for as sent
+    // (URL-encoded) and as base64, like the ones the simulator received.
     let sig = sas
         .expose()
         .split("sig=")
         .nth(1)
         .and_then(|s| s.split('&').next())
-        .unwrap_or_default()
+        .expect("a SAS token carries sig=")
         .to_owned();
+    let sig_base64 = url::form_urlencoded::parse(format!("x={sig}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .expect("sig decodes");
+    assert!(
+        sig.len() >= 40 && sig_base64.len() == 44,
+        "an HMAC-SHA256 signature: {} / {} characters",
+        sig.len(),
+        sig_base64.len()
+    );
 
     // Failures log too: a refused secret and a refused token.
     let _ = TokenCache::for_service_principal(
@@ -176,7 +188,24 @@ async fn secrets_never_reach_the_logs() {
         "the simulator saw the run's tokens: {} recorded",
         seen.len()
     );
-    for value in seen.iter().chain(std::iter::once(&sig)) {
+    // The hub was reached with SAS tokens, and their signatures were recorded on their own.
+    let received_sas: Vec<&String> = seen
+        .iter()
+        .filter(|v| v.starts_with("SharedAccessSignature "))
+        .collect();
+    assert!(!received_sas.is_empty(), "the hub received no SAS token");
+    for token in &received_sas {
+        let sent_sig = token
+            .split("sig=")
+            .nth(1)
+            .and_then(|s| s.split('&').next())
+            .expect("sig=");
+        assert!(
+            seen.iter().any(|v| v == sent_sig),
+            "a received SAS signature was not recorded on its own"
+        );
+    }
+    for value in seen.iter().chain([&sig, &sig_base64]) {
         assert!(value.len() >= 8, "too short to search for: {value}");
         assert!(
             !logs.contains(value.as_str()),

@@ -1,7 +1,7 @@
 //! The harness for tests that drive the real app window: tauri-driver → WebKitWebDriver → the
 //! `asg-fota` binary, under the Xvfb display that `.ci/test` provides.
 //!
-//! Each session gets its own HOME and XDG directories (WebKit and GTK write there), its own log,
+//! Each session gets its own HOME, XDG directories and TMPDIR (WebKit and GTK write there), its own log,
 //! config and data directories, and a picker script: the file-picker seam returns the paths the
 //! test writes into it, since a native dialog cannot be driven reliably.
 
@@ -66,6 +66,7 @@ impl AppSession {
             "logs",
             "app-config",
             "app-data",
+            "tmp",
         ] {
             std::fs::create_dir_all(dirs.path().join(sub)).expect("create scratch dir");
         }
@@ -86,6 +87,7 @@ impl AppSession {
             .env("XDG_DATA_HOME", dirs.path().join("data"))
             .env("XDG_CACHE_HOME", dirs.path().join("cache"))
             .env("XDG_STATE_HOME", dirs.path().join("state"))
+            .env("TMPDIR", dirs.path().join("tmp"))
             .env("ASG_FOTA_LOG_DIR", dirs.path().join("logs"))
             .env("ASG_FOTA_CONFIG_DIR", dirs.path().join("app-config"))
             .env("ASG_FOTA_DATA_DIR", dirs.path().join("app-data"))
@@ -217,6 +219,12 @@ impl AppSession {
     /// WebKitWebDriver behind, and a piped `cargo test` then hangs).
     pub async fn close(self) {
         drop(self.close_keeping_dirs().await);
+    }
+
+    /// Ends the session and hands over its directories (HOME, XDG, logs, config, data), for a
+    /// test that searches what the app left behind.
+    pub async fn close_keeping_files(self) -> tempfile::TempDir {
+        self.close_keeping_dirs().await.0
     }
 
     /// Ends the session; the directories and the window turn go on to a restart.

@@ -23,7 +23,7 @@ use asg_fota_testkit::builder::{app_package, manifest_json, PackageSpec, Signing
 use cloud_support::{arm_profile, legacy_profile, sim, text, Cli};
 
 /// Writes a synthetic application package into `dir`; returns its path and image id.
-fn package(dir: &Path, name: &str, real_time: bool) -> (String, String) {
+pub(crate) fn package(dir: &Path, name: &str, real_time: bool) -> (String, String) {
     let spec = PackageSpec::app(&name[..name.len().min(32)]);
     let kind = if real_time {
         "RealTimeCapable"
@@ -40,8 +40,8 @@ fn package(dir: &Path, name: &str, real_time: bool) -> (String, String) {
     (path.to_str().unwrap().to_owned(), spec.image_id.to_string())
 }
 
-const HL: &str = "ASG210_HLApp_v1.2.3";
-const RT: &str = "ASG210_RTApp_v1.1.0_nodefw1.0.9";
+pub(crate) const HL: &str = "ASG210_HLApp_v1.2.3";
+pub(crate) const RT: &str = "ASG210_RTApp_v1.1.0_nodefw1.0.9";
 
 fn snapshot_group(sim: &SimHandle, name: &str) -> Value {
     sim.snapshot()["groups"]
@@ -74,7 +74,7 @@ fn snapshot_twin(sim: &SimHandle, id: &str) -> Value {
 }
 
 /// Online gateways with nodes in the group named `group`.
-fn gateways_with_nodes(sim: &SimHandle, group: &str) -> Vec<String> {
+pub(crate) fn gateways_with_nodes(sim: &SimHandle, group: &str) -> Vec<String> {
     let group_id = snapshot_group(sim, group)["id"].clone();
     sim.snapshot()["devices"]
         .as_array()
