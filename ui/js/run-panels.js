@@ -95,14 +95,15 @@ export function windowLine() {
 }
 
 /**
- * The interrupted runs of one step with Resume and Discard. `onResume(run)`,
+ * The interrupted runs of one step with Resume and Discard (`id`: the card's own, unique on
+ * the page). `onResume(run)`,
  * `onDiscard(run)`; `update(list, busy)` (`busy`: a run of this step is going on).
  */
-export function interruptedCard({ onResume, onDiscard }) {
-  const title = el('h2', { className: 'section-title', attrs: { id: 'interrupted-title' } });
+export function interruptedCard({ id, onResume, onDiscard }) {
+  const title = el('h2', { className: 'section-title', attrs: { id: `${id}-title` } });
   const intro = el('p', { className: 'muted small-text' });
   const list = el('ul', { className: 'interrupted-list', testid: 'interrupted-runs' });
-  const card = el('section', { className: 'card interrupted-card', attrs: { 'aria-labelledby': 'interrupted-title' }, children: [title, intro, list] });
+  const card = el('section', { className: 'card interrupted-card', attrs: { 'aria-labelledby': `${id}-title` }, children: [title, intro, list] });
   card.hidden = true;
   return {
     el: card,

@@ -342,7 +342,7 @@ export function mountDevicesStep(section, step, actions) {
   });
   const addBox = el('details', { className: 'add-devices', children: [addSummary, addLabel, el('div', { className: 'inline-field', children: [addInput, addButton] }), addResult] });
   const optionsForm = runOptionsForm({ onChange: actions.setRunOption });
-  const interrupted = interruptedCard({ onResume: actions.resumeRun, onDiscard: actions.discardRun });
+  const interrupted = interruptedCard({ id: 'interrupted-updates', onResume: actions.resumeRun, onDiscard: actions.discardRun });
   const prompt = phasePrompt({ onAnswer: actions.answerPhase });
   const windowNote = windowLine();
   const endingText = el('p', { className: 'run-ending small-text', testid: 'run-ending' });
