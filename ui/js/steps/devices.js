@@ -381,7 +381,7 @@ export function mountDevicesStep(section, step, actions) {
     children: [el('div', { className: 'toolbar', children: [timelineTitle, el('span', { className: 'toolbar-spacer' }), timelineClose] }), timelineList],
   });
 
-  section.append(head.el, noGroup.el, interrupted.el, groupLine, note, toolbar, addBox, optionsForm.el, error.el, actionBar, prompt.el, run, table.el, empty, timeline);
+  section.append(head.el, noGroup.el, interrupted.el, prompt.el, groupLine, note, toolbar, addBox, optionsForm.el, error.el, actionBar, run, table.el, empty, timeline);
   let lastQuery = null;
 
   return {
