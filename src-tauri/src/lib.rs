@@ -41,6 +41,17 @@ pub fn run() {
         .plugin(tauri_plugin_updater::Builder::new().build())
         // Size, position and maximized state come back as the person left them.
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(reload_guard())
+        // Closing the window while a run is in flight asks first (the run goes on, or is
+        // stopped cleanly through `close_after_runs`): it is never dropped.
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                let runs = window.state::<Arc<runs::Runs>>();
+                if commands::runs::hold_close(window.app_handle(), &runs) {
+                    api.prevent_close();
+                }
+            }
+        })
         .setup(|app| {
             crash::remember_app(app.handle());
             let log_dir = logging::log_dir(app.handle());
@@ -102,8 +113,13 @@ pub fn run() {
             commands::fleet::nodes_list,
             commands::fleet::node_update_start,
             commands::fleet::node_update_cancel,
+            commands::fleet::update_now_continue,
             commands::runs::runs_list,
             commands::runs::run_attach,
+            commands::runs::runs_interrupted,
+            commands::runs::run_resume,
+            commands::runs::run_discard,
+            commands::runs::close_after_runs,
             commands::journal::journal_recent,
             commands::help::about_info,
             commands::help::log_folder_open,
@@ -137,6 +153,20 @@ pub fn run() {
             );
             std::process::exit(1);
         }
+    }
+}
+
+/// Release builds mark the page so that it blocks the reload keys (F5, Ctrl+R, Ctrl+Shift+R,
+/// Cmd+R: `ui/js/reload-guard.js`): a reload would leave runs in flight unseen. Debug builds do
+/// not, so the WebDriver tests can reload (the page reattaches to runs in flight either way).
+fn reload_guard() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    let builder = tauri::plugin::Builder::new("reload-guard");
+    if cfg!(debug_assertions) {
+        builder.build()
+    } else {
+        builder
+            .js_init_script("window.__ASG_FOTA_BLOCK_RELOAD__ = true;")
+            .build()
     }
 }
 

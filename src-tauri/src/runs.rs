@@ -4,6 +4,10 @@
 //! A run streams on the Tauri 2 channel its start command was given. A page that reloads loses
 //! that channel; `runs_list` shows it what is in flight and `run_attach` points the run at the
 //! page's new channel. A run is forgotten when its last message has been sent.
+//!
+//! An "update now" run in phases waits between two phases for the window's answer
+//! ([`Run::ask`], answered by `update_now_continue`): the question is kept so that a reloaded
+//! page asks it again, and a cancel answers it with "stop".
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -14,7 +18,9 @@ use serde_json::Value;
 use tauri::ipc::Channel;
 use tokio_util::sync::CancellationToken;
 
-use crate::wire::{now_rfc3339, CommandError, RunKind, RunMessage, RunStarted, RunSummary};
+use crate::wire::{
+    now_rfc3339, CommandError, RunKind, RunMessage, RunStarted, RunSummary, UpdateNowOptions,
+};
 
 /// One run in flight.
 pub(crate) struct Run {
@@ -25,6 +31,11 @@ pub(crate) struct Run {
     cancel: CancellationToken,
     channel: Mutex<Channel<Value>>,
     latest: Mutex<BTreeMap<String, Value>>,
+    options: Option<UpdateNowOptions>,
+    /// The `phase` or `waiting` message the run waits on, if any.
+    waiting: Mutex<Option<Value>>,
+    /// The answer to a `phase` question.
+    answer: Mutex<Option<tokio::sync::oneshot::Sender<bool>>>,
 }
 
 impl Run {
@@ -46,6 +57,34 @@ impl Run {
         &self.id
     }
 
+    /// Sends `question` (a `phase` message) and waits for the window's answer: true to go on.
+    /// A cancel, or a window that goes away, answers false.
+    pub(crate) async fn ask<M: RunMessage>(&self, question: M) -> bool {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut answer) = self.answer.lock() {
+            *answer = Some(tx);
+        }
+        self.send_waiting(question);
+        let go = tokio::select! {
+            answer = rx => answer.unwrap_or(false),
+            () = self.cancel.cancelled() => false,
+        };
+        self.set_waiting(None);
+        go
+    }
+
+    /// Sends `message` and keeps it as what the run waits on (until [`Run::set_waiting`]).
+    pub(crate) fn send_waiting<M: RunMessage>(&self, message: M) {
+        self.set_waiting(serde_json::to_value(&message).ok());
+        self.send(message);
+    }
+
+    pub(crate) fn set_waiting(&self, value: Option<Value>) {
+        if let Ok(mut waiting) = self.waiting.lock() {
+            *waiting = value;
+        }
+    }
+
     pub(crate) fn cancel_token(&self) -> CancellationToken {
         self.cancel.clone()
     }
@@ -56,6 +95,8 @@ impl Run {
             kind: self.kind,
             started_at: self.started_at.clone(),
             group_id: self.group_id.clone(),
+            options: self.options.clone(),
+            waiting: self.waiting.lock().ok().and_then(|w| w.clone()),
             items: self
                 .latest
                 .lock()
@@ -79,6 +120,17 @@ impl Runs {
         group_id: Option<String>,
         channel: Channel<Value>,
     ) -> Arc<Run> {
+        self.start_with(kind, group_id, None, channel)
+    }
+
+    /// [`Runs::start`] for an "update now" run with its phases and window.
+    pub(crate) fn start_with(
+        &self,
+        kind: RunKind,
+        group_id: Option<String>,
+        options: Option<UpdateNowOptions>,
+        channel: Channel<Value>,
+    ) -> Arc<Run> {
         let number = self.next.fetch_add(1, Ordering::Relaxed) + 1;
         let run = Arc::new(Run {
             id: format!("{}-{number}", kind.prefix()),
@@ -88,6 +140,9 @@ impl Runs {
             cancel: CancellationToken::new(),
             channel: Mutex::new(channel),
             latest: Mutex::default(),
+            options,
+            waiting: Mutex::default(),
+            answer: Mutex::default(),
         });
         if let Ok(mut runs) = self.runs.lock() {
             if kind == RunKind::Upload {
@@ -136,6 +191,28 @@ impl Runs {
     pub(crate) fn cancel(&self, id: &str) {
         if let Some(run) = self.get(id) {
             run.cancel.cancel();
+        }
+    }
+
+    /// Answers the question a run in phases waits on: `go` = the next phase starts. Rejects
+    /// `not_found` when the run has ended or asks nothing.
+    pub(crate) fn answer(&self, id: &str, go: bool) -> Result<(), CommandError> {
+        let sender = self
+            .get(id)
+            .and_then(|run| run.answer.lock().ok().and_then(|mut a| a.take()));
+        match sender.map(|s| s.send(go)) {
+            Some(Ok(())) => Ok(()),
+            _ => Err(CommandError::new(
+                "not_found",
+                format!("The run {id} is not waiting for an answer (it has ended or goes on)."),
+            )),
+        }
+    }
+
+    /// Cancels every run in flight (the window is closing: each stops between two steps).
+    pub(crate) fn cancel_all(&self) {
+        if let Ok(runs) = self.runs.lock() {
+            runs.values().for_each(|r| r.cancel.cancel());
         }
     }
 

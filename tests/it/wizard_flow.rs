@@ -76,28 +76,8 @@ async fn the_six_steps_update_gateways_and_nodes_on_the_demo_tenant() {
         .and_then(|p| p["name"].as_str())
         .expect("the group's product");
     app.screenshot("step1-en").await;
-    // The UI names groups by the control plane's id (an ARM resource id on the Demo tenant):
-    // find the row of this product/group and click it.
-    let clicked = app
-        .client
-        .execute(
-            "const [product, group] = arguments;
-             const rows = [...document.querySelectorAll('[data-testid=group-row]')];
-             const suffix = ('/products/' + product + '/devicegroups/' + group).toLowerCase();
-             const row = rows.find(r => decodeURIComponent(r.dataset.groupId).toLowerCase().endsWith(suffix)
-                                     || r.dataset.groupId.toLowerCase() === group.toLowerCase());
-             if (!row) return null;
-             row.click();
-             return row.dataset.groupId;",
-            vec![product.into(), group["name"].clone()],
-        )
-        .await
-        .expect("run script");
-    assert!(
-        clicked.is_string(),
-        "no row for {product}/{}",
-        group["name"]
-    );
+    let group_name = group["name"].as_str().expect("group name");
+    app.choose_group(product, group_name).await;
 
     // Step 2: a high-level and a real-time app, read locally, then uploaded ("Just upload").
     // Synthetic packages whose names carry their versions, as WIZnet's builds would (the

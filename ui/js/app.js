@@ -8,12 +8,14 @@
 // window tests drive are listed in ui/README.md.
 
 import { backendMode, call, runsInFlight, toBackendError } from './backend.js';
+import { listenForClose } from './close-guard.js';
 import { confirmDialog } from './dialog.js';
 import { translateStatic } from './dom.js';
 import { getLanguage, initialLanguage, setLanguage, t } from './i18n.js';
 import { mountHeader, storedLanguage } from './header.js';
 import { mountHeaderTools } from './help.js';
 import { mountProfileScreen } from './profile.js';
+import { guardReloadKeys } from './reload-guard.js';
 import { createDeploymentStep } from './steps/deployment.js';
 import { createDevicesStep } from './steps/devices.js';
 import { createGroupStep } from './steps/group.js';
@@ -144,7 +146,10 @@ async function reattachRuns() {
     const step = steps.find((s) => s.runKind === run.kind);
     if (step) step.reattach(run);
   }
-  const first = STEPS.find((s) => runs.some((r) => r.kind === app.steps[s.id].runKind));
+  // Runs a crash, a kill or a pause left unfinished are offered for resume in their step.
+  await Promise.all(steps.filter((s) => s.loadInterrupted).map((s) => s.loadInterrupted()));
+  const resumable = STEPS.find((s) => (state[s.id === 'devices' ? 'gateways' : s.id] || {}).interrupted?.length);
+  const first = STEPS.find((s) => runs.some((r) => r.kind === app.steps[s.id].runKind)) || resumable;
   if (!first || state.step !== openingStep()) return;
   // A run's step shows the chosen group's data: open it once the groups are known.
   await app.steps.group.loaded();
@@ -162,6 +167,8 @@ async function start() {
   setLanguage(initialLanguage({ stored: storedLanguage(), osLocale }), osLocale);
   state.appInfo = appInfo;
 
+  guardReloadKeys();
+  listenForClose();
   profileScreen = mountProfileScreen({ confirm: confirmDialog, onSession });
   views.push(mountHeader({ onLanguage: render, openProfile: () => profileScreen.open() }));
   views.push(mountHeaderTools());

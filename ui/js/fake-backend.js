@@ -17,7 +17,8 @@
 // `fakeGateways=N` sets how many gateways the big group holds (default 10000);
 // `fakeSignedOut=1` starts signed out; `fakeStep=N` is read by app.js through `fake_hints`;
 // `fakeRunInFlight=1` (or `update`, `nodes`, `upload`) starts with a run already going, as a
-// reload in the middle of one finds it.
+// reload in the middle of one finds it; `fakeInterrupted=0` starts without the sample
+// interrupted run that `runs_interrupted` lists.
 
 const FOLDER = '/home/demo/asg210/packages/';
 const CERT = 'a8d5cc6958f48710140d7a26160fc1cfc31f5df0';
@@ -331,7 +332,18 @@ function createTenant(params, emit) {
     serial += 1;
     const run = {
       runId: `run-${serial}`, kind, groupId, startedAt: now(), items: new Map(), timers: [], cancelled: false,
+      options: null, waiting: null, answer: null,
       channel: onEvent === null ? null : new FakeChannel(onEvent),
+      /** Sends a `phase` question and keeps it until `update_now_continue` answers it. */
+      ask(message, onAnswer) {
+        run.waiting = message;
+        run.answer = (go) => {
+          run.waiting = null;
+          run.answer = null;
+          onAnswer(go);
+        };
+        run.send(message);
+      },
       send(message) {
         if (message.type === 'progress') run.items.set(itemKey[kind](message), message);
         if (run.channel) run.channel.send(message);
@@ -356,53 +368,111 @@ function createTenant(params, emit) {
     return g;
   }
 
-  function startUpdateNow(run, g, deviceIds) {
+  /** The phases of a run, as the core cuts them: a canary set, then batches (all at once without options). */
+  function phasesOf(deviceIds, options) {
+    const canary = options && options.canary ? options.canary : 0;
+    const batch = options && options.batch ? options.batch : 0;
+    if (!canary && !batch) return [{ name: null, ids: deviceIds }];
+    const phases = [];
+    let at = 0;
+    if (canary) {
+      phases.push({ name: 'canary', ids: deviceIds.slice(0, canary) });
+      at = canary;
+    }
+    for (let n = 1; at < deviceIds.length; n += 1) {
+      const end = batch ? at + batch : deviceIds.length;
+      phases.push({ name: `batch ${n}`, ids: deviceIds.slice(at, end) });
+      at = end;
+    }
+    return phases;
+  }
+
+  function startUpdateNow(run, g, deviceIds, options = null) {
     const groupId = g.id;
     const target = g.currentDeployment;
     const hl = target && target.images.some((i) => i.kind === 'HLApp') ? '1.3.0' : null;
+    const phases = phasesOf(deviceIds, options);
     const say = (deviceId, status, extra = {}) => run.send({ type: 'progress', deviceId, status, at: now(), ...extra });
-    const pending = new Set(deviceIds);
+    const pending = new Set();
     const succeeded = [];
     const failed = [];
     const cancelled = [];
+    let phaseIndex = 0;
+    const done = (extra = {}) => run.finish({ type: 'done', run: `update-20261202-${run.runId}`, succeeded, failed, cancelled, cancelledSteps: cancelled.map((deviceId) => ({ deviceId, moved: false, restartSent: false, checkedIn: false })), deferred: [], notStarted: [], ...extra });
+    const notStarted = () => phases.slice(phaseIndex + 1).flatMap((p) => p.ids);
+    /** Between phases: asks (`phase` message) and waits for `update_now_continue`. */
+    const endPhase = () => {
+      if (phaseIndex + 1 >= phases.length) return done();
+      const next = phases[phaseIndex + 1];
+      run.ask({ type: 'phase', finished: phases[phaseIndex].name, next: next.name, nextSize: next.ids.length, succeeded: succeeded.length, failed: failed.length, remaining: notStarted().length }, (go) => {
+        if (!go) return done({ notStarted: notStarted(), stopped: `the rollout was stopped after the ${phases[phaseIndex].name} phase; resume the run to go on` });
+        phaseIndex += 1;
+        startPhase();
+      });
+    };
     const finish = (id, outcome, reason) => {
       pending.delete(id);
       if (outcome === 'ok') succeeded.push(id);
       else if (outcome === 'cancelled') cancelled.push(id);
       else failed.push({ deviceId: id, kind: 'device_offline', reason });
-      if (pending.size === 0) run.finish({ type: 'done', succeeded, failed, cancelled });
+      if (pending.size === 0) endPhase();
     };
-    deviceIds.forEach((id, i) => {
-      const gw = gatewayById.get(id);
-      const slot = Math.floor(i / 8) * 2600 + (i % 8) * 90;
-      const at = (ms, fn) => run.timers.push(setTimeout(() => !run.cancelled && fn(), slot + ms));
-      at(50, () => say(id, 'requested'));
-      if (!gw || gw.connectionState !== 'Connected') {
-        at(700, () => {
-          const reason = 'The gateway is offline: IoT Hub answered 404 (device not connected). Check its power and network, then retry.';
-          say(id, 'failed', { reason, kind: 'device_offline' });
-          finish(id, 'failed', reason);
+    function startPhase() {
+      const { name, ids } = phases[phaseIndex];
+      const phase = name ? { phase: name } : {};
+      for (const id of ids) pending.add(id);
+      ids.forEach((id, i) => {
+        const gw = gatewayById.get(id);
+        const slot = Math.floor(i / 8) * 2600 + (i % 8) * 90;
+        const at = (ms, fn) => run.timers.push(setTimeout(() => !run.cancelled && fn(), slot + ms));
+        at(50, () => say(id, 'requested', phase));
+        if (!gw || gw.connectionState !== 'Connected') {
+          at(700, () => {
+            const reason = 'The gateway is offline: IoT Hub answered 404 (device not connected). Check its power and network, then retry.';
+            say(id, 'failed', { reason, kind: 'device_offline', ...phase });
+            finish(id, 'failed', reason);
+          });
+          return;
+        }
+        if (gw.groupId !== groupId) at(400, () => { gw.groupId = groupId; gw.groupName = g.name; say(id, 'moved', phase); });
+        at(700, () => say(id, 'restarting', phase));
+        at(1600, () => say(id, 'checked_in', phase));
+        at(2400, () => {
+          if (hl) gw.hlAppVer = hl;
+          gw.lastCheckIn = now();
+          say(id, 'on_target', { hlAppVer: gw.hlAppVer, rtAppVer: gw.rtAppVer, ...phase });
+          finish(id, 'ok');
         });
-        return;
-      }
-      if (gw.groupId !== groupId) at(400, () => { gw.groupId = groupId; gw.groupName = g.name; say(id, 'moved'); });
-      at(700, () => say(id, 'restarting'));
-      at(1600, () => say(id, 'checked_in'));
-      at(2400, () => {
-        if (hl) gw.hlAppVer = hl;
-        gw.lastCheckIn = now();
-        say(id, 'on_target', { hlAppVer: gw.hlAppVer, rtAppVer: gw.rtAppVer });
-        finish(id, 'ok');
       });
-    });
+    }
+    if (deviceIds.length) startPhase();
+    else done();
     run.cancel = () => {
       run.cancelled = true;
       run.timers.forEach(clearTimeout);
+      if (run.answer) return run.answer(false);
       for (const id of [...pending]) {
         say(id, 'cancelled', { reason: 'Cancelled before the gateway was on target.', kind: 'cancelled' });
-        finish(id, 'cancelled');
+        pending.delete(id);
+        cancelled.push(id);
       }
+      return done({ notStarted: notStarted() });
     };
+  }
+
+  // Runs a crash or a pause left unfinished (`runs_interrupted`): one sample "update now" run
+  // of the first group, stopped after its canary phase with one restart unconfirmed.
+  const interrupted = new Map();
+  function sampleInterrupted() {
+    const g = groups[0];
+    const ids = gateways.filter((gw) => gw.groupId === g.id && gw.connectionState === 'Connected').slice(0, 8).map((gw) => gw.deviceId);
+    const stage = (i) => (i < 2 ? 'on_target' : i === 2 ? 'restarting' : 'not_started');
+    interrupted.set('update-20261202-031500-4be2a1', {
+      runId: 'update-20261202-031500-4be2a1', kind: 'update_now', startedAt: '2026-12-02T03:15:00Z', groupId: g.id, groupName: g.name,
+      paused: 'the rollout was stopped after the canary phase; resume the run to go on',
+      options: { canary: 3, batch: 5, maxFailed: '1', window: '02:00-05:00', windowTz: '+09:00' },
+      items: ids.map((deviceId, i) => ({ deviceId, stage: stage(i), ...(i < 3 ? { phase: 'canary', at: '2026-12-02T03:21:40Z' } : {}), ...(i === 2 ? { unconfirmed: 'restart' } : {}) })),
+    });
   }
 
   const commands = {
@@ -578,12 +648,43 @@ function createTenant(params, emit) {
       const at = now();
       return gateways.filter((gw) => gw.groupId === groupId).map((gw) => ({ ...gw, asOf: at }));
     },
-    update_now_start: async ({ groupId, deviceIds, onEvent }) => {
+    update_now_start: async ({ groupId, deviceIds, options, onEvent }) => {
       requireSignedIn();
       const g = updatableGroup(groupId);
       const run = openRun('update_now', onEvent, groupId);
-      startUpdateNow(run, g, deviceIds);
+      run.options = options || null;
+      startUpdateNow(run, g, deviceIds, options);
       return { runId: run.runId };
+    },
+    update_now_continue: async ({ runId, go }) => {
+      const run = runs.get(runId);
+      if (!run || !run.answer) fail('not_found', `The run ${runId} is not waiting for an answer (it has ended or goes on).`);
+      run.answer(Boolean(go));
+      return null;
+    },
+    runs_interrupted: async () => {
+      await delay(150);
+      requireSignedIn();
+      return [...interrupted.values()];
+    },
+    run_resume: async ({ runId, onEvent }) => {
+      requireSignedIn();
+      const found = interrupted.get(runId) || fail('not_found', `there is no run ${runId} on this machine`);
+      const g = updatableGroup(found.groupId);
+      interrupted.delete(runId);
+      const run = openRun('update_now', onEvent, g.id);
+      run.options = found.options || null;
+      const ids = found.items.filter((i) => i.stage !== 'on_target').map((i) => i.deviceId);
+      startUpdateNow(run, g, ids, null);
+      return { runId: run.runId };
+    },
+    run_discard: async ({ runId }) => {
+      if (!interrupted.delete(runId)) fail('not_found', `there is no run ${runId} on this machine`);
+      return null;
+    },
+    close_after_runs: async () => {
+      for (const run of [...runs.values()]) if (run.cancel) run.cancel();
+      return null;
     },
     update_now_cancel: async ({ runId }) => {
       const run = runs.get(runId);
@@ -654,6 +755,8 @@ function createTenant(params, emit) {
       startedAt: run.startedAt,
       ...(run.groupId ? { groupId: run.groupId } : {}),
       items: [...run.items.values()],
+      ...(run.options ? { options: run.options } : {}),
+      ...(run.waiting ? { waiting: run.waiting } : {}),
     })),
     run_attach: async ({ runId, onEvent }) => {
       const run = runs.get(runId) || fail('not_found', `The run ${runId} is over.`);
@@ -734,6 +837,8 @@ function createTenant(params, emit) {
     }
     return { ok: problems.length === 0, problems, diff, warnings, reachDevices: g.deviceCount, group: { ...g, asOf: now() }, asOf: now() };
   }
+
+  if (params.get('fakeInterrupted') !== '0') sampleInterrupted();
 
   // What a reload in the middle of a run finds: a run whose old channel is gone.
   const inFlight = params.get('fakeRunInFlight');

@@ -429,7 +429,7 @@ export function diffRows(diff) {
 /** The device statuses of step 5, in the order a healthy run passes them. */
 export const UPDATE_NOW_STEPS = Object.freeze(['requested', 'moved', 'restarting', 'checked_in', 'on_target']);
 /** Statuses after which a device's run is over. */
-export const UPDATE_NOW_FINAL = Object.freeze(['on_target', 'failed', 'cancelled']);
+export const UPDATE_NOW_FINAL = Object.freeze(['on_target', 'failed', 'cancelled', 'deferred', 'not_started']);
 
 /**
  * Adds one progress message of an "update now" run's channel to the per-device timelines (an
@@ -442,7 +442,7 @@ export function applyDeviceProgress(timelines, event) {
   const list = timelines[event.deviceId] || [];
   const last = list[list.length - 1];
   if (last && last.status === event.status && last.at === event.at) return timelines;
-  return { ...timelines, [event.deviceId]: [...list, { status: event.status, at: event.at || null, reason: event.reason || null, kind: event.kind || null }] };
+  return { ...timelines, [event.deviceId]: [...list, { status: event.status, at: event.at || null, reason: event.reason || null, kind: event.kind || null, phase: event.phase || null }] };
 }
 
 /** The last status of each device's timeline, or null when the device has none. */

@@ -8,9 +8,11 @@ import { attachRun, startRun } from './backend.js';
 
 /**
  * `onProgress(run, message)` gets every `progress` message of the shown run;
- * `onDone(run, message)` its end, once (`message` is null when there was no `done` message).
+ * `onDone(run, message)` its end, once (`message` is null when there was no `done` message);
+ * `onMessage(run, message)`, if given, every other message (an update-now run's `phase`
+ * question and `waiting` for its maintenance window).
  */
-export function runFollower({ onProgress, onDone }) {
+export function runFollower({ onProgress, onDone, onMessage }) {
   let shown = null;
 
   function end(run, message) {
@@ -25,6 +27,7 @@ export function runFollower({ onProgress, onDone }) {
       if (shown !== run || run.done || !message) return;
       if (message.type === 'done') end(run, message);
       else if (message.type === 'progress') onProgress(run, message);
+      else if (onMessage) onMessage(run, message);
     };
   }
 

@@ -61,6 +61,8 @@ pub struct ClientAnswer {
     failed: Vec<String>,
     peak_before: u64,
     peak_after: u64,
+    /// Intent lines (each fsynced before its request) the run wrote to its journal.
+    intents: usize,
 }
 
 /// The `fanout-client` role: read the group's gateways (not timed), then time `Rollout::run`.
@@ -74,10 +76,11 @@ pub async fn client(args: ClientArgs) -> anyhow::Result<()> {
         .into_iter()
         .map(|d| d.id)
         .collect();
-    // The journal is required, as in the app: each move and restart is written, and timed.
-    let journal = asg_fota_core::workflow::journal::Journal::at(
-        std::env::temp_dir().join(format!("asg-fota-bench-{}.jsonl", std::process::id())),
-    );
+    // The journal is required, as in the app, and timed: the run is registered beside it
+    // (`runs/`), and each move and restart is preceded by an fsynced intent line (write-ahead).
+    // A directory of its own, on the temporary directory's file system, removed afterwards.
+    let dir = std::env::temp_dir().join(format!("asg-fota-bench-{}", std::process::id()));
+    let journal = asg_fota_core::workflow::journal::Journal::at(dir.join("journal.jsonl"));
     let actor = asg_fota_core::workflow::journal::Actor {
         profile: "bench".into(),
         backend: asg_fota_core::profiles::Backend::Demo,
@@ -102,7 +105,8 @@ pub async fn client(args: ClientArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let report = rollout.run(devices, &cancel, &|_| {}).await;
     let seconds = started.elapsed().as_secs_f64();
-    let _ = std::fs::remove_file(journal.path());
+    let intents = count_intents(journal.path());
+    let _ = std::fs::remove_dir_all(&dir);
     let peak_after = crate::memory::own_peak();
     println!(
         "{}",
@@ -118,6 +122,7 @@ pub async fn client(args: ClientArgs) -> anyhow::Result<()> {
                 .collect(),
             peak_before,
             peak_after,
+            intents,
         })?
     );
     Ok(())
@@ -156,11 +161,12 @@ pub async fn run(concurrency: usize) -> anyhow::Result<Vec<FanoutFigure>> {
         let ideal = rounds * (CALLS_PER_GATEWAY * LATENCY_MS + RESTART_MS) as f64 / 1000.0;
         let growth = answer.peak_after.saturating_sub(answer.peak_before);
         println!(
-            "fan-out {}: {:.1} s, ideal {ideal:.1} s, ratio {:.3}, {} bytes/gateway",
+            "fan-out {}: {:.1} s, ideal {ideal:.1} s, ratio {:.3}, {} bytes/gateway, {} fsynced intents",
             plane.name(),
             answer.seconds,
             answer.seconds / ideal,
-            growth / GATEWAYS as u64
+            growth / GATEWAYS as u64,
+            answer.intents
         );
         figures.push(FanoutFigure {
             plane: plane.name(),
@@ -169,9 +175,21 @@ pub async fn run(concurrency: usize) -> anyhow::Result<Vec<FanoutFigure>> {
             seconds: answer.seconds,
             ideal,
             peak_growth: growth,
+            intents: answer.intents,
         });
     }
     Ok(figures)
+}
+
+/// The write-ahead intent lines (`"result":"pending"`) in the journal at `path`.
+fn count_intents(path: &std::path::Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|text| {
+            text.lines()
+                .filter(|l| l.contains("\"result\":\"pending\""))
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 /// Deploys an HLApp `v1.2.3` to the group and connects its offline gateways.

@@ -156,10 +156,7 @@ async fn update_in(
     let (nodes, resumed) = match &args.resume {
         Some(id) => {
             let runs = tenant.runs();
-            let (run, plan) = runs.resume(id)?;
-            if plan.kind != RunKind::NodeUpdate {
-                bail!("the run {id} is not a node update run; resume it with update-now");
-            }
+            let (run, plan) = runs.resume_as(id, RunKind::NodeUpdate, tenant.name())?;
             let history = runs.history(&plan)?;
             (planned_nodes(&plan)?, Some((run, history)))
         }

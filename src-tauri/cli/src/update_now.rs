@@ -22,11 +22,11 @@ use anyhow::{bail, Context as _, Result};
 use asg_fota_core::cloud::model::{DeviceGroupId, DeviceId};
 use asg_fota_core::tenant::Tenant;
 use asg_fota_core::workflow::rollout::{
-    continue_always, PhaseSummary, Resume, RolloutEvent, RolloutReport, RolloutSettings,
-    RunOptions, Stage,
+    continue_always, until_open, PhaseSummary, Resume, ResumedRun, RolloutEvent, RolloutReport,
+    RolloutSettings, RunOptions, Stage,
 };
 use asg_fota_core::workflow::runs::ActiveRun;
-use asg_fota_core::workflow::schedule::{parse_offset, FailureLimit, PhasePlan, Window};
+use asg_fota_core::workflow::schedule::{parse_offset, Clock, PhasePlan, Window};
 use clap::Args;
 use futures_util::future::BoxFuture;
 
@@ -144,19 +144,7 @@ pub fn json_line<T: serde::Serialize>(value: &T) -> Result<()> {
 
 /// The phases and window asked for on the command line.
 fn run_options(args: &UpdateNowArgs) -> Result<RunOptions> {
-    let phased = args.canary.is_some() || args.batch.is_some() || args.max_failed.is_some();
-    let phases = if phased {
-        Some(PhasePlan {
-            canary: args.canary.unwrap_or(0),
-            batch: args.batch.unwrap_or(0),
-            max_failed: match &args.max_failed {
-                Some(text) => FailureLimit::parse(text)?,
-                None => FailureLimit::Count(0),
-            },
-        })
-    } else {
-        None
-    };
+    let phases = PhasePlan::from_options(args.canary, args.batch, args.max_failed.as_deref())?;
     let window = match &args.window {
         Some(text) => {
             let offset = match &args.window_tz {
@@ -296,31 +284,18 @@ async fn chosen_run(
     Ok((group.id, chosen, None, None))
 }
 
-/// An interrupted or paused run taken up again: its plan, with its saved phases and window.
+/// An interrupted or paused run taken up again: its plan, with its saved phases and window
+/// (options given on the command line fill in what the run did not save).
 fn resumed(tenant: &Tenant, id: &str, options: &mut RunOptions) -> Result<Planned> {
-    let runs = tenant.runs();
-    let (run, plan) = runs.resume(id)?;
-    if plan.profile != tenant.name() {
-        bail!(
-            "the run {id} was made with the profile {}; resume it with --profile {}",
-            plan.profile,
-            plan.profile
-        );
-    }
-    let group = plan
-        .group_id
-        .clone()
-        .with_context(|| format!("the run {id} is not an update-now run"))?;
-    let chosen = plan
-        .devices
-        .iter()
-        .map(|d| DeviceId::parse(d))
-        .collect::<Result<_, _>>()?;
-    let saved = RunOptions::from_plan(&plan);
-    options.phases = saved.phases.or(options.phases.take());
-    options.window = saved.window.or(options.window.take());
-    let resume = Resume::read(&runs, &plan)?;
-    Ok((DeviceGroupId::new(group), chosen, Some(run), Some(resume)))
+    let taken = ResumedRun::take(&tenant.runs(), tenant.name(), id)?;
+    options.phases = taken.options.phases.or(options.phases.take());
+    options.window = taken.options.window.or(options.window.take());
+    Ok((
+        taken.group_id,
+        taken.devices,
+        Some(taken.run),
+        Some(taken.resume),
+    ))
 }
 
 /// The first line of a run: its id, size, group, target, phases and window.
@@ -373,11 +348,7 @@ async fn wait_for_window(
             when(Some(opens))
         ));
     }
-    let wait = (opens - now).unsigned_abs();
-    tokio::select! {
-        () = tokio::time::sleep(wait) => {}
-        () = cancel.cancelled() => {}
-    }
+    until_open(window, &Clock::system(), cancel).await;
 }
 
 fn describe(event: &RolloutEvent) -> String {

@@ -214,22 +214,69 @@ async fn steps_5_and_6(contract: &Contract, tenant: &Tenant, group: &DeviceGroup
         .prepare_update_now(group, settings)
         .await
         .expect("prepared");
+    // In phases (a canary of one, then the rest) with a window open all day; the window's
+    // answer between the phases is "stop", so the run ends paused and is listed as interrupted.
+    let options = UpdateNowOptions {
+        canary: Some(1),
+        max_failed: Some("100%".into()),
+        window: Some("00:00-23:59".into()),
+        window_tz: Some("+09:00".into()),
+        ..UpdateNowOptions::default()
+    };
+    let run_options = options.to_core().expect("options");
+    assert_eq!(
+        UpdateNowOptions::from_core(&run_options).window_tz,
+        options.window_tz
+    );
+    let active = rollout.begin(&chosen, &run_options).expect("registered");
     let sent = Sent::default();
     let progress = |event| sent.push(UpdateNowEvent::from(event));
+    let asked = sent.clone();
+    let stop = move |summary| {
+        asked.push(UpdateNowEvent::from(summary));
+        Box::pin(async { false })
+            as std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>
+    };
     let report = rollout
-        .run(chosen.clone(), &CancellationToken::new(), &progress)
+        .run_in(
+            active,
+            chosen.clone(),
+            None,
+            &run_options,
+            &stop,
+            &CancellationToken::new(),
+            &progress,
+        )
         .await;
     sent.push(UpdateNowEvent::from(report));
+    sent.push(UpdateNowEvent::waiting(time::OffsetDateTime::now_utc()));
     let messages = sent.all();
     assert!(messages.len() > 2, "{messages:#?}");
     for message in &messages {
         contract.assert_fits(
             "update_now channel",
-            "UpdateNowProgress|UpdateNowDone",
+            "UpdateNowProgress|UpdateNowPhase|UpdateNowWaiting|UpdateNowDone",
             message,
         );
     }
-    assert_eq!(messages.last().expect("done")["type"], "done");
+    let types: Vec<&str> = messages.iter().filter_map(|m| m["type"].as_str()).collect();
+    assert!(types.contains(&"phase"), "{types:?}");
+    let done = messages.iter().find(|m| m["type"] == "done").expect("done");
+    assert_eq!(
+        done["notStarted"].as_array().map(Vec::len),
+        Some(1),
+        "{done}"
+    );
+    assert!(done["stopped"].is_string(), "{done}");
+    let interrupted: Vec<InterruptedRunView> = tenant
+        .runs()
+        .interrupted()
+        .expect("interrupted runs")
+        .into_iter()
+        .map(InterruptedRunView::from)
+        .collect();
+    assert_eq!(interrupted.len(), 1);
+    contract.assert_fits("runs_interrupted", "[InterruptedRun]", &json(&interrupted));
 
     let nodes = tenant.nodes(&chosen).await.expect("nodes");
     contract.assert_fits("nodes_list", "[Node]", &json(&nodes));
@@ -260,8 +307,20 @@ fn runs_in_flight_and_run_starts_fit_the_contract() {
     let contract = Contract::load();
     let runs = Arc::new(crate::runs::Runs::default());
     let channel = tauri::ipc::Channel::new(|_| Ok(()));
-    let run = runs.start(RunKind::UpdateNow, Some("group-1".into()), channel);
+    let options = UpdateNowOptions {
+        batch: Some(5),
+        ..UpdateNowOptions::default()
+    };
+    let run = runs.start_with(
+        RunKind::UpdateNow,
+        Some("group-1".into()),
+        Some(options),
+        channel,
+    );
     run.send(UpdateNowEvent::Done(Default::default()));
+    run.send_waiting(UpdateNowEvent::waiting(time::OffsetDateTime::now_utc()));
+    let not_asking = runs.answer(run.id(), true).expect_err("nothing asked");
+    assert_eq!(not_asking.kind, "not_found");
     let started = RunStarted {
         run_id: run.id().to_owned(),
     };

@@ -13,6 +13,8 @@ use asg_fota_core::cloud::CloudError;
 use asg_fota_core::inspect::InspectError;
 use asg_fota_core::session::SessionError;
 use asg_fota_core::tenant::{cloud_params, TenantError};
+use asg_fota_core::workflow::runs::RunError;
+use asg_fota_core::workflow::schedule::ScheduleError;
 
 /// The kinds the GUI knows; anything else folds into `internal`.
 pub(crate) const GUI_KINDS: &[&str] = &[
@@ -61,6 +63,8 @@ pub(crate) fn fold(core_kind: &str) -> &'static str {
         "timeout" | "connect" | "connection_reset" | "transport" => "network",
         "timed_out" | "deadline_exceeded" => "timed_out",
         "invalid_input" | "ambiguous_group" => "invalid_input",
+        // A run that has finished cannot be resumed or attached to.
+        "run_ended" => "not_found",
         "io" | "file" => "io",
         "profile" | "missing_setting" | "choose_tenant" | "no_iothub" => "profile",
         // The app updater (updates.rs).
@@ -108,6 +112,18 @@ impl From<CloudError> for CommandError {
     fn from(error: CloudError) -> Self {
         let params = cloud_params(&error);
         Self::new(error.kind(), error.to_string()).with_params(params)
+    }
+}
+
+impl From<RunError> for CommandError {
+    fn from(error: RunError) -> Self {
+        Self::new(error.kind(), error.to_string())
+    }
+}
+
+impl From<ScheduleError> for CommandError {
+    fn from(error: ScheduleError) -> Self {
+        Self::new("invalid_input", error.to_string())
     }
 }
 
@@ -197,6 +213,7 @@ mod tests {
         ("timed_out", "timed_out"),
         // Runs (one run per gateway at a time)
         ("run_in_flight", "run_in_flight"),
+        ("run_ended", "not_found"),
         // The app updater
         ("update_busy", "update_busy"),
         ("update_manual", "update_manual"),

@@ -204,6 +204,28 @@ impl AppSession {
             .unwrap_or_else(|error| panic!("cannot click {css}: {error}"));
     }
 
+    /// Chooses the group `group` of product `product` in step 1. The UI names groups by the
+    /// control plane's id (an ARM resource id on the Demo tenant): the row whose id ends in
+    /// this product/group (or is the group's own id) is clicked.
+    pub async fn choose_group(&self, product: &str, group: &str) {
+        let clicked = self
+            .client
+            .execute(
+                "const [product, group] = arguments;
+                 const rows = [...document.querySelectorAll('[data-testid=group-row]')];
+                 const suffix = ('/products/' + product + '/devicegroups/' + group).toLowerCase();
+                 const row = rows.find(r => decodeURIComponent(r.dataset.groupId).toLowerCase().endsWith(suffix)
+                                         || r.dataset.groupId.toLowerCase() === group.toLowerCase());
+                 if (!row) return null;
+                 row.click();
+                 return row.dataset.groupId;",
+                vec![product.into(), group.into()],
+            )
+            .await
+            .expect("run script");
+        assert!(clicked.is_string(), "no row for {product}/{group}");
+    }
+
     /// Saves a PNG of the window when `ASG_FOTA_SCREENSHOT_DIR` is set (used for docs/).
     pub async fn screenshot(&self, name: &str) {
         let Some(dir) = std::env::var_os("ASG_FOTA_SCREENSHOT_DIR") else {
@@ -261,13 +283,34 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// GETs JSON from the simulator's control API over loopback (plain HTTP/1.0, no client crate).
 pub fn sim_get(port: u16, path: &str) -> serde_json::Value {
+    sim_send(port, "GET", path, None)
+}
+
+/// Sends `method` with a JSON `body` to the simulator's control API (`PUT /_sim/holds`, ...)
+/// and reads the JSON answer (`null` when there is none).
+pub fn sim_send(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> serde_json::Value {
     use std::io::{Read, Write};
     let mut stream =
         std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the simulator");
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("send");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("read");
     let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    if body.trim().is_empty() {
+        return serde_json::Value::Null;
+    }
     serde_json::from_str(body)
         .unwrap_or_else(|error| panic!("{path}: not JSON ({error}): {body:.200}"))
 }

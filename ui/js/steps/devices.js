@@ -1,6 +1,8 @@
 // Step 5, "Update ASG devices now": the group's gateways in a windowed table (10,000 rows stay
 // fast), multi-select, "Update now" with a per-device timeline (requested → moved → restarting
-// → checked in → on target, or failed with the reason), Cancel and "Retry failed".
+// → checked in → on target, or failed with the reason), Cancel and "Retry failed". Optional
+// phases (canary, batches, error threshold: the step asks between two phases) and a maintenance
+// window (countdown); runs a crash, a kill or a pause left unfinished are listed with Resume.
 //
 // Owns the `gateways` slice of the wizard state, its actions (`createDevicesStep`: the list,
 // the selection, a run streamed over its own channel, reattaching to a run in flight after a
@@ -26,13 +28,18 @@ import {
   toggleSelection,
 } from '../logic.js';
 import { runFollower } from '../runs.js';
+import { interruptedOf, runEnding, runOptionsFrom } from '../fleet-runs.js';
+import { interruptedCard, phasePrompt, runOptionsForm, windowLine } from '../run-panels.js';
 import { loadable } from '../store.js';
 import { csvExportButton } from '../activity.js';
 import { GATEWAY_COLUMNS, gatewayExportRow } from '../export.js';
 import { mountPanelHead } from '../wizard.js';
 import { asOfText, copyButton, errorNotice, errorParts, missingCard, searchBox, windowedTable } from '../widgets.js';
 
-const initialGateways = () => ({ ...loadable(), groupId: null, query: '', selected: new Set(), runId: null, running: false, starting: false, runDevices: [], timelines: {}, detail: null, lastAction: null });
+const initialGateways = () => ({ ...loadable(), groupId: null, query: '', selected: new Set(), runId: null, running: false, starting: false, runDevices: [], timelines: {}, detail: null, lastAction: null, ...initialRunState() });
+
+/** What step 5 keeps of runs that survive: the options form, the run's options, its question or wait, its ending, the interrupted runs. */
+const initialRunState = () => ({ advanced: {}, options: null, prompt: null, waitingUntil: null, ending: null, interrupted: [] });
 
 /** Step 5's controller over the app context `app` (see app.js). */
 export function createDevicesStep(app) {
@@ -100,29 +107,59 @@ export function createDevicesStep(app) {
         return { ...g, ...moved, hlAppVer: message.hlAppVer || g.hlAppVer, rtAppVer: message.rtAppVer || g.rtAppVer };
       });
     }
-    app.schedule('gateways', { timelines, items, runDevices });
+    app.schedule('gateways', { timelines, items, runDevices, waitingUntil: null });
   }
 
-  function onDone() {
+  /** A run's question between two phases, or its wait for the maintenance window. */
+  function onMessage(run, message) {
+    if (message.type === 'phase') {
+      app.patch('gateways', { prompt: message });
+      announce(t('runs.phaseDone', { ...message }));
+    } else if (message.type === 'waiting') {
+      app.patch('gateways', { waitingUntil: message.opensAt });
+    }
+  }
+
+  function onDone(run, message) {
     app.flush();
-    app.patch('gateways', { running: false });
+    // Gateways of phases that never started end as such, not "in progress".
+    let { timelines } = state.gateways;
+    const ending = runEnding(message);
+    for (const id of (message && message.notStarted) || []) timelines = applyDeviceProgress(timelines, { deviceId: deviceKey(id), status: 'not_started', at: new Date().toISOString() });
+    app.patch('gateways', { running: false, prompt: null, waitingUntil: null, ending, timelines });
+    if (ending && ending.stopped) loadInterrupted();
     announce(t('devices.runDone', { ...summarizeRun(state.gateways.timelines, state.gateways.runDevices) }));
     // The versions and check-in times changed: read them again.
     loadGateways();
   }
 
-  const runs = runFollower({ onProgress, onDone });
+  const runs = runFollower({ onProgress, onDone, onMessage });
+
+  async function loadInterrupted() {
+    try {
+      app.patch('gateways', { interrupted: interruptedOf(await call('runs_interrupted'), 'update_now') });
+    } catch {
+      // Listing them is a courtesy: a tenant that cannot be opened says why elsewhere.
+    }
+  }
 
   async function updateNow(ids) {
     const group = app.currentGroup();
     const deviceIds = ids || [...state.gateways.selected];
     if (!group || deviceIds.length === 0 || state.gateways.running) return;
-    const ok = await confirmDialog({ title: tn('devices.confirmTitle', deviceIds.length), lines: confirmLines(group, deviceIds), ok: tn('devices.confirmOk', deviceIds.length) });
+    const { options, error } = runOptionsFrom(state.gateways.advanced);
+    if (error) {
+      app.patch('gateways', { error: { kind: 'invalid_input', message: t(error) }, lastAction: 'update' });
+      return;
+    }
+    const lines = confirmLines(group, deviceIds);
+    if (options) lines.push(...optionLines(options));
+    const ok = await confirmDialog({ title: tn('devices.confirmTitle', deviceIds.length), lines, ok: tn('devices.confirmOk', deviceIds.length) });
     if (!ok) return;
     const run = { done: false, devices: new Set(deviceIds) };
-    app.patch('gateways', { starting: true, error: null, lastAction: 'update', runDevices: deviceIds, timelines: {}, runId: null });
+    app.patch('gateways', { starting: true, error: null, lastAction: 'update', runDevices: deviceIds, timelines: {}, runId: null, options, ending: null, prompt: null, waitingUntil: null });
     try {
-      const { runId } = await runs.start('update_now_start', { groupId: group.id, deviceIds }, run);
+      const { runId } = await runs.start('update_now_start', { groupId: group.id, deviceIds, options }, run);
       // The run may be over already (its `done` came on the channel before this answer).
       app.patch('gateways', { starting: false, running: !run.done, runId });
       if (!run.done) announce(tn('devices.started', deviceIds.length));
@@ -137,8 +174,46 @@ export function createDevicesStep(app) {
     for (const item of found.items) timelines = applyDeviceProgress(timelines, { ...item, deviceId: deviceKey(item.deviceId) });
     const run = { done: false, devices: new Set(Object.keys(timelines)) };
     if (!state.groupId && found.groupId) state.groupId = found.groupId;
-    app.patch('gateways', { running: true, starting: false, runId: found.runId, lastAction: 'update', runDevices: [...run.devices], timelines });
+    const waiting = found.waiting || {};
+    app.patch('gateways', {
+      running: true, starting: false, runId: found.runId, lastAction: 'update', runDevices: [...run.devices], timelines,
+      options: found.options || null, ending: null,
+      prompt: waiting.type === 'phase' ? waiting : null,
+      waitingUntil: waiting.type === 'waiting' ? waiting.opensAt : null,
+    });
     return runs.attach(found.runId, run);
+  }
+
+  /** Resumes an interrupted run through the core (no second restart of a gateway that checked in). */
+  async function resumeRun(found) {
+    if (state.gateways.running || state.gateways.starting) return;
+    const c = found.items.length;
+    const ok = await confirmDialog({ title: t('runs.resumeTitle'), lines: [tn('runs.resumeText', c, { group: found.groupName || '' }), t('runs.resumeNoSecondRestart')], ok: t('runs.resume') });
+    if (!ok) return;
+    if (found.groupId && state.groupId !== found.groupId && state.groups.items.some((g) => g.id === found.groupId)) app.steps.group.actions.selectGroup(found.groupId);
+    const deviceIds = found.items.map((i) => deviceKey(i.deviceId));
+    const run = { done: false, devices: new Set(deviceIds) };
+    app.patch('gateways', { starting: true, error: null, lastAction: 'resume', runDevices: deviceIds, timelines: {}, runId: null, options: found.options || null, ending: null, prompt: null, waitingUntil: null });
+    try {
+      const { runId } = await runs.start('run_resume', { runId: found.runId }, run);
+      app.patch('gateways', { starting: false, running: !run.done, runId });
+      if (!run.done) announce(tn('devices.started', deviceIds.length));
+    } catch (err) {
+      app.patch('gateways', { starting: false, running: false, error: app.failure(err) });
+    }
+    loadInterrupted();
+    if (state.gateways.groupId !== state.groupId) loadGateways();
+  }
+
+  async function discardRun(found) {
+    const ok = await confirmDialog({ title: t('runs.discardTitle'), lines: [t('runs.discardText', { id: found.runId })], ok: t('runs.discard'), tone: 'danger' });
+    if (!ok) return;
+    try {
+      await call('run_discard', { runId: found.runId });
+    } catch (err) {
+      app.patch('gateways', { error: app.failure(err) });
+    }
+    loadInterrupted();
   }
 
   const actions = {
@@ -182,6 +257,22 @@ export function createDevicesStep(app) {
       const failed = failedDevices(state.gateways.timelines, state.gateways.runDevices);
       if (failed.length) updateNow(failed);
     },
+    setRunOption(field, value) {
+      app.patch('gateways', { advanced: { ...state.gateways.advanced, [field]: value } });
+    },
+    async answerPhase(go) {
+      const { runId } = state.gateways;
+      if (!runId) return;
+      app.patch('gateways', { prompt: null });
+      try {
+        await call('update_now_continue', { runId, go });
+      } catch (err) {
+        app.patch('gateways', { error: app.failure(err) });
+      }
+    },
+    loadInterrupted,
+    resumeRun,
+    discardRun,
   };
 
   return {
@@ -192,7 +283,9 @@ export function createDevicesStep(app) {
     mount: (section, step) => mountDevicesStep(section, step, { ...app.common, ...actions }),
     derive: () => ({ gatewayView: gatewayView() }),
     reattach,
+    loadInterrupted,
     onOpen() {
+      loadInterrupted();
       const group = app.currentGroup();
       if (group && state.gateways.groupId !== group.id && state.gateways.status !== 'loading') loadGateways();
     },
@@ -204,6 +297,14 @@ export function createDevicesStep(app) {
 
 /** Must match `.gateway-table .vtable-row { height }` in styles.css. */
 export const GATEWAY_ROW_HEIGHT = 44;
+
+/** The confirmation's lines about phases and window. */
+function optionLines(options) {
+  const lines = [];
+  if (options.canary || options.batch) lines.push(t('runs.confirmPhases', { canary: options.canary || 0, batch: options.batch || t('runs.batchRest'), maxFailed: options.maxFailed || '0' }));
+  if (options.window) lines.push(t('runs.confirmWindow', { window: options.window, tz: options.windowTz }));
+  return lines;
+}
 
 /**
  * Mounts step 5. `view.gatewayView` (from app.js) carries `{ group, filtered }`. `actions`:
@@ -240,6 +341,11 @@ export function mountDevicesStep(section, step, actions) {
     ].filter(Boolean).join(' '));
   });
   const addBox = el('details', { className: 'add-devices', children: [addSummary, addLabel, el('div', { className: 'inline-field', children: [addInput, addButton] }), addResult] });
+  const optionsForm = runOptionsForm({ onChange: actions.setRunOption });
+  const interrupted = interruptedCard({ id: 'interrupted-updates', onResume: actions.resumeRun, onDiscard: actions.discardRun });
+  const prompt = phasePrompt({ onAnswer: actions.answerPhase });
+  const windowNote = windowLine();
+  const endingText = el('p', { className: 'run-ending small-text', testid: 'run-ending' });
 
   const selectedLine = el('span', { className: 'selected-line' });
   const updateNow = el('button', { className: 'button primary', testid: 'update-now', attrs: { type: 'button' }, on: { click: () => actions.updateNow() } });
@@ -251,7 +357,7 @@ export function mountDevicesStep(section, step, actions) {
   const error = errorNotice(actions);
   const runBar = el('progress', { className: 'run-bar', attrs: { max: '100', value: '0' } });
   const runText = el('p', { className: 'run-text', testid: 'run-summary', attrs: { role: 'status' } });
-  const run = el('section', { className: 'card run-card', children: [runText, runBar] });
+  const run = el('section', { className: 'card run-card', children: [runText, runBar, windowNote.el, endingText] });
 
   const columns = ['', 'devices.col.device', 'devices.col.connection', 'devices.col.hl', 'devices.col.rt', 'devices.col.checkIn', 'devices.col.group', 'devices.col.status'];
   const headerCells = columns.map((key) => el('span', { className: 'vcell', attrs: { role: 'columnheader' } }));
@@ -275,7 +381,7 @@ export function mountDevicesStep(section, step, actions) {
     children: [el('div', { className: 'toolbar', children: [timelineTitle, el('span', { className: 'toolbar-spacer' }), timelineClose] }), timelineList],
   });
 
-  section.append(head.el, noGroup.el, groupLine, note, toolbar, addBox, error.el, actionBar, run, table.el, empty, timeline);
+  section.append(head.el, noGroup.el, interrupted.el, prompt.el, groupLine, note, toolbar, addBox, optionsForm.el, error.el, actionBar, run, table.el, empty, timeline);
   let lastQuery = null;
 
   return {
@@ -285,7 +391,10 @@ export function mountDevicesStep(section, step, actions) {
       exportCsv.update(() => gv.filtered.map((g) => gatewayExportRow(g, lastStatus(gw.timelines[g.deviceId]))), GATEWAY_COLUMNS);
       const group = gv.group;
       noGroup.update(!group);
-      for (const node of [groupLine, note, toolbar, addBox, actionBar, table.el]) node.hidden = !group;
+      interrupted.update(gw.interrupted, gw.running || gw.starting);
+      optionsForm.update(gw.advanced, gw.running || gw.starting);
+      prompt.update(gw.running ? gw.prompt : null);
+      for (const node of [groupLine, note, toolbar, addBox, optionsForm.el, actionBar, table.el]) node.hidden = !group;
       if (!group) {
         run.hidden = true;
         timeline.hidden = true;
@@ -328,6 +437,11 @@ export function mountDevicesStep(section, step, actions) {
         setAttr(runBar, 'aria-label', t('devices.runLabel'));
         setText(runText, t(gw.running ? 'devices.runRunning' : 'devices.runDone', { onTarget: s.onTarget, failed: s.failed, running: s.running, total: s.total }));
         run.classList.toggle('has-failures', s.failed > 0);
+        windowNote.update(gw.options, gw.waitingUntil, gw.running);
+        const e = gw.ending;
+        const ended = e && !gw.running ? [e.stopped ? t('runs.stopped', { reason: e.stopped }) : '', e.deferred ? tn('runs.deferred', e.deferred) : '', e.notStarted ? tn('runs.notStarted', e.notStarted) : ''].filter(Boolean).join(' ') : '';
+        setText(endingText, ended);
+        endingText.hidden = !ended;
       }
 
       columns.forEach((key, i) => setText(headerCells[i], key ? t(key) : ''));
@@ -434,6 +548,7 @@ function renderTimeline(ol, events) {
       const li = el('li', { className: `timeline-item status-${e.status}` });
       li.dataset.status = e.status;
       li.append(el('span', { className: 'timeline-status', text: t(`status.${e.status}`) }), el('time', { className: 'timeline-time muted', text: formatTime(e.at), attrs: { datetime: e.at || '' } }));
+      if (e.phase) li.append(el('span', { className: 'timeline-phase muted small-text', testid: 'timeline-phase', text: t('runs.phase', { phase: e.phase }) }));
       // The kind in the user's language; the reason is the core's own words.
       if (e.kind && e.kind !== 'cancelled') li.append(el('strong', { className: 'timeline-kind', text: errorParts({ kind: e.kind }).title }));
       if (e.reason) li.append(el('p', { className: 'timeline-reason', text: e.reason }));

@@ -2,7 +2,8 @@
 // windowed matrix — gateway, MAC, name, current and available version, status — with "Update"
 // only where the available version is numerically higher, "Update all outdated", per-node
 // progress and "Retry failed". Every update asks first, naming how many nodes on how many
-// gateways.
+// gateways. Node runs a crash or a kill left unfinished are listed with Resume (the core
+// does not ask a node again that already took the firmware).
 //
 // Owns the `nodes` slice of the wizard state, its actions (`createNodesStep`: the list, a run
 // streamed over its own channel, reattaching to a run in flight after a reload) and its view
@@ -14,13 +15,15 @@ import { announce, el, setAttr, setText } from '../dom.js';
 import { formatNumber, formatTime, t, tn } from '../i18n.js';
 import { NODE_FINAL, applyNodeProgress, canUpdateNode, filterNodes, nodeKey, shortId } from '../logic.js';
 import { runFollower } from '../runs.js';
+import { interruptedOf } from '../fleet-runs.js';
+import { interruptedCard } from '../run-panels.js';
 import { loadable } from '../store.js';
 import { csvExportButton } from '../activity.js';
 import { NODE_COLUMNS, nodeExportRow } from '../export.js';
 import { mountPanelHead } from '../wizard.js';
 import { asOfText, copyButton, errorNotice, errorParts, missingCard, searchBox, windowedTable } from '../widgets.js';
 
-const initialNodes = () => ({ ...loadable(), sourceKey: null, query: '', runId: null, running: false, starting: false, runItems: [], progress: {} });
+const initialNodes = () => ({ ...loadable(), sourceKey: null, query: '', runId: null, running: false, starting: false, runItems: [], progress: {}, interrupted: [] });
 
 /** Step 6's controller over the app context `app` (see app.js). */
 export function createNodesStep(app) {
@@ -87,6 +90,43 @@ export function createNodesStep(app) {
 
   const runs = runFollower({ onProgress, onDone });
 
+  async function loadInterrupted() {
+    try {
+      app.patch('nodes', { interrupted: interruptedOf(await call('runs_interrupted'), 'node_update') });
+    } catch {
+      // Listing them is a courtesy: a tenant that cannot be opened says why elsewhere.
+    }
+  }
+
+  /** Resumes an interrupted node run through the core (a node already on the firmware is not asked again). */
+  async function resumeRun(found) {
+    if (state.nodes.running || state.nodes.starting) return;
+    const ok = await confirmDialog({ title: t('runs.resumeTitle'), lines: [tn('runs.resumeText', found.items.length)], ok: t('runs.resume') });
+    if (!ok) return;
+    const runItems = found.items.map((i) => ({ gatewayId: i.deviceId, mac: i.mac }));
+    const run = { done: false, nodes: new Set(runItems.map(nodeKey)) };
+    app.patch('nodes', { starting: true, error: null, runItems, progress: {}, runId: null });
+    try {
+      const { runId } = await runs.start('run_resume', { runId: found.runId }, run);
+      app.patch('nodes', { starting: false, running: !run.done, runId });
+    } catch (err) {
+      app.patch('nodes', { starting: false, error: app.failure(err) });
+    }
+    loadInterrupted();
+    loadNodes();
+  }
+
+  async function discardRun(found) {
+    const ok = await confirmDialog({ title: t('runs.discardTitle'), lines: [t('runs.discardText', { id: found.runId })], ok: t('runs.discard'), tone: 'danger' });
+    if (!ok) return;
+    try {
+      await call('run_discard', { runId: found.runId });
+    } catch (err) {
+      app.patch('nodes', { error: app.failure(err) });
+    }
+    loadInterrupted();
+  }
+
   async function updateNodes(nodes) {
     const items = nodes.filter(canUpdateNode).map((n) => ({ gatewayId: n.gatewayId, mac: n.mac }));
     if (items.length === 0 || state.nodes.running || state.nodes.starting) return;
@@ -144,15 +184,20 @@ export function createNodesStep(app) {
     },
   };
 
+  actions.resumeRun = resumeRun;
+  actions.discardRun = discardRun;
+
   return {
     id: 'nodes',
     runKind: 'node_update',
+    loadInterrupted,
     initial: () => ({ nodes: initialNodes() }),
     actions,
     mount: (section, step) => mountNodesStep(section, step, { ...app.common, ...actions }),
     derive: () => ({ nodeView: nodeView() }),
     reattach,
     onOpen() {
+      loadInterrupted();
       const key = nodeSourceIds().join(',');
       if (key && state.nodes.sourceKey !== key && state.nodes.status !== 'loading') loadNodes();
     },
@@ -187,6 +232,7 @@ export function mountNodesStep(section, step, actions) {
   const toolbar = el('div', { className: 'toolbar', children: [filter.el, refresh, exportCsv.el, el('span', { className: 'toolbar-spacer' }), asOf] });
   const actionBar = el('div', { className: 'toolbar action-bar', children: [counts, el('span', { className: 'toolbar-spacer' }), retry, cancel, updateAll] });
   const error = errorNotice(actions);
+  const interrupted = interruptedCard({ id: 'interrupted-nodes', onResume: actions.resumeRun, onDiscard: actions.discardRun });
 
   const columns = ['nodes.col.gateway', 'nodes.col.mac', 'nodes.col.name', 'nodes.col.current', 'nodes.col.available', 'nodes.col.status', 'nodes.col.update'];
   const headerCells = columns.map(() => el('span', { className: 'vcell', attrs: { role: 'columnheader' } }));
@@ -199,11 +245,12 @@ export function mountNodesStep(section, step, actions) {
     label: () => t('nodes.tableLabel'),
   });
   const empty = el('p', { className: 'muted' });
-  section.append(head.el, noSource.el, sourceLine, note, toolbar, error.el, actionBar, table.el, empty);
+  section.append(head.el, interrupted.el, noSource.el, sourceLine, note, toolbar, error.el, actionBar, table.el, empty);
 
   return {
     update(view) {
       head.update();
+      interrupted.update(view.nodes.interrupted, view.nodes.running || view.nodes.starting);
       const { nodes, nodeView: nv } = view;
       exportCsv.update(() => nv.filtered.map(nodeExportRow), NODE_COLUMNS);
       const has = nv.sourceIds.length > 0;

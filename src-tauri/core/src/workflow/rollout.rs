@@ -665,6 +665,20 @@ pub fn continue_always(_: PhaseSummary) -> BoxFuture<'static, bool> {
     Box::pin(async { true })
 }
 
+/// Waits until `window` opens (at once when it is open), or until `cancel`: a run started
+/// outside its window sends nothing before it.
+pub async fn until_open(window: &Window, clock: &Clock, cancel: &CancellationToken) {
+    let now = clock.now();
+    if window.contains(now) {
+        return;
+    }
+    let wait = (window.opens_at(now) - now).unsigned_abs();
+    tokio::select! {
+        () = tokio::time::sleep(wait) => {}
+        () = cancel.cancelled() => {}
+    }
+}
+
 /// A run's phases, window and time source.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -726,6 +740,44 @@ impl Resume {
                 .filter(|(_, s)| s == "on_target")
                 .map(|(d, _)| d)
                 .collect(),
+        })
+    }
+}
+
+/// An interrupted or paused "update now" run taken up again: its lock, its group and gateways in
+/// their order, what its first attempt did, and the phases and window it was started with.
+#[derive(Debug)]
+pub struct ResumedRun {
+    pub run: ActiveRun,
+    pub group_id: DeviceGroupId,
+    pub devices: Vec<DeviceId>,
+    pub resume: Resume,
+    pub options: RunOptions,
+}
+
+impl ResumedRun {
+    /// Takes over the run `id` of `profile` from `runs` (refused when it is another kind of run,
+    /// another profile's, finished, or in flight).
+    pub fn take(runs: &Runs, profile: &str, id: &str) -> Result<ResumedRun, RunError> {
+        let (run, plan) = runs.resume_as(id, RunKind::UpdateNow, profile)?;
+        let damaged = |what: &str| {
+            RunError::NotResumable(format!(
+                "the run {id}'s plan has {what}; discard the run and start a new one"
+            ))
+        };
+        let group = plan.group_id.clone().ok_or_else(|| damaged("no group"))?;
+        let devices = plan
+            .devices
+            .iter()
+            .map(|d| DeviceId::parse(d))
+            .collect::<Result<_, _>>()
+            .map_err(|_| damaged("a damaged device id"))?;
+        Ok(ResumedRun {
+            resume: Resume::read(runs, &plan)?,
+            options: RunOptions::from_plan(&plan),
+            group_id: DeviceGroupId::new(group),
+            devices,
+            run,
         })
     }
 }

@@ -162,6 +162,9 @@ pub enum RunError {
         #[source]
         source: serde_json::Error,
     },
+    /// The run exists but cannot be taken up this way (another kind of run, another profile).
+    #[error("{0}")]
+    NotResumable(String),
     #[error(transparent)]
     Journal(#[from] super::journal::JournalError),
 }
@@ -173,6 +176,7 @@ impl RunError {
             RunError::Busy { .. } | RunError::InFlight(_) => "run_in_flight",
             RunError::Unknown(_) => "not_found",
             RunError::Ended(_) => "run_ended",
+            RunError::NotResumable(_) => "invalid_input",
             RunError::Io { .. } | RunError::Parse { .. } | RunError::Journal(_) => "journal",
         }
     }
@@ -482,6 +486,33 @@ impl Runs {
         let _ = std::fs::remove_file(self.dir.join(id).join("paused"));
         let run = ActiveRun::open(self.clone(), id.to_owned(), gateways, lock)?;
         Ok((run, plan))
+    }
+
+    /// [`Runs::resume`] for a run of `kind` made under `profile`: another kind of run, or one of
+    /// another profile, is refused before anything is locked.
+    pub fn resume_as(
+        &self,
+        id: &str,
+        kind: RunKind,
+        profile: &str,
+    ) -> Result<(ActiveRun, RunPlan), RunError> {
+        let plan = self.plan(id)?;
+        if plan.kind != kind {
+            let how = match plan.kind {
+                RunKind::UpdateNow => "an update-now run",
+                RunKind::NodeUpdate => "a node update run",
+            };
+            return Err(RunError::NotResumable(format!(
+                "the run {id} is {how}; resume it as one"
+            )));
+        }
+        if plan.profile != profile {
+            return Err(RunError::NotResumable(format!(
+                "the run {id} was made with the profile {}; switch to that profile to resume it",
+                plan.profile
+            )));
+        }
+        self.resume(id)
     }
 
     /// Marks an interrupted run as ended without resuming it (the operator gave up on it).

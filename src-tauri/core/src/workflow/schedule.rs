@@ -46,6 +46,14 @@ impl FailureLimit {
         }
     }
 
+    /// The limit as [`FailureLimit::parse`] reads it: `3` or `10%`.
+    pub fn text(&self) -> String {
+        match self {
+            FailureLimit::Count(n) => n.to_string(),
+            FailureLimit::Percent(p) => format!("{p}%"),
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             FailureLimit::Count(n) => format!("more than {n} failed"),
@@ -75,6 +83,26 @@ pub struct Phase {
 }
 
 impl PhasePlan {
+    /// The phases a front end was asked for (canary size, batch size, threshold text): none
+    /// when none of the three is given; a missing threshold is 0 (the first failure stops).
+    pub fn from_options(
+        canary: Option<usize>,
+        batch: Option<usize>,
+        max_failed: Option<&str>,
+    ) -> Result<Option<PhasePlan>, ScheduleError> {
+        if canary.is_none() && batch.is_none() && max_failed.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(PhasePlan {
+            canary: canary.unwrap_or(0),
+            batch: batch.unwrap_or(0),
+            max_failed: match max_failed {
+                Some(text) => FailureLimit::parse(text)?,
+                None => FailureLimit::Count(0),
+            },
+        }))
+    }
+
     /// Cuts `count` gateways into phases, in order.
     pub fn split(&self, count: usize) -> Vec<Phase> {
         let mut phases = Vec::new();
@@ -210,18 +238,30 @@ impl Window {
         }
     }
 
-    pub fn describe(&self) -> String {
-        let o = self.offset();
+    /// The window as [`Window::parse`] reads it: `22:00-04:00`.
+    pub fn spec(&self) -> String {
         format!(
-            "{:02}:{:02}-{:02}:{:02} (UTC{}{:02}:{:02})",
+            "{:02}:{:02}-{:02}:{:02}",
             self.start.hour(),
             self.start.minute(),
             self.end.hour(),
-            self.end.minute(),
+            self.end.minute()
+        )
+    }
+
+    /// Its offset as [`parse_offset`] reads it: `+09:00`.
+    pub fn offset_text(&self) -> String {
+        let o = self.offset();
+        format!(
+            "{}{:02}:{:02}",
             if o.is_negative() { '-' } else { '+' },
             o.whole_hours().unsigned_abs(),
             o.minutes_past_hour().unsigned_abs()
         )
+    }
+
+    pub fn describe(&self) -> String {
+        format!("{} (UTC{})", self.spec(), self.offset_text())
     }
 }
 
