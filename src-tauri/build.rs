@@ -44,6 +44,11 @@ const COMMANDS: &[&str] = &[
     "export_save",
     "update_check",
     "update_install",
+    // Issue 14: the Fleet screen and the migration screen.
+    "compliance_report",
+    "migration_check",
+    "migration_profile_create",
+    "legacy_retirement",
 ];
 
 fn main() {

@@ -6,6 +6,7 @@
 
 mod commands;
 mod crash;
+mod demo;
 mod diagnostics;
 mod logging;
 mod picker;
@@ -127,6 +128,11 @@ pub fn run() {
             commands::help::export_save,
             commands::updates::update_check,
             commands::updates::update_install,
+            // Issue 14: the Fleet screen and the migration screen.
+            commands::compliance::compliance_report,
+            commands::compliance::migration_check,
+            commands::compliance::migration_profile_create,
+            commands::compliance::legacy_retirement,
         ])
         .build(tauri::generate_context!());
     match app {

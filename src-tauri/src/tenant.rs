@@ -32,7 +32,7 @@ impl TenantConnection {
                 dirs,
                 Arc::from(os_store()),
                 SecretOverrides::default(),
-                Arc::new(launcher),
+                Arc::new(crate::demo::SharedDemo::new(launcher)),
             ),
             open: Mutex::new(None),
             pending_sign_in: Mutex::new(None),

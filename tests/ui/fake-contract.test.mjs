@@ -243,3 +243,22 @@ test('every command the UI calls is in the contract, with exactly the arguments 
   assert.ok(seen >= 25, `only ${seen} calls found: the scan no longer sees the UI`);
   assert.deepEqual(problems, []);
 });
+
+// Issue 14: the Fleet screen's and the migration screen's commands.
+test('the fleet report, the migration check, the migrated profile and the retirement fit the contract', { timeout: 30000 }, async () => {
+  const b = checkedFake('?fake=1&fakeGateways=30');
+  const report = await b.call('compliance_report', { group: null });
+  assert.ok(report.gateways.total > 0);
+  const list = await b.call('profiles_list');
+  const legacy = list.profiles.find((p) => p.backend === 'legacy');
+  const arm = list.profiles.find((p) => p.backend === 'arm');
+  assert.ok(legacy && arm, 'the sample data has both sides of a migration');
+  const checked = await b.call('migration_check', { from: legacy.name, to: arm.name });
+  assert.ok(checked.items.some((i) => i.status !== 'matched'));
+  const made = await b.call('migration_profile_create', { from: legacy.name, name: 'Moved', subscriptionId: 's', resourceGroup: 'rg', catalog: 'c' });
+  assert.equal(made.profile.backend, 'arm');
+  await assert.rejects(b.call('migration_profile_create', { from: legacy.name, name: 'Moved', subscriptionId: 's', resourceGroup: 'rg', catalog: 'c' }), { kind: 'invalid_input' });
+  const retirement = await b.call('legacy_retirement');
+  assert.equal(retirement.retiresOn, '2027-09-27');
+  assert.deepEqual(b.problems, []);
+});

@@ -23,10 +23,13 @@ import { createHistoryStep } from './steps/history.js';
 import { createNodesStep } from './steps/nodes.js';
 import { createPackagesStep } from './steps/packages.js';
 import { createStore } from './store.js';
+import { FLEET, createFleetScreen, mountFleetLink } from './fleet.js';
+import { mountMigrationScreen } from './migration.js';
 import { STEPS, mountStepRail, openingStep } from './wizard.js';
 
 const views = [];
 let profileScreen = null;
+let migrationScreen = null;
 
 const store = createStore({ step: openingStep(), mode: backendMode(), appInfo: null, session: null }, render);
 const { state } = store;
@@ -39,6 +42,8 @@ const { state } = store;
 const app = {
   ...store,
   steps: {},
+  /** Screens beside the six steps (the Fleet screen), reached from the rail. */
+  screens: {},
   currentGroup: () => state.groups.items.find((g) => g.id === state.groupId) || null,
   /** Turns a rejection into a `CommandError`; a `signed_out` one also marks the session. */
   failure(err) {
@@ -48,7 +53,7 @@ const app = {
   },
   /** Calls `hook` (`onGroupChanged`, `onTenantChanged`) on every step that has it. */
   broadcast(hook) {
-    for (const step of Object.values(app.steps)) if (step[hook]) step[hook]();
+    for (const step of [...Object.values(app.steps), ...Object.values(app.screens)]) if (step[hook]) step[hook]();
   },
   goToStep,
   common: {
@@ -65,6 +70,8 @@ const app = {
 const STEP_FACTORIES = { group: createGroupStep, packages: createPackagesStep, deployment: createDeploymentStep, history: createHistoryStep, devices: createDevicesStep, nodes: createNodesStep };
 for (const step of STEPS) app.steps[step.id] = STEP_FACTORIES[step.id](app);
 for (const step of Object.values(app.steps)) Object.assign(state, step.initial());
+app.screens.fleet = createFleetScreen(app);
+Object.assign(state, app.screens.fleet.initial());
 
 function render() {
   let view = { ...state };
@@ -97,8 +104,31 @@ function goToStep(number) {
   if (heading) heading.focus();
 }
 
+/** Opens the Fleet screen (beside the six steps) and reads its figures if needed. */
+function openFleet() {
+  store.set({ step: FLEET });
+  app.screens.fleet.onOpen();
+  const heading = document.getElementById('fleet-title');
+  if (heading) heading.focus();
+}
+
+function mountFleetPanel(main) {
+  const section = document.createElement('section');
+  section.className = 'step-panel fleet-panel';
+  section.dataset.step = FLEET;
+  main.append(section);
+  const view = app.screens.fleet.mount(section);
+  views.push({
+    update(v) {
+      section.hidden = v.step !== FLEET;
+      if (!section.hidden) view.update(v);
+    },
+  });
+}
+
 function mountPanels() {
   const main = document.getElementById('main');
+  mountFleetPanel(main);
   for (const step of STEPS) {
     const section = document.createElement('section');
     section.className = 'step-panel';
@@ -122,7 +152,9 @@ function onSession(session) {
   state.session = session;
   if (switched) app.broadcast('onTenantChanged');
   render();
-  if (switched || signedInNow) loadFor(state.step);
+  if (state.step === FLEET) {
+    if (switched || signedInNow) app.screens.fleet.onOpen();
+  } else if (switched || signedInNow) loadFor(state.step);
   if (signedInNow && state.groups.status !== 'ok') app.steps.group.actions.loadGroups();
 }
 
@@ -169,11 +201,14 @@ async function start() {
 
   guardReloadKeys();
   listenForClose();
-  profileScreen = mountProfileScreen({ confirm: confirmDialog, onSession });
+  migrationScreen = mountMigrationScreen({ onProfilesChanged: () => {} });
+  profileScreen = mountProfileScreen({ confirm: confirmDialog, onSession, openMigration: (from) => migrationScreen.open(from) });
   views.push(mountHeader({ onLanguage: render, openProfile: () => profileScreen.open() }));
   views.push(mountHeaderTools());
   views.push(mountStepRail(document.getElementById('step-rail'), { onSelect: selectStep }));
+  views.push(mountFleetLink(document.getElementById('step-rail'), { onSelect: openFleet }));
   views.push(profileScreen);
+  views.push(migrationScreen);
   mountPanels();
   render();
   app.steps.packages.listen();

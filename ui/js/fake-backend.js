@@ -318,6 +318,12 @@ function createTenant(params, emit) {
     const p = profiles.get(active);
     if (!p.signedIn) fail('signed_out', `You are signed out of "${p.name}". Sign in again to continue.`, { profile: p.name });
   };
+  // Issue 14: a legacy profile, so the migration screen has a side to check from.
+  profiles.set('WIZnet legacy', {
+    ...demoProfile, name: 'WIZnet legacy', backend: 'legacy', tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+    sphereTenantId: '8c2b4e1a-3d5f-4a6b-9c7d-0e1f2a3b4c5d', clientId: '', servicePrincipalClientId: '6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+    iothubHost: 'wiznet-asg.azure-devices.net', signedIn: false, hasClientSecret: true, hasIothubConnectionString: true, builtIn: false,
+  });
   const publicProfile = (p) => ({ ...p });
   let signIn = null;
 
@@ -473,6 +479,97 @@ function createTenant(params, emit) {
       options: { canary: 3, batch: 5, maxFailed: '1', window: '02:00-05:00', windowTz: '+09:00' },
       items: ids.map((deviceId, i) => ({ deviceId, stage: stage(i), ...(i < 3 ? { phase: 'canary', at: '2026-12-02T03:21:40Z' } : {}), ...(i === 2 ? { unconfirmed: 'restart' } : {}) })),
     });
+  // Issue 14: the Fleet screen's report, made from the sample gateways and nodes above with
+  // the core's rules in short (no deployment → unknown; offline; the deployment's versions →
+  // on target; no check-in since it → pending; else failed).
+  function complianceReport() {
+    const at = now();
+    const figure = () => ({ count: 0, gateways: [], asOf: null, sources: [] });
+    const add = (f, id, n, sources) => {
+      f.count += n;
+      if (f.gateways[f.gateways.length - 1] !== id) f.gateways.push(id);
+      f.asOf = at;
+      for (const src of sources) if (!f.sources.includes(src)) f.sources.push(src);
+      f.sources.sort();
+    };
+    const gatewayFigures = () => ({ total: 0, onTarget: figure(), pending: figure(), failed: figure(), offline: figure(), unknown: figure() });
+    const nodeFigures = () => ({ total: 0, outdated: figure(), upToDate: figure(), updating: figure(), unknown: figure() });
+    const total = (f) => ({ count: f.count, asOf: f.asOf, sources: f.sources });
+    const totals = (figs) => Object.fromEntries(Object.entries(figs).map(([k, v]) => [k, k === 'total' ? v : total(v)]));
+    const sum = (into, from) => {
+      into.total += from.total;
+      for (const [k, v] of Object.entries(from)) {
+        if (k === 'total') continue;
+        into[k].count += v.count;
+        into[k].asOf = into[k].asOf || v.asOf;
+        for (const src of v.sources) if (!into[k].sources.includes(src)) into[k].sources.push(src);
+        into[k].sources.sort();
+      }
+    };
+    const statusKey = { on_target: 'onTarget', pending: 'pending', failed: 'failed', offline: 'offline', unknown: 'unknown' };
+    const products = new Map();
+    const fleet = { gateways: gatewayFigures(), nodes: nodeFigures() };
+    for (const g of groups) {
+      const d = g.currentDeployment;
+      const gw = gatewayFigures();
+      const nf = nodeFigures();
+      const rows = [];
+      for (const x of gateways.filter((y) => y.groupId === g.id)) {
+        let status;
+        let reason;
+        let sources = ['iot_hub_twin'];
+        if (!d) [status, reason, sources] = ['unknown', 'The group has no current deployment.', ['control_plane']];
+        else if (x.connectionState === 'Disconnected') [status, reason] = ['offline', 'The twin says the gateway is disconnected.'];
+        else if (x.hlAppVer === '1.3.0') [status, reason] = ['on_target', 'It reports the deployment’s versions.'];
+        else if (Date.parse(x.lastCheckIn) < Date.parse(d.date)) [status, reason, sources] = ['pending', 'It has not checked in since the deployment.', ['control_plane']];
+        else [status, reason, sources] = ['failed', `It checked in since the deployment and reports HLApp ${x.hlAppVer}.`, ['control_plane', 'iot_hub_twin']];
+        gw.total += 1;
+        add(gw[statusKey[status]], x.deviceId, 1, sources);
+        const list = nodes(x.deviceId);
+        let outdated = 0;
+        for (const n of list) {
+          const key = cmp(n.available, n.current) > 0 ? 'outdated' : 'upToDate';
+          if (key === 'outdated') outdated += 1;
+          nf.total += 1;
+          add(nf[key], x.deviceId, 1, ['iot_hub_twin']);
+        }
+        rows.push({ deviceId: x.deviceId, status, reason, connectionState: x.connectionState, hlAppVer: x.hlAppVer, rtAppVer: x.rtAppVer, lastCheckIn: x.lastCheckIn, nodesOutdated: outdated, nodesUpdating: 0, nodesTotal: list.length });
+      }
+      const target = d ? { deploymentId: d.id, deployedAt: d.date, images: d.images.map((i) => i.id), expected: 'HLApp 1.3.0', versionsKnown: true } : null;
+      const entry = { groupId: g.id, groupName: g.name, productId: g.productId, productName: g.productName, updatePolicy: g.updatePolicy, policyBlocksApps: g.policyBlocksApps, target, gateways: gw, nodes: nf, rows, asOf: at };
+      if (!products.has(g.productId)) products.set(g.productId, { productId: g.productId, productName: g.productName, gateways: gatewayFigures(), nodes: nodeFigures(), groups: [] });
+      const p = products.get(g.productId);
+      p.groups.push(entry);
+      sum(p.gateways, gw);
+      sum(p.nodes, nf);
+      sum(fleet.gateways, gw);
+      sum(fleet.nodes, nf);
+    }
+    return {
+      startedAt: at,
+      asOf: at,
+      gateways: totals(fleet.gateways),
+      nodes: totals(fleet.nodes),
+      products: [...products.values()].map((p) => ({ ...p, gateways: totals(p.gateways), nodes: totals(p.nodes) })),
+    };
+  }
+
+  /** A migration check on sample data: one product, its groups and images, three differences. */
+  function migrationReport(from, to) {
+    const at = now();
+    const items = [];
+    for (const name of new Set(groups.map((g) => g.productName))) items.push({ kind: 'product', key: name, status: 'matched', differences: [] });
+    for (const g of groups) items.push({ kind: 'device_group', key: `${g.productName}/${g.name}`, status: 'matched', differences: [] });
+    for (const i of images.values()) items.push({ kind: 'image', key: i.id, status: 'matched', differences: [] });
+    if (to !== 'Demo tenant' || from !== 'Demo tenant') {
+      items[items.length - 1] = { ...items[items.length - 1], status: 'missing_on_to' };
+      items.push({ kind: 'device_group', key: `${groups[1].productName}/${groups[1].name}`, status: 'differs', differences: [{ field: 'name', from: 'Field Test', to: 'Field Trial' }] });
+      items.push({ kind: 'device', key: gateways[gateways.length - 1].deviceId, status: 'differs', differences: [{ field: 'group', from: 'Sensor Hub/Lab', to: 'Sensor Hub/Production' }] });
+    }
+    const counts = { matched: 0, missingOnTo: 0, missingOnFrom: 0, differs: 0 };
+    const countKey = { matched: 'matched', missing_on_to: 'missingOnTo', missing_on_from: 'missingOnFrom', differs: 'differs' };
+    for (const i of items) counts[countKey[i.status]] += 1;
+    return { counts, items, fromAsOf: at, toAsOf: at };
   }
 
   const commands = {
@@ -782,6 +879,27 @@ function createTenant(params, emit) {
     log_folder_open: async () => '/home/demo/.local/share/com.wiznet.asg-fota/logs',
     diagnostics_save: async () => ({ path: '/home/demo/asg-fota-diagnostics.zip', files: ['about.json', 'logs/asg-fota.2026-12-02.log', 'journal.jsonl', 'profiles.json'] }),
     export_save: async ({ fileName }) => `/home/demo/${fileName}`,
+    compliance_report: async () => {
+      await delay(500);
+      requireSignedIn();
+      return complianceReport();
+    },
+    migration_check: async ({ from, to }) => {
+      await delay(400);
+      if (!profiles.has(from) || !profiles.has(to)) fail('profile', `There is no profile named “${profiles.has(from) ? to : from}”.`, { profile: profiles.has(from) ? to : from });
+      return migrationReport(from, to);
+    },
+    migration_profile_create: async ({ from, name, subscriptionId, resourceGroup, catalog }) => {
+      await delay(200);
+      const legacy = profiles.get(from);
+      if (!legacy || legacy.backend !== 'legacy') fail('profile', `“${from}” is not a legacy profile.`, { profile: from });
+      if (profiles.has(name)) fail('invalid_input', `A profile named “${name}” exists already. Choose another name.`);
+      const made = { ...legacy, name, backend: 'arm', sphereTenantId: null, subscriptionId, resourceGroup, catalog, signedIn: false, builtIn: false };
+      profiles.set(name, made);
+      const copied = [legacy.hasClientSecret ? 'client-secret' : null, legacy.hasIothubConnectionString ? 'iothub-connection-string' : null].filter(Boolean);
+      return { profile: publicProfile(made), copied, warnings: [] };
+    },
+    legacy_retirement: async () => ({ retiresOn: '2027-09-27', daysLeft: Math.round((Date.parse('2027-09-27T00:00:00Z') - Date.parse(`${now().slice(0, 10)}T00:00:00Z`)) / 86400000) }),
   };
 
   // A few days of changes, newest first, as journal_recent returns them.

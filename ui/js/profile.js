@@ -11,7 +11,7 @@
 import { call, toBackendError } from './backend.js';
 import { createModal } from './dialog.js';
 import { announce, copyText, el, setAttr, setText } from './dom.js';
-import { getLanguage, t } from './i18n.js';
+import { getLanguage, t, tn } from './i18n.js';
 import { ADVANCED_FIELDS, CONTRACT_FIELDS, PROFILE_FIELDS, clock, describeSession, newProfile, profileForSave, profileProblems, secondsLeft } from './logic.js';
 import { errorNotice, errorParts, roleText } from './widgets.js';
 
@@ -26,7 +26,7 @@ const EDITOR_FIELDS = Object.freeze([
  * any change; `confirm(options)` asks before removing a profile.
  * Returns `{ open({ signIn }), update(view) }`.
  */
-export function mountProfileScreen({ onSession, confirm }) {
+export function mountProfileScreen({ onSession, confirm, openMigration }) {
   const local = {
     list: null,
     session: null,
@@ -37,6 +37,7 @@ export function mountProfileScreen({ onSession, confirm }) {
     problems: [],
     device: null, // { userCode, verificationUri, message, expiresAt }
     saved: null, // message key after a save
+    retirement: null, // { retiresOn, daysLeft } of the legacy API (issue 14)
   };
 
   const title = el('h2', { className: 'modal-title', attrs: { id: 'profile-title' } });
@@ -82,7 +83,9 @@ export function mountProfileScreen({ onSession, confirm }) {
   const listTitle = el('h3', { className: 'subsection-title' });
   const list = el('ul', { className: 'profile-list', testid: 'profile-list' });
   const newButtons = ['legacy', 'arm'].map((backend) => el('button', { className: 'button small', testid: `profile-new-${backend}`, attrs: { type: 'button' }, on: { click: () => edit(newProfile(backend), true) } }));
-  const listCard = el('section', { className: 'profile-section', children: [listTitle, list, el('div', { className: 'toolbar', children: newButtons })] });
+  // Issue 14: the legacy-to-ARM check, a screen of its own.
+  const migrationButton = el('button', { className: 'button small subtle', testid: 'profile-migration', attrs: { type: 'button' }, on: { click: () => openMigration && openMigration(active() && active().backend === 'legacy' ? active().name : undefined) } });
+  const listCard = el('section', { className: 'profile-section', children: [listTitle, list, el('div', { className: 'toolbar', children: [...newButtons, migrationButton] })] });
 
   // The editor.
   const editorTitle = el('h3', { className: 'subsection-title' });
@@ -154,7 +157,8 @@ export function mountProfileScreen({ onSession, confirm }) {
 
   async function refresh() {
     try {
-      const [listAnswer, session] = await Promise.all([call('profiles_list'), call('session_info')]);
+      const [listAnswer, session, retirement] = await Promise.all([call('profiles_list'), call('session_info'), call('legacy_retirement').catch(() => null)]);
+      local.retirement = retirement;
       local.list = listAnswer;
       local.session = session;
       onSession(session, listAnswer);
@@ -402,6 +406,8 @@ export function mountProfileScreen({ onSession, confirm }) {
 
     setText(listTitle, t('profile.listTitle'));
     newButtons.forEach((b, i) => setText(b, t(`profile.new.${['legacy', 'arm'][i]}`)));
+    setText(migrationButton, t('migration.open'));
+    migrationButton.hidden = !openMigration;
     renderList();
     renderEditor();
   }
@@ -415,6 +421,7 @@ export function mountProfileScreen({ onSession, confirm }) {
         li.dataset.name = p.name;
         const facts = [t(`backend.${p.backend}`), p.signedIn ? t('profile.signedIn') : t('profile.signedOut')];
         if (p.builtIn) facts.push(t('profile.builtIn'));
+        if (p.backend === 'legacy' && local.retirement) facts.push(tn('profile.retires', local.retirement.daysLeft));
         const use = el('button', { className: 'button small', testid: 'profile-activate', text: isActive ? t('profile.inUse') : t('profile.use'), attrs: { type: 'button', disabled: isActive || Boolean(local.busy) }, on: { click: () => activate(p.name) } });
         const editButton = el('button', { className: 'button small subtle', testid: 'profile-edit', text: t('profile.edit'), attrs: { type: 'button', 'aria-label': t('profile.editLabel', { name: p.name }) }, on: { click: () => edit(p, false) } });
         const removeButton = p.builtIn ? null : el('button', { className: 'button small subtle', testid: 'profile-remove', text: t('profile.remove'), attrs: { type: 'button', 'aria-label': t('profile.removeLabel', { name: p.name }) }, on: { click: () => remove(p) } });

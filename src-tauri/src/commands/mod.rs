@@ -4,6 +4,7 @@
 //! output. No domain logic lives here, and nothing secret is ever returned. The shapes are the
 //! GUI contract (`ui/js/backend.js` is the other side).
 
+pub(crate) mod compliance;
 pub(crate) mod deploy;
 pub(crate) mod fleet;
 pub(crate) mod help;

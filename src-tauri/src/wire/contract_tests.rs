@@ -48,7 +48,8 @@ fn host(dir: &std::path::Path) -> TenantHost {
         dirs,
         Arc::new(MemoryStore::new()),
         SecretOverrides::default(),
-        Arc::new(launcher),
+        // The app's launcher: the migration check below reads the open tenant's simulator.
+        Arc::new(crate::demo::SharedDemo::new(launcher)),
     )
 }
 
@@ -88,6 +89,7 @@ async fn answers_and_channel_messages_of_the_demo_tenant_fit_the_contract() {
         profile_screen(&contract, &host, &tenant).await;
         let group = steps_1_to_4(&contract, &host, &tenant, dir.path()).await;
         steps_5_and_6(&contract, &tenant, &group).await;
+        fleet_and_migration(&contract, &host, &tenant).await;
         let journal = host.journal_recent(50).expect("journal");
         assert!(!journal.is_empty(), "the run journaled nothing");
         contract.assert_fits("journal_recent", "[JournalEntry]", &json(&journal));
@@ -300,6 +302,61 @@ async fn steps_5_and_6(contract: &Contract, tenant: &Tenant, group: &DeviceGroup
             &message,
         );
     }
+}
+
+/// Issue 14: the Fleet screen's report after steps 5 and 6, the Demo tenant checked against
+/// itself through its two planes (one shared simulator), an ARM profile made from the legacy
+/// profile `contoso`, and the retirement notice.
+async fn fleet_and_migration(contract: &Contract, host: &TenantHost, tenant: &Tenant) {
+    let report = FleetCompliance::from(tenant.compliance(None).await.expect("compliance"));
+    let value = json(&report);
+    contract.assert_fits("compliance_report", "FleetCompliance", &value);
+    let counts: u64 = ["onTarget", "pending", "failed", "offline", "unknown"]
+        .iter()
+        .filter_map(|k| value["gateways"][*k]["count"].as_u64())
+        .sum();
+    assert!(
+        counts > 0 && Some(counts) == value["gateways"]["total"].as_u64(),
+        "{value:#}"
+    );
+    assert!(
+        value["gateways"]["onTarget"].get("gateways").is_none(),
+        "sums carry no ids"
+    );
+
+    let demo = tenant.name().to_owned();
+    let checked = host.migration_check(&demo, &demo).await.expect("check");
+    assert!(checked.all_matched(), "{checked:#?}");
+    contract.assert_fits("migration_check", "MigrationReport", &json(&checked));
+    // The shared simulator still serves the open tenant after the check closed its sessions.
+    tenant
+        .groups()
+        .await
+        .expect("the open tenant still answers");
+
+    let legacy = host
+        .profiles()
+        .expect("profiles")
+        .get("contoso")
+        .expect("contoso");
+    let arm = asg_fota_core::migrate::arm_profile_from_legacy(
+        "contoso-arm",
+        &legacy,
+        "sub",
+        "rg",
+        "cat",
+        None,
+    )
+    .expect("an ARM profile");
+    let secrets = host
+        .save_migrated_profile("contoso", "contoso-arm", arm.clone(), false)
+        .expect("saved");
+    let made = MigratedProfile::of(ProfileView::of(host.state_of("contoso-arm", arm)), secrets);
+    contract.assert_fits("migration_profile_create", "MigratedProfile", &json(&made));
+
+    let retirement =
+        asg_fota_core::migrate::retirement(Backend::Legacy, time::macros::date!(2026 - 12 - 02));
+    contract.assert_fits("legacy_retirement", "Retirement|null", &json(&retirement));
 }
 
 #[test]

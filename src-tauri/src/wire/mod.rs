@@ -5,11 +5,13 @@
 //! types that already have the contract's shape pass through as they are (gateways, nodes,
 //! journal entries, package reports); everything else is mapped here, and only here.
 
+mod compliance;
 mod error;
 mod events;
 mod profiles;
 mod views;
 
+pub(crate) use compliance::*;
 #[cfg(test)]
 pub(crate) use error::GUI_KINDS;
 pub(crate) use error::{fold, CommandError};
