@@ -479,6 +479,8 @@ function createTenant(params, emit) {
       options: { canary: 3, batch: 5, maxFailed: '1', window: '02:00-05:00', windowTz: '+09:00' },
       items: ids.map((deviceId, i) => ({ deviceId, stage: stage(i), ...(i < 3 ? { phase: 'canary', at: '2026-12-02T03:21:40Z' } : {}), ...(i === 2 ? { unconfirmed: 'restart' } : {}) })),
     });
+  }
+
   // Issue 14: the Fleet screen's report, made from the sample gateways and nodes above with
   // the core's rules in short (no deployment → unknown; offline; the deployment's versions →
   // on target; no check-in since it → pending; else failed).
