@@ -251,15 +251,42 @@ pub fn fixture(name: &str) -> PathBuf {
     path.canonicalize().unwrap_or(path)
 }
 
-/// GETs JSON from the simulator's control API over loopback (plain HTTP/1.0, no client crate).
+/// GETs JSON from the simulator's control API over loopback.
 pub fn sim_get(port: u16, path: &str) -> serde_json::Value {
+    let body = sim_request(port, "GET", path, None);
+    serde_json::from_str(&body)
+        .unwrap_or_else(|error| panic!("{path}: not JSON ({error}): {body:.200}"))
+}
+
+/// Sends `body` as JSON to the simulator's control API (`PUT /_sim/faults`, …); panics unless
+/// the answer is a success.
+pub fn sim_send(port: u16, method: &str, path: &str, body: &serde_json::Value) {
+    sim_request(port, method, path, Some(&body.to_string()));
+}
+
+/// One request to the control API (plain HTTP/1.0, no client crate): the answer's body.
+fn sim_request(port: u16, method: &str, path: &str, body: Option<&str>) -> String {
     use std::io::{Read, Write};
     let mut stream =
         std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the simulator");
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("send");
+    let body = body.unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
     let mut answer = String::new();
     stream.read_to_string(&mut answer).expect("read");
-    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
-    serde_json::from_str(body)
-        .unwrap_or_else(|error| panic!("{path}: not JSON ({error}): {body:.200}"))
+    let status = answer.split(' ').nth(1).unwrap_or_default();
+    assert!(
+        status.starts_with('2'),
+        "{method} {path}: {}",
+        answer.lines().next().unwrap_or_default()
+    );
+    answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned()
 }
