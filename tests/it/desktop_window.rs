@@ -1,5 +1,5 @@
 //! The desktop finish in the real window (issue 13): every table fits from the 900 px minimum
-//! up, the theme choice comes back after a restart, Help saves a diagnostics zip
+//! up (step 6's node names wrap, or carry their full text when still cut), the theme choice comes back after a restart, Help saves a diagnostics zip
 //! with no secret in it.
 //!
 //! Needs an X display and tauri-driver: `bash .ci/test` runs it under Xvfb with
@@ -30,6 +30,13 @@ for (const c of containers) {
     if (h.scrollWidth > h.clientWidth + 1 || h.scrollHeight > h.clientHeight + 1) problems.push(`${name}: header "${label}" is clipped`);
     if (!label && h.dataset.empty === undefined && h.cellIndex !== 0 && [...h.parentNode.children].indexOf(h) !== 0) problems.push(`${name}: a header without text`);
   }
+}
+// Step 6's node names wrap rather than being cut; one still too long carries its full text.
+for (const n of document.querySelectorAll('.node-name')) {
+  if (!visible(n)) continue;
+  const clipped = n.scrollWidth > n.clientWidth + 1 || n.scrollHeight > n.clientHeight + 1;
+  if (clipped && n.title !== n.textContent) problems.push(`node name "${n.textContent}" is cut without its full text`);
+  if (!clipped && n.textContent.length > 0 && n.getClientRects().length === 0) problems.push('a node name is not drawn');
 }
 for (const scroller of [document.documentElement, document.getElementById('main')]) {
   if (scroller.scrollWidth > scroller.clientWidth) problems.push(`${scroller.id || 'page'} scrolls sideways: ${scroller.scrollWidth} > ${scroller.clientWidth}`);

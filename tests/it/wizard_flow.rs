@@ -15,7 +15,7 @@ use fantoccini::Locator;
 use serde_json::Value;
 
 /// Whether the simulator's gateway is online and has WIZ750SR nodes behind it.
-fn usable(device: &Value) -> bool {
+pub(crate) fn usable(device: &Value) -> bool {
     device["gateway"]["connected"].as_bool() == Some(true)
         && device["gateway"]["nodes"]
             .as_array()
@@ -43,19 +43,8 @@ async fn the_six_steps_update_gateways_and_nodes_on_the_demo_tenant() {
     // holds online gateways with nodes, and one online gateway from another group to be moved.
     app.wait_for("[data-testid=group-row]").await;
     let state = sim_get(port, "/_sim/state");
-    let groups = state["groups"].as_array().expect("groups");
     let devices = state["devices"].as_array().expect("devices");
-    let group = groups
-        .iter()
-        .filter(|g| g["update_policy"] == "UpdateAll")
-        .find(|g| {
-            devices
-                .iter()
-                .filter(|d| d["group_id"] == g["id"] && usable(d))
-                .count()
-                >= 2
-        })
-        .expect("a group with two online gateways");
+    let (group, product) = update_group(&state);
     let group_id = group["id"].as_str().expect("group id").to_owned();
     let in_group: Vec<String> = devices
         .iter()
@@ -68,13 +57,6 @@ async fn the_six_steps_update_gateways_and_nodes_on_the_demo_tenant() {
         .find(|d| d["group_id"] != group["id"] && usable(d))
         .map(id_of)
         .expect("an online gateway in another group");
-    let product = state["products"]
-        .as_array()
-        .expect("products")
-        .iter()
-        .find(|p| p["id"] == group["product_id"])
-        .and_then(|p| p["name"].as_str())
-        .expect("the group's product");
     app.screenshot("step1-en").await;
     let group_name = group["name"].as_str().expect("group name");
     app.choose_group(product, group_name).await;
@@ -91,24 +73,9 @@ async fn the_six_steps_update_gateways_and_nodes_on_the_demo_tenant() {
     app.set_picked_files(&[&hl, &rt]);
     app.click("[data-testid=step-link-2]").await;
     app.click("[data-testid=add-packages]").await;
-    for file in [&hl, &rt] {
-        app.wait_for(&format!(
-            "[data-testid=package-row][data-file='{}'] [data-testid=image-id]",
-            file.display()
-        ))
-        .await;
-    }
+    wait_read(&app, &[&hl, &rt]).await;
     app.click("[data-testid=upload-button]").await;
-    for file in [&hl, &rt] {
-        let status = format!(
-            "[data-testid=package-row][data-file='{}'] [data-testid=upload-status]",
-            file.display()
-        );
-        app.wait_attr(&status, "data-phase", |phase| {
-            phase == "done" || phase == "skipped"
-        })
-        .await;
-    }
+    wait_uploaded(&app, &[&hl, &rt]).await;
     app.screenshot("step2-upload-en").await;
 
     // Step 3: the preflight passes, the diff shows two added components, the deployment is
@@ -256,8 +223,62 @@ async fn the_six_steps_update_gateways_and_nodes_on_the_demo_tenant() {
     app.close().await;
 }
 
+/// A group whose policy takes app updates and that holds two online gateways with nodes, and
+/// the name of its product.
+pub(crate) fn update_group(state: &Value) -> (Value, String) {
+    let devices = state["devices"].as_array().expect("devices");
+    let group = state["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .filter(|g| g["update_policy"] == "UpdateAll")
+        .find(|g| {
+            devices
+                .iter()
+                .filter(|d| d["group_id"] == g["id"] && usable(d))
+                .count()
+                >= 2
+        })
+        .cloned()
+        .expect("a group with two online gateways");
+    let product = state["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .find(|p| p["id"] == group["product_id"])
+        .and_then(|p| p["name"].as_str())
+        .expect("the group's product")
+        .to_owned();
+    (group, product)
+}
+
+/// Waits until step 2 has read each of `files` (its image id shows).
+pub(crate) async fn wait_read(app: &AppSession, files: &[&std::path::Path]) {
+    for file in files {
+        app.wait_for(&format!(
+            "[data-testid=package-row][data-file='{}'] [data-testid=image-id]",
+            file.display()
+        ))
+        .await;
+    }
+}
+
+/// Waits until the upload of each of `files` ended as uploaded or already in the tenant.
+pub(crate) async fn wait_uploaded(app: &AppSession, files: &[&std::path::Path]) {
+    for file in files {
+        let status = format!(
+            "[data-testid=package-row][data-file='{}'] [data-testid=upload-status]",
+            file.display()
+        );
+        app.wait_attr(&status, "data-phase", |phase| {
+            phase == "done" || phase == "skipped"
+        })
+        .await;
+    }
+}
+
 /// Writes a signed synthetic app package named `name` and returns its path and image id.
-fn package(
+pub(crate) fn package(
     dir: &std::path::Path,
     name: &str,
     application_type: &str,

@@ -12,7 +12,7 @@ import { announce, el, setAttr, setText } from './dom.js';
 import { formatDateTime, formatNumber, t } from './i18n.js';
 import { JOURNAL_ACTIONS, JOURNAL_COLUMNS, exportFileName, filterJournal, journalProfiles, journalRow, toCsv } from './export.js';
 import { shortId } from './logic.js';
-import { errorParts } from './widgets.js';
+import { errorParts, saidText } from './widgets.js';
 
 /** An error in one line: the kind's title and what it means, in the user's language. */
 export function errorLine(error) {
@@ -207,8 +207,8 @@ export function mountActivity() {
             el('td', { text: e.profile || '—' }),
             el('td', { text: t(`activity.action.${JOURNAL_ACTIONS.includes(e.action) ? e.action : 'other'}`) }),
             el('td', { className: 'activity-target', text: targetParts(e).map((p) => p.text).join(' · ') || '—', attrs: { title: targetParts(e).map((p) => p.full).join('\n') || null } }),
-            el('td', { className: `activity-result`, text: t(`activity.result.${['ok', 'failed', 'skipped'].includes(e.result) ? e.result : 'other'}`) }),
-            el('td', { className: 'activity-detail', text: e.detail || '' }),
+            el('td', { className: `activity-result`, text: t(`activity.result.${['ok', 'failed', 'skipped', 'pending'].includes(e.result) ? e.result : 'other'}`) }),
+            el('td', { className: 'activity-detail', text: saidText(e.said ? `journal.${e.said.key}` : '', e.said && e.said.params, e.detail) }),
           ],
         }),
       ),

@@ -6,7 +6,7 @@
 // writes text, attributes and classes.
 
 import { announce, copyText, el, setAttr, setText } from './dom.js';
-import { formatDateTime, has, t } from './i18n.js';
+import { formatDateTime, getLanguage, has, t } from './i18n.js';
 import { errorAction, visibleRange } from './logic.js';
 
 /**
@@ -31,6 +31,28 @@ export function errorParts(error) {
     actionText: t(`errors.${kind}.action`, params),
     detail: error.kind === 'not_in_app' ? '' : String(error.message || ''),
   };
+}
+
+/**
+ * A sentence the core said as data — a catalog `key` and its `params` — in the user's language,
+ * or the core's English `fallback` when the catalogs do not know the key. A `kind` param (a GUI
+ * error kind) reads as that kind's title, a `policy` param as the policy's name.
+ */
+export function saidText(key, params, fallback) {
+  if (!key || !has(key)) return String(fallback || '');
+  const values = { ...(params && typeof params === 'object' ? params : {}) };
+  if (typeof values.kind === 'string') values.kind = errorParts({ kind: values.kind }).title;
+  if (typeof values.policy === 'string' && has(`policy.${values.policy}`)) values.policy = t(`policy.${values.policy}`);
+  return t(key, values);
+}
+
+/**
+ * Why a device or node failed: the core's own sentence in English, and in another language the
+ * message of its error `kind` (the kind is data; the core's sentence is English only).
+ */
+export function reasonText(kind, reason) {
+  if (getLanguage() === 'en' || !kind) return String(reason || '');
+  return errorParts({ kind }).text;
 }
 
 /**

@@ -30,7 +30,7 @@ use crate::workflow::deploy::{self, CreatedDeployment, DeployError, PlannedDeplo
 use crate::workflow::fleet::{Fleet, Gateway};
 use crate::workflow::groups::{self, DeploymentView, GroupView, LocalKinds};
 use crate::workflow::journal::{
-    Action, Actor, Journal, JournalEntry, JournalError, Outcome, Target,
+    Action, Actor, Detail, Journal, JournalEntry, JournalError, Outcome, Target,
 };
 use crate::workflow::nodes::NodeUpdateSettings;
 use crate::workflow::nodes::{self, NodeEvent, NodeRef, NodeRow, NodeUpdateReport};
@@ -839,11 +839,18 @@ impl Tenant {
             ..Target::default()
         };
         let (result, detail) = match &moved {
-            Ok(()) => (Outcome::Ok, format!("moved into {label}")),
-            Err(err) => (Outcome::Failed, err.to_string()),
+            Ok(()) => (
+                Outcome::Ok,
+                Detail::said(
+                    "moved",
+                    serde_json::json!({"group": label}),
+                    format!("moved into {label}"),
+                ),
+            ),
+            Err(err) => (Outcome::Failed, Detail::error(err.kind(), err.to_string())),
         };
         self.journal
-            .record_or_warn(&self.actor, Action::Move, target, result, &detail);
+            .record_or_warn(&self.actor, Action::Move, target, result, detail);
         moved
     }
 
@@ -879,11 +886,20 @@ impl Tenant {
         answer: &Result<MethodResponse, CloudError>,
     ) {
         let (result, detail) = match answer {
-            Ok(a) if (200..300).contains(&a.status) => {
-                (Outcome::Ok, format!("{method} answered {}", a.status))
+            Ok(a) => {
+                let result = if (200..300).contains(&a.status) {
+                    Outcome::Ok
+                } else {
+                    Outcome::Failed
+                };
+                let detail = Detail::said(
+                    "method_answered",
+                    serde_json::json!({"method": method, "status": a.status}),
+                    format!("{method} answered {}", a.status),
+                );
+                (result, detail)
             }
-            Ok(a) => (Outcome::Failed, format!("{method} answered {}", a.status)),
-            Err(err) => (Outcome::Failed, err.to_string()),
+            Err(err) => (Outcome::Failed, Detail::error(err.kind(), err.to_string())),
         };
         let target = Target {
             device_id: Some(device.to_string()),
@@ -894,6 +910,6 @@ impl Tenant {
             ..Target::default()
         };
         self.journal
-            .record_or_warn(&self.actor, action, target, result, &detail);
+            .record_or_warn(&self.actor, action, target, result, detail);
     }
 }

@@ -5,7 +5,7 @@ use tauri::State;
 use asg_fota_core::workflow::journal::JournalEntry;
 
 use crate::tenant::TenantConnection;
-use crate::wire::CommandError;
+use crate::wire::{fold, CommandError};
 
 #[tauri::command]
 pub(crate) fn journal_recent(
@@ -13,5 +13,13 @@ pub(crate) fn journal_recent(
     connection: State<'_, TenantConnection>,
 ) -> Result<Vec<JournalEntry>, CommandError> {
     let limit = limit.unwrap_or(100).min(10_000);
-    Ok(connection.host.journal_recent(limit)?)
+    let mut entries = connection.host.journal_recent(limit)?;
+    // What an entry says names the core's error kind; the UI's catalogs know the GUI's.
+    for said in entries.iter_mut().filter_map(|e| e.said.as_mut()) {
+        if let Some(kind) = said.params.get("kind").and_then(|k| k.as_str()) {
+            let gui = fold(kind);
+            said.params.insert("kind".into(), gui.into());
+        }
+    }
+    Ok(entries)
 }

@@ -194,10 +194,14 @@ impl From<&GroupView> for Group {
     }
 }
 
+/// A finding of a plan: its kind, the values it names (the UI's `plan.<problem|warning>.<kind>`
+/// sentence fills them in) and the core's English sentence.
 #[derive(Serialize)]
 pub(crate) struct Note {
     kind: String,
     message: String,
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    params: serde_json::Map<String, serde_json::Value>,
 }
 
 impl<K: Serialize> From<&Finding<K>> for Note {
@@ -209,6 +213,7 @@ impl<K: Serialize> From<&Finding<K>> for Note {
         Self {
             kind,
             message: finding.message.clone(),
+            params: finding.params.clone(),
         }
     }
 }

@@ -12,7 +12,7 @@ import { announce, el, setAttr, setText } from '../dom.js';
 import { formatDateTime, t, tn } from '../i18n.js';
 import { SLOTS, defaultKeep, diffRows, planSlots, shortId } from '../logic.js';
 import { mountPanelHead } from '../wizard.js';
-import { copyButton, errorNotice, missingCard, syncTextList, updateKindBadge } from '../widgets.js';
+import { copyButton, errorNotice, missingCard, saidText, syncTextList, updateKindBadge } from '../widgets.js';
 
 const freshDeploy = () => ({ overrides: {}, redeployOf: null, plan: null, plannedKey: null, planning: false, creating: false, created: null, createdReach: 0, error: null, lastAction: null });
 
@@ -216,10 +216,11 @@ export function mountDeploymentStep(section, step, actions) {
       planCard.hidden = !plan;
       if (plan) {
         setText(problemsTitle, tn('deploy.problems', plan.problems.length));
-        syncTextList(problems, plan.problems.map((p) => p.message));
+        syncTextList(problems, plan.problems.map((p) => saidText(`plan.problem.${p.kind}`, p.params, p.message)));
         for (const li of problems.children) li.dataset.testid = 'deploy-problem';
         setText(warningsTitle, t('deploy.warnings'));
-        syncTextList(warnings, plan.warnings.map((w) => w.message));
+        syncTextList(warnings, plan.warnings.map((w) => saidText(`plan.warning.${w.kind}`, w.params, w.message)));
+        for (const li of warnings.children) li.dataset.testid = 'deploy-warning';
         setText(diffTitle, t('deploy.diff'));
         renderDiff(diffHead, diffBody, diffRows(plan.diff));
         stale.hidden = dv.planFresh;

@@ -34,7 +34,7 @@ import { loadable } from '../store.js';
 import { csvExportButton } from '../activity.js';
 import { GATEWAY_COLUMNS, gatewayExportRow } from '../export.js';
 import { mountPanelHead } from '../wizard.js';
-import { asOfText, copyButton, errorNotice, errorParts, missingCard, searchBox, windowedTable } from '../widgets.js';
+import { asOfText, copyButton, errorNotice, errorParts, missingCard, reasonText, searchBox, windowedTable } from '../widgets.js';
 
 const initialGateways = () => ({ ...loadable(), groupId: null, query: '', selected: new Set(), runId: null, running: false, starting: false, runDevices: [], timelines: {}, detail: null, lastAction: null, ...initialRunState() });
 
@@ -532,7 +532,7 @@ function gatewayRow(actions) {
       const lastEvent = timeline ? timeline[timeline.length - 1] : null;
       setText(statusText, last ? `${t(`status.${last}`)} · ${formatTime(lastEvent.at)}` : t('status.idle'));
       setAttr(status, 'aria-label', t('devices.timelineOpen', { id: shortId(g.deviceId), status: last ? t(`status.${last}`) : t('status.idle') }));
-      setAttr(status, 'title', lastEvent && lastEvent.reason ? lastEvent.reason : null);
+      setAttr(status, 'title', lastEvent && lastEvent.reason ? reasonText(lastEvent.kind, lastEvent.reason) : null);
     },
   };
 }
@@ -549,9 +549,9 @@ function renderTimeline(ol, events) {
       li.dataset.status = e.status;
       li.append(el('span', { className: 'timeline-status', text: t(`status.${e.status}`) }), el('time', { className: 'timeline-time muted', text: formatTime(e.at), attrs: { datetime: e.at || '' } }));
       if (e.phase) li.append(el('span', { className: 'timeline-phase muted small-text', testid: 'timeline-phase', text: t('runs.phase', { phase: e.phase }) }));
-      // The kind in the user's language; the reason is the core's own words.
+      // The kind in the user's language; the reason in English is the core's own words.
       if (e.kind && e.kind !== 'cancelled') li.append(el('strong', { className: 'timeline-kind', text: errorParts({ kind: e.kind }).title }));
-      if (e.reason) li.append(el('p', { className: 'timeline-reason', text: e.reason }));
+      if (e.reason) li.append(el('p', { className: 'timeline-reason', text: reasonText(e.kind, e.reason) }));
       return li;
     })
     : [el('li', { className: 'muted', text: t('devices.timelineEmpty') })];

@@ -288,7 +288,7 @@ function nodeRow(actions) {
   const gw = el('code', { className: 'device-id' });
   const copy = copyButton('devices.deviceId');
   const mac = el('code', { className: 'mac' });
-  const name = el('span');
+  const name = el('span', { className: 'node-name' });
   const current = el('span');
   const available = el('span');
   const statusText = el('span', { className: 'node-status-text' });
@@ -313,6 +313,7 @@ function nodeRow(actions) {
       copy.update(n.gatewayId);
       setText(mac, n.mac);
       setText(name, n.name || '—');
+      setAttr(name, 'title', n.name || null);
       setText(current, n.current || '—');
       setText(available, n.available || '—');
       const outdated = canUpdateNode(n);

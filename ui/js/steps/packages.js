@@ -449,7 +449,9 @@ function buildRow(row, entry, actions) {
       badge.className = `badge kind-${String(report.kind).toLowerCase()}`;
       badge.dataset.kind = report.kind;
       setText(badge, t(has(`kind.${report.kind}`) ? `kind.${report.kind}` : 'kind.Other'));
-      setAttr(badge, 'title', `${report.imageTypeName} (${report.imageType})`);
+      // The SDK's name of the image type, in the user's language where the catalogs have one.
+      const typeName = has(`imageType.${report.imageType}`) ? t(`imageType.${report.imageType}`) : report.imageTypeName;
+      setAttr(badge, 'title', t('packages.imageTypeTitle', { name: typeName, type: String(report.imageType) }));
       setText(name, report.name);
       setAttr(name, 'title', report.name);
 

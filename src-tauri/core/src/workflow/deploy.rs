@@ -15,7 +15,7 @@ use serde::Serialize;
 use super::groups::{
     current_deployment_of, group_view, DeploymentView, GroupView, ImageCatalog, LocalKinds,
 };
-use super::journal::{Action, Actor, Journal, Outcome, Target};
+use super::journal::{Action, Actor, Detail, Journal, Outcome, Target};
 use super::plan::{plan, DeploymentPlan, ImageLookup, PlanRequest};
 use crate::cloud::model::{DeploymentId, DeviceGroupId, ImageId};
 use crate::cloud::{CloudError, ControlPlane};
@@ -155,7 +155,7 @@ pub async fn create(
                 Action::Deploy,
                 target,
                 Outcome::Failed,
-                &error.to_string(),
+                Detail::error(error.kind(), error.to_string()),
             );
             return Err(error.into());
         }
@@ -166,10 +166,14 @@ pub async fn create(
         Action::Deploy,
         target,
         Outcome::Ok,
-        &format!(
-            "deployment of {} image(s) reaching {} device(s)",
-            fresh.plan.images.len(),
-            fresh.plan.reach_devices
+        Detail::said(
+            "deployed",
+            serde_json::json!({"images": fresh.plan.images.len(), "devices": fresh.plan.reach_devices}),
+            format!(
+                "deployment of {} image(s) reaching {} device(s)",
+                fresh.plan.images.len(),
+                fresh.plan.reach_devices
+            ),
         ),
     );
     let mut catalog = ImageCatalog::new(local.clone());

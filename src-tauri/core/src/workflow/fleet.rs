@@ -21,7 +21,7 @@ use crate::cloud::{CloudError, ControlPlane};
 use crate::profiles::DeviceContract;
 use crate::session::{Session, SessionError};
 use crate::workflow::journal::{
-    Action, Actor, Journal, JournalEntry, JournalError, Outcome, RunMark, Target,
+    Action, Actor, Detail, Journal, JournalEntry, JournalError, Outcome, RunMark, Target,
 };
 use crate::workflow::runs::Runs;
 
@@ -70,7 +70,7 @@ impl Fleet {
         action: Action,
         target: Target,
         result: Outcome,
-        detail: &str,
+        detail: impl Into<Detail>,
         run: RunMark,
     ) -> Result<(), JournalError> {
         let entry = JournalEntry::new(

@@ -3,7 +3,9 @@
 //! This module owns the journal's file format and the rule that nothing secret reaches it. Entries
 //! are typed (`JournalEntry` with an `Action`, a `Target` of ids and names, an `Outcome` and a
 //! one-sentence `detail`): there is no way to put a request body, a header map or a token into
-//! one. The `detail` text is the only free field; it is meant for an error's plain-words message,
+//! one. Beside the English `detail` an entry may say what happened as data (`said`: a catalog key
+//! and its non-secret parameters) for the front ends to put into the user's language. The `detail`
+//! text is the only free field; it is meant for an error's plain-words message,
 //! and as a second line of defence it is scrubbed of anything shaped like a bearer token, a JWT or
 //! a connection-string key before it is written.
 //!
@@ -133,6 +135,66 @@ pub struct Target {
     pub file: Option<String>,
 }
 
+/// What an entry says happened, as data: a key of the front ends' catalogs (`journal.<key>` in
+/// the UI's; `error` names the failure's kind in `params.kind`) and the values it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Said {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub params: serde_json::Map<String, serde_json::Value>,
+}
+
+/// An entry's detail as a writer gives it: the English sentence, and optionally what it says as
+/// data. A plain `&str`/`String` is a sentence alone.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    text: String,
+    said: Option<Said>,
+}
+
+impl Detail {
+    /// The sentence `text`, said as the catalog key `key` with `params` (a JSON object).
+    pub fn said(key: &str, params: serde_json::Value, text: impl Into<String>) -> Self {
+        let params = match params {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        Self {
+            text: text.into(),
+            said: Some(Said {
+                key: key.to_owned(),
+                params,
+            }),
+        }
+    }
+
+    /// A failure of the core's error kind `kind`, with its English message `text`.
+    pub fn error(kind: &str, text: impl Into<String>) -> Self {
+        Self::said("error", serde_json::json!({ "kind": kind }), text)
+    }
+}
+
+impl From<&str> for Detail {
+    fn from(text: &str) -> Self {
+        Self {
+            text: text.to_owned(),
+            said: None,
+        }
+    }
+}
+
+impl From<&String> for Detail {
+    fn from(text: &String) -> Self {
+        text.as_str().into()
+    }
+}
+
+impl From<String> for Detail {
+    fn from(text: String) -> Self {
+        Self { text, said: None }
+    }
+}
+
 /// Who made a change: the profile and the control plane it spoke to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -160,6 +222,9 @@ pub struct JournalEntry {
     pub result: Outcome,
     /// One sentence: why it failed or was skipped, or what was done.
     pub detail: String,
+    /// The same as data, when the writer gave it: the front ends' catalog key and parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub said: Option<Said>,
     /// The run the change belongs to, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<RunMark>,
@@ -173,8 +238,17 @@ impl JournalEntry {
         action: Action,
         target: Target,
         result: Outcome,
-        detail: &str,
+        detail: impl Into<Detail>,
     ) -> Self {
+        let Detail { text, said } = detail.into();
+        let said = said.map(|mut said| {
+            for value in said.params.values_mut() {
+                if let serde_json::Value::String(s) = value {
+                    *s = scrub(s);
+                }
+            }
+            said
+        });
         Self {
             at: at.to_offset(time::UtcOffset::UTC),
             profile: actor.profile.clone(),
@@ -182,7 +256,8 @@ impl JournalEntry {
             action,
             target,
             result,
-            detail: scrub(detail),
+            detail: scrub(&text),
+            said,
             run: None,
         }
     }
@@ -402,7 +477,7 @@ impl Journal {
         action: Action,
         target: Target,
         result: Outcome,
-        detail: &str,
+        detail: impl Into<Detail>,
     ) -> Result<(), JournalError> {
         let entry = JournalEntry::new(
             OffsetDateTime::now_utc(),
@@ -424,7 +499,7 @@ impl Journal {
         action: Action,
         target: Target,
         result: Outcome,
-        detail: &str,
+        detail: impl Into<Detail>,
     ) {
         if let Err(error) = self.record(actor, action, target, result, detail) {
             tracing::warn!(%error, "journal entry not written");

@@ -28,7 +28,7 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::fleet::{reported_text, ConnectionState, Fleet};
-use super::journal::{Action, Outcome, RunMark, Target};
+use super::journal::{Action, Detail, Outcome, RunMark, Target};
 use super::rollout::device_failure;
 use super::runs::{ActiveRun, PlannedNode, RunError, RunHistory, RunKind, RunPlan, StageLine};
 use super::version::{compare, is_newer};
@@ -477,7 +477,12 @@ impl NodeRun<'_> {
         ends
     }
 
-    fn journal(&self, node: &NodeRef, result: Outcome, detail: &str) -> Result<(), NodeEnd> {
+    fn journal(
+        &self,
+        node: &NodeRef,
+        result: Outcome,
+        detail: impl Into<Detail>,
+    ) -> Result<(), NodeEnd> {
         let written = self.fleet.record_in_run(
             Action::NodeUpdate,
             Target {
@@ -576,7 +581,11 @@ impl NodeRun<'_> {
         if let Err(end) = self.journal(
             node,
             Outcome::Pending,
-            &format!("asking for {method} to install {target}"),
+            Detail::said(
+                "node_asking",
+                serde_json::json!({"version": target}),
+                format!("asking for {method} to install {target}"),
+            ),
         ) {
             return end;
         }
@@ -596,7 +605,11 @@ impl NodeRun<'_> {
                 let _ = self.journal(
                     node,
                     Outcome::Ok,
-                    &format!("{method} answered {}; installing {target}", a.status),
+                    Detail::said(
+                        "node_installing",
+                        serde_json::json!({"version": target}),
+                        format!("{method} answered {}; installing {target}", a.status),
+                    ),
                 );
             }
             Ok(a) if a.status == 409 && earlier => {
@@ -604,7 +617,11 @@ impl NodeRun<'_> {
                 let _ = self.journal(
                     node,
                     Outcome::Skipped,
-                    &format!("{method} answered 409: the earlier request is still installing"),
+                    Detail::said(
+                        "node_still_installing",
+                        serde_json::json!({}),
+                        format!("{method} answered 409: the earlier request is still installing"),
+                    ),
                 );
             }
             Ok(a) => {
@@ -628,11 +645,15 @@ impl NodeRun<'_> {
                         format!("the gateway rejected the node update ({method} answered {other})"),
                     ),
                 };
-                let _ = self.journal(node, Outcome::Failed, &reason);
+                let _ = self.journal(node, Outcome::Failed, Detail::error(kind, reason.clone()));
                 return NodeEnd::Failed(kind, reason);
             }
             Err(e) => {
-                let _ = self.journal(node, Outcome::Failed, &e.to_string());
+                let _ = self.journal(
+                    node,
+                    Outcome::Failed,
+                    Detail::error(e.kind(), e.to_string()),
+                );
                 return cloud_end(&e);
             }
         }

@@ -22,6 +22,7 @@
 use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
+use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::cloud::model::{ImageId, ImageInfo, ImageState, UpdatePolicy};
@@ -281,11 +282,13 @@ pub enum WarningKind {
     NoDevices,
 }
 
-/// One finding, in plain words.
+/// One finding: what it is as data (`kind` and the values it names, `params`, which the UI and
+/// the CLI put into their own catalogs' sentence for the kind) and the English sentence for logs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding<K> {
     pub kind: K,
     pub message: String,
+    pub params: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A blocking finding.
@@ -367,6 +370,7 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
         problems.push(finding(
             ProblemKind::Empty,
             "no image is chosen: a deployment needs at least one image".into(),
+            json!({}),
         ));
     }
     if requested.len() > MAX_IMAGES {
@@ -376,6 +380,7 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
                 "{} images are chosen; a deployment holds at most {MAX_IMAGES} (one HLApp, two RTApps, one board configuration)",
                 requested.len()
             ),
+            json!({"count": requested.len(), "max": MAX_IMAGES}),
         ));
     }
 
@@ -385,12 +390,14 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
             problems.push(finding(
                 ProblemKind::DuplicateImage,
                 format!("image {} is chosen twice", r.id()),
+                json!({"image": r.id().to_string()}),
             ));
         }
         if let ImageLookup::Missing(id) = r {
             problems.push(finding(
                 ProblemKind::NotInTenant,
                 format!("image {id} is not in the tenant: upload its package first"),
+                json!({"image": id.to_string()}),
             ));
         }
     }
@@ -403,6 +410,7 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
                     "{} is still being processed by the service (or failed processing): wait, then try again",
                     image.label()
                 ),
+                json!({"image": image.label()}),
             ));
         }
         match image.image_type {
@@ -413,6 +421,7 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
                     "{} has image type {other}, which customers cannot deploy (only applications and board configurations)",
                     image.label()
                 ),
+                json!({"image": image.label(), "type": other}),
             )),
             None => {}
         }
@@ -423,6 +432,7 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
                     "the kind of {} is not known (HLApp or RTApp): its core limit was not checked",
                     image.label()
                 ),
+                json!({"image": image.label()}),
             ));
         }
         if image.component_id.is_none() {
@@ -432,6 +442,7 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
                     "the component id of {} is not known: duplicates were not checked for it",
                     image.label()
                 ),
+                json!({"image": image.label()}),
             ));
         }
     }
@@ -460,6 +471,7 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
                 "component {component} appears more than once ({}): choose one image per component",
                 labels.join(", ")
             ),
+            json!({"component": component, "images": labels}),
         ));
     }
 
@@ -498,6 +510,7 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
             problems.push(finding(
                 problem_kind,
                 format!("{n} {what} are chosen; a deployment holds at most {max}"),
+                json!({"count": n, "max": max}),
             ));
         }
     }
@@ -516,6 +529,7 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
                 "{apps} applications are chosen; a device runs at most {} (one HLApp, two RTApps)",
                 MAX_HL_APPS + MAX_RT_APPS
             ),
+            json!({"count": apps, "max": MAX_HL_APPS + MAX_RT_APPS}),
         ));
     }
 
@@ -528,6 +542,7 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
                 "a new deployment replaces the whole image set: {} would be removed from the devices",
                 labels.join(", ")
             ),
+            json!({"images": labels}),
         ));
     }
     if !request.current.is_empty()
@@ -538,6 +553,7 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
         warnings.push(finding(
             WarningKind::NothingToDo,
             "the chosen images are exactly the current deployment: nothing would change".into(),
+            json!({}),
         ));
     }
     if let Some(policy) = &request.update_policy {
@@ -547,6 +563,10 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
                 format!(
                     "the group's update policy is {policy:?}: its devices will not install this deployment until the policy is UpdateAll"
                 ),
+                json!({"policy": match policy {
+                    UpdatePolicy::Other(other) => other.clone(),
+                    known => format!("{known:?}"),
+                }}),
             ));
         }
     }
@@ -554,6 +574,7 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
         warnings.push(finding(
             WarningKind::NoDevices,
             "the group holds no devices: the deployment reaches none now".into(),
+            json!({}),
         ));
     }
 
@@ -568,8 +589,17 @@ pub fn plan(request: &PlanRequest) -> DeploymentPlan {
     }
 }
 
-fn finding<K>(kind: K, message: String) -> Finding<K> {
-    Finding { kind, message }
+/// A finding; `params` is a JSON object of the values the message names.
+fn finding<K>(kind: K, message: String, params: serde_json::Value) -> Finding<K> {
+    let params = match params {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    Finding {
+        kind,
+        message,
+        params,
+    }
 }
 
 /// The new set against the current one, by component id (image id when the component is unknown).

@@ -69,7 +69,9 @@ use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use super::fleet::{reported_text, ConnectionState, Fleet};
-use super::journal::{Action, JournalError, Outcome, RunMark, Target};
+use serde_json::json;
+
+use super::journal::{Action, Detail, JournalError, Outcome, RunMark, Target};
 use super::runs::{ActiveRun, RunError, RunHistory, RunKind, RunPlan, Runs, StageLine};
 use super::schedule::{Clock, Phase, PhasePlan, Window};
 use super::version::FirmwareVersion;
@@ -1076,7 +1078,7 @@ impl Watch<'_> {
     fn intend(
         &self,
         action: Action,
-        detail: &str,
+        detail: impl Into<Detail>,
         last_check_in: Option<OffsetDateTime>,
     ) -> Result<(), Failure> {
         self.rollout()
@@ -1093,7 +1095,7 @@ impl Watch<'_> {
 
     /// Writes the outcome of `action`; a journal that cannot be written is a warning here (the
     /// change has happened).
-    fn journal(&self, action: Action, result: Outcome, detail: &str) {
+    fn journal(&self, action: Action, result: Outcome, detail: impl Into<Detail>) {
         if let Err(error) = self.rollout().fleet.record_in_run(
             action,
             self.target(),
@@ -1204,15 +1206,27 @@ impl Watch<'_> {
             .is_some_and(|g| g.as_str().eq_ignore_ascii_case(group.id.as_str()));
         if elsewhere {
             self.check_cancel()?;
-            self.intend(Action::Move, "moving for an update now", None)?;
+            self.intend(
+                Action::Move,
+                Detail::said("moving_for_update", json!({}), "moving for an update now"),
+                None,
+            )?;
             match fleet.plane().move_device(self.device, &group.id).await {
                 Ok(()) => {
-                    self.journal(Action::Move, Outcome::Ok, "moved for an update now");
+                    self.journal(
+                        Action::Move,
+                        Outcome::Ok,
+                        Detail::said("moved_for_update", json!({}), "moved for an update now"),
+                    );
                     self.step(|s| s.moved = true);
                     self.emit(Stage::Moved, OffsetDateTime::now_utc(), None);
                 }
                 Err(e) => {
-                    self.journal(Action::Move, Outcome::Failed, &e.to_string());
+                    self.journal(
+                        Action::Move,
+                        Outcome::Failed,
+                        Detail::error(e.kind(), e.to_string()),
+                    );
                     let (kind, reason) = device_failure(&e);
                     return Err(Failure::new(
                         kind,
@@ -1246,7 +1260,15 @@ impl Watch<'_> {
             if let Ok(mut t) = self.intent_at.lock() {
                 *t = Some(intent_at);
             }
-            self.intend(Action::Restart, "restarting for an update now", baseline)?;
+            self.intend(
+                Action::Restart,
+                Detail::said(
+                    "restarting_for_update",
+                    json!({}),
+                    "restarting for an update now",
+                ),
+                baseline,
+            )?;
             match self.send_restart().await {
                 Ok(()) => {
                     self.step(|s| s.restart_sent = true);
@@ -1259,9 +1281,13 @@ impl Watch<'_> {
                         self.journal(
                             Action::Restart,
                             Outcome::Ok,
-                            &format!(
-                                "the restart request failed ({e}), but the gateway checked in \
-                                 after it: it was delivered"
+                            Detail::said(
+                                "restart_delivered",
+                                json!({}),
+                                format!(
+                                    "the restart request failed ({e}), but the gateway checked \
+                                     in after it: it was delivered"
+                                ),
                             ),
                         );
                         return Ok(());
@@ -1270,7 +1296,11 @@ impl Watch<'_> {
                     self.journal(
                         Action::Restart,
                         Outcome::Failed,
-                        &format!("the restart request failed ({e}) and the gateway did not check in: it was not delivered"),
+                        Detail::said(
+                            "restart_not_delivered",
+                            json!({"kind": e.kind()}),
+                            format!("the restart request failed ({e}) and the gateway did not check in: it was not delivered"),
+                        ),
                     );
                     if attempt == 1 {
                         return Err(Failure::from(&e).into());
@@ -1301,7 +1331,11 @@ impl Watch<'_> {
                 self.journal(
                     Action::Restart,
                     Outcome::Ok,
-                    &format!("{method} answered {}", a.status),
+                    Detail::said(
+                        "method_answered",
+                        json!({"method": method, "status": a.status}),
+                        format!("{method} answered {}", a.status),
+                    ),
                 );
                 Ok(())
             }
@@ -1311,12 +1345,20 @@ impl Watch<'_> {
                      firmware implements this method, or set the profile's restart method",
                     a.status
                 );
-                self.journal(Action::Restart, Outcome::Failed, &reason);
+                self.journal(
+                    Action::Restart,
+                    Outcome::Failed,
+                    Detail::error("restart_rejected", reason.clone()),
+                );
                 Err(SendError::Refused(Failure::new("restart_rejected", reason)))
             }
             Err(e) if may_have_arrived(&e) => Err(SendError::Unknown(e)),
             Err(e) => {
-                self.journal(Action::Restart, Outcome::Failed, &e.to_string());
+                self.journal(
+                    Action::Restart,
+                    Outcome::Failed,
+                    Detail::error(e.kind(), e.to_string()),
+                );
                 Err(SendError::Refused(Failure::from(&e)))
             }
         }

@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::deploy::Recorder;
 use super::groups::LocalKinds;
-use super::journal::{Action, Outcome, Target};
+use super::journal::{Action, Detail, Outcome, Target};
 use super::plan::PlannedImage;
 use crate::cloud::model::ImageId;
 use crate::cloud::transport::with_upload_progress;
@@ -387,11 +387,15 @@ fn journal(recorder: Recorder<'_>, result: &UploadResult) {
         ..Target::default()
     };
     let detail = match (&result.outcome, &result.error) {
-        (UploadOutcome::Skipped, _) => "the tenant already holds this image".to_owned(),
-        (_, Some(e)) => e.message.clone(),
-        _ => "uploaded and processed".to_owned(),
+        (UploadOutcome::Skipped, _) => Detail::said(
+            "upload_skipped",
+            serde_json::json!({}),
+            "the tenant already holds this image",
+        ),
+        (_, Some(e)) => Detail::error(&e.kind, e.message.clone()),
+        _ => Detail::said("uploaded", serde_json::json!({}), "uploaded and processed"),
     };
     recorder
         .journal
-        .record_or_warn(recorder.actor, Action::Upload, target, outcome, &detail);
+        .record_or_warn(recorder.actor, Action::Upload, target, outcome, detail);
 }

@@ -1,0 +1,70 @@
+// Core messages said as data: every finding kind of the deployment plan and every journal key
+// the core writes (`Detail::said("…")`, `Detail::error`) has its sentence in both catalogs, and
+// `saidText` renders key + params in the user's language, falling back to the core's English
+// sentence only for a key the catalogs do not know.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+import en from '../../ui/i18n/en.js';
+import ko from '../../ui/i18n/ko.js';
+import { setLanguage } from '../../ui/js/i18n.js';
+import { saidText, reasonText } from '../../ui/js/widgets.js';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const snake = (name) => name.replace(/[A-Z]/g, (c, i) => (i ? '_' : '') + c.toLowerCase());
+
+function enumVariants(source, name) {
+  const body = source.match(new RegExp(`pub enum ${name} \\{([^}]*)\\}`));
+  assert.ok(body, `enum ${name} not found`);
+  return [...body[1].matchAll(/^\s*([A-Z]\w*),?\s*$/gm)].map((m) => snake(m[1]));
+}
+
+function rustFiles(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return rustFiles(path);
+    return name.endsWith('.rs') ? [path] : [];
+  });
+}
+
+test('every plan finding kind has its sentence in both catalogs', () => {
+  const plan = readFileSync(join(ROOT, 'src-tauri/core/src/workflow/plan.rs'), 'utf8');
+  const keys = [
+    ...enumVariants(plan, 'ProblemKind').map((k) => `plan.problem.${k}`),
+    ...enumVariants(plan, 'WarningKind').map((k) => `plan.warning.${k}`),
+  ];
+  assert.ok(keys.length >= 15, `only ${keys.length} kinds found`);
+  for (const key of keys) {
+    assert.ok(en[key], `en ${key}`);
+    assert.ok(ko[key], `ko ${key}`);
+  }
+});
+
+test('every journal key the core writes has its sentence in both catalogs', () => {
+  const keys = new Set(['journal.error']);
+  for (const file of rustFiles(join(ROOT, 'src-tauri/core/src'))) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/Detail::said\(\s*"(\w+)"/g)) keys.add(`journal.${m[1]}`);
+  }
+  assert.ok(keys.size >= 10, `only ${keys.size} keys found`);
+  for (const key of keys) {
+    assert.ok(en[key], `en ${key}`);
+    assert.ok(ko[key], `ko ${key}`);
+  }
+});
+
+test('saidText renders key and params in the user’s language, the English sentence as fallback', () => {
+  setLanguage('ko');
+  const text = saidText('plan.problem.too_many_hl_apps', { count: 2, max: 1 }, '2 HLApps are chosen');
+  assert.match(text, /HLApp\) 2개/);
+  assert.equal(saidText('plan.problem.brand_new', {}, 'core words'), 'core words');
+  assert.equal(saidText('', {}, 'core words'), 'core words');
+  assert.equal(saidText('journal.error', { kind: 'forbidden' }, 'HTTP 403'), `실패: ${ko['errors.forbidden.title']}.`);
+  assert.match(saidText('plan.warning.policy_blocks_apps', { policy: 'NoUpdates' }, ''), new RegExp(ko['policy.NoUpdates']));
+  assert.equal(reasonText('device_offline', 'the gateway is offline'), ko['errors.device_offline.message'].replace(/\s*\([^()]*\{\w+\}[^()]*\)/g, '').replace(/\{\w+\}/g, '').replace(/ {2,}/g, ' '));
+  setLanguage('en');
+  assert.equal(reasonText('device_offline', 'the gateway is offline'), 'the gateway is offline');
+  assert.equal(saidText('journal.moved', { group: 'Field Test' }, 'moved into Field Test'), 'Moved into Field Test.');
+});
