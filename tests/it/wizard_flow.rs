@@ -59,7 +59,7 @@ async fn the_six_steps_update_gateways_and_nodes_on_the_demo_tenant() {
         .expect("an online gateway in another group");
     app.screenshot("step1-en").await;
     let group_name = group["name"].as_str().expect("group name");
-    app.choose_group(product, group_name).await;
+    app.choose_group(&product, group_name).await;
 
     // Step 2: a high-level and a real-time app, read locally, then uploaded ("Just upload").
     // Synthetic packages whose names carry their versions, as WIZnet's builds would (the
