@@ -14,7 +14,9 @@ use asg_fota_core::inspect::InspectError;
 use asg_fota_core::session::SessionError;
 use asg_fota_core::tenant::{cloud_params, TenantError};
 
-pub(crate) use asg_fota_core::kinds::{fold, GUI_KINDS};
+pub(crate) use asg_fota_core::kinds::fold;
+#[cfg(test)]
+pub(crate) use asg_fota_core::kinds::GUI_KINDS;
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct CommandError {
