@@ -94,11 +94,20 @@ pub fn plan_text(planned: &PlannedDeployment) -> String {
     for image in &plan.diff.removed {
         out.push_str(&line("-", image));
     }
-    for problem in &plan.problems {
-        out.push_str(&format!("problem: {}\n", problem.message));
+    let lang = crate::lang::current();
+    for f in &plan.problems {
+        let said = crate::lang::finding(lang, "problem", f);
+        out.push_str(&format!(
+            "{}: {said}\n",
+            crate::lang::cli_word(lang, "problem")
+        ));
     }
-    for warning in &plan.warnings {
-        out.push_str(&format!("warning: {}\n", warning.message));
+    for f in &plan.warnings {
+        let said = crate::lang::finding(lang, "warning", f);
+        out.push_str(&format!(
+            "{}: {said}\n",
+            crate::lang::cli_word(lang, "warning")
+        ));
     }
     out
 }

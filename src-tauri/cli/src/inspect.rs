@@ -39,7 +39,16 @@ pub fn run(args: InspectArgs) -> anyhow::Result<ExitCode> {
             Ok(report) => reports.push(report),
             Err(err) => {
                 failed = true;
-                eprintln!("asg-fota-cli: {}", err.message());
+                let english = format!("asg-fota-cli: {}", err.message());
+                let said = match crate::lang::current() {
+                    crate::lang::Lang::En => None,
+                    lang => {
+                        let mut params = serde_json::Map::new();
+                        params.insert("file".into(), err.path().display().to_string().into());
+                        crate::lang::kind_report(lang, err.kind(), &params, &err.message())
+                    }
+                };
+                eprintln!("{}", said.unwrap_or(english));
             }
         }
     }

@@ -10,6 +10,7 @@ mod deploy_plan;
 mod device;
 mod inspect;
 mod journal_cmd;
+mod lang;
 mod listing;
 mod login;
 mod migrate_cmd;
@@ -44,6 +45,11 @@ struct Cli {
 
     #[command(flatten)]
     global: context::GlobalArgs,
+
+    /// The language of messages: `ko` or `en` (default: the system locale — LC_ALL,
+    /// LC_MESSAGES, LANG).
+    #[arg(long, global = true, value_enum, value_name = "LANG")]
+    lang: Option<lang::Lang>,
 }
 
 // Parsed once per process: the size difference between the variants costs nothing.
@@ -74,6 +80,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    lang::init(cli.lang);
     let result = match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Sim(args) => sim::run(args),
@@ -85,7 +92,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(err) => {
             tracing::error!("the command failed: {err:#}");
-            eprintln!("asg-fota-cli: {err:#}");
+            eprintln!("{}", lang::error_report(lang::current(), &err));
             ExitCode::FAILURE
         }
     }

@@ -8,6 +8,7 @@ pub mod cloud;
 pub mod crash;
 pub mod imagepackage;
 pub mod inspect;
+pub mod kinds;
 pub mod locale;
 pub mod logging;
 pub mod migrate;

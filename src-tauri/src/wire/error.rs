@@ -16,67 +16,9 @@ use asg_fota_core::tenant::{cloud_params, TenantError};
 use asg_fota_core::workflow::runs::RunError;
 use asg_fota_core::workflow::schedule::ScheduleError;
 
-/// The kinds the GUI knows; anything else folds into `internal`.
-pub(crate) const GUI_KINDS: &[&str] = &[
-    "signed_out",
-    "sign_in_failed",
-    "forbidden",
-    "not_found",
-    "conflict",
-    "rejected",
-    "throttled",
-    "service",
-    "network",
-    "device_offline",
-    "device_timeout",
-    "restart_rejected",
-    "timed_out",
-    "policy_blocks_updates",
-    "operation_failed",
-    "cancelled",
-    "invalid_input",
-    "damaged_package",
-    "io",
-    "too_large",
-    "preflight_failed",
-    "keychain_unavailable",
-    "keychain",
-    "config_damaged",
-    "profile",
-    "journal",
-    "run_in_flight",
-    "update_busy",
-    "update_manual",
-    "update_signature",
-    "update_failed",
-    "internal",
-];
-
-/// The core's kind (of a `CloudError`, `SessionError`, `TenantError`, `InspectError`, a rollout
-/// or node failure, an upload failure) as the GUI's kind.
-pub(crate) fn fold(core_kind: &str) -> &'static str {
-    match core_kind {
-        "unauthorized" | "not_signed_in" | "no_refresh_token" => "signed_out",
-        "sign_in" => "sign_in_failed",
-        "not_found" | "group_not_found" => "not_found",
-        "service" | "decode" => "service",
-        "timeout" | "connect" | "connection_reset" | "transport" => "network",
-        "timed_out" | "deadline_exceeded" => "timed_out",
-        "invalid_input" | "ambiguous_group" => "invalid_input",
-        // A run that has finished cannot be resumed or attached to.
-        "run_ended" => "not_found",
-        "io" | "file" => "io",
-        "profile" | "missing_setting" | "choose_tenant" | "no_iothub" => "profile",
-        // The app updater (updates.rs).
-        "update_network" => "network",
-        "update_install" | "update_endpoint" | "update_none" => "update_failed",
-        same => GUI_KINDS
-            .iter()
-            .find(|kind| **kind == same)
-            .copied()
-            .unwrap_or("internal"),
-    }
-}
+pub(crate) use asg_fota_core::kinds::fold;
+#[cfg(test)]
+pub(crate) use asg_fota_core::kinds::GUI_KINDS;
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct CommandError {

@@ -21,7 +21,7 @@ import { loadable } from '../store.js';
 import { csvExportButton } from '../activity.js';
 import { NODE_COLUMNS, nodeExportRow } from '../export.js';
 import { mountPanelHead } from '../wizard.js';
-import { asOfText, copyButton, errorNotice, errorParts, missingCard, searchBox, windowedTable } from '../widgets.js';
+import { asOfText, copyButton, errorNotice, errorParts, missingCard, reasonText, searchBox, windowedTable } from '../widgets.js';
 
 const initialNodes = () => ({ ...loadable(), sourceKey: null, query: '', runId: null, running: false, starting: false, runItems: [], progress: {}, interrupted: [] });
 
@@ -329,7 +329,8 @@ function nodeRow(actions) {
       else if (p.state === 'Failed') text = t('nodes.state.Failed', { error: p.kind ? errorParts({ kind: p.kind }).title : p.error || '' });
       else text = t(`nodes.state.${p.state}`);
       setText(statusText, text);
-      setAttr(status, 'title', p && p.error ? p.error : null);
+      // The full text when the cell cuts it; a failure's reason in the user's language.
+      setAttr(status, 'title', p && p.error ? `${text} — ${reasonText(p.kind, p.error)}` : text);
       bar.hidden = !p || NODE_FINAL.includes(p.state);
       setAttr(bar, 'value', p ? p.percent || 0 : 0);
       setAttr(bar, 'aria-label', text);

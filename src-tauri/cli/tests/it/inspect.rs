@@ -188,3 +188,48 @@ fn inspect_without_files_is_a_usage_error() {
     let output = cli(&["inspect".as_ref()]);
     assert_eq!(output.status.code(), Some(2), "clap's usage error code");
 }
+
+/// The CLI speaks the system locale's language (LANG, overridden by LC_ALL) or `--lang`: a
+/// damaged package in Korean names the kind, the next action and keeps the English detail.
+#[test]
+fn errors_follow_the_locale_and_lang_flag() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let damaged = dir.path().join("damaged.imagepackage");
+    std::fs::write(&damaged, b"not an image package").expect("temp dir writable");
+    let run = |env: &[(&str, &str)], flag: Option<&str>| {
+        let mut command = Command::new(BIN);
+        command
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANG");
+        command.envs(env.iter().copied());
+        if let Some(lang) = flag {
+            command.args(["--lang", lang]);
+        }
+        let output = command
+            .args(["inspect".as_ref(), damaged.as_os_str()])
+            .output()
+            .expect("the CLI binary runs");
+        assert_eq!(output.status.code(), Some(1));
+        stderr(&output)
+    };
+    let hangul = |s: &str| s.chars().any(|c| ('\u{ac00}'..='\u{d7a3}').contains(&c));
+
+    let korean = run(&[("LANG", "ko_KR.UTF-8")], None);
+    assert!(hangul(&korean), "{korean}");
+    assert!(korean.contains("다음에 할 일"), "{korean}");
+    assert!(
+        korean.contains("not a valid Azure Sphere image package"),
+        "the English detail stays: {korean}"
+    );
+    let english = run(&[("LC_ALL", "en_US.UTF-8"), ("LANG", "ko_KR.UTF-8")], None);
+    assert!(!hangul(&english), "LC_ALL wins over LANG: {english}");
+    assert!(
+        !hangul(&run(&[("LANG", "ko_KR.UTF-8")], Some("en"))),
+        "--lang en wins"
+    );
+    assert!(
+        hangul(&run(&[("LANG", "C.UTF-8")], Some("ko"))),
+        "--lang ko wins"
+    );
+}

@@ -1,0 +1,284 @@
+//! The language of what the CLI prints, and its sentences.
+//!
+//! Korean when `--lang ko` says so, else when the system locale does (`LC_ALL`, then
+//! `LC_MESSAGES`, then `LANG`, as POSIX orders them); English otherwise. The sentences for what
+//! the core says as data — every error kind's title, message and next action, the deployment
+//! plan's findings — come from the app's own catalogs (`ui/i18n/en.js`, `ui/i18n/ko.js`, embedded
+//! at build time), so the window and the terminal say the same thing; the few words only the CLI
+//! prints (labels) are in [`cli_word`].
+
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value};
+
+static EN: &str = include_str!("../../../ui/i18n/en.js");
+static KO: &str = include_str!("../../../ui/i18n/ko.js");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    En,
+    Ko,
+}
+
+static CHOSEN: OnceLock<Lang> = OnceLock::new();
+
+/// Fixes the language for this process: `flag` (`--lang`), else the locale variables.
+pub fn init(flag: Option<Lang>) {
+    let lang = flag.unwrap_or_else(|| from_locale(|name| std::env::var(name).ok()));
+    let _ = CHOSEN.set(lang);
+}
+
+/// The language chosen by [`init`] (English before it).
+pub fn current() -> Lang {
+    CHOSEN.get().copied().unwrap_or(Lang::En)
+}
+
+/// The language the locale variables ask for: the first of `LC_ALL`, `LC_MESSAGES`, `LANG` that
+/// is set and not empty decides (`ko`, `ko_KR.UTF-8`, `ko-KR` → Korean).
+pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Lang {
+    let value = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .into_iter()
+        .find_map(|name| var(name).filter(|v| !v.is_empty()))
+        .unwrap_or_default();
+    let language = value.split(['_', '-', '.', '@']).next().unwrap_or_default();
+    if language.eq_ignore_ascii_case("ko") {
+        Lang::Ko
+    } else {
+        Lang::En
+    }
+}
+
+/// The catalog entry `key` in `lang` with its `{name}` placeholders filled from `params`; a
+/// placeholder without a value is dropped with the parentheses around it, as the UI does.
+pub fn text(lang: Lang, key: &str, params: &Map<String, Value>) -> Option<String> {
+    let source = match lang {
+        Lang::En => EN,
+        Lang::Ko => KO,
+    };
+    let template = entry(source, key)?;
+    Some(fill(&template, params))
+}
+
+/// The value of `'key': '…',` in a catalog file (one entry a line, single-quoted).
+fn entry(source: &str, key: &str) -> Option<String> {
+    let prefix = format!("'{key}': '");
+    source.lines().find_map(|line| {
+        let rest = line.trim_start().strip_prefix(&prefix)?;
+        let end = rest.rfind('\'')?;
+        Some(rest[..end].replace("\\n", "\n"))
+    })
+}
+
+fn fill(template: &str, params: &Map<String, Value>) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else {
+            break;
+        };
+        let name = &rest[open + 1..close];
+        out.push_str(&rest[..open]);
+        match params.get(name) {
+            Some(Value::String(s)) => out.push_str(s),
+            Some(Value::Array(items)) => out.push_str(
+                &items
+                    .iter()
+                    .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            Some(other) => out.push_str(&other.to_string()),
+            None => {
+                // "(… {name} …)" goes whole when the value is missing.
+                if let (Some(p), Some(q)) = (out.rfind('('), rest[close..].find(')')) {
+                    out.truncate(p);
+                    let out_trimmed = out.trim_end().len();
+                    out.truncate(out_trimmed);
+                    rest = &rest[close + q + 1..];
+                    continue;
+                }
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Words only the CLI prints.
+pub fn cli_word(lang: Lang, word: &str) -> &'static str {
+    match (lang, word) {
+        (Lang::Ko, "next") => "다음에 할 일",
+        (Lang::Ko, "details") => "자세히",
+        (Lang::Ko, "problem") => "문제",
+        (Lang::Ko, "warning") => "경고",
+        (_, "next") => "next",
+        (_, "details") => "details",
+        (_, "problem") => "problem",
+        (_, "warning") => "warning",
+        _ => "",
+    }
+}
+
+/// The core's error kind behind `error` (the first typed error in its chain) with its params.
+fn core_kind(error: &anyhow::Error) -> Option<(&'static str, Map<String, Value>)> {
+    use asg_fota_core::cloud::CloudError;
+    use asg_fota_core::inspect::InspectError;
+    use asg_fota_core::session::SessionError;
+    use asg_fota_core::tenant::{cloud_params, TenantError};
+    use asg_fota_core::workflow::deploy::DeployError;
+    error.chain().find_map(|cause| {
+        if let Some(e) = cause.downcast_ref::<TenantError>() {
+            return Some((e.kind(), e.params()));
+        }
+        if let Some(e) = cause.downcast_ref::<CloudError>() {
+            return Some((e.kind(), cloud_params(e)));
+        }
+        if let Some(e) = cause.downcast_ref::<SessionError>() {
+            return Some((e.kind(), Map::new()));
+        }
+        if let Some(e) = cause.downcast_ref::<DeployError>() {
+            return Some((e.kind(), Map::new()));
+        }
+        if let Some(e) = cause.downcast_ref::<InspectError>() {
+            let mut params = Map::new();
+            params.insert("file".into(), e.path().display().to_string().into());
+            return Some((e.kind(), params));
+        }
+        None
+    })
+}
+
+/// What the CLI prints for a failed command: in English the error itself (unchanged for
+/// scripts that read it); in Korean the kind's title and message, the next action, then the
+/// core's English detail (an error without a typed kind is printed as it is).
+pub fn error_report(lang: Lang, error: &anyhow::Error) -> String {
+    let english = format!("asg-fota-cli: {error:#}");
+    if lang == Lang::En {
+        return english;
+    }
+    // An error the CLI made itself (no typed kind) keeps its own words.
+    match core_kind(error) {
+        Some((core, params)) => {
+            kind_report(lang, core, &params, &format!("{error:#}")).unwrap_or(english)
+        }
+        None => english,
+    }
+}
+
+/// A failure of the core's kind `core` in `lang`: the kind's title and message, the next action
+/// and the core's English `detail`; `None` when the catalog lacks the kind's entries.
+pub fn kind_report(
+    lang: Lang,
+    core: &str,
+    params: &Map<String, Value>,
+    detail: &str,
+) -> Option<String> {
+    let kind = asg_fota_core::kinds::fold(core);
+    let part = |name: &str| text(lang, &format!("errors.{kind}.{name}"), params);
+    Some(format!(
+        "asg-fota-cli: {}: {}\n  {}: {}\n  {}: {detail}",
+        part("title")?,
+        part("message")?,
+        cli_word(lang, "next"),
+        part("action")?,
+        cli_word(lang, "details"),
+    ))
+}
+
+/// A plan finding (`plan.<problem|warning>.<kind>`) in `lang`; the core's English sentence when
+/// the catalog has no entry.
+pub fn finding<K: serde::Serialize>(
+    lang: Lang,
+    class: &str,
+    finding: &asg_fota_core::workflow::plan::Finding<K>,
+) -> String {
+    let kind = serde_json::to_value(&finding.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut params = finding.params.clone();
+    if let Some(Value::String(policy)) = params.get("policy") {
+        if let Some(name) = text(lang, &format!("policy.{policy}"), &Map::new()) {
+            params.insert("policy".into(), name.into());
+        }
+    }
+    match lang {
+        Lang::En => finding.message.clone(),
+        Lang::Ko => text(lang, &format!("plan.{class}.{kind}"), &params)
+            .unwrap_or_else(|| finding.message.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_locale_variables_choose_in_posix_order() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        assert_eq!(from_locale(env(&[("LANG", "ko_KR.UTF-8")])), Lang::Ko);
+        assert_eq!(
+            from_locale(env(&[("LC_ALL", "en_US.UTF-8"), ("LANG", "ko_KR.UTF-8")])),
+            Lang::En
+        );
+        assert_eq!(
+            from_locale(env(&[("LC_ALL", ""), ("LC_MESSAGES", "ko"), ("LANG", "C")])),
+            Lang::Ko
+        );
+        assert_eq!(from_locale(env(&[("LANG", "C.UTF-8")])), Lang::En);
+        assert_eq!(from_locale(env(&[])), Lang::En);
+    }
+
+    #[test]
+    fn every_error_kind_has_a_title_message_and_action_in_both_languages() {
+        for kind in asg_fota_core::kinds::GUI_KINDS {
+            for lang in [Lang::En, Lang::Ko] {
+                for part in ["title", "message", "action"] {
+                    let key = format!("errors.{kind}.{part}");
+                    let found = text(lang, &key, &Map::new());
+                    assert!(
+                        found.as_deref().is_some_and(|t| !t.trim().is_empty()),
+                        "{lang:?} {key}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn placeholders_are_filled_and_missing_ones_dropped_with_their_parentheses() {
+        let mut params = Map::new();
+        params.insert("count".into(), 2.into());
+        params.insert("max".into(), 1.into());
+        let text_ko = text(Lang::Ko, "plan.problem.too_many_hl_apps", &params).expect("entry");
+        assert!(text_ko.contains("HLApp) 2개"), "{text_ko}");
+        assert!(text_ko.contains("최대 1개"), "{text_ko}");
+        let throttled = text(Lang::En, "errors.throttled.message", &Map::new()).expect("entry");
+        assert!(!throttled.contains('{'), "{throttled}");
+    }
+
+    #[test]
+    fn a_korean_error_report_names_the_kind_the_next_action_and_the_english_detail() {
+        let error = anyhow::Error::new(asg_fota_core::inspect::InspectError::Io {
+            path: "/x/a.imagepackage".into(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        });
+        let report = error_report(Lang::Ko, &error);
+        let title = text(Lang::Ko, "errors.io.title", &Map::new()).expect("title");
+        assert!(report.contains(&title), "{report}");
+        assert!(report.contains("다음에 할 일"), "{report}");
+        assert!(report.contains("no such file"), "{report}");
+        assert_eq!(
+            error_report(Lang::En, &error),
+            format!("asg-fota-cli: {error:#}")
+        );
+    }
+}

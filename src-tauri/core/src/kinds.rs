@@ -1,0 +1,67 @@
+//! The kinds of failure a person is told about, and the one fold of the core's many error kinds
+//! (of a `CloudError`, `SessionError`, `TenantError`, `InspectError`, a rollout or node failure,
+//! an upload failure, the app updater) into them. Both front ends use it: the app's GUI contract
+//! (`wire/error.rs`) and the CLI's messages in the user's language; each kind has a title, a
+//! message and a next action in the UI catalogs (`ui/i18n/`), which the CLI reads too.
+
+/// The kinds the GUI knows; anything else folds into `internal`.
+pub const GUI_KINDS: &[&str] = &[
+    "signed_out",
+    "sign_in_failed",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "rejected",
+    "throttled",
+    "service",
+    "network",
+    "device_offline",
+    "device_timeout",
+    "restart_rejected",
+    "timed_out",
+    "policy_blocks_updates",
+    "operation_failed",
+    "cancelled",
+    "invalid_input",
+    "damaged_package",
+    "io",
+    "too_large",
+    "preflight_failed",
+    "keychain_unavailable",
+    "keychain",
+    "config_damaged",
+    "profile",
+    "journal",
+    "run_in_flight",
+    "update_busy",
+    "update_manual",
+    "update_signature",
+    "update_failed",
+    "internal",
+];
+
+/// The core's kind (of a `CloudError`, `SessionError`, `TenantError`, `InspectError`, a rollout
+/// or node failure, an upload failure) as the GUI's kind.
+pub fn fold(core_kind: &str) -> &'static str {
+    match core_kind {
+        "unauthorized" | "not_signed_in" | "no_refresh_token" => "signed_out",
+        "sign_in" => "sign_in_failed",
+        "not_found" | "group_not_found" => "not_found",
+        "service" | "decode" => "service",
+        "timeout" | "connect" | "connection_reset" | "transport" => "network",
+        "timed_out" | "deadline_exceeded" => "timed_out",
+        "invalid_input" | "ambiguous_group" => "invalid_input",
+        // A run that has finished cannot be resumed or attached to.
+        "run_ended" => "not_found",
+        "io" | "file" => "io",
+        "profile" | "missing_setting" | "choose_tenant" | "no_iothub" => "profile",
+        // The app updater (updates.rs).
+        "update_network" => "network",
+        "update_install" | "update_endpoint" | "update_none" => "update_failed",
+        same => GUI_KINDS
+            .iter()
+            .find(|kind| **kind == same)
+            .copied()
+            .unwrap_or("internal"),
+    }
+}
