@@ -7,6 +7,7 @@ mod command_surface;
 mod desktop_window;
 mod korean_walk;
 mod profile_screen;
+mod run_reattach;
 mod single_instance;
 mod wizard_flow;
 

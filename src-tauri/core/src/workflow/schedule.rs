@@ -376,4 +376,30 @@ mod tests {
         assert!(parse_offset("KST").is_err());
         assert_eq!(day.describe(), "09:00-17:30 (UTC+00:00)");
     }
+
+    #[test]
+    fn options_read_back_as_they_are_written() {
+        assert_eq!(PhasePlan::from_options(None, None, None), Ok(None));
+        let plan = PhasePlan::from_options(Some(3), None, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!((plan.canary, plan.batch), (3, 0));
+        assert_eq!(
+            plan.max_failed,
+            FailureLimit::Count(0),
+            "the first failure stops it"
+        );
+        assert!(PhasePlan::from_options(None, Some(5), Some("lots")).is_err());
+        for limit in ["0", "7", "12.5%", "100%"] {
+            let parsed = FailureLimit::parse(limit).unwrap();
+            assert_eq!(FailureLimit::parse(&parsed.text()), Ok(parsed), "{limit}");
+        }
+        let w = Window::parse("22:00-05:30", parse_offset("-05:30").unwrap()).unwrap();
+        assert_eq!(
+            (w.spec().as_str(), w.offset_text().as_str()),
+            ("22:00-05:30", "-05:30")
+        );
+        let again = Window::parse(&w.spec(), parse_offset(&w.offset_text()).unwrap()).unwrap();
+        assert_eq!(again, w);
+    }
 }
