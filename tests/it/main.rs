@@ -5,6 +5,7 @@
 mod app_window;
 mod command_surface;
 mod desktop_window;
+mod fleet_window;
 mod profile_screen;
 mod single_instance;
 mod wizard_flow;
