@@ -6,6 +6,7 @@ mod app_window;
 mod command_surface;
 mod desktop_window;
 mod korean_walk;
+mod fleet_window;
 mod profile_screen;
 mod run_reattach;
 mod single_instance;

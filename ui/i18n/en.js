@@ -683,7 +683,7 @@ export default {
   'fleet.figure.nodes.updating': 'Updating',
   'fleet.source.twin': 'IoT Hub twin',
   'fleet.source.plane': 'control plane',
-  'fleet.source.both': 'control plane + twin',
+  'fleet.source.both': 'plane + twin',
   'fleet.source.none': 'no read',
   'fleet.retirement.one': 'This profile uses the legacy Azure Sphere API, which retires on {date}: {count} day left. Check the move to ARM under Profile.',
   'fleet.retirement.other': 'This profile uses the legacy Azure Sphere API, which retires on {date}: {count} days left. Check the move to ARM under Profile.',

@@ -680,7 +680,7 @@ export default {
   'fleet.figure.nodes.updating': '업데이트 중',
   'fleet.source.twin': 'IoT Hub 트윈',
   'fleet.source.plane': '컨트롤 플레인',
-  'fleet.source.both': '컨트롤 플레인 + 트윈',
+  'fleet.source.both': '플레인 + 트윈',
   'fleet.source.none': '읽은 값 없음',
   'fleet.retirement.one': '이 프로필은 {date}에 종료되는 레거시 Azure Sphere API를 사용합니다. {count}일 남았습니다. 프로필에서 ARM 전환을 확인하세요.',
   'fleet.retirement.other': '이 프로필은 {date}에 종료되는 레거시 Azure Sphere API를 사용합니다. {count}일 남았습니다. 프로필에서 ARM 전환을 확인하세요.',

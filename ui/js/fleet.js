@@ -179,11 +179,12 @@ export function mountFleetScreen(section, actions) {
     const nameCell = el('th', { attrs: { scope: 'row' } });
     const cells = figureKeys.map((key) => {
       const count = el('span', { className: 'fleet-count' });
+      const time = el('span', { className: 'fleet-meta' });
       const meta = el('span', { className: 'fleet-meta' });
-      const button = el('button', { className: 'fleet-figure', testid: 'fleet-figure', attrs: { type: 'button' }, children: [count, meta] });
+      const button = el('button', { className: 'fleet-figure', testid: 'fleet-figure', attrs: { type: 'button' }, children: [count, time, meta] });
       button.dataset.figure = key;
       button.addEventListener('click', () => actions.drill(tr.dataset.row, key));
-      return { key, button, count, meta, td: el('td', { children: [button] }) };
+      return { key, button, count, time, meta, td: el('td', { children: [button] }) };
     });
     const tr = el('tr', { className: `fleet-row is-${row.level}`, testid: 'fleet-row', children: [nameCell, ...cells.map((c) => c.td)] });
     return { tr, nameCell, cells };
@@ -207,9 +208,9 @@ export function mountFleetScreen(section, actions) {
       const f = row[side] && row[side][name];
       const n = f ? f.count : 0;
       setText(c.count, formatNumber(n));
-      const time = f && f.asOf ? formatTime(f.asOf) : '';
       const source = t(sourceKey(f ? f.sources : []));
-      setText(c.meta, n ? `${time} · ${source}` : '');
+      setText(c.time, n && f.asOf ? formatTime(f.asOf) : '');
+      setText(c.meta, n ? source : '');
       c.button.disabled = n === 0;
       c.button.dataset.count = String(n);
       c.button.classList.toggle('is-attention', n > 0 && ['gateways.failed', 'gateways.offline', 'nodes.outdated'].includes(c.key));
@@ -257,6 +258,7 @@ export function mountFleetScreen(section, actions) {
   let lastDrillRows = null;
   let lastQuery = null;
   let filtered = [];
+  let shownDrill = null;
 
   return {
     update(view) {
@@ -303,7 +305,16 @@ export function mountFleetScreen(section, actions) {
 
       const drill = fleet.drill;
       drillBox.hidden = !drill;
-      if (!drill) return;
+      if (!drill) {
+        shownDrill = null;
+        return;
+      }
+      const drillKey = `${drill.rowKey} ${drill.figure}`;
+      if (drillKey !== shownDrill) {
+        shownDrill = drillKey;
+        // A new figure's gateways appear below the figures: bring them into view.
+        requestAnimationFrame(() => drillBox.scrollIntoView({ block: 'start' }));
+      }
       const rowView = rowEls.get(drill.rowKey);
       const where = rowView ? (rowView.row.level === 'fleet' ? t('fleet.allGroups') : rowView.row.name) : '';
       setText(drillTitle, t('fleet.drillTitle', { figure: t(`fleet.figure.${drill.figure}`), where }));

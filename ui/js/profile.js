@@ -84,7 +84,7 @@ export function mountProfileScreen({ onSession, confirm, openMigration }) {
   const list = el('ul', { className: 'profile-list', testid: 'profile-list' });
   const newButtons = ['legacy', 'arm'].map((backend) => el('button', { className: 'button small', testid: `profile-new-${backend}`, attrs: { type: 'button' }, on: { click: () => edit(newProfile(backend), true) } }));
   // Issue 14: the legacy-to-ARM check, a screen of its own.
-  const migrationButton = el('button', { className: 'button small subtle', testid: 'profile-migration', attrs: { type: 'button' }, on: { click: () => openMigration && openMigration(active() && active().backend === 'legacy' ? active().name : undefined) } });
+  const migrationButton = el('button', { className: 'button small subtle', testid: 'profile-migration', attrs: { type: 'button' }, on: { click: () => openMigrationScreen() } });
   const listCard = el('section', { className: 'profile-section', children: [listTitle, list, el('div', { className: 'toolbar', children: [...newButtons, migrationButton] })] });
 
   // The editor.
@@ -151,6 +151,13 @@ export function mountProfileScreen({ onSession, confirm, openMigration }) {
     error.el,
     el('div', { className: 'profile-columns', children: [el('div', { className: 'profile-col', children: [sessionCard, listCard] }), el('div', { className: 'profile-col', children: [form] })] }),
   );
+
+  /** Hands over to the migration screen (a modal of its own), with a legacy active profile as its `from`. */
+  function openMigrationScreen() {
+    const current = active();
+    hide();
+    if (openMigration) openMigration(current && current.backend === 'legacy' ? current.name : undefined);
+  }
 
   let ticker = null;
   let language = getLanguage();

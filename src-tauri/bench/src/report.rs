@@ -105,6 +105,8 @@ pub struct Report {
     pub fanout: Option<Vec<FanoutFigure>>,
     pub window: Option<Measured<WindowFigure>>,
     pub table: Option<Measured<Vec<Interaction>>>,
+    /// The Fleet screen's drill-down table (issue 14).
+    pub fleet: Option<Measured<Vec<Interaction>>>,
     pub size: Option<SizeFigure>,
 }
 
@@ -165,6 +167,7 @@ impl Report {
             fanout: None,
             window: None,
             table: None,
+            fleet: None,
             size: None,
         }
     }
@@ -214,6 +217,7 @@ impl Report {
         self.render_fanout(md)?;
         self.render_window(md)?;
         self.render_table(md)?;
+        self.render_fleet(md)?;
         self.render_size(md)?;
         // The analysis of misses is written by a person after reading a run's figures; it is read
         // at run time so that rewriting it needs no rebuild.
@@ -416,22 +420,26 @@ impl Report {
         Ok(())
     }
 
-    fn render_table(&self, md: &mut String) -> std::fmt::Result {
-        let Some(table) = &self.table else {
+    fn render_fleet(&self, md: &mut String) -> std::fmt::Result {
+        let Some(fleet) = &self.fleet else {
             return Ok(());
         };
-        writeln!(md, "## In-app device table (10,000 rows)\n")?;
+        writeln!(md, "## Fleet screen (10,000 gateways)\n")?;
         writeln!(
             md,
-            "Step 5's gateway table of one group with 10,000 gateways (`ASG_FOTA_DEMO_GATEWAYS=50000`: \
-             the demo fleet is dealt over five groups), each interaction timed in \
-             the real window with `performance.now()` around the action and the next animation \
-             frame. The run counts only if the table lists 10,000 rows (its \"Select all (n)\" \
-             count), filtering narrows them (a whole device id to exactly its own row) and \
-             clearing brings all back, and every scroll builds rows further down, the last one \
-             at the end. Goal: every interaction < 100 ms.\n"
+            "The Fleet screen on a Demo tenant of 10,000 gateways (`ASG_FOTA_DEMO_GATEWAYS=10000`): \
+             opening it reads the compliance report (every group's device pages, batched twin \
+             queries); the drill-down from the fleet's \"unknown\" figure (no deployment yet: all \
+             10,000 gateways) fills the windowed table, which is then filtered and scrolled. Each \
+             interaction is timed in the real window like the device table above. Goal: every \
+             interaction with the table < 100 ms (opening the screen is a read of the whole \
+             tenant, reported for scale).\n"
         )?;
-        match table {
+        Self::render_interactions(md, fleet)
+    }
+
+    fn render_interactions(md: &mut String, rows: &Measured<Vec<Interaction>>) -> std::fmt::Result {
+        match rows {
             Err(why) => writeln!(md, "Not measured: {why}\n")?,
             Ok(rows) => {
                 writeln!(md, "| interaction | time | goal |")?;
@@ -449,6 +457,24 @@ impl Report {
             }
         }
         Ok(())
+    }
+
+    fn render_table(&self, md: &mut String) -> std::fmt::Result {
+        let Some(table) = &self.table else {
+            return Ok(());
+        };
+        writeln!(md, "## In-app device table (10,000 rows)\n")?;
+        writeln!(
+            md,
+            "Step 5's gateway table of one group with 10,000 gateways (`ASG_FOTA_DEMO_GATEWAYS=50000`: \
+             the demo fleet is dealt over five groups), each interaction timed in \
+             the real window with `performance.now()` around the action and the next animation \
+             frame. The run counts only if the table lists 10,000 rows (its \"Select all (n)\" \
+             count), filtering narrows them (a whole device id to exactly its own row) and \
+             clearing brings all back, and every scroll builds rows further down, the last one \
+             at the end. Goal: every interaction < 100 ms.\n"
+        )?;
+        Self::render_interactions(md, table)
     }
 
     fn render_size(&self, md: &mut String) -> std::fmt::Result {

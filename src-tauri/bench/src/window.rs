@@ -19,11 +19,11 @@ use crate::report::{median, Interaction, Measured, NotMeasured, WindowFigure};
 use crate::RunArgs;
 
 /// The step-1 marker of the app and the bare window's marker.
-const APP_MARKER: &str = "[data-testid=group-row]";
+pub(crate) const APP_MARKER: &str = "[data-testid=group-row]";
 const BARE_MARKER: &str = "[data-testid=bare-marker]";
 
 /// tauri-driver with a scratch HOME.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
     http: reqwest::Client,
@@ -46,7 +46,7 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 impl Driver {
-    fn start(extra_env: &[(&str, &str)]) -> anyhow::Result<Driver> {
+    pub(crate) fn start(extra_env: &[(&str, &str)]) -> anyhow::Result<Driver> {
         let scratch = std::env::temp_dir().join(format!(
             "asg-fota-bench-window-{}-{}",
             std::process::id(),
@@ -95,7 +95,7 @@ impl Driver {
     }
 
     /// Opens a session on `app`; `None` while the driver is not ready yet.
-    async fn try_session(&self, app: &Path) -> anyhow::Result<Option<String>> {
+    pub(crate) async fn try_session(&self, app: &Path) -> anyhow::Result<Option<String>> {
         let body =
             json!({"capabilities": {"alwaysMatch": {"tauri:options": {"application": app}}}});
         let resp = match self
@@ -112,7 +112,7 @@ impl Driver {
         Ok(value["value"]["sessionId"].as_str().map(str::to_owned))
     }
 
-    async fn post(&self, session: &str, path: &str, body: Value) -> anyhow::Result<Value> {
+    pub(crate) async fn post(&self, session: &str, path: &str, body: Value) -> anyhow::Result<Value> {
         let value: Value = self
             .http
             .post(format!("{}/session/{session}/{path}", self.url))
@@ -127,7 +127,7 @@ impl Driver {
         Ok(value["value"].clone())
     }
 
-    async fn count(&self, session: &str, css: &str) -> anyhow::Result<usize> {
+    pub(crate) async fn count(&self, session: &str, css: &str) -> anyhow::Result<usize> {
         let found = self
             .post(
                 session,
@@ -139,7 +139,7 @@ impl Driver {
     }
 
     /// Runs an asynchronous script; it calls `done(value)` (the last argument) when finished.
-    async fn script(&self, session: &str, script: &str) -> anyhow::Result<Value> {
+    pub(crate) async fn script(&self, session: &str, script: &str) -> anyhow::Result<Value> {
         self.post(
             session,
             "execute/async",
@@ -148,7 +148,7 @@ impl Driver {
         .await
     }
 
-    async fn end(&self, session: &str) {
+    pub(crate) async fn end(&self, session: &str) {
         let _ = self
             .http
             .delete(format!("{}/session/{session}", self.url))
@@ -336,7 +336,7 @@ async fn cold_start_inner(args: &RunArgs) -> anyhow::Result<WindowFigure> {
 }
 
 /// Times `action` (JavaScript) until the frame after it has been painted, in milliseconds.
-fn timed(action: &str) -> String {
+pub(crate) fn timed(action: &str) -> String {
     format!(
         "const done = arguments[arguments.length - 1];
          const t0 = performance.now();
@@ -591,4 +591,79 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
     let v = driver.script(session, &timed("")).await?;
     measure("nothing again (the floor at the end)", v)?;
     Ok(out)
+}
+
+/// The interactions every windowed table is timed on: type one character in its filter `input`
+/// (a CSS selector), a second, clear it; scroll the table holding the first `row` one page down,
+/// to the middle and to the end. Each figure goes to `measure`.
+pub(crate) async fn filter_and_scroll(
+    driver: &Driver,
+    session: &str,
+    input: &str,
+    row: &str,
+    measure: &mut impl FnMut(&str, Value) -> anyhow::Result<f64>,
+) -> anyhow::Result<()> {
+    let filter = |text: &str| {
+        timed(&format!(
+            "const box = document.querySelector({input:?});
+             box.value = {text:?};
+             box.dispatchEvent(new Event('input', {{ bubbles: true }}));"
+        ))
+    };
+    for (name, text) in [
+        ("filter: type one character", "a"),
+        ("filter: type a second character", "ab"),
+        ("filter: clear (all rows back)", ""),
+    ] {
+        let v = driver.script(session, &filter(text)).await?;
+        measure(name, v)?;
+    }
+    let scroll = |to: &str| {
+        timed(&format!(
+            "let s = document.querySelector({row:?}).parentElement;
+             while (s && s.scrollHeight <= s.clientHeight + 1) s = s.parentElement;
+             if (!s) throw new Error('no scrolling container');
+             s.scrollTop = {to};
+             await new Promise((r) => requestAnimationFrame(r));"
+        ))
+    };
+    for (name, to) in [
+        ("scroll one page down", "s.scrollTop + s.clientHeight"),
+        ("scroll to the middle", "s.scrollHeight / 2"),
+        ("scroll to the end", "s.scrollHeight"),
+    ] {
+        let v = driver.script(session, &scroll(to)).await?;
+        measure(name, v)?;
+    }
+    Ok(())
+}
+
+/// Waits until the window shows step 1's groups (the app is up and signed in to the Demo tenant).
+pub(crate) async fn wait_for_step1(driver: &Driver, session: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    while driver.count(session, APP_MARKER).await? == 0 {
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("step 1 never showed a group-row");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+/// Records each timed interaction into `out` (and prints it under `label`).
+pub(crate) fn recorder<'a>(
+    label: &'a str,
+    out: &'a mut Vec<Interaction>,
+) -> impl FnMut(&str, Value) -> anyhow::Result<f64> + 'a {
+    move |name: &str, value: Value| {
+        let ms = value
+            .as_f64()
+            .ok_or_else(|| anyhow!("{name}: the window answered {value}"))?;
+        println!("{label}: {name}: {ms:.1} ms");
+        out.push(Interaction {
+            name: name.to_owned(),
+            ms,
+        });
+        Ok(ms)
+    }
 }

@@ -42,14 +42,23 @@ pub async fn start_demo(settings: DemoSettings) -> Result<DemoRuntime, SimError>
         ..settings.sim
     })
     .await?;
-    let urls = sim.urls().clone();
-    let id = sim.demo().clone();
-    let tenant = DemoTenant {
-        plane: settings.plane,
-        legacy_api_base: urls.legacy,
-        arm_api_base: urls.arm,
-        authority_host: urls.authority,
-        iothub_api_base: urls.iothub,
+    let tenant = describe(sim.urls(), sim.demo(), settings.plane);
+    let secrets = secrets_for(&settings.profile, sim.demo());
+    Ok(DemoRuntime {
+        sim,
+        tenant,
+        secrets,
+    })
+}
+
+/// A simulator at `urls` with identity `id`, as the core's session sees the Demo tenant.
+pub fn describe(urls: &crate::SimUrls, id: &crate::DemoIdentity, plane: PlaneKind) -> DemoTenant {
+    DemoTenant {
+        plane,
+        legacy_api_base: urls.legacy.clone(),
+        arm_api_base: urls.arm.clone(),
+        authority_host: urls.authority.clone(),
+        iothub_api_base: urls.iothub.clone(),
         iothub_host: id.iothub_host.clone(),
         tenant_id: id.tenant_id.clone(),
         sphere_tenant_id: id.legacy_tenant_id.clone(),
@@ -57,28 +66,29 @@ pub async fn start_demo(settings: DemoSettings) -> Result<DemoRuntime, SimError>
         resource_group: id.resource_group.clone(),
         catalog: id.catalog.clone(),
         service_principal_client_id: id.service_principal_client_id.clone(),
-    };
+    }
+}
+
+/// The demo service principal's secret and the demo hub's connection string, stored under
+/// `profile`'s keys in a memory store (never the OS keychain).
+pub fn secrets_for(profile: &str, id: &crate::DemoIdentity) -> MemoryStore {
     let secrets = MemoryStore::new();
     // A memory store cannot fail; the results are checked all the same rather than unwrapped.
     let stored = secrets
         .persist(
-            &SecretKey::new(&settings.profile, SecretKind::ClientSecret),
+            &SecretKey::new(profile, SecretKind::ClientSecret),
             &id.service_principal_secret.as_str().into(),
         )
         .and_then(|()| {
             secrets.persist(
-                &SecretKey::new(&settings.profile, SecretKind::IotHubConnectionString),
+                &SecretKey::new(profile, SecretKind::IotHubConnectionString),
                 &id.iothub_connection_string.as_str().into(),
             )
         });
     if let Err(error) = stored {
         tracing::error!(%error, "the demo secrets could not be kept in memory");
     }
-    Ok(DemoRuntime {
-        sim,
-        tenant,
-        secrets,
-    })
+    secrets
 }
 
 /// The Demo tenant as the core's [`asg_fota_core::tenant::TenantHost`] starts it: the app keeps

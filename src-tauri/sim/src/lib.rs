@@ -146,6 +146,12 @@ pub struct SimUrls {
 }
 
 impl SimUrls {
+    /// The URLs of a simulator listening on loopback port `port` (one started by another
+    /// process, such as the app's Demo tenant pinned with `ASG_FOTA_DEMO_PORT`).
+    pub fn on_port(port: u16) -> Self {
+        Self::new(SocketAddr::from(([127, 0, 0, 1], port)))
+    }
+
     fn new(addr: SocketAddr) -> Self {
         let base = format!("http://{addr}");
         SimUrls {
