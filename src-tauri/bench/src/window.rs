@@ -582,6 +582,15 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
         }
         seen = now;
     }
+    // The table draws on the animation frame after the scroll event, which may come after the
+    // frame `rendered` waits for: give the last row a moment to be built.
+    for _ in 0..20 {
+        if seen.last_index == ROWS + 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        seen = rendered(driver, session).await?;
+    }
     if seen.last_index != ROWS + 1 {
         bail!(
             "scrolled to the end, the last row shown is row {} of {ROWS}",
