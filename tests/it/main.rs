@@ -5,8 +5,8 @@
 mod app_window;
 mod command_surface;
 mod desktop_window;
-mod korean_walk;
 mod fleet_window;
+mod korean_walk;
 mod profile_screen;
 mod run_reattach;
 mod single_instance;

@@ -112,7 +112,12 @@ impl Driver {
         Ok(value["value"]["sessionId"].as_str().map(str::to_owned))
     }
 
-    pub(crate) async fn post(&self, session: &str, path: &str, body: Value) -> anyhow::Result<Value> {
+    pub(crate) async fn post(
+        &self,
+        session: &str,
+        path: &str,
+        body: Value,
+    ) -> anyhow::Result<Value> {
         let value: Value = self
             .http
             .post(format!("{}/session/{session}/{path}", self.url))
