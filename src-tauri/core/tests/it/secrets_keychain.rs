@@ -219,11 +219,16 @@ fn another_process_sees_the_stored_secret() {
     );
 }
 
-/// The child half of `another_process_sees_the_stored_secret`; does nothing when run directly.
+/// The child half of `another_process_sees_the_stored_secret`. Run directly it has nothing to
+/// check: `.ci/test` leaves it out by name, and anywhere else under CI=true running it alone is a
+/// failure rather than a pass that proved nothing.
 #[test]
 #[ignore = "needs a Secret Service: run by .ci/test under dbus-run-session"]
 fn probe_child_reads_the_key() {
     let Ok(name) = std::env::var(PROBE_PROFILE_ENV) else {
+        asg_fota_testkit::skip(
+            "probe_child_reads_the_key is the child of another_process_sees_the_stored_secret",
+        );
         return;
     };
     let expect = std::env::var(PROBE_EXPECT_ENV).unwrap_or_default();
