@@ -116,14 +116,27 @@ async fn every_table_fits_without_sideways_scrolling_at_900_and_1200_px() {
     app.close().await;
 }
 
-/// The built gateway rows' `aria-rowindex` range, the table's row count and its scroll state.
-const TABLE_STATE: &str = r#"
+/// Scrolls the gateway table to `%TO%` (`vp` is its viewport), waits 800 ms in the page (the
+/// table draws on the frame after the scroll event; a moved view draws once more), then answers
+/// the built rows' `aria-rowindex` range, the table's row count and its scroll state.
+const SCROLL_TABLE: &str = r#"
+const done = arguments[arguments.length - 1];
 const vp = document.querySelector('.gateway-table .vtable-viewport');
-const index = [...vp.querySelectorAll('[data-testid=gateway-row]')].map((r) => Number(r.getAttribute('aria-rowindex')));
-return { first: Math.min(...index), last: Math.max(...index),
+vp.scrollTop = %TO%;
+setTimeout(() => {
+  const index = [...vp.querySelectorAll('[data-testid=gateway-row]')].map((r) => Number(r.getAttribute('aria-rowindex')));
+  done({ first: Math.min(...index), last: Math.max(...index),
          rows: Number(vp.closest('.vtable').getAttribute('aria-rowcount')) - 1,
-         scrollTop: vp.scrollTop, max: vp.scrollHeight - vp.clientHeight };
+         scrollTop: vp.scrollTop, max: vp.scrollHeight - vp.clientHeight });
+}, 800);
 "#;
+
+async fn scroll_table(app: &AppSession, to: &str) -> Value {
+    app.client
+        .execute_async(&SCROLL_TABLE.replace("%TO%", to), vec![])
+        .await
+        .unwrap_or_else(|error| panic!("scroll the gateway table to {to}: {error}"))
+}
 
 /// Scrolled to the very end, the gateway table shows its last gateway. WebKitGTK moved the view
 /// back by the rows a draw swapped out, which left the last ones unreachable (the table
@@ -146,36 +159,13 @@ async fn the_gateway_table_scrolls_to_its_last_row() {
     app.click("[data-testid=group-row]").await;
     app.click("[data-testid=step-link-5]").await;
     app.wait_for("[data-testid=gateway-row]").await;
-    let state = || async {
-        app.client
-            .execute(TABLE_STATE, vec![])
-            .await
-            .expect("read the gateway table")
-    };
     let at = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-    let rows = at(&state().await, "rows");
-    assert!(rows >= 200.0, "the group lists {rows} gateways");
-    for (to, what) in [
-        ("vp.scrollHeight / 2", "the middle"),
-        ("vp.scrollHeight", "the end"),
-        ("vp.scrollHeight", "the end again"),
-    ] {
-        app.client
-            .execute(
-                &format!(
-                    "const vp = document.querySelector('.gateway-table .vtable-viewport'); vp.scrollTop = {to};"
-                ),
-                vec![],
-            )
-            .await
-            .expect("scroll the gateway table");
-        // The table draws on the frame after the scroll event; a moved view draws once more.
-        tokio::time::sleep(Duration::from_millis(800)).await;
-        let now = state().await;
-        if what == "the middle" {
-            assert!(at(&now, "last") < rows, "at the middle: {now}");
-            continue;
-        }
+    let middle = scroll_table(&app, "vp.scrollHeight / 2").await;
+    let rows = at(&middle, "rows");
+    assert!(rows >= 200.0, "the group lists {rows} gateways: {middle}");
+    assert!(at(&middle, "last") < rows, "at the middle: {middle}");
+    for what in ["the end", "the end again"] {
+        let now = scroll_table(&app, "vp.scrollHeight").await;
         assert_eq!(
             at(&now, "last"),
             rows + 1.0,
