@@ -201,8 +201,9 @@ export function windowedTable({ className, rowHeight, header, buildRow, keyOf, l
 
   function draw() {
     scheduled = false;
+    const scrollTop = viewport.scrollTop;
     const range = visibleRange({
-      scrollTop: viewport.scrollTop,
+      scrollTop,
       viewportHeight: viewport.clientHeight || 480,
       rowHeight,
       total: items.length,
@@ -232,6 +233,10 @@ export function windowedTable({ className, rowHeight, header, buildRow, keyOf, l
     }
     setAttr(topSvg, 'height', range.offsetTop);
     setAttr(bottomSvg, 'height', Math.max(0, range.totalHeight - range.offsetTop - (range.end - range.start) * rowHeight));
+    // WebKit moves scrollTop on the layout after rows are swapped under a view scrolled to the
+    // very end (back by the height of the rows taken out, though the content keeps its height),
+    // so the last rows could never be reached: put it back. Found by the table benchmark.
+    if (viewport.scrollTop !== scrollTop) viewport.scrollTop = scrollTop;
   }
 
   // Up/Down (and Page Up/Down, Ctrl+Home/End) move the focus to the same cell of another row,
