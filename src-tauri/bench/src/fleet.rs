@@ -4,7 +4,7 @@
 //! gateways are behind it) into the windowed table, filter it and scroll it. Each interaction is
 //! timed like step 5's table (`window::timed`: the action and the next painted frame).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use serde_json::json;
@@ -23,17 +23,7 @@ async fn inner(args: &RunArgs) -> anyhow::Result<Vec<Interaction>> {
         .as_ref()
         .ok_or_else(|| anyhow!("no --app binary"))?;
     let driver = Driver::start(&[("ASG_FOTA_DEMO_GATEWAYS", "10000")])?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let session = loop {
-        if let Some(s) = driver.try_session(app).await? {
-            break s;
-        }
-        if Instant::now() > deadline {
-            bail!("tauri-driver gave no session");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let session = driver.session(app).await?;
     driver
         .post(&session, "timeouts", json!({"script": 300_000}))
         .await?;

@@ -94,6 +94,21 @@ impl Driver {
         })
     }
 
+    /// Opens a session on `app` once the driver is ready (it gets 30 s to start).
+    pub(crate) async fn session(&self, app: &Path) -> anyhow::Result<String> {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(s) = self.try_session(app).await? {
+                return Ok(s);
+            }
+            if Instant::now() > deadline {
+                bail!("tauri-driver gave no session");
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// Opens a session on `app`; `None` while the driver is not ready yet.
     pub(crate) async fn try_session(&self, app: &Path) -> anyhow::Result<Option<String>> {
         let body =
@@ -432,17 +447,7 @@ async fn table_inner(args: &RunArgs) -> anyhow::Result<Vec<Interaction>> {
     // The demo fleet is dealt round-robin over five groups: 50,000 gateways give 10,000 rows in
     // each group's table.
     let driver = Driver::start(&[("ASG_FOTA_DEMO_GATEWAYS", "50000")])?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let session = loop {
-        if let Some(s) = driver.try_session(app).await? {
-            break s;
-        }
-        if Instant::now() > deadline {
-            bail!("tauri-driver gave no session");
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    let session = driver.session(app).await?;
     let result = table_steps(&driver, &session).await;
     driver.end(&session).await;
     result
