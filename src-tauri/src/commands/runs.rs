@@ -10,6 +10,7 @@ use serde_json::Value;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, State};
 
+use asg_fota_core::tenant::Tenant;
 use asg_fota_core::workflow::nodes::{planned_nodes, update_nodes_in};
 use asg_fota_core::workflow::rollout::ResumedRun;
 use asg_fota_core::workflow::runs::RunKind as CoreRunKind;
@@ -67,55 +68,70 @@ pub(crate) async fn run_resume(
     runs: State<'_, Arc<Runs>>,
 ) -> Result<RunStarted, CommandError> {
     let tenant = connection.tenant().await?;
-    let registry = tenant.runs();
-    match registry.plan(&run_id)?.kind {
-        CoreRunKind::UpdateNow => {
-            let taken = ResumedRun::take(&registry, tenant.name(), &run_id)?;
-            let rollout = tenant
-                .prepare_update_now(&taken.group_id, tenant.rollout_settings())
-                .await?;
-            let run = runs.start_with(
-                RunKind::UpdateNow,
-                Some(taken.group_id.to_string()),
-                Some(UpdateNowOptions::from_core(&taken.options)),
-                on_event,
-            );
-            Ok(runs.spawn(run, move |run| {
-                work_update_now(
-                    rollout,
-                    taken.run,
-                    taken.devices,
-                    Some(taken.resume),
-                    taken.options,
-                    run,
-                )
-            }))
-        }
-        CoreRunKind::NodeUpdate => {
-            let (active, plan) =
-                registry.resume_as(&run_id, CoreRunKind::NodeUpdate, tenant.name())?;
-            let history = registry.history(&plan)?;
-            let nodes = planned_nodes(&plan)?;
-            let fleet = tenant.fleet().await?;
-            let settings = tenant.node_settings();
-            let run = runs.start(RunKind::NodeUpdate, None, on_event);
-            Ok(runs.spawn(run, move |run| async move {
-                let progress = |event| run.send(NodeUpdateEvent::from(event));
-                let cancel = run.cancel_token();
-                let report = update_nodes_in(
-                    &fleet,
-                    active,
-                    nodes,
-                    Some(&history),
-                    &settings,
-                    &cancel,
-                    &progress,
-                )
-                .await;
-                NodeUpdateEvent::from(report)
-            }))
-        }
+    match tenant.runs().plan(&run_id)?.kind {
+        CoreRunKind::UpdateNow => resume_update_now(&tenant, &run_id, on_event, &runs).await,
+        CoreRunKind::NodeUpdate => resume_node_update(&tenant, &run_id, on_event, &runs).await,
     }
+}
+
+/// `run_resume` of an update-now run: the core's `ResumedRun` with the options it started with.
+async fn resume_update_now(
+    tenant: &Tenant,
+    run_id: &str,
+    on_event: Channel<Value>,
+    runs: &Arc<Runs>,
+) -> Result<RunStarted, CommandError> {
+    let taken = ResumedRun::take(&tenant.runs(), tenant.name(), run_id)?;
+    let rollout = tenant
+        .prepare_update_now(&taken.group_id, tenant.rollout_settings())
+        .await?;
+    let run = runs.start_with(
+        RunKind::UpdateNow,
+        Some(taken.group_id.to_string()),
+        Some(UpdateNowOptions::from_core(&taken.options)),
+        on_event,
+    );
+    Ok(runs.spawn(run, move |run| {
+        work_update_now(
+            rollout,
+            taken.run,
+            taken.devices,
+            Some(taken.resume),
+            taken.options,
+            run,
+        )
+    }))
+}
+
+/// `run_resume` of a node-update run: the journal's history says which nodes are done.
+async fn resume_node_update(
+    tenant: &Tenant,
+    run_id: &str,
+    on_event: Channel<Value>,
+    runs: &Arc<Runs>,
+) -> Result<RunStarted, CommandError> {
+    let registry = tenant.runs();
+    let (active, plan) = registry.resume_as(run_id, CoreRunKind::NodeUpdate, tenant.name())?;
+    let history = registry.history(&plan)?;
+    let nodes = planned_nodes(&plan)?;
+    let fleet = tenant.fleet().await?;
+    let settings = tenant.node_settings();
+    let run = runs.start(RunKind::NodeUpdate, None, on_event);
+    Ok(runs.spawn(run, move |run| async move {
+        let progress = |event| run.send(NodeUpdateEvent::from(event));
+        let cancel = run.cancel_token();
+        let report = update_nodes_in(
+            &fleet,
+            active,
+            nodes,
+            Some(&history),
+            &settings,
+            &cancel,
+            &progress,
+        )
+        .await;
+        NodeUpdateEvent::from(report)
+    }))
 }
 
 /// Gives up on an interrupted run: it is no longer listed (its journal lines stay).
