@@ -240,6 +240,15 @@ fn holds(sim: &Sim, check_ins: bool, method_answers: bool) -> Value {
     http("PUT", &format!("{}/holds", sim.control), Some(&json!(held)))
 }
 
+/// Lifts every hold and waits until no answer is counted as waiting any more, so that a later
+/// "n answers wait" counts only what is held after it.
+fn release_all(sim: &Sim) {
+    holds(sim, false, false);
+    wait_for(sim, "the held answers to drain", |s| {
+        s["waiting"].as_object().is_some_and(|w| w.is_empty())
+    });
+}
+
 /// Waits until `done` holds for the simulator's hold status (answers waiting, ...).
 fn wait_for(sim: &Sim, what: &str, done: impl Fn(&Value) -> bool) {
     let started = Instant::now();
@@ -346,7 +355,7 @@ fn update_now_and_node_updates_survive_kill_9_and_resume_without_a_second_reques
     // SIGKILL: no chance to write anything more.
     running.0.kill().unwrap();
     running.0.wait().unwrap();
-    holds(&sim, false, false);
+    release_all(&sim);
 
     let interrupted = home.json(&["runs"]);
     let runs = interrupted.as_array().unwrap();
@@ -441,7 +450,7 @@ fn update_now_and_node_updates_survive_kill_9_and_resume_without_a_second_reques
     });
     running.0.kill().unwrap();
     running.0.wait().unwrap();
-    holds(&sim, false, false);
+    release_all(&sim);
 
     let interrupted = home.json(&["runs"]);
     let runs = interrupted.as_array().unwrap();
