@@ -19,8 +19,9 @@ use serde_json::json;
 
 pub struct AppSession {
     pub client: Client,
+    // Before `dirs`: fields drop in order, and the app should be gone before its files are.
+    driver: Driver,
     pub dirs: tempfile::TempDir,
-    driver: Child,
     _turn: MutexGuard<'static, ()>,
 }
 
@@ -120,9 +121,14 @@ impl AppSession {
         AppSession {
             client,
             dirs,
-            driver,
+            driver: Driver(driver),
             _turn: turn,
         }
+    }
+
+    /// The process id of this session's tauri-driver.
+    pub fn driver_pid(&self) -> u32 {
+        self.driver.0.id()
     }
 
     /// What the file picker returns on its next use.
@@ -250,21 +256,36 @@ impl AppSession {
     }
 
     /// Ends the session; the directories and the window turn go on to a restart.
-    async fn close_keeping_dirs(mut self) -> (tempfile::TempDir, MutexGuard<'static, ()>) {
+    async fn close_keeping_dirs(self) -> (tempfile::TempDir, MutexGuard<'static, ()>) {
         let _ = self.client.close().await;
+        drop(self.driver);
+        (self.dirs, self._turn)
+    }
+}
+
+/// tauri-driver, stopped when dropped — by [`AppSession::close`], and also when a test panics
+/// with its window open: a driver left running keeps WebKitWebDriver and the app alive, and a
+/// piped `cargo test` then never ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    /// SIGTERM first (a killed driver leaves WebKitWebDriver behind), SIGKILL after 10 s.
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.0.try_wait() {
+            return;
+        }
         let _ = Command::new("kill")
-            .args(["-TERM", &self.driver.id().to_string()])
+            .args(["-TERM", &self.0.id().to_string()])
             .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.driver.try_wait() {
-                return (self.dirs, self._turn);
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        (self.dirs, self._turn)
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
