@@ -183,6 +183,26 @@ impl AppSession {
         panic!("{css} [{name}] never reached the expected value (last: {last:?})")
     }
 
+    /// Waits until `css` matches a visible element whose text satisfies `check` (content that
+    /// fills in when the shell has answered); returns the text.
+    pub async fn wait_text(&self, css: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if check(&text) {
+                        return text;
+                    }
+                    last = text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.screenshot("failure").await;
+        panic!("{css} never showed the expected text (last: {last:?})")
+    }
+
     /// Replaces the text of an input as a person would: empties it, then types (WebKitWebDriver's
     /// "clear" refuses some inputs, so emptying goes through the page with an `input` event).
     pub async fn type_into(&self, css: &str, text: &str) {
@@ -237,6 +257,16 @@ impl AppSession {
         let Some(dir) = std::env::var_os("ASG_FOTA_SCREENSHOT_DIR") else {
             return;
         };
+        // WebKitGTK under Xvfb hands out the last composited frame: let two frames pass so the
+        // picture shows what the DOM holds now (without this it lagged one state behind).
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)));",
+                vec![],
+            )
+            .await;
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = PathBuf::from(dir);
         std::fs::create_dir_all(&dir).expect("screenshot dir");
