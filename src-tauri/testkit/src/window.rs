@@ -9,6 +9,7 @@
 //! WebKit processes never compete for the two cores of a CI runner.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
@@ -97,6 +98,9 @@ impl AppSession {
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
+            // Its own process group, which WebKitWebDriver and the app inherit: dropping the
+            // session can then end all three (see `Driver`).
+            .process_group(0)
             .spawn()
             .expect("tauri-driver must be installed (bash .ci/setup --test installs it)");
         let mut capabilities = serde_json::Map::new();
@@ -294,27 +298,54 @@ impl AppSession {
 }
 
 /// tauri-driver, stopped when dropped — by [`AppSession::close`], and also when a test panics
-/// with its window open: a driver left running keeps WebKitWebDriver and the app alive, and a
-/// piped `cargo test` then never ends.
+/// with its window open. A session that was never deleted keeps its app running after the
+/// driver ends; that orphan then holds the single-instance name on the session bus, and every
+/// later app of the run hands over to it and exits (the next window test hangs). So the whole
+/// process group goes: tauri-driver, WebKitWebDriver and the app.
 struct Driver(Child);
 
-impl Drop for Driver {
-    /// SIGTERM first (a killed driver leaves WebKitWebDriver behind), SIGKILL after 10 s.
-    fn drop(&mut self) {
-        if let Ok(Some(_)) = self.0.try_wait() {
-            return;
-        }
+impl Driver {
+    fn signal_group(&self, signal: &str) {
         let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
+            .args([signal, "--", &format!("-{}", self.0.id())])
+            .stderr(Stdio::null())
             .status();
+    }
+
+    /// Whether any process of the group is left (zombies of reaped children do not count).
+    fn group_alive(&self) -> bool {
+        let group = self.0.id().to_string();
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return false;
+        };
+        entries.flatten().any(|entry| {
+            std::fs::read_to_string(entry.path().join("stat")).is_ok_and(|stat| {
+                // pid (comm) state ppid pgrp …: comm may hold spaces, so split after its ')'.
+                let fields: Vec<&str> = stat
+                    .rsplit_once(')')
+                    .map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
+                fields.first().is_some_and(|state| *state != "Z")
+                    && fields.get(2) == Some(&group.as_str())
+            })
+        })
+    }
+}
+
+impl Drop for Driver {
+    /// SIGTERM to the group first (a killed driver leaves WebKitWebDriver behind), SIGKILL to
+    /// what is left after 10 s.
+    fn drop(&mut self) {
+        self.signal_group("-TERM");
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
+            let _ = self.0.try_wait();
+            if !self.group_alive() {
+                let _ = self.0.wait();
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = self.0.kill();
+        self.signal_group("-KILL");
         let _ = self.0.wait();
     }
 }
