@@ -1,10 +1,12 @@
 //! The Fleet screen and the migration screen in the real app window, on the Demo tenant (issue
 //! 14). After a partial rollout made on the app's own simulator (the shared scenario of
 //! `asg_fota_testkit::scenario`: two gateways updated, one offline, one failed) the Fleet
-//! screen shows, for every group, the figures the simulator's state gives; a figure drills down
-//! to exactly its gateways, and step 5 opens with them selected. Then the simulator's ARM plane
-//! is made to differ (a group renamed, an image hidden, a device moved) and the migration screen
-//! lists exactly those three differences.
+//! screen shows, once it has counted, for every group, the figures the simulator's state gives;
+//! a group's figure drills down to exactly its gateways, and step 5 opens with them selected. A
+//! fleet-level figure spanning several groups offers each of them with its count, and the
+//! group chosen opens in step 5 with exactly its gateways of that figure selected. Then the
+//! simulator's ARM plane is made to differ (a group renamed, an image hidden, a device moved)
+//! and the migration screen lists exactly those three differences.
 //!
 //! Needs an X display and tauri-driver: `bash .ci/test` runs it under Xvfb. With
 //! `ASG_FOTA_SCREENSHOT_DIR` set it saves the screenshots of docs/user-guide.md.
@@ -13,9 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::harness::{free_port, AppSession};
 use crate::APP;
-use asg_fota_testkit::scenario::{self, expected_from_sim, id_where, snapshot};
+use asg_fota_testkit::scenario::{self, expected_from_sim, figure_from_sim, id_where, snapshot};
 use fantoccini::Locator;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Per group name, the figures the window shows: gateways then nodes, as in the oracle.
 async fn figures_in_window(app: &AppSession) -> BTreeMap<String, (Vec<usize>, Vec<usize>)> {
@@ -36,6 +38,25 @@ async fn figures_in_window(app: &AppSession) -> BTreeMap<String, (Vec<usize>, Ve
         .await
         .expect("read the figures");
     serde_json::from_value(value).expect("figures")
+}
+
+/// The figures once the report is counted completely (they grow while it is counted).
+const COUNTED: &str = "[data-testid=fleet-figures][data-counting=false]";
+
+/// The gateways selected in step 5, once step 1 holds `group` and step 5 shows its rows.
+async fn selected_in_step5(app: &AppSession, group: &str) -> BTreeSet<String> {
+    app.wait_text("[data-testid=step-link-1] .step-note", |t| t == group)
+        .await;
+    app.wait_for("[data-testid=gateway-row].is-selected").await;
+    texts(
+        app,
+        "[data-testid=gateway-row].is-selected",
+        "data-device-id",
+    )
+    .await
+    .into_iter()
+    .map(|id| id.to_lowercase())
+    .collect()
 }
 
 async fn texts(app: &AppSession, css: &str, attr: &str) -> Vec<String> {
@@ -80,8 +101,7 @@ async fn the_fleet_screen_shows_the_simulators_figures_and_the_migration_screen_
 
     // The Fleet screen: every group's figures equal what the simulator's state gives.
     app.click("[data-testid=fleet-link]").await;
-    app.wait_for("[data-testid=fleet-row][data-level=group]")
-        .await;
+    app.wait_for(COUNTED).await;
     let expected = expected_from_sim(&snapshot(port));
     let shown = figures_in_window(&app).await;
     assert_eq!(shown, expected);
@@ -110,26 +130,66 @@ async fn the_fleet_screen_shows_the_simulators_figures_and_the_migration_screen_
 
     // … and step 5 opens on Field Test with exactly those gateways selected.
     app.click("[data-testid=fleet-to-step5]").await;
-    app.wait_for("[data-testid=gateway-row].is-selected").await;
-    let selected: BTreeSet<String> = texts(
-        &app,
-        "[data-testid=gateway-row].is-selected",
-        "data-device-id",
-    )
-    .await
-    .into_iter()
-    .collect();
-    assert_eq!(selected, updated);
+    assert_eq!(selected_in_step5(&app, "Field Test").await, updated);
     let field_id = id_where(&snapshot(port), "groups", "name", "Field Test");
-    let chosen = app
+
+    // A figure of the whole fleet spanning several groups: "pending" (Field Test's gateways
+    // not restarted, Frozen's but the failed one). The drill-down lists them all with their
+    // group; the hand-off offers each group with its count, and the group chosen opens in step 5
+    // with exactly its pending gateways selected.
+    let pending = figure_from_sim(&snapshot(port), 1);
+    assert!(
+        pending.len() >= 2 && pending.contains_key("Frozen"),
+        "{pending:?}"
+    );
+    app.click("[data-testid=fleet-link]").await;
+    app.click("[data-testid=fleet-row][data-level=fleet] [data-figure='gateways.pending']")
+        .await;
+    app.wait_for("[data-testid=fleet-handoff-group] option")
+        .await;
+    let drilled: BTreeSet<String> = texts(&app, "[data-testid=fleet-drill-row]", "data-device")
+        .await
+        .into_iter()
+        .collect();
+    let all_pending: BTreeSet<String> = pending.values().flatten().cloned().collect();
+    // The windowed table builds the rows in view; those it built are pending ones.
+    assert!(
+        !drilled.is_empty() && drilled.is_subset(&all_pending),
+        "{drilled:?}"
+    );
+    let offered = app
         .client
         .execute(
-            "return document.querySelector('[data-testid=step-link-1] .step-note').textContent;",
+            "return Object.fromEntries([...document.querySelectorAll('[data-testid=fleet-handoff-group] option')]
+               .map((o) => [o.dataset.group, Number(o.dataset.count)]));",
             vec![],
         )
         .await
-        .expect("rail note");
-    assert_eq!(chosen, Value::from("Field Test"), "step 1 holds {field_id}");
+        .expect("the groups offered");
+    let expected_offer: BTreeMap<String, usize> = pending
+        .iter()
+        .map(|(g, ids)| (g.clone(), ids.len()))
+        .collect();
+    assert_eq!(
+        serde_json::from_value::<BTreeMap<String, usize>>(offered).expect("offer"),
+        expected_offer
+    );
+    app.client
+        .execute(
+            "const s = document.querySelector('[data-testid=fleet-handoff-group]');
+             s.value = [...s.options].find((o) => o.dataset.group === 'Frozen').value;
+             s.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![],
+        )
+        .await
+        .expect("choose Frozen");
+    app.wait_text("[data-testid=fleet-to-step5]", |t| {
+        t.contains(&pending["Frozen"].len().to_string())
+    })
+    .await;
+    app.screenshot("fleet-handoff-en").await;
+    app.click("[data-testid=fleet-to-step5]").await;
+    assert_eq!(selected_in_step5(&app, "Frozen").await, pending["Frozen"]);
 
     // The migration screen: the ARM plane renamed a group, hid the spare image and moved a
     // device; the Demo tenant read through its legacy plane (from) and its ARM plane (to).
@@ -184,8 +244,7 @@ async fn the_fleet_screen_shows_the_simulators_figures_and_the_migration_screen_
     app.click("[data-testid=migration-close]").await;
     app.click("[data-testid=lang-switch] [data-lang=ko]").await;
     app.click("[data-testid=fleet-link]").await;
-    app.wait_for("[data-testid=fleet-row][data-level=group]")
-        .await;
+    app.wait_for(COUNTED).await;
     app.screenshot("fleet-ko").await;
     app.click("[data-testid=profile-button]").await;
     app.click("[data-testid=profile-migration]").await;

@@ -247,8 +247,13 @@ test('every command the UI calls is in the contract, with exactly the arguments 
 // Issue 14: the Fleet screen's and the migration screen's commands.
 test('the fleet report, the migration check, the migrated profile and the retirement fit the contract', { timeout: 30000 }, async () => {
   const b = checkedFake('?fake=1&fakeGateways=30');
-  const report = await b.call('compliance_report', { group: null });
+  const events = b.channel('ComplianceEvent');
+  const report = await b.call('compliance_report', { group: null, onEvent: events });
   assert.ok(report.gateways.total > 0);
+  await new Promise((r) => setTimeout(r, 10));
+  const messages = events.got;
+  assert.deepEqual([messages[0].type, messages.at(-1).type], ['groups', 'done']);
+  assert.ok(messages.some((m) => m.type === 'counted') && messages.some((m) => m.type === 'group'));
   const list = await b.call('profiles_list');
   const legacy = list.profiles.find((p) => p.backend === 'legacy');
   const arm = list.profiles.find((p) => p.backend === 'arm');

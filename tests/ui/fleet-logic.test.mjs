@@ -1,11 +1,12 @@
-// The Fleet screen's and the migration screen's pure logic (ui/js/fleet-logic.js): the figures
-// as rows, the gateways behind a figure at the group, product and fleet level, the hand-off to
-// step 5 (one group only), and the migration report's lines.
+// The Fleet screen's and the migration screen's pure logic (ui/js/fleet-logic.js): the report
+// put together from the messages it streams, the figures as rows, the gateways behind a figure at
+// the group, product and fleet level, the hand-off to step 5 or 6 (one chosen group), and the
+// migration report's lines.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { differenceParts, drillDown, filterDrill, fleetRows, handoffGroup, migratedName, migrationFormProblems, migrationItems, migrationSides, sourceKey } from '../../ui/js/fleet-logic.js';
+import { applyCompliance, countingProgress, differenceParts, drillDown, drillGroups, filterDrill, fleetRows, handoff, migratedName, migrationFormProblems, migrationItems, migrationSides, sourceKey } from '../../ui/js/fleet-logic.js';
 
 const fig = (ids, sources = ['iot_hub_twin']) => ({ count: ids.length, gateways: ids, asOf: ids.length ? '2026-12-02T10:00:00Z' : null, sources: ids.length ? sources : [] });
 const row = (deviceId, status) => ({ deviceId, status, reason: `${status} because`, connectionState: 'Connected', hlAppVer: '1.2.3', rtAppVer: null, lastCheckIn: null, nodesOutdated: 1, nodesUpdating: 0, nodesTotal: 2 });
@@ -34,18 +35,63 @@ test('a group figure drills down to its gateways, with their rows; ids compare w
   assert.deepEqual(d.rows.map((r) => r.deviceId), ['aa', 'bb']);
   assert.equal(d.rows[0].status, 'on_target');
   assert.equal(d.rows[0].groupName, 'Field');
-  assert.equal(handoffGroup(d), 'g1');
+  assert.deepEqual(handoff(d.rows, null), { groupId: 'g1', ids: ['aa', 'bb'] });
 });
 
-test('a product or fleet figure is the union of its groups, and cannot go to step 5 as one group', () => {
+test('a product or fleet figure is the union of its groups, handed to step 5 or 6 one chosen group at a time', () => {
   const d = drillDown(report, 'fleet', 'nodes.outdated');
   assert.deepEqual(d.rows.map((r) => r.deviceId), ['aa', 'cc', 'dd']);
   assert.deepEqual(d.groupIds, ['g1', 'g2']);
-  assert.equal(handoffGroup(d), null);
+  assert.deepEqual(drillGroups(d.rows), [
+    { groupId: 'g1', groupName: 'Field', productName: 'P', count: 2 },
+    { groupId: 'g2', groupName: 'Lab', productName: 'P', count: 1 },
+  ]);
+  assert.deepEqual(handoff(d.rows, null), { groupId: 'g1', ids: ['aa', 'cc'] }, 'the first group unless one is chosen');
+  assert.deepEqual(handoff(d.rows, 'g2'), { groupId: 'g2', ids: ['dd'] });
+  // A filter that leaves none of the chosen group falls back to a group it kept.
+  assert.deepEqual(handoff(filterDrill(d.rows, 'field'), 'g2'), { groupId: 'g1', ids: ['aa', 'cc'] });
+  assert.equal(handoff([], 'g1'), null);
   const failed = drillDown(report, 'product:p1', 'gateways.failed');
   assert.deepEqual(failed.rows.map((r) => r.deviceId), ['cc']);
-  assert.equal(handoffGroup(failed), 'g1', 'only one group has failed gateways');
+  assert.deepEqual(drillGroups(failed.rows).map((g) => g.groupId), ['g1'], 'only one group has failed gateways');
   assert.deepEqual(drillDown(report, 'group:g2', 'gateways.failed').rows, []);
+});
+
+test('the report is put together from its messages: groups first, figures as they are counted, then done', () => {
+  const totals = (n) => ({ total: n, onTarget: { count: n, asOf: '2026-12-02T10:00:00Z', sources: ['iot_hub_twin'] } });
+  const headings = [
+    { groupId: 'g2', groupName: 'Lab', productId: 'p1', productName: 'P' },
+    { groupId: 'g3', groupName: 'Alpha', productId: 'p0', productName: null },
+    { groupId: 'g1', groupName: 'Field', productId: 'p1', productName: 'P' },
+  ];
+  let r = applyCompliance(null, { type: 'groups', startedAt: 's', groups: headings });
+  assert.equal(r.counting, true);
+  // Sorted as the core sorts: product name (none first), then group name.
+  assert.deepEqual(fleetRows(r).map((x) => [x.level, x.name, x.counting]), [
+    ['fleet', '', true], ['product', 'p0', true], ['group', 'Alpha', true], ['product', 'P', true], ['group', 'Field', true], ['group', 'Lab', true],
+  ]);
+  assert.deepEqual(countingProgress(r), { groups: 3, done: 0, gateways: 0 });
+  const before = r;
+  r = applyCompliance(r, { type: 'counted', group: { groupId: 'g1', gateways: totals(50), nodes: { total: 9 } }, product: { productId: 'p1', gateways: totals(50), nodes: {} }, fleet: { gateways: totals(50), nodes: {} } });
+  assert.notEqual(r, before, 'a new report object, so the view redraws');
+  assert.equal(before.gateways, null, 'the earlier report is left as it was');
+  const field = r.products[1].groups[0];
+  assert.equal(field.counting, true);
+  assert.equal(field.gateways.total, 50);
+  assert.equal(r.products[1].gateways.total, 50);
+  assert.deepEqual(countingProgress(r), { groups: 3, done: 0, gateways: 50 });
+  const complete = group('g1', 'Field', ['AA'], [], []);
+  r = applyCompliance(r, { type: 'group', group: complete, product: { productId: 'p1', gateways: totals(80), nodes: {} }, fleet: { gateways: totals(80), nodes: {} } });
+  assert.equal(r.products[1].groups[0].counting, false);
+  assert.deepEqual(r.products[1].groups[0].rows.map((x) => x.deviceId), ['AA']);
+  assert.deepEqual(fleetRows(r).map((x) => x.counting), [true, true, true, true, false, true]);
+  assert.deepEqual(drillDown(r, 'group:g1', 'gateways.onTarget').rows.map((x) => x.deviceId), ['aa']);
+  assert.deepEqual(countingProgress(r), { groups: 3, done: 1, gateways: 80 });
+  r = applyCompliance(r, { type: 'done', startedAt: 's', asOf: 'e', gateways: totals(90), nodes: {} });
+  assert.equal(r.counting, false);
+  assert.equal(r.asOf, 'e');
+  assert.equal(fleetRows(r)[0].counting, false);
+  assert.equal(applyCompliance(null, { type: 'counted' }), null, 'messages before the groups are ignored');
 });
 
 test('the drill-down filters on id, group, status and reason', () => {

@@ -496,7 +496,7 @@ function createTenant(params, emit) {
     };
     const gatewayFigures = () => ({ total: 0, onTarget: figure(), pending: figure(), failed: figure(), offline: figure(), unknown: figure() });
     const nodeFigures = () => ({ total: 0, outdated: figure(), upToDate: figure(), updating: figure(), unknown: figure() });
-    const total = (f) => ({ count: f.count, asOf: f.asOf, sources: f.sources });
+    const total = (f) => ({ count: f.count, asOf: f.asOf, sources: [...f.sources] });
     const totals = (figs) => Object.fromEntries(Object.entries(figs).map(([k, v]) => [k, k === 'total' ? v : total(v)]));
     const sum = (into, from) => {
       into.total += from.total;
@@ -511,6 +511,8 @@ function createTenant(params, emit) {
     const statusKey = { on_target: 'onTarget', pending: 'pending', failed: 'failed', offline: 'offline', unknown: 'unknown' };
     const products = new Map();
     const fleet = { gateways: gatewayFigures(), nodes: nodeFigures() };
+    // What the channel carries after each group: the group, its product's and the fleet's sums.
+    const steps = [];
     for (const g of groups) {
       const d = g.currentDeployment;
       const gw = gatewayFigures();
@@ -546,14 +548,14 @@ function createTenant(params, emit) {
       sum(p.nodes, nf);
       sum(fleet.gateways, gw);
       sum(fleet.nodes, nf);
+      steps.push({
+        group: entry,
+        count: { groupId: g.id, gateways: totals(gw), nodes: totals(nf) },
+        product: { productId: g.productId, gateways: totals(p.gateways), nodes: totals(p.nodes) },
+        fleet: { gateways: totals(fleet.gateways), nodes: totals(fleet.nodes) },
+      });
     }
-    return {
-      startedAt: at,
-      asOf: at,
-      gateways: totals(fleet.gateways),
-      nodes: totals(fleet.nodes),
-      products: [...products.values()].map((p) => ({ ...p, gateways: totals(p.gateways), nodes: totals(p.nodes) })),
-    };
+    return { startedAt: at, asOf: at, gateways: totals(fleet.gateways), nodes: totals(fleet.nodes), steps };
   }
 
   /** A migration check on sample data: one product, its groups and images, three differences. */
@@ -881,10 +883,22 @@ function createTenant(params, emit) {
     log_folder_open: async () => '/home/demo/.local/share/com.wiznet.asg-fota/logs',
     diagnostics_save: async () => ({ path: '/home/demo/asg-fota-diagnostics.zip', files: ['about.json', 'logs/asg-fota.2026-12-02.log', 'journal.jsonl', 'profiles.json'] }),
     export_save: async ({ fileName }) => `/home/demo/${fileName}`,
-    compliance_report: async () => {
-      await delay(500);
+    compliance_report: async ({ onEvent }) => {
+      const channel = new FakeChannel(onEvent);
+      await delay(200);
       requireSignedIn();
-      return complianceReport();
+      // Streamed like the app's: the groups, then each one counted and complete, then the end.
+      const report = complianceReport();
+      const headings = report.steps.map(({ group: g }) => ({ groupId: g.groupId, groupName: g.groupName, productId: g.productId, productName: g.productName }));
+      channel.send({ type: 'groups', startedAt: report.startedAt, groups: headings });
+      for (const step of report.steps) {
+        await delay(150);
+        channel.send({ type: 'counted', group: step.count, product: step.product, fleet: step.fleet });
+        channel.send({ type: 'group', group: step.group, product: step.product, fleet: step.fleet });
+      }
+      const done = { type: 'done', startedAt: report.startedAt, asOf: report.asOf, gateways: report.gateways, nodes: report.nodes };
+      channel.send(done);
+      return done;
     },
     migration_check: async ({ from, to }) => {
       await delay(400);

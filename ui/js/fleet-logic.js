@@ -1,11 +1,14 @@
 // Pure logic of the Fleet screen and the migration screen (issue 14), tested with Node
-// (tests/ui/fleet-logic.test.mjs): the figures of a compliance report as table rows, the
-// gateways behind a figure (drill-down), whether they can go to step 5 as one group, the
-// migration report's items as lines, and which profiles may stand on either side of a check.
+// (tests/ui/fleet-logic.test.mjs): the compliance report put together from the messages it
+// streams while it is counted, its figures as table rows, the gateways behind a figure
+// (drill-down), the groups they belong to for the hand-off to step 5 or 6 (one group at a time),
+// the migration report's items as lines, and which profiles may stand on either side of a check.
 //
-// A compliance report (`compliance_report`, docs/gui-contract.json `FleetCompliance`) keeps the
-// gateway ids of each figure only at the group level; a product's or the fleet's figure is the
-// union of its groups'.
+// `compliance_report` streams `ComplianceEvent`s (docs/gui-contract.json): the groups to count,
+// each page counted (the group's figures so far), each group complete, then `done`; the product
+// and fleet sums come with every message. A report keeps the gateway ids of each figure only at
+// the group level; a product's or the fleet's figure is the union of its groups'. A group still
+// being counted has `counting: true` and figures without ids.
 
 /** The key of the fleet's total row. */
 const ALL = 'fleet';
@@ -16,17 +19,68 @@ export const GATEWAY_FIGURES = Object.freeze(['onTarget', 'pending', 'failed', '
 export const NODE_FIGURES = Object.freeze(['outdated', 'upToDate', 'updating']);
 
 /**
+ * The report after one more message of `compliance_report`'s channel (a new object; `report` is
+ * not changed). `groups` starts a new report with every group still counting, in the order the
+ * core sorts them (product name, then group name); `counted` replaces a group's figures so far;
+ * `group` puts the complete group (ids and rows) in its place; `done` ends the counting.
+ */
+export function applyCompliance(report, message) {
+  const m = message || {};
+  if (m.type === 'groups') {
+    const byProduct = new Map();
+    const headings = [...(m.groups || [])].sort((a, b) => compareNames(a.productName, b.productName) || compareNames(a.groupName, b.groupName));
+    for (const h of headings) {
+      if (!byProduct.has(h.productId)) byProduct.set(h.productId, { productId: h.productId, productName: h.productName, gateways: null, nodes: null, groups: [] });
+      byProduct.get(h.productId).groups.push({ ...h, counting: true, gateways: null, nodes: null });
+    }
+    return { startedAt: m.startedAt, asOf: null, counting: true, gateways: null, nodes: null, products: [...byProduct.values()] };
+  }
+  if (!report) return report;
+  if (m.type === 'done') return { ...report, counting: false, startedAt: m.startedAt, asOf: m.asOf, gateways: m.gateways, nodes: m.nodes };
+  if (m.type !== 'counted' && m.type !== 'group') return report;
+  const id = m.group.groupId;
+  const products = report.products.map((p) => {
+    if (!p.groups.some((g) => g.groupId === id)) return p;
+    const groups = p.groups.map((g) => {
+      if (g.groupId !== id) return g;
+      return m.type === 'group' ? { ...m.group, counting: false } : { ...g, gateways: m.group.gateways, nodes: m.group.nodes };
+    });
+    return { ...p, gateways: m.product.gateways, nodes: m.product.nodes, groups };
+  });
+  return { ...report, gateways: m.fleet.gateways, nodes: m.fleet.nodes, products };
+}
+
+/** How far the counting is: `{ groups, done, gateways }` (gateways counted so far). */
+export function countingProgress(report) {
+  const groups = ((report && report.products) || []).flatMap((p) => p.groups || []);
+  return {
+    groups: groups.length,
+    done: groups.filter((g) => !g.counting).length,
+    gateways: (report && report.gateways && report.gateways.total) || 0,
+  };
+}
+
+function compareNames(a, b) {
+  const x = a || '';
+  const y = b || '';
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
  * The table's rows: the fleet's total, then each product's sum followed by its groups.
- * Each row: `{ level: 'fleet'|'product'|'group', key, name, product, gateways, nodes, group? }`.
+ * Each row: `{ level: 'fleet'|'product'|'group', key, name, product, gateways, nodes, counting, group? }`;
+ * `counting` while the row (or one of its groups) is still being counted: its figures are not
+ * final and carry no ids yet.
  */
 export function fleetRows(report) {
   if (!report) return [];
-  const rows = [{ level: 'fleet', key: ALL, name: '', product: '', gateways: report.gateways, nodes: report.nodes }];
+  const rows = [{ level: 'fleet', key: ALL, name: '', product: '', gateways: report.gateways, nodes: report.nodes, counting: Boolean(report.counting) }];
   for (const p of report.products || []) {
     const product = p.productName || p.productId;
-    rows.push({ level: 'product', key: `product:${p.productId}`, name: product, product, gateways: p.gateways, nodes: p.nodes });
-    for (const g of p.groups || []) {
-      rows.push({ level: 'group', key: `group:${g.groupId}`, name: g.groupName, product, gateways: g.gateways, nodes: g.nodes, group: g });
+    const groups = p.groups || [];
+    rows.push({ level: 'product', key: `product:${p.productId}`, name: product, product, gateways: p.gateways, nodes: p.nodes, counting: groups.some((g) => g.counting) });
+    for (const g of groups) {
+      rows.push({ level: 'group', key: `group:${g.groupId}`, name: g.groupName, product, gateways: g.gateways, nodes: g.nodes, counting: Boolean(g.counting), group: g });
     }
   }
   return rows;
@@ -69,9 +123,30 @@ export function drillDown(report, rowKey, figure) {
   return { rows, groupIds };
 }
 
-/** The one group a drill-down can be handed to step 5 or 6 with, or null when it spans several. */
-export function handoffGroup(drill) {
-  return drill && drill.groupIds.length === 1 ? drill.groupIds[0] : null;
+/**
+ * The groups `rows` (a drill-down's, filtered or not) belong to, in the order they appear, each
+ * `{ groupId, groupName, productName, count }`: what the hand-off to step 5 or 6 offers, since
+ * both work on one group's gateways.
+ */
+export function drillGroups(rows) {
+  const groups = new Map();
+  for (const r of rows || []) {
+    const g = groups.get(r.groupId);
+    if (g) g.count += 1;
+    else groups.set(r.groupId, { groupId: r.groupId, groupName: r.groupName, productName: r.productName, count: 1 });
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The group to hand to step 5 or 6 and its gateways among `rows`: the `chosen` group if `rows`
+ * still has gateways of it, else the first group; `null` when `rows` is empty.
+ */
+export function handoff(rows, chosen) {
+  const groups = drillGroups(rows);
+  const group = groups.find((g) => g.groupId === chosen) || groups[0];
+  if (!group) return null;
+  return { groupId: group.groupId, ids: rows.filter((r) => r.groupId === group.groupId).map((r) => r.deviceId) };
 }
 
 /** The rows of a drill-down that match `query` (device id, group, status, reason, versions). */

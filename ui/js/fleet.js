@@ -1,18 +1,22 @@
 // The Fleet screen (issue 14), beside the six steps: where every gateway and node stands against
 // its group's current deployment. Per product and group the figures — gateways on target,
 // pending, failed, offline, unknown; nodes outdated, up to date, updating — each with its
-// "as of" time and source (control plane or IoT Hub twin). A figure opens the gateways behind it
-// in a windowed table (10,000 rows stay fast), and from there step 5 or 6 with those gateways
-// selected. Refreshes on demand and on a chosen interval; on a legacy profile it shows the days
-// left until the legacy API retires.
+// "as of" time and source (control plane or IoT Hub twin). The figures grow as the report is
+// counted (the groups first, then page by page; a group's figures open only once it is complete)
+// and the screen says it is still counting; a refresh keeps the figures shown until the new
+// report is complete. A figure opens the gateways behind it in a windowed table (10,000 rows
+// stay fast), and from there step 5 or 6 with those gateways selected — one group at a time: a
+// figure spanning several groups offers a choice of group, with its count. Refreshes on demand
+// and on a chosen interval; on a legacy profile it shows the days left until the legacy API
+// retires.
 //
 // Owns the `fleet` slice of the state, its actions (`createFleetScreen`) and its view. The
-// pure parts (rows, drill-down, hand-off) are in fleet-logic.js.
+// pure parts (the report from its messages, rows, drill-down, hand-off) are in fleet-logic.js.
 
-import { call } from './backend.js';
+import { call, channel } from './backend.js';
 import { announce, el, setAttr, setText } from './dom.js';
 import { formatDateTime, formatNumber, formatTime, t, tn } from './i18n.js';
-import { GATEWAY_FIGURES, NODE_FIGURES, REFRESH_INTERVALS, drillDown, filterDrill, fleetRows, handoffGroup, sourceKey } from './fleet-logic.js';
+import { GATEWAY_FIGURES, NODE_FIGURES, REFRESH_INTERVALS, applyCompliance, countingProgress, drillDown, drillGroups, filterDrill, fleetRows, handoff, sourceKey } from './fleet-logic.js';
 import { shortId } from './logic.js';
 import { asOfText, errorNotice, searchBox, windowedTable } from './widgets.js';
 
@@ -22,25 +26,57 @@ export const FLEET = 'fleet';
 /** Must match `.fleet-table .vtable-row { height }` in styles.css. */
 export const FLEET_ROW_HEIGHT = 40;
 
-const initialFleet = () => ({ status: 'idle', report: null, error: null, interval: 0, drill: null, query: '', retirement: null });
+const initialFleet = () => ({ status: 'idle', report: null, progress: null, error: null, interval: 0, drill: null, query: '', handoff: null, retirement: null });
+
+/** How often, at most, the figures are redrawn while a report streams in (ms). */
+const DRAW_EVERY = 100;
 
 /** The Fleet screen's controller over the app context `app` (see app.js). */
 export function createFleetScreen(app) {
   const { state } = app;
   let timer = null;
+  // Each load's messages carry its number; a load superseded (tenant switched) is ignored.
+  let loads = 0;
 
+  /**
+   * Reads the report. The first one is drawn as it is counted; a refresh counts in the
+   * background and replaces the figures shown once it is complete.
+   */
   async function load() {
     if (state.fleet.status === 'loading') return;
-    app.patch('fleet', { status: 'loading', error: null });
+    const id = ++loads;
+    const first = !state.fleet.report;
+    let building = null;
+    let pending = null;
+    app.patch('fleet', { status: 'loading', error: null, progress: null });
+    const draw = () => {
+      pending = null;
+      if (id !== loads || !building) return;
+      app.patch('fleet', first ? { report: building, progress: countingProgress(building) } : { progress: countingProgress(building) });
+    };
+    const onMessage = (message) => {
+      if (id !== loads) return;
+      building = applyCompliance(building, message);
+      if (message && message.type === 'done') {
+        clearTimeout(pending);
+        finish(building);
+      } else if (!pending) pending = setTimeout(draw, DRAW_EVERY);
+    };
     try {
-      const report = await call('compliance_report', { group: null });
-      // The drill-down follows the fresh figures.
-      const drill = state.fleet.drill ? { ...state.fleet.drill, ...drillDown(report, state.fleet.drill.rowKey, state.fleet.drill.figure) } : null;
-      app.patch('fleet', { status: 'ok', report, drill });
-      announce(t('fleet.loaded', { time: formatTime(report.asOf) }));
+      await call('compliance_report', { group: null, onEvent: channel(onMessage) });
     } catch (err) {
-      app.patch('fleet', { status: 'error', error: app.failure(err) });
+      clearTimeout(pending);
+      if (id !== loads) return;
+      app.patch('fleet', { status: 'error', error: app.failure(err), progress: null, ...(first ? { report: null } : {}) });
     }
+  }
+
+  /** The complete report replaces what was shown; the drill-down follows the fresh figures. */
+  function finish(report) {
+    const old = state.fleet.drill;
+    const drill = old ? { ...old, ...drillDown(report, old.rowKey, old.figure) } : null;
+    app.patch('fleet', { status: 'ok', report, progress: null, drill });
+    announce(t('fleet.loaded', { time: formatTime(report.asOf) }));
   }
 
   async function loadRetirement() {
@@ -62,12 +98,16 @@ export function createFleetScreen(app) {
     }
   }
 
-  /** Selects `ids` of group `groupId` in step 5, then opens step `number` (5 or 6). */
+  /**
+   * Selects, in step 5, the drill-down's gateways (as filtered) of the chosen group, then opens
+   * step `number` (5 or 6).
+   */
   async function openInStep(number) {
     const drill = state.fleet.drill;
-    const groupId = handoffGroup(drill);
-    if (!groupId) return;
-    const ids = filterDrill(drill.rows, state.fleet.query).map((r) => r.deviceId);
+    if (!drill) return;
+    const chosen = handoff(filterDrill(drill.rows, state.fleet.query), state.fleet.handoff);
+    if (!chosen) return;
+    const { groupId, ids } = chosen;
     app.steps.group.actions.selectGroup(groupId);
     await app.steps.devices.actions.loadGateways();
     app.patch('gateways', { selected: new Set(ids) });
@@ -83,13 +123,17 @@ export function createFleetScreen(app) {
     drill(rowKey, figure) {
       const report = state.fleet.report;
       if (!report) return;
-      app.patch('fleet', { drill: { rowKey, figure, ...drillDown(report, rowKey, figure) }, query: '' });
+      app.patch('fleet', { drill: { rowKey, figure, ...drillDown(report, rowKey, figure) }, query: '', handoff: null });
     },
     closeDrill() {
-      app.patch('fleet', { drill: null, query: '' });
+      app.patch('fleet', { drill: null, query: '', handoff: null });
     },
     setQuery(query) {
       app.patch('fleet', { query });
+    },
+    /** The group whose gateways go to step 5 or 6 when the drill-down spans several. */
+    chooseHandoff(groupId) {
+      app.patch('fleet', { handoff: groupId });
     },
     openInStep,
   };
@@ -105,6 +149,7 @@ export function createFleetScreen(app) {
     },
     onTenantChanged() {
       const { interval } = state.fleet;
+      loads += 1;
       state.fleet = { ...initialFleet(), interval };
     },
   };
@@ -158,7 +203,8 @@ export function mountFleetScreen(section, actions) {
   const interval = el('select', { className: 'text-input', testid: 'fleet-interval', attrs: { id: 'fleet-interval' }, on: { change: (e) => actions.setInterval(Number(e.target.value)) } });
   for (const seconds of REFRESH_INTERVALS) interval.append(el('option', { attrs: { value: String(seconds) } }));
   const asOf = el('span', { className: 'muted small-text', testid: 'fleet-as-of' });
-  const toolbar = el('div', { className: 'toolbar', children: [refresh, intervalLabel, interval, el('span', { className: 'toolbar-spacer' }), asOf] });
+  const counting = el('span', { className: 'small-text fleet-counting', testid: 'fleet-progress', attrs: { role: 'status' } });
+  const toolbar = el('div', { className: 'toolbar', children: [refresh, intervalLabel, interval, el('span', { className: 'toolbar-spacer' }), counting, asOf] });
   const error = errorNotice(actions);
   const empty = el('p', { className: 'muted' });
 
@@ -193,6 +239,7 @@ export function mountFleetScreen(section, actions) {
   function updateFigureRow(view, row, drill) {
     view.tr.dataset.row = row.key;
     view.tr.dataset.level = row.level;
+    view.tr.dataset.counting = String(row.counting);
     if (row.group) view.tr.dataset.group = row.group.groupName;
     else delete view.tr.dataset.group;
     if (row.level === 'fleet') setText(view.nameCell, t('fleet.allGroups'));
@@ -211,14 +258,15 @@ export function mountFleetScreen(section, actions) {
       const source = t(sourceKey(f ? f.sources : []));
       setText(c.time, n && f.asOf ? formatTime(f.asOf) : '');
       setText(c.meta, n ? source : '');
-      c.button.disabled = n === 0;
+      // A row still being counted has no ids behind its figures yet.
+      c.button.disabled = n === 0 || row.counting;
       c.button.dataset.count = String(n);
       c.button.classList.toggle('is-attention', n > 0 && ['gateways.failed', 'gateways.offline', 'nodes.outdated'].includes(c.key));
       const pressed = Boolean(drill && drill.rowKey === row.key && drill.figure === c.key);
       setAttr(c.button, 'aria-pressed', pressed ? 'true' : 'false');
       const asOfLine = f && f.asOf ? t('fleet.asOfSource', { time: formatDateTime(f.asOf), source }) : '';
       setAttr(c.button, 'aria-label', `${row.level === 'fleet' ? t('fleet.allGroups') : row.name}: ${t(`fleet.figure.${c.key}`)} ${formatNumber(n)}${asOfLine ? `, ${asOfLine}` : ''}`);
-      setAttr(c.button, 'title', asOfLine || null);
+      setAttr(c.button, 'title', [asOfLine, row.counting ? t('fleet.stillCounting') : ''].filter(Boolean).join(' · ') || null);
     }
   }
 
@@ -228,7 +276,15 @@ export function mountFleetScreen(section, actions) {
   const filter = searchBox({ testid: 'fleet-drill-filter', placeholderKey: 'fleet.filter', onQuery: actions.setQuery });
   const toStep5 = el('button', { className: 'button primary', testid: 'fleet-to-step5', attrs: { type: 'button' }, on: { click: () => actions.openInStep(5) } });
   const toStep6 = el('button', { className: 'button', testid: 'fleet-to-step6', attrs: { type: 'button' }, on: { click: () => actions.openInStep(6) } });
-  const handoffHint = el('p', { className: 'muted small-text' });
+  const handoffHint = el('p', { className: 'muted small-text', testid: 'fleet-handoff-hint' });
+  const handoffLabel = el('label', { className: 'field-label inline-label', attrs: { for: 'fleet-handoff-group' } });
+  const handoffSelect = el('select', {
+    className: 'text-input',
+    testid: 'fleet-handoff-group',
+    attrs: { id: 'fleet-handoff-group' },
+    on: { change: (e) => actions.chooseHandoff(e.target.value) },
+  });
+  const handoffBox = el('span', { className: 'fleet-handoff', children: [handoffLabel, handoffSelect] });
   const drillCount = el('span', { className: 'muted small-text', testid: 'fleet-drill-count' });
   const columns = ['fleet.col.device', 'fleet.col.group', 'fleet.col.status', 'fleet.col.reason', 'fleet.col.connection', 'devices.col.hl', 'devices.col.rt', 'fleet.col.checkIn', 'fleet.col.nodes'];
   const headerCells = columns.map(() => el('span', { className: 'vcell', attrs: { role: 'columnheader' } }));
@@ -247,7 +303,7 @@ export function mountFleetScreen(section, actions) {
     attrs: { 'aria-labelledby': 'fleet-drill-title' },
     children: [
       el('div', { className: 'toolbar', children: [drillTitle, el('span', { className: 'toolbar-spacer' }), drillClose] }),
-      el('div', { className: 'toolbar', children: [filter.el, drillCount, el('span', { className: 'toolbar-spacer' }), toStep6, toStep5] }),
+      el('div', { className: 'toolbar', children: [filter.el, drillCount, el('span', { className: 'toolbar-spacer' }), handoffBox, toStep6, toStep5] }),
       handoffHint,
       table.el,
     ],
@@ -272,16 +328,23 @@ export function mountFleetScreen(section, actions) {
       if (r) setText(retirement, tn('fleet.retirement', r.daysLeft, { date: formatDateTime(`${r.retiresOn}T00:00:00Z`).split(',')[0] }));
       setText(refresh, fleet.status === 'loading' ? t('common.loading') : t('common.refresh'));
       refresh.disabled = fleet.status === 'loading';
+      const progress = fleet.progress;
+      counting.hidden = !progress;
+      if (progress) {
+        const key = fleet.report && fleet.report.counting ? 'fleet.counting' : 'fleet.refreshing';
+        setText(counting, tn(key, progress.gateways, { done: formatNumber(progress.done), groups: formatNumber(progress.groups), gateways: formatNumber(progress.gateways) }));
+      }
       setText(intervalLabel, t('fleet.interval'));
       [...interval.options].forEach((o) => setText(o, Number(o.value) ? t('fleet.every', { seconds: o.value }) : t('fleet.onDemand')));
       if (document.activeElement !== interval) interval.value = String(fleet.interval);
       const report = fleet.report;
-      setText(asOf, report ? asOfText(report.asOf) : '');
+      setText(asOf, report && report.asOf ? asOfText(report.asOf) : '');
       error.update(fleet.error, () => actions.load());
       empty.hidden = Boolean(report) || fleet.status !== 'loading';
       setText(empty, t('fleet.loading'));
 
       figuresBox.hidden = !report;
+      figures.dataset.counting = String(Boolean(report && report.counting));
       setText(caption, t('fleet.title'));
       setText(gwHead, t('fleet.gateways'));
       setText(nodeHead, t('fleet.nodes'));
@@ -329,15 +392,36 @@ export function mountFleetScreen(section, actions) {
       setText(drillCount, tn('fleet.drillCount', filtered.length, { total: formatNumber(drill.rows.length) }));
       headerCells.forEach((c, i) => setText(c, t(columns[i])));
       table.update(filtered);
-      const single = drill.groupIds.length === 1;
-      setText(toStep5, tn('fleet.toStep5', filtered.length));
-      setText(toStep6, tn('fleet.toStep6', filtered.length));
-      toStep5.disabled = !single || filtered.length === 0;
-      toStep6.disabled = !single || filtered.length === 0;
-      handoffHint.hidden = single;
-      setText(handoffHint, t('fleet.pickOneGroup'));
+      // Steps 5 and 6 work on one group: a drill-down spanning several offers a choice of group.
+      const groups = drillGroups(filtered);
+      const chosen = handoff(filtered, fleet.handoff);
+      const several = groups.length > 1;
+      handoffBox.hidden = !several;
+      handoffHint.hidden = !several;
+      setText(handoffLabel, t('fleet.handoffGroup'));
+      setText(handoffHint, tn('fleet.handoffHint', groups.length));
+      syncGroupOptions(handoffSelect, groups);
+      if (chosen && document.activeElement !== handoffSelect) handoffSelect.value = chosen.groupId;
+      const n = chosen ? chosen.ids.length : 0;
+      setText(toStep5, tn('fleet.toStep5', n));
+      setText(toStep6, tn('fleet.toStep6', n));
+      toStep5.disabled = n === 0;
+      toStep6.disabled = n === 0;
     },
   };
+}
+
+/** Makes `select` offer exactly `groups` (`{groupId, groupName, productName, count}`), reusing its options. */
+function syncGroupOptions(select, groups) {
+  while (select.options.length > groups.length) select.lastElementChild.remove();
+  while (select.options.length < groups.length) select.append(el('option'));
+  groups.forEach((g, i) => {
+    const option = select.options[i];
+    option.value = g.groupId;
+    option.dataset.group = g.groupName;
+    option.dataset.count = String(g.count);
+    setText(option, t('fleet.handoffOption', { group: g.groupName, product: g.productName || '', count: formatNumber(g.count) }));
+  });
 }
 
 function drillRow() {

@@ -766,6 +766,16 @@ impl Tenant {
         Ok(compliance::compliance(&self.fleet().await?, group).await?)
     }
 
+    /// [`Tenant::compliance`], telling `progress` each page and group as it is counted (the
+    /// app's Fleet screen draws the figures as they grow).
+    pub async fn compliance_with(
+        &self,
+        group: Option<&str>,
+        progress: &(dyn Fn(compliance::Progress<'_>) + Sync),
+    ) -> Result<ComplianceReport, TenantError> {
+        Ok(compliance::compliance_with(&self.fleet().await?, group, progress).await?)
+    }
+
     /// Step 5's table.
     pub async fn gateways(&self, group: &DeviceGroupId) -> Result<Vec<Gateway>, TenantError> {
         Ok(self.fleet().await?.gateways(group).await?)

@@ -600,18 +600,17 @@ async fn query(
     };
     let faults = app.tenant.faults().clone();
     // A query naming device ids (`deviceId = '..'` or `deviceId IN [..]`, what clients send for a
-    // page of gateways) only renders those devices' twins instead of the whole fleet's; every
-    // condition is still checked on the rendered twin below.
+    // page of gateways) only looks up and renders those devices' twins instead of walking the
+    // whole fleet; every condition (the id's exact case included) is still checked on the
+    // rendered twin below.
     let wanted = wanted_device_ids(&conditions);
     let (items, more) = app.tenant.read(|s| {
-        let mut matching = s
-            .devices
-            .iter()
-            .filter(|d| {
-                wanted
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(&d.id.lower()))
-            })
+        let candidates: Vec<&Device> = match &wanted {
+            Some(ids) => s.devices_named(ids.iter().map(String::as_str)),
+            None => s.devices.iter().collect(),
+        };
+        let mut matching = candidates
+            .into_iter()
             .map(|d| twin_json(d, &faults))
             .filter(|t| conditions.is_empty() || matches_all(t, &conditions))
             .skip(offset);

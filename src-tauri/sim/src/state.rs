@@ -683,6 +683,20 @@ impl TenantState {
         }
     }
 
+    /// The devices whose ids (either case) `ids` names, each once, in creation order; ids that
+    /// name no device are left out. An index lookup per id: a twin query naming a page of
+    /// gateways costs that page, not the fleet.
+    pub fn devices_named<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> Vec<&Device> {
+        let mut found: Vec<usize> = ids
+            .into_iter()
+            .filter_map(|text| text.parse::<DeviceId>().ok())
+            .filter_map(|id| self.device_index.get(&id).copied())
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().map(|i| &self.devices[i]).collect()
+    }
+
     /// A device by its id text (either case).
     pub fn device_by_text(&self, id: &str) -> Result<&Device, TenantError> {
         let parsed: DeviceId = id

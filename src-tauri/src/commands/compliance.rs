@@ -3,6 +3,11 @@
 //! left. Adapters over the core's `Tenant::compliance`, `TenantHost::migration_check` /
 //! `save_migrated_profile` and `migrate::{arm_profile_from_legacy, retirement}`.
 
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use tauri::ipc::{Channel, InvokeResponseBody};
 use tauri::State;
 
 use asg_fota_core::migrate::{self, MigrationReport, Retirement};
@@ -10,17 +15,41 @@ use asg_fota_core::profiles::Backend;
 
 use crate::commands::on_worker;
 use crate::tenant::TenantConnection;
-use crate::wire::{CommandError, FleetCompliance, MigratedProfile, ProfileView};
+use crate::wire::{CommandError, ComplianceDone, ComplianceEvent, MigratedProfile, ProfileView};
+use asg_fota_core::workflow::compliance::Tally;
 
 /// The Fleet screen: every group's gateways and nodes against its current deployment (or only
-/// the group `group` names: an id, `product/group` or a unique group name).
+/// the group `group` names: an id, `product/group` or a unique group name), streamed on
+/// `on_event` as it is counted (`ComplianceEvent`s, then `ComplianceDone`, which is also the
+/// answer).
 #[tauri::command]
 pub(crate) async fn compliance_report(
     group: Option<String>,
+    on_event: Channel,
     connection: State<'_, TenantConnection>,
-) -> Result<FleetCompliance, CommandError> {
+) -> Result<ComplianceDone, CommandError> {
     let tenant = connection.tenant().await?;
-    on_worker(move || async move { Ok(tenant.compliance(group.as_deref()).await?.into()) }).await
+    on_worker(move || async move {
+        let tally = Mutex::new(Tally::default());
+        let report = tenant
+            .compliance_with(group.as_deref(), &|progress| {
+                let mut tally = tally.lock().unwrap_or_else(|e| e.into_inner());
+                send(&on_event, &ComplianceEvent::of(progress, &mut tally));
+            })
+            .await?;
+        let done = ComplianceDone::from(&report);
+        send(&on_event, &done);
+        Ok(done)
+    })
+    .await
+}
+
+/// Sends one message on `channel`, serialized once (a complete group is a large message). A page
+/// that went away (reloaded) only loses the rest of this report's messages.
+fn send(channel: &Channel, message: &impl Serialize) {
+    if let Ok(json) = serde_json::to_string(message) {
+        let _ = channel.send(InvokeResponseBody::Json(json));
+    }
 }
 
 /// The migration screen's "Check": what the legacy profile `from` and the ARM profile `to` see,

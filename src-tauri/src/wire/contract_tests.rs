@@ -17,6 +17,7 @@ use asg_fota_core::profiles::{Backend, Profile};
 use asg_fota_core::secrets::MemoryStore;
 use asg_fota_core::session::SecretOverrides;
 use asg_fota_core::tenant::{Tenant, TenantHost};
+use asg_fota_core::workflow::compliance::Tally;
 use asg_fota_core::workflow::nodes::NodeRef;
 use asg_fota_core::workflow::rollout::RolloutSettings;
 
@@ -308,9 +309,41 @@ async fn steps_5_and_6(contract: &Contract, tenant: &Tenant, group: &DeviceGroup
 /// itself through its two planes (one shared simulator), an ARM profile made from the legacy
 /// profile `contoso`, and the retirement notice.
 async fn fleet_and_migration(contract: &Contract, host: &TenantHost, tenant: &Tenant) {
-    let report = FleetCompliance::from(tenant.compliance(None).await.expect("compliance"));
-    let value = json(&report);
-    contract.assert_fits("compliance_report", "FleetCompliance", &value);
+    // The report as the Fleet screen gets it: the messages of its channel, then the answer.
+    let sent = Sent::default();
+    let tally = std::sync::Mutex::new(Tally::default());
+    let report = tenant
+        .compliance_with(None, &|progress| {
+            sent.push(ComplianceEvent::of(progress, &mut tally.lock().unwrap()));
+        })
+        .await
+        .expect("compliance");
+    let messages = sent.all();
+    for message in &messages {
+        contract.assert_fits(
+            "compliance_report channel",
+            "ComplianceGroups|ComplianceCounted|ComplianceGroup|ComplianceDone",
+            message,
+        );
+    }
+    let kinds: Vec<&str> = messages.iter().filter_map(|m| m["type"].as_str()).collect();
+    let groups = report
+        .products
+        .iter()
+        .map(|p| p.groups.len())
+        .sum::<usize>();
+    assert_eq!(kinds.first(), Some(&"groups"));
+    assert_eq!(kinds.iter().filter(|k| **k == "group").count(), groups);
+    assert!(kinds.contains(&"counted"), "{kinds:?}");
+    // The last group's message carries the fleet's final sums.
+    let last = messages
+        .iter()
+        .rev()
+        .find(|m| m["type"] == "group")
+        .unwrap();
+    let value = json(&ComplianceDone::from(&report));
+    contract.assert_fits("compliance_report", "ComplianceDone", &value);
+    assert_eq!(last["fleet"]["gateways"], value["gateways"]);
     let counts: u64 = ["onTarget", "pending", "failed", "offline", "unknown"]
         .iter()
         .filter_map(|k| value["gateways"][*k]["count"].as_u64())

@@ -114,6 +114,51 @@ fn time(v: &Value) -> time::OffsetDateTime {
 /// Per group name: gateways `[on target, pending, failed, offline, unknown]` and nodes
 /// `[outdated, up to date, updating]`, worked out from the simulator's state alone.
 pub fn expected_from_sim(snap: &Value) -> BTreeMap<String, (Vec<usize>, Vec<usize>)> {
+    oracle(snap)
+        .into_iter()
+        .map(|(name, (statuses, nodes))| {
+            let mut gateways = vec![0; 5];
+            for (_, status) in statuses {
+                gateways[status] += 1;
+            }
+            (name, (gateways, nodes))
+        })
+        .collect()
+}
+
+/// Per group name, every gateway's id (lower case) and status, as an index into `[on target,
+/// pending, failed, offline, unknown]`, in the simulator's order, worked out from its state alone.
+pub fn statuses_from_sim(snap: &Value) -> BTreeMap<String, Vec<(String, usize)>> {
+    oracle(snap)
+        .into_iter()
+        .map(|(name, (statuses, _))| (name, statuses))
+        .collect()
+}
+
+/// The gateways of figure `status` (an index as in [`statuses_from_sim`]) of every group that
+/// has any: group name → ids (lower case).
+pub fn figure_from_sim(
+    snap: &Value,
+    status: usize,
+) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+    statuses_from_sim(snap)
+        .into_iter()
+        .map(|(name, all)| {
+            let ids = all
+                .into_iter()
+                .filter(|(_, s)| *s == status)
+                .map(|(id, _)| id)
+                .collect::<std::collections::BTreeSet<_>>();
+            (name, ids)
+        })
+        .filter(|(_, ids)| !ids.is_empty())
+        .collect()
+}
+
+/// Per group name: each gateway's id and status index, and the node counts.
+type Oracle = BTreeMap<String, (Vec<(String, usize)>, Vec<usize>)>;
+
+fn oracle(snap: &Value) -> Oracle {
     let mut out = BTreeMap::new();
     for group in snap["groups"].as_array().expect("groups") {
         let deployment = snap["deployments"]
@@ -140,7 +185,7 @@ pub fn expected_from_sim(snap: &Value) -> BTreeMap<String, (Vec<usize>, Vec<usiz
                 _ => {}
             }
         }
-        let mut gateways = vec![0; 5];
+        let mut statuses = Vec::new();
         let mut nodes = vec![0; 3];
         for device in snap["devices"]
             .as_array()
@@ -163,7 +208,7 @@ pub fn expected_from_sim(snap: &Value) -> BTreeMap<String, (Vec<usize>, Vec<usiz
                 Some(d) if time(&device["last_update_request"]) < time(&d["created"]) => 1,
                 Some(_) => 2,
             };
-            gateways[status] += 1;
+            statuses.push((id.clone(), status));
             let available = device["gateway"]["node_fw_available"].as_str().expect("fw");
             for node in device["gateway"]["nodes"].as_array().expect("nodes") {
                 let parse =
@@ -180,7 +225,7 @@ pub fn expected_from_sim(snap: &Value) -> BTreeMap<String, (Vec<usize>, Vec<usiz
         }
         out.insert(
             group["name"].as_str().expect("name").to_owned(),
-            (gateways, nodes),
+            (statuses, nodes),
         );
     }
     out

@@ -170,11 +170,31 @@ impl AppSession {
 
     /// Waits until `css` matches an element, then until `check` holds for its attribute `name`.
     pub async fn wait_attr(&self, css: &str, name: &str, check: impl Fn(&str) -> bool) -> String {
+        self.wait_value(css, Some(name), check).await
+    }
+
+    /// Waits until `css` matches an element whose text `check` accepts; returns the text.
+    pub async fn wait_text(&self, css: &str, check: impl Fn(&str) -> bool) -> String {
+        self.wait_value(css, None, check).await
+    }
+
+    /// The one polling loop of [`AppSession::wait_attr`] (attribute `attr`) and
+    /// [`AppSession::wait_text`] (`None`: the element's text).
+    async fn wait_value(
+        &self,
+        css: &str,
+        attr: Option<&str>,
+        check: impl Fn(&str) -> bool,
+    ) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut last = String::new();
         while Instant::now() < deadline {
             if let Ok(element) = self.client.find(Locator::Css(css)).await {
-                if let Ok(Some(value)) = element.attr(name).await {
+                let value = match attr {
+                    Some(name) => element.attr(name).await.ok().flatten(),
+                    None => element.text().await.ok(),
+                };
+                if let Some(value) = value {
                     if check(&value) {
                         return value;
                     }
@@ -184,7 +204,8 @@ impl AppSession {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         self.screenshot("failure").await;
-        panic!("{css} [{name}] never reached the expected value (last: {last:?})")
+        let what = attr.map_or("text".to_owned(), |a| format!("[{a}]"));
+        panic!("{css} {what} never reached the expected value (last: {last:?})")
     }
 
     /// Waits until `css` matches a visible element whose text satisfies `check` (content that

@@ -28,16 +28,26 @@
 //! deployments' image names) and each group's device list, page by page. Twins are read with the
 //! batched queries of [`Fleet::twins`] for each page as it arrives, so 10,000 gateways cost about
 //! `groups + devices / 100` control-plane pages and `devices / TWIN_BATCH` twin queries, and only
-//! one page of twins is held at a time. Groups are read a few at a time.
+//! a few pages of twins are held at a time.
+//!
+//! # Time
+//!
+//! A group's device pages come one after the other (each continuation comes with the previous
+//! page), so the groups are read side by side ([`GROUP_CONCURRENCY`]), and within a group the
+//! next page is listed while the twins of the pages before it are queried ([`PAGES_AHEAD`]);
+//! the twin queries of the whole report share one bound ([`TWIN_QUERIES_IN_FLIGHT`]). A large
+//! tenant then takes about as long as its largest group's page chain. [`compliance_with`] tells
+//! what it has counted page by page, so a front end can show the figures as they grow.
 
 use std::collections::HashMap;
 
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 
 use super::fleet::{reported_text, ConnectionState, Fleet};
-use super::groups::{current_deployment_of, READ_CONCURRENCY};
+use super::groups::current_deployment_of;
 use super::nodes::nodes_of;
 use super::plan::policy_blocks_apps;
 use super::rollout::{expected_versions, TargetVersions};
@@ -121,9 +131,13 @@ impl Figure {
         }
     }
 
-    fn merge(&mut self, other: &Figure) {
+    /// Adds `other`: its count, its as-of (the older wins), its sources, and with `ids` its
+    /// gateway ids.
+    fn merge(&mut self, other: &Figure, ids: bool) {
         self.count += other.count;
-        self.gateways.extend(other.gateways.iter().cloned());
+        if ids {
+            self.gateways.extend(other.gateways.iter().cloned());
+        }
         self.as_of = match (self.as_of, other.as_of) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -171,10 +185,10 @@ impl GatewayFigures {
         }
     }
 
-    fn merge(&mut self, other: &GatewayFigures) {
+    fn merge(&mut self, other: &GatewayFigures, ids: bool) {
         self.total += other.total;
         for status in GATEWAY_STATUSES {
-            self.figure_mut(status).merge(other.figure(status));
+            self.figure_mut(status).merge(other.figure(status), ids);
         }
     }
 }
@@ -227,10 +241,10 @@ impl NodeFigures {
         }
     }
 
-    fn merge(&mut self, other: &NodeFigures) {
+    fn merge(&mut self, other: &NodeFigures, ids: bool) {
         self.total += other.total;
         for status in NODE_STATUSES {
-            self.figure_mut(status).merge(other.figure(status));
+            self.figure_mut(status).merge(other.figure(status), ids);
         }
     }
 }
@@ -341,6 +355,18 @@ pub async fn compliance(
     fleet: &Fleet,
     group: Option<&str>,
 ) -> Result<ComplianceReport, ComplianceError> {
+    compliance_with(fleet, group, &|_| {}).await
+}
+
+/// [`compliance`], telling `progress` what it has counted while it counts: the groups it will
+/// read, each page of gateways as it is counted, each group when it is complete. A front end
+/// draws the figures from these as they arrive (with a [`Tally`] for the sums) instead of
+/// waiting for the whole tenant.
+pub async fn compliance_with(
+    fleet: &Fleet,
+    group: Option<&str>,
+    progress: &(dyn Fn(Progress<'_>) + Sync),
+) -> Result<ComplianceReport, ComplianceError> {
     let started_at = OffsetDateTime::now_utc();
     let plane = fleet.plane();
     let (products, groups, images) =
@@ -353,19 +379,140 @@ pub async fn compliance(
         .iter()
         .map(|p| (p.id.clone(), p.name.clone()))
         .collect();
+    let headings: Vec<GroupHeading> = groups
+        .iter()
+        .map(|g| GroupHeading::of(g, &product_names))
+        .collect();
+    progress(Progress::Listed {
+        started_at,
+        groups: &headings,
+    });
     let images: HashMap<ImageId, ImageInfo> =
         images.into_iter().map(|i| (i.id.clone(), i)).collect();
-    let (product_names, images) = (&product_names, &images);
-    let mut read: Vec<GroupCompliance> = futures_util::stream::iter(groups)
-        .map(|g| async move { group_compliance(fleet, g, product_names, images).await })
-        .buffered(READ_CONCURRENCY)
+    let read = Reading {
+        fleet,
+        product_names: &product_names,
+        images: &images,
+        queries: Semaphore::new(TWIN_QUERIES_IN_FLIGHT),
+        progress,
+    };
+    let read = &read;
+    let mut groups: Vec<GroupCompliance> = futures_util::stream::iter(groups)
+        .map(|g| async move {
+            let group = group_compliance(read, g).await?;
+            (read.progress)(Progress::Complete(&group));
+            Ok::<_, CloudError>(group)
+        })
+        .buffer_unordered(GROUP_CONCURRENCY)
         .try_collect()
         .await?;
-    read.sort_by(|a, b| {
+    groups.sort_by(|a, b| {
         (a.product_name.as_deref(), a.group_name.as_str())
             .cmp(&(b.product_name.as_deref(), b.group_name.as_str()))
     });
-    Ok(assemble(started_at, read))
+    Ok(assemble(started_at, groups))
+}
+
+/// How many groups are read at the same time. A group's device pages are sequential (each
+/// continuation comes with the previous page), so groups are what runs side by side.
+// UNSURE: the Azure Sphere APIs document no throttling (azure-sphere-api.md); the transport
+// honours 429 and Retry-After, so a lower bound only makes a large tenant slower, never wrong.
+pub const GROUP_CONCURRENCY: usize = 8;
+
+/// How many twin queries one report has in flight at once, across all its groups.
+// UNSURE: IoT Hub throttles queries per unit and minute; device-contract.md gives no figure
+// (the transport honours 429 and Retry-After).
+pub const TWIN_QUERIES_IN_FLIGHT: usize = 8;
+
+/// How many listed pages of one group may wait for their twins while the next page is listed.
+const PAGES_AHEAD: usize = 2;
+
+/// What [`compliance_with`] tells while it counts.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// The groups it will count, before any device is read.
+    Listed {
+        started_at: OffsetDateTime,
+        groups: &'a [GroupHeading],
+    },
+    /// One more page of a group's gateways was counted: the group so far.
+    Counted(&'a GroupCompliance),
+    /// A group is counted completely.
+    Complete(&'a GroupCompliance),
+}
+
+/// A group the report will count: what names it before its figures are known.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupHeading {
+    pub group_id: DeviceGroupId,
+    pub group_name: String,
+    pub product_id: ProductId,
+    pub product_name: Option<String>,
+}
+
+impl GroupHeading {
+    fn of(group: &DeviceGroup, product_names: &HashMap<ProductId, String>) -> GroupHeading {
+        GroupHeading {
+            group_id: group.id.clone(),
+            group_name: group.name.clone(),
+            product_id: group.product.clone(),
+            product_name: group
+                .product_name
+                .clone()
+                .or_else(|| product_names.get(&group.product).cloned()),
+        }
+    }
+}
+
+/// Running sums of the groups counted so far (complete or not), per product and for the fleet:
+/// counts, as-of and sources, without gateway ids. Fed with every [`Progress::Counted`] and
+/// [`Progress::Complete`], it gives the figures a front end shows while the report is made.
+#[derive(Debug, Default)]
+pub struct Tally {
+    groups: Vec<(DeviceGroupId, ProductId, GatewayFigures, NodeFigures)>,
+}
+
+impl Tally {
+    /// Takes `group`'s figures so far in place of what it had of that group.
+    pub fn update(&mut self, group: &GroupCompliance) {
+        let mut gateways = GatewayFigures::default();
+        gateways.merge(&group.gateways, false);
+        let mut nodes = NodeFigures::default();
+        nodes.merge(&group.nodes, false);
+        let entry = (
+            group.group_id.clone(),
+            group.product_id.clone(),
+            gateways,
+            nodes,
+        );
+        match self.groups.iter_mut().find(|g| g.0 == group.group_id) {
+            Some(known) => *known = entry,
+            None => self.groups.push(entry),
+        }
+    }
+
+    /// The sums of product `product`'s groups (`None`: of every group).
+    pub fn sums(&self, product: Option<&ProductId>) -> (GatewayFigures, NodeFigures) {
+        let (mut gateways, mut nodes) = (GatewayFigures::default(), NodeFigures::default());
+        for (_, p, g, n) in &self.groups {
+            if product.is_none_or(|want| want == p) {
+                gateways.merge(g, false);
+                nodes.merge(n, false);
+            }
+        }
+        (gateways, nodes)
+    }
+}
+
+/// What every group's read shares: the clients, the listings made once, the bound on twin
+/// queries and whom to tell.
+struct Reading<'a> {
+    fleet: &'a Fleet,
+    product_names: &'a HashMap<ProductId, String>,
+    images: &'a HashMap<ImageId, ImageInfo>,
+    queries: Semaphore,
+    progress: &'a (dyn Fn(Progress<'_>) + Sync),
 }
 
 /// Sums groups into products and the fleet.
@@ -373,8 +520,8 @@ fn assemble(started_at: OffsetDateTime, groups: Vec<GroupCompliance>) -> Complia
     let mut products: Vec<ProductCompliance> = Vec::new();
     let (mut gateways, mut nodes) = (GatewayFigures::default(), NodeFigures::default());
     for group in groups {
-        gateways.merge(&group.gateways);
-        nodes.merge(&group.nodes);
+        gateways.merge(&group.gateways, true);
+        nodes.merge(&group.nodes, true);
         let product = match products
             .iter_mut()
             .position(|p| p.product_id == group.product_id)
@@ -391,8 +538,8 @@ fn assemble(started_at: OffsetDateTime, groups: Vec<GroupCompliance>) -> Complia
                 products.last_mut().expect("just pushed")
             }
         };
-        product.gateways.merge(&group.gateways);
-        product.nodes.merge(&group.nodes);
+        product.gateways.merge(&group.gateways, true);
+        product.nodes.merge(&group.nodes, true);
         product.groups.push(group);
     }
     ComplianceReport {
@@ -405,20 +552,17 @@ fn assemble(started_at: OffsetDateTime, groups: Vec<GroupCompliance>) -> Complia
 }
 
 async fn group_compliance(
-    fleet: &Fleet,
+    read: &Reading<'_>,
     group: DeviceGroup,
-    product_names: &HashMap<ProductId, String>,
-    images: &HashMap<ImageId, ImageInfo>,
 ) -> Result<GroupCompliance, CloudError> {
+    let fleet = read.fleet;
     let plane = fleet.plane();
     let current = current_deployment_of(plane, &group).await?;
     let as_of = OffsetDateTime::now_utc();
-    let target = current.as_ref().map(|d| Target::of(d, images));
+    let target = current.as_ref().map(|d| Target::of(d, read.images));
+    let heading = GroupHeading::of(&group, read.product_names);
     let mut out = GroupCompliance {
-        product_name: group
-            .product_name
-            .clone()
-            .or_else(|| product_names.get(&group.product).cloned()),
+        product_name: heading.product_name,
         policy_blocks_apps: group.update_policy.as_ref().is_some_and(policy_blocks_apps),
         target: target.as_ref().map(|t| t.view.clone()),
         group_id: group.id.clone(),
@@ -430,14 +574,22 @@ async fn group_compliance(
         rows: Vec::new(),
         as_of,
     };
-    let mut pages = plane.device_pages(&group.id);
-    // As in step 5's table, the next page is read while the current page's twins are queried.
-    let mut page = pages.next_page().await?;
-    let mut listed_at = OffsetDateTime::now_utc();
-    while let Some(devices) = page {
-        let ids: Vec<DeviceId> = devices.iter().map(|d| d.id.clone()).collect();
-        let (next, twins) = tokio::join!(pages.next_page(), fleet.twins(&ids));
-        let twins = twins?;
+    // The pages of a list are sequential, their twins are not: the next pages are listed while
+    // the twins of earlier ones are queried (in listing order, so rows keep the list's order).
+    let pages =
+        futures_util::stream::try_unfold(plane.device_pages(&group.id), |mut pages| async move {
+            let page = pages.next_page().await?;
+            let listed_at = OffsetDateTime::now_utc();
+            Ok::<_, CloudError>(page.map(|devices| ((devices, listed_at), pages)))
+        });
+    let mut joined = std::pin::pin!(pages
+        .map_ok(|(devices, listed_at)| async move {
+            let ids: Vec<DeviceId> = devices.iter().map(|d| d.id.clone()).collect();
+            let twins = fleet.twins_within(&ids, &read.queries).await?;
+            Ok((devices, listed_at, twins))
+        })
+        .try_buffered(PAGES_AHEAD));
+    while let Some((devices, listed_at, twins)) = joined.try_next().await? {
         for device in &devices {
             let twin = twins.get(&device.id);
             out.add(
@@ -448,8 +600,7 @@ async fn group_compliance(
                 listed_at,
             );
         }
-        page = next?;
-        listed_at = OffsetDateTime::now_utc();
+        (read.progress)(Progress::Counted(&out));
     }
     Ok(out)
 }
@@ -799,6 +950,22 @@ mod tests {
         assert_eq!(group.nodes.updating.count, 1);
         assert_eq!(group.nodes.outdated.gateways.len(), 1);
         assert_eq!(group.rows[0].nodes_outdated, 1);
+        // The running sums a front end shows while counting: a group counted again replaces
+        // its earlier figures; sums carry counts, the oldest read and the sources, not ids.
+        let mut other = group.clone();
+        other.group_id = DeviceGroupId::new("h");
+        other.product_id = ProductId::new("q");
+        let mut tally = Tally::default();
+        tally.update(&group);
+        tally.update(&group);
+        tally.update(&other);
+        let (all, _) = tally.sums(None);
+        assert_eq!(all.total, 2);
+        assert_eq!(all.on_target.count, 2);
+        assert_eq!(all.on_target.as_of, Some(early));
+        assert!(all.on_target.gateways.is_empty());
+        let (p, nodes) = tally.sums(Some(&ProductId::new("p")));
+        assert_eq!((p.total, nodes.outdated.count), (1, 1));
         let report = assemble(deployed, vec![group.clone(), group]);
         assert_eq!(report.gateways.total, 2);
         assert_eq!(report.gateways.on_target.count, 2);

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use futures_util::StreamExt;
 use serde::Serialize;
 use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 
 use crate::cloud::iothub::{IotHubClient, Twin};
 use crate::cloud::model::{Device, DeviceGroupId, DeviceId};
@@ -30,7 +31,8 @@ use crate::workflow::runs::Runs;
 // reference); 40 ids of 128 characters keep it near 5.5 KB, well under the 8 KB seen in practice.
 pub const TWIN_BATCH: usize = 40;
 
-/// How many twin queries of one listing run at the same time.
+/// How many twin queries of one listing run at the same time (step 5's table; the compliance
+/// report bounds its queries across all its groups instead, see `compliance.rs`).
 const PARALLEL_QUERIES: usize = 4;
 
 /// The clients steps 5 and 6 need, owned so a rollout can run on its own task, and the journal
@@ -126,15 +128,29 @@ impl Fleet {
     /// The twins of `devices`, read with batched twin queries. A device without a twin (not
     /// registered on the hub) is simply absent from the answer.
     pub async fn twins(&self, devices: &[DeviceId]) -> Result<TwinsById, CloudError> {
+        self.twins_within(devices, &Semaphore::new(PARALLEL_QUERIES))
+            .await
+    }
+
+    /// [`Fleet::twins`], with at most as many queries in flight as `limit` has permits; several
+    /// listings sharing one `limit` share the bound (the compliance report's groups do).
+    pub(crate) async fn twins_within(
+        &self,
+        devices: &[DeviceId],
+        limit: &Semaphore,
+    ) -> Result<TwinsById, CloudError> {
         let batches: Vec<&[DeviceId]> = devices.chunks(TWIN_BATCH).collect();
+        let in_flight = batches.len().max(1);
         let mut answers = futures_util::stream::iter(batches)
             .map(|batch| async move {
                 let query = twin_query(batch);
+                // The semaphore is never closed, so a permit always comes.
+                let _permit = limit.acquire().await.ok();
                 self.iothub
                     .query_twins(&query, Some(TWIN_BATCH as u32), |_| {})
                     .await
             })
-            .buffer_unordered(PARALLEL_QUERIES);
+            .buffer_unordered(in_flight);
         let mut twins = TwinsById::default();
         while let Some(answer) = answers.next().await {
             let read_at = OffsetDateTime::now_utc();
