@@ -26,11 +26,16 @@ export function createGroupStep(app) {
   /** The groups being read (or read last): what a reattached run waits for. */
   let loading = Promise.resolve();
 
+  /** The saved list asked for early at start-up (`prefetchCached`), used by the next `loadCached`. */
+  let early = null;
+
   /** Draws the saved list while the listing is on its way (never over rows already shown). */
   async function loadCached() {
+    const asked = early || call('groups_cached');
+    early = null;
     let cached = null;
     try {
-      cached = await call('groups_cached');
+      cached = await asked;
     } catch {
       return; // No saved list to show: the page waits for the listing as before.
     }
@@ -90,6 +95,12 @@ export function createGroupStep(app) {
     id: 'group',
     initial: () => ({ groups: groupsSlice(), groupQuery: '', groupId: null }),
     actions,
+    /** Asks for the saved list at once, beside the other start-up calls (one round trip less
+     *  before the first paint); the first `loadGroups` draws it. */
+    prefetchCached() {
+      early = call('groups_cached');
+      early.catch(() => {});
+    },
     /** Resolves when the groups being read have arrived (or failed). */
     loaded: () => loading,
     mount: (section, step) => mountGroupStep(section, step, { ...app.common, ...actions }),
