@@ -18,6 +18,7 @@ const COMMANDS: &[&str] = &[
     "sign_in_cancel",
     "sign_in_service_principal",
     "sign_out",
+    "groups_cached",
     "groups_list",
     "deployment_plan",
     "deployment_create",

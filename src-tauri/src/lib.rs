@@ -14,6 +14,7 @@ mod runs;
 mod settings;
 mod tenant;
 mod updates;
+mod window_state;
 mod wire;
 
 use std::sync::Arc;
@@ -40,12 +41,17 @@ pub fn run() {
     }
     let app = builder
         .plugin(tauri_plugin_updater::Builder::new().build())
-        // Size, position and maximized state come back as the person left them.
+        // Size, position and maximized state come back as the person left them: the plugin
+        // restores them and saves them on exit; `window_state` also saves each change (a kill or
+        // crash is no exit) and keeps the restored window on a monitor and above the minimum.
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(reload_guard())
         // Closing the window while a run is in flight asks first (the run goes on, or is
         // stopped cleanly through `close_after_runs`): it is never dropped.
         .on_window_event(|window, event| {
+            if let Some(saver) = window.try_state::<window_state::SaveOnChange>() {
+                saver.on_event(window.app_handle(), event);
+            }
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
                 let runs = window.state::<Arc<runs::Runs>>();
                 if commands::runs::hold_close(window.app_handle(), &runs) {
@@ -55,6 +61,8 @@ pub fn run() {
         })
         .setup(|app| {
             crash::remember_app(app.handle());
+            window_state::check_restored(app.handle());
+            app.manage(window_state::SaveOnChange::default());
             let log_dir = logging::log_dir(app.handle());
             // Logging is best effort: the app stays usable when the log directory is read-only.
             let guard = logging::init(&log_dir);
@@ -102,6 +110,7 @@ pub fn run() {
             commands::profiles::sign_in_cancel,
             commands::profiles::sign_in_service_principal,
             commands::profiles::sign_out,
+            commands::deploy::groups_cached,
             commands::deploy::groups_list,
             commands::deploy::deployment_plan,
             commands::deploy::deployment_create,

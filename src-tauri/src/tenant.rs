@@ -24,7 +24,9 @@ pub(crate) struct TenantConnection {
 impl TenantConnection {
     pub(crate) fn new(dirs: AppDirs) -> Self {
         let launcher = asg_fota_sim::demo::Launcher {
-            state_file: None,
+            state_file: std::env::var_os("ASG_FOTA_DEMO_STATE")
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from),
             sim: demo_sim_config(),
         };
         Self {
@@ -122,7 +124,10 @@ impl TenantConnection {
 /// curious users reach its control API there; by default the port is ephemeral),
 /// `ASG_FOTA_DEMO_GATEWAYS` sizes its fleet (the benchmark's 10,000-row table uses it), and
 /// `ASG_FOTA_DEMO_FAST=1` shortens every simulated delay (restarts, operations) for the
-/// end-to-end tests.
+/// end-to-end tests. Two more are for tests that restart the app: `ASG_FOTA_DEMO_STATE=<file>`
+/// keeps the Demo tenant in that file between starts (in memory otherwise), and
+/// `ASG_FOTA_DEMO_FAULTS=<file>` applies a fault plan (`docs/simulator.md`) from the very first
+/// request — a plan that cannot be read is logged and ignored.
 fn demo_sim_config() -> asg_fota_sim::SimConfig {
     fn number<T: std::str::FromStr>(name: &str) -> Option<T> {
         std::env::var(name)
@@ -138,6 +143,22 @@ fn demo_sim_config() -> asg_fota_sim::SimConfig {
         port: number("ASG_FOTA_DEMO_PORT").unwrap_or(0),
         gateways: number("ASG_FOTA_DEMO_GATEWAYS").unwrap_or(defaults.gateways),
         timing,
+        faults: demo_faults().unwrap_or_default(),
         ..defaults
+    }
+}
+
+/// The fault plan named by `ASG_FOTA_DEMO_FAULTS`, if any and readable.
+fn demo_faults() -> Option<asg_fota_sim::FaultPlan> {
+    let path = std::env::var_os("ASG_FOTA_DEMO_FAULTS").filter(|v| !v.is_empty())?;
+    let read = std::fs::read(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|e| e.to_string()));
+    match read {
+        Ok(plan) => Some(plan),
+        Err(error) => {
+            tracing::warn!(path = %std::path::Path::new(&path).display(), %error, "the Demo tenant's fault plan was not applied");
+            None
+        }
     }
 }

@@ -10,6 +10,7 @@ mod korean_walk;
 mod profile_screen;
 mod run_reattach;
 mod single_instance;
+mod start_window;
 mod wizard_flow;
 
 /// The app binary the window tests open.

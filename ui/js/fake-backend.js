@@ -666,6 +666,12 @@ function createTenant(params, emit) {
       return null;
     },
 
+    // The sample app has seen its groups before: the cached list is the same groups, an hour old.
+    groups_cached: async () => ({
+      asOf: new Date(Date.now() - 3600e3).toISOString(),
+      groups: groups.map((g) => ({ id: g.id, name: g.name, productId: g.productId, productName: g.productName, deviceCount: g.deviceCount })),
+    }),
+
     groups_list: async () => {
       await delay(350);
       requireSignedIn();

@@ -312,6 +312,46 @@ export function groupsByProduct(groups, query) {
   return list;
 }
 
+/**
+ * Step 1 at start-up: the rows of the cached group list (`groups_cached`), in the shape
+ * `groupsByProduct` and the group cards read. Only ids, names, products and counts were kept;
+ * the rest is unknown (`null`) and each row is marked `cached` until the listing replaces it.
+ */
+export function cachedGroupRows(cached) {
+  const groups = cached && Array.isArray(cached.groups) ? cached.groups : [];
+  return groups.map((g) => ({
+    id: g.id,
+    name: g.name,
+    productId: g.productId,
+    productName: g.productName ?? null,
+    description: null,
+    deviceCount: g.deviceCount ?? null,
+    osFeed: null,
+    updatePolicy: null,
+    policyBlocksApps: false,
+    currentDeployment: null,
+    asOf: cached.asOf ?? null,
+    cached: true,
+  }));
+}
+
+/**
+ * Step 1 when a listing arrives: which group stays chosen. `pendingId` was chosen from the
+ * cached list before the listing came (it takes effect only if the tenant still has it);
+ * `chosenId` is the group chosen before. A group the listing no longer holds is never kept:
+ * `gone` names it (from `before`, the rows shown until now) so the page can say so.
+ */
+export function settleGroupChoice({ items, before, chosenId, pendingId }) {
+  const has = (id) => id != null && items.some((g) => g.id === id);
+  const nameOf = (id) => (before || []).find((g) => g.id === id)?.name ?? id;
+  if (pendingId != null) {
+    if (has(pendingId)) return { chosenId: pendingId, gone: null };
+    return { chosenId: has(chosenId) ? chosenId : null, gone: nameOf(pendingId) };
+  }
+  if (chosenId != null && !has(chosenId)) return { chosenId: null, gone: nameOf(chosenId) };
+  return { chosenId, gone: null };
+}
+
 /** Step 5's filter: id, group, versions and connection state. */
 export function filterGateways(gateways, query) {
   const terms = searchTerms(query);

@@ -55,7 +55,15 @@ pub struct FanoutFigure {
     pub intents: usize,
 }
 
-/// Cold start: medians of the app and of the bare window, or why it could not be measured.
+/// Cold start, twice on the same data directory: the second start (step 1 drawn from the group
+/// list saved by the first — what a person sees every day, and what the goal is about) and the
+/// first start ever (nothing saved: step 1 waits for the tenant).
+pub struct ColdStart {
+    pub second: WindowFigure,
+    pub first: WindowFigure,
+}
+
+/// One kind of start: medians of the app and of the bare window.
 pub struct WindowFigure {
     pub app_s: f64,
     pub bare_s: f64,
@@ -103,7 +111,7 @@ pub struct Report {
     pub upload: Option<Vec<UploadFigure>>,
     pub listing: Option<Vec<ListingFigure>>,
     pub fanout: Option<Vec<FanoutFigure>>,
-    pub window: Option<Measured<WindowFigure>>,
+    pub window: Option<Measured<ColdStart>>,
     pub table: Option<Measured<Vec<Interaction>>>,
     /// The Fleet screen's drill-down table (issue 14).
     pub fleet: Option<Measured<Vec<Interaction>>>,
@@ -376,45 +384,60 @@ impl Report {
              WebKitWebProcess + WebKitNetworkProcess, sampled every 20 ms, shared pages counted \
              per process). Release builds under Xvfb through tauri-driver. Goal: ≤ 1.25× on both.\n"
         )?;
+        writeln!(
+            md,
+            "Each run starts both binaries twice on one scratch data directory: the **second \
+             start** is the everyday one — step 1 is drawn at once from the group list the first \
+             start saved (`group-cache/`, marked \"as of\", refreshed in place when the tenant \
+             answers); this is what the goal is about. The **first start ever** has nothing \
+             saved: step 1 waits for the Demo tenant to start, sign in and list its groups (≈ 15 \
+             requests). The bare window is started twice the same way, so both sides have the same \
+             warm WebKit and font caches.\n"
+        )?;
         match window {
             Err(why) => writeln!(md, "Not measured: {why}\n")?,
-            Ok(w) => {
-                let (rt, rm) = (w.app_s / w.bare_s, w.app_peak as f64 / w.bare_peak as f64);
+            Ok(cold) => {
                 writeln!(md, "| figure | app | bare window | ratio | goal |")?;
                 writeln!(md, "|---|---|---|---|---|")?;
-                writeln!(
-                    md,
-                    "| time to first content | {:.0} ms | {:.0} ms | {rt:.2}× | {} |",
-                    w.app_s * 1e3,
-                    w.bare_s * 1e3,
-                    verdict(rt <= 1.25)
-                )?;
-                writeln!(
-                    md,
-                    "| peak resident memory | {} | {} | {rm:.2}× | {} |",
-                    mib(w.app_peak),
-                    mib(w.bare_peak),
-                    verdict(rm <= 1.25)
-                )?;
-                writeln!(
-                    md,
-                    "\nWhere the time goes (medians): before the page exists (process start, \
-                     Tauri set-up, web view creation) app {:.0} ms, bare {:.0} ms; page time \
-                     origin → `DOMContentLoaded` app {:.0} ms, bare {:.0} ms; → marker app {:.0} \
-                     ms, bare {:.0} ms.",
-                    (w.app_s - w.app_page_s) * 1e3,
-                    (w.bare_s - w.bare_page_s) * 1e3,
-                    w.app_dom_ready_s * 1e3,
-                    w.bare_dom_ready_s * 1e3,
-                    w.app_page_s * 1e3,
-                    w.bare_page_s * 1e3
-                )?;
-                writeln!(
-                    md,
-                    "\nRuns (app / bare, ms): {} / {}\n",
-                    list_ms(&w.app_runs),
-                    list_ms(&w.bare_runs)
-                )?;
+                for (name, w, goal) in [
+                    ("second start (saved list)", &cold.second, true),
+                    ("first start ever (no saved list)", &cold.first, false),
+                ] {
+                    let (rt, rm) = (w.app_s / w.bare_s, w.app_peak as f64 / w.bare_peak as f64);
+                    let judge = |ok: bool| if goal { verdict(ok) } else { "–" };
+                    writeln!(
+                        md,
+                        "| time to first content, {name} | {:.0} ms | {:.0} ms | {rt:.2}× | {} |",
+                        w.app_s * 1e3,
+                        w.bare_s * 1e3,
+                        judge(rt <= 1.25)
+                    )?;
+                    writeln!(
+                        md,
+                        "| peak resident memory, {name} | {} | {} | {rm:.2}× | {} |",
+                        mib(w.app_peak),
+                        mib(w.bare_peak),
+                        judge(rm <= 1.25)
+                    )?;
+                }
+                for (name, w) in [("second start", &cold.second), ("first start", &cold.first)] {
+                    writeln!(
+                        md,
+                        "\nWhere the time goes, {name} (medians): before the page exists (process \
+                         start, Tauri set-up, web view creation) app {:.0} ms, bare {:.0} ms; page \
+                         time origin → `DOMContentLoaded` app {:.0} ms, bare {:.0} ms; → marker app \
+                         {:.0} ms, bare {:.0} ms. Runs (app / bare, ms): {} / {}",
+                        (w.app_s - w.app_page_s) * 1e3,
+                        (w.bare_s - w.bare_page_s) * 1e3,
+                        w.app_dom_ready_s * 1e3,
+                        w.bare_dom_ready_s * 1e3,
+                        w.app_page_s * 1e3,
+                        w.bare_page_s * 1e3,
+                        list_ms(&w.app_runs),
+                        list_ms(&w.bare_runs)
+                    )?;
+                }
+                writeln!(md)?;
             }
         }
         Ok(())

@@ -15,7 +15,7 @@ use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Value};
 
 use crate::memory;
-use crate::report::{median, Interaction, Measured, NotMeasured, WindowFigure};
+use crate::report::{median, ColdStart, Interaction, Measured, NotMeasured, WindowFigure};
 use crate::RunArgs;
 
 /// The step-1 marker of the app and the bare window's marker.
@@ -241,9 +241,23 @@ struct Start {
     peak: u64,
 }
 
-/// One cold start: time from the new-session request to `marker` present, and peak memory.
-async fn one_start(app: &Path, marker: &str) -> anyhow::Result<Start> {
+/// Two cold starts of `app` on one scratch data directory (the driver's): the first ever, then
+/// the second, which finds what the first saved (the app's group list; WebKit's caches).
+async fn two_starts(app: &Path, marker: &str) -> anyhow::Result<(Start, Start)> {
     let driver = Driver::start(&[])?;
+    let first = one_start(&driver, app, marker).await?;
+    // The first process must be gone before the second starts: the memory sampler looks for the
+    // binary under the driver, and the second start must not overlap the first's exit.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while memory::find_below(driver.child.id(), app).is_some() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let second = one_start(&driver, app, marker).await?;
+    Ok((first, second))
+}
+
+/// One cold start: time from the new-session request to `marker` present, and peak memory.
+async fn one_start(driver: &Driver, app: &Path, marker: &str) -> anyhow::Result<Start> {
     // tauri-driver listens before WebKitWebDriver is ready: a refused session costs no app
     // start, so the clock restarts with each attempt.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -279,12 +293,14 @@ async fn one_start(app: &Path, marker: &str) -> anyhow::Result<Start> {
             .await?;
         let page_ms = |i: usize| page[i].as_f64().unwrap_or(f64::NAN) / 1e3;
         if std::env::var_os("BENCH_TRACE").is_some() {
-            // Diagnostics: every resource the page fetched (IPC calls included) with its timing.
+            // Diagnostics: every resource the page fetched (IPC calls included) with its timing,
+            // and the marks the app sets on its way to the first paint (`ui/js/app.js`).
             let entries = driver
                 .script(
                     &session,
                     "arguments[arguments.length - 1](performance.getEntriesByType('resource')
-                       .map((e) => `${e.startTime.toFixed(0)}+${e.duration.toFixed(0)} ${e.name}`));",
+                       .map((e) => `${e.startTime.toFixed(0)}+${e.duration.toFixed(0)} ${e.name}`)
+                       .concat(performance.getEntriesByType('mark').map((e) => `${e.startTime.toFixed(0)} mark ${e.name}`)));",
                 )
                 .await?;
             println!("trace {}: {entries:#}", app.display());
@@ -305,14 +321,15 @@ async fn one_start(app: &Path, marker: &str) -> anyhow::Result<Start> {
     }
 }
 
-/// Cold start of the app against the bare window, `runs` times each, alternating.
-pub async fn cold_start(args: &RunArgs) -> Measured<WindowFigure> {
+/// Cold start of the app against the bare window, `runs` times each, alternating; each run
+/// starts each binary twice on the same data directory.
+pub async fn cold_start(args: &RunArgs) -> Measured<ColdStart> {
     cold_start_inner(args)
         .await
         .map_err(|e| NotMeasured(format!("{e:#}")))
 }
 
-async fn cold_start_inner(args: &RunArgs) -> anyhow::Result<WindowFigure> {
+async fn cold_start_inner(args: &RunArgs) -> anyhow::Result<ColdStart> {
     let app = args
         .app
         .as_ref()
@@ -321,38 +338,59 @@ async fn cold_start_inner(args: &RunArgs) -> anyhow::Result<WindowFigure> {
         .bare
         .as_ref()
         .ok_or_else(|| anyhow!("no --bare binary"))?;
-    let (mut app_runs, mut bare_runs) = (Vec::new(), Vec::new());
+    let (mut first, mut second) = (Pair::default(), Pair::default());
     for i in 0..args.runs {
-        let b = one_start(bare, BARE_MARKER).await?;
-        let a = one_start(app, APP_MARKER).await?;
-        println!(
-            "cold start {}: app {:.0} ms (page {:.0} ms, DOM ready {:.0} ms) {}, bare {:.0} ms (page {:.0} ms) {}",
-            i + 1,
-            a.seconds * 1e3,
-            a.page_s * 1e3,
-            a.dom_ready_s * 1e3,
-            memory::mib(a.peak),
-            b.seconds * 1e3,
-            b.page_s * 1e3,
-            memory::mib(b.peak)
-        );
-        app_runs.push(a);
-        bare_runs.push(b);
+        let (b1, b2) = two_starts(bare, BARE_MARKER).await?;
+        let (a1, a2) = two_starts(app, APP_MARKER).await?;
+        for (name, a, b) in [("first", &a1, &b1), ("second", &a2, &b2)] {
+            println!(
+                "cold start {} ({name}): app {:.0} ms (page {:.0} ms, DOM ready {:.0} ms) {}, bare {:.0} ms (page {:.0} ms, DOM ready {:.0} ms) {}",
+                i + 1,
+                a.seconds * 1e3,
+                a.page_s * 1e3,
+                a.dom_ready_s * 1e3,
+                memory::mib(a.peak),
+                b.seconds * 1e3,
+                b.page_s * 1e3,
+                b.dom_ready_s * 1e3,
+                memory::mib(b.peak)
+            );
+        }
+        first.app.push(a1);
+        first.bare.push(b1);
+        second.app.push(a2);
+        second.bare.push(b2);
     }
-    let med =
-        |runs: &[Start], f: fn(&Start) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
-    Ok(WindowFigure {
-        app_s: med(&app_runs, |s| s.seconds),
-        bare_s: med(&bare_runs, |s| s.seconds),
-        app_page_s: med(&app_runs, |s| s.page_s),
-        bare_page_s: med(&bare_runs, |s| s.page_s),
-        app_dom_ready_s: med(&app_runs, |s| s.dom_ready_s),
-        bare_dom_ready_s: med(&bare_runs, |s| s.dom_ready_s),
-        app_peak: med(&app_runs, |s| s.peak as f64) as u64,
-        bare_peak: med(&bare_runs, |s| s.peak as f64) as u64,
-        app_runs: app_runs.iter().map(|s| s.seconds).collect(),
-        bare_runs: bare_runs.iter().map(|s| s.seconds).collect(),
+    Ok(ColdStart {
+        second: second.figure(),
+        first: first.figure(),
     })
+}
+
+/// The starts of one kind (first or second) of both binaries.
+#[derive(Default)]
+struct Pair {
+    app: Vec<Start>,
+    bare: Vec<Start>,
+}
+
+impl Pair {
+    fn figure(&self) -> WindowFigure {
+        let med =
+            |runs: &[Start], f: fn(&Start) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+        WindowFigure {
+            app_s: med(&self.app, |s| s.seconds),
+            bare_s: med(&self.bare, |s| s.seconds),
+            app_page_s: med(&self.app, |s| s.page_s),
+            bare_page_s: med(&self.bare, |s| s.page_s),
+            app_dom_ready_s: med(&self.app, |s| s.dom_ready_s),
+            bare_dom_ready_s: med(&self.bare, |s| s.dom_ready_s),
+            app_peak: med(&self.app, |s| s.peak as f64) as u64,
+            bare_peak: med(&self.bare, |s| s.peak as f64) as u64,
+            app_runs: self.app.iter().map(|s| s.seconds).collect(),
+            bare_runs: self.bare.iter().map(|s| s.seconds).collect(),
+        }
+    }
 }
 
 /// Times `action` (JavaScript) until the frame after it has been painted, in milliseconds.

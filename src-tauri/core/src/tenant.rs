@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use crate::cloud::auth::{BoxFuture, DeviceCodePrompt, IdentityClient};
@@ -28,6 +29,7 @@ use crate::session::{
 use crate::workflow::compliance::{self, ComplianceError, ComplianceReport};
 use crate::workflow::deploy::{self, CreatedDeployment, DeployError, PlannedDeployment, Recorder};
 use crate::workflow::fleet::{Fleet, Gateway};
+use crate::workflow::group_cache::{self, CachedGroups, GroupCache};
 use crate::workflow::groups::{self, DeploymentView, GroupView, LocalKinds};
 use crate::workflow::journal::{
     Action, Actor, Detail, Journal, JournalEntry, JournalError, Outcome, Target,
@@ -235,6 +237,22 @@ impl TenantHost {
         Journal::in_dirs(&self.dirs)
     }
 
+    /// The last group list seen per profile, in the data directory.
+    pub fn group_cache(&self) -> GroupCache {
+        GroupCache::in_data_dir(&self.dirs.data)
+    }
+
+    /// The last group list read for profile `chosen` (else the active one), without opening it:
+    /// what step 1 draws at start-up until the listing arrives. `None` when there is none or it
+    /// is unusable (see [`GroupCache::load`]).
+    pub fn cached_groups(&self, chosen: Option<&str>) -> Result<Option<CachedGroups>, TenantError> {
+        let name = self.profile_name(chosen)?;
+        let profile = self.profiles()?.get(&name)?;
+        Ok(self
+            .group_cache()
+            .load(&name, &group_cache::tenant_fingerprint(&profile)))
+    }
+
     /// The registry of this computer's runs, beside the journal (needs no sign-in): the app
     /// lists interrupted runs at start-up, the CLI's `runs` verb lists and discards them.
     pub fn runs(&self) -> crate::workflow::runs::Runs {
@@ -437,6 +455,7 @@ impl TenantHost {
             session.keep_rotations_in(secrets.clone());
         }
         Ok(Tenant {
+            group_cache: self.group_cache(),
             journal: self.journal(),
             actor: Actor {
                 profile: name.to_owned(),
@@ -631,6 +650,7 @@ pub struct Tenant {
     /// Where its secrets are: the keychain, or the Demo tenant's own store.
     secrets: Arc<dyn SecretStore>,
     journal: Journal,
+    group_cache: GroupCache,
     actor: Actor,
     kinds: Arc<Mutex<LocalKinds>>,
     stop: tokio::sync::Mutex<Option<BoxFuture<'static, ()>>>,
@@ -699,8 +719,18 @@ impl Tenant {
     }
 
     /// Step 1: every group with its policy and current deployment.
+    /// Step 1: every group with its policy and current deployment. The listing also replaces
+    /// the profile's cached group list (a failure to write it is logged, not returned).
     pub async fn groups(&self) -> Result<Vec<GroupView>, TenantError> {
-        Ok(groups::group_views(self.session.plane(), &self.local_kinds()).await?)
+        let views = groups::group_views(self.session.plane(), &self.local_kinds()).await?;
+        let as_of = views
+            .first()
+            .map_or_else(OffsetDateTime::now_utc, |g| g.as_of);
+        let tenant = group_cache::tenant_fingerprint(&self.profile);
+        if let Err(error) = self.group_cache.save(&self.name, &tenant, as_of, &views) {
+            tracing::warn!(%error, "the group list was not cached");
+        }
+        Ok(views)
     }
 
     /// Step 3: the preflight and diff of deploying `images` to `group`, before any change.

@@ -7,10 +7,22 @@ use asg_fota_core::cloud::model::{DeviceGroupId, ImageId};
 
 use crate::commands::on_worker;
 use crate::tenant::TenantConnection;
-use crate::wire::{CommandError, Deployment, Group, Plan};
+use crate::wire::{CommandError, Deployment, Group, GroupsCached, Plan};
 
 fn image_ids(ids: Vec<String>) -> Vec<ImageId> {
     ids.into_iter().map(ImageId::new).collect()
+}
+
+/// Step 1 at start-up: the last group list seen for the active profile, read from the data
+/// directory without opening the tenant (`null` when there is none or it is unusable). Not
+/// async on purpose: a plain command runs on the main thread, which is idle once the page loads,
+/// while the async runtime's workers are busy starting the Demo tenant and signing in (measured:
+/// as an async command its answer came only with the listing's).
+#[tauri::command]
+pub(crate) fn groups_cached(
+    connection: State<'_, TenantConnection>,
+) -> Result<Option<GroupsCached>, CommandError> {
+    Ok(connection.host.cached_groups(None)?.map(GroupsCached::from))
 }
 
 /// Step 1: every group of the tenant or catalog with its policy and current deployment.

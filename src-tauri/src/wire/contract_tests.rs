@@ -133,6 +133,17 @@ async fn steps_1_to_4(
     let groups = tenant.groups().await.expect("groups");
     let views: Vec<Group> = groups.iter().map(Group::from).collect();
     contract.assert_fits("groups_list", "[Group]", &json(&views));
+    // The listing was cached for the next start: the cached answer fits too, and holds the groups.
+    let cached = host
+        .cached_groups(Some(tenant.name()))
+        .expect("profiles")
+        .expect("the listing was cached");
+    assert_eq!(cached.groups.len(), groups.len());
+    contract.assert_fits(
+        "groups_cached",
+        "GroupsCached|null",
+        &json(&GroupsCached::from(cached)),
+    );
     let group = groups
         .iter()
         .find(|g| !g.policy_blocks_apps && g.device_count.unwrap_or(0) > 0)

@@ -6,6 +6,7 @@ use serde::Serialize;
 use asg_fota_core::cloud::model::{OsFeed, UpdatePolicy};
 use asg_fota_core::imagepackage::ImageType;
 use asg_fota_core::inspect::{InspectError, PackageReport};
+use asg_fota_core::workflow::group_cache::{CachedGroup, CachedGroups};
 use asg_fota_core::workflow::groups::{DeploymentView, GroupView};
 use asg_fota_core::workflow::plan::{DeploymentPlan, Finding, ImageLookup, PlannedImage};
 use asg_fota_core::workflow::upload::{UploadFailure, UploadOutcome, UploadResult};
@@ -165,6 +166,25 @@ pub(crate) struct Group {
     policy_blocks_apps: bool,
     current_deployment: Option<Deployment>,
     as_of: Option<String>,
+}
+
+/// Step 1 at start-up: the last group list seen for the active profile (ids, names, products,
+/// counts — nothing else is kept), to show as of `asOf` until `groups_list` answers. The core's
+/// `CachedGroup` is passed through as it is (its fields are already the contract's).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GroupsCached {
+    as_of: Option<String>,
+    groups: Vec<CachedGroup>,
+}
+
+impl From<CachedGroups> for GroupsCached {
+    fn from(cached: CachedGroups) -> Self {
+        Self {
+            as_of: rfc3339(cached.as_of),
+            groups: cached.groups,
+        }
+    }
 }
 
 impl From<&GroupView> for Group {

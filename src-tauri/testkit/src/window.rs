@@ -49,7 +49,19 @@ impl AppSession {
     /// Ends this session and starts the app `app` again on the same directories (settings,
     /// window state, web storage and logs survive, as across a real restart).
     pub async fn restart(self, app: &str, env: &[(&str, String)]) -> AppSession {
+        self.restart_changing(app, env, |_| {}).await
+    }
+
+    /// Like [`AppSession::restart`], running `between` (given the session's directory) after
+    /// the app has ended and before it starts again: what changed while it was not running.
+    pub async fn restart_changing(
+        self,
+        app: &str,
+        env: &[(&str, String)],
+        between: impl FnOnce(&Path),
+    ) -> AppSession {
         let (dirs, turn) = self.close_keeping_dirs().await;
+        between(dirs.path());
         Self::start_in(app, dirs, turn, env).await
     }
 

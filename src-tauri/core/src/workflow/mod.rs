@@ -2,6 +2,7 @@
 //!
 //! Each submodule owns one part of the flow:
 //! - `groups`: step 1's view of products and device groups with what their deployments hold;
+//! - `group_cache`: the last group list seen per profile, drawn at start-up before the tenant answers;
 //! - `upload`: step 2, uploading image packages (skipping what the tenant already holds);
 //! - `plan`: step 3's preflight and diff, pure (inputs in, plan out, no IO);
 //! - `deploy`: step 3's create and step 4's history and redeploy;
@@ -17,6 +18,7 @@
 pub mod compliance;
 pub mod deploy;
 pub mod fleet;
+pub mod group_cache;
 pub mod groups;
 pub mod journal;
 pub mod nodes;
