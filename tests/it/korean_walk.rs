@@ -19,43 +19,17 @@ use std::time::Duration;
 use crate::harness::{free_port, sim_get, sim_send, AppSession};
 use crate::wizard_flow::{package, update_group, usable, wait_read, wait_uploaded};
 use crate::APP;
+use asg_fota_testkit::korean::{strings_of, LATIN_JS};
 use serde_json::{json, Value};
 
-/// Reads the screen: `arguments[0]` is the tenant's data (allowed as is), `arguments[1]` the
+/// Reads the screen (after `testkit::korean::LATIN_JS`, the rules shared with the CLI's Korean
+/// test): `arguments[0]` is the tenant's data (allowed as is), `arguments[1]` the
 /// selectors of regions that show only data (the licence list: crate names and licence ids; the
 /// OS's own name and version).
 /// Returns `{latin: [text], missing: [{char, text}], selfCheck}`.
 const AUDIT: &str = r#"
 const [data, dataRegions] = arguments;
-// Product and service names, and the service terms ko.js keeps in English as the SDK and ASG DM
-// do (Image ID, Component ID); "English" is the language's own name in the language menu.
-const PRODUCT = /\b(ASG FOTA|ASG210|ASG|FOTA|WIZ750SR(-Waton)?|WIZnet|Waton|Azure Sphere|Azure Resource Manager|Azure|Sphere|IoT Hub|IoT|HLApp|RTApp|BoardConfig|Image ID|Component ID|ARM|API|SDK|CSV|JSON|zip|MAC|IDs?|OS|URL|HTTPS?|MT3620|A7|M4|Microsoft|Entra|Secret Service|MIT|Linux|Windows|macOS|Ctrl|Cmd|Esc|Enter|Shift|UTC|UpdateAll|No3rdPartyAppUpdates|NoUpdates|Retail Evaluation|Retail|RetailEval|English|EN|kB|MB|GB|KB)\b/g;
 const dataSorted = [...new Set(data)].filter((s) => s.length >= 2).sort((a, b) => b.length - a.length);
-// The text without the tenant's data and the product names, taken away in either order (a
-// product name may be part of a data value, "ASG210-Gateways", or hold one, "Retail Evaluation").
-function latinLeft(text) {
-  const withoutData = (s) => {
-    for (const d of dataSorted) if (s.includes(d)) s = s.split(d).join(' ');
-    return s;
-  };
-  const orders = [withoutData(` ${text} `).replace(PRODUCT, ' '), withoutData(` ${text} `.replace(PRODUCT, ' '))];
-  const left = orders.map((s) => s
-    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, ' ')                 // addresses
-    .replace(/\S+@\S+\.\S+/g, ' ')                                 // e-mail addresses
-    .replace(/\S*[\/\\]\S*/g, ' ')                                  // paths
-    .replace(/\S+\.(imagepackage|zip|csv|json|log|txt|deb|rpm|AppImage|msi|exe|dmg)\b/gi, ' ')
-    .replace(/\S*\b[\w-]+\.[a-z][\w.-]*[a-z]\b/gi, ' ')           // host and file names
-    .replace(/\?\w+=\w+/g, ' ')                                     // address parameters
-    .replace(/\b[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\b/gi, ' ') // GUIDs
-    .replace(/\b([0-9a-f]{2}[:-]){5}[0-9a-f]{2}\b/gi, ' ')          // MAC addresses
-    .replace(/\b[0-9a-f]+…[0-9a-f]+\b/gi, ' ')                      // shortened ids
-    .replace(/\b(?=[0-9a-f]*\d)[0-9a-f]{6,}\b/gi, ' ')               // hex ids
-    .replace(/\bv?\d+(\.\d+)+([-+][\w.]+)?\b/gi, ' ')               // versions
-    .replace(/(^|\s)\.[a-z]+\b/gi, ' ')                               // file name extensions
-    .replace(PRODUCT, ' ')
-    .match(/[A-Za-z]{2,}/g));
-  return left[0] && left[1] ? (left[0].length <= left[1].length ? left[0] : left[1]) : null;
-}
 const inData = (node) => dataRegions.some((sel) => node.closest && node.closest(sel));
 const shown = (element) => {
   for (let n = element; n && n.nodeType === 1; n = n.parentElement) {
@@ -85,7 +59,7 @@ for (const element of document.querySelectorAll('select, [placeholder], [title],
 }
 const latin = [];
 for (const { text, check, element } of texts) {
-  const left = latinLeft(check || text);
+  const left = latinLeft(check || text, dataSorted);
   if (left) latin.push(`${text}   ← ${left.join(' ')}   (${element.tagName.toLowerCase()}${element.className ? '.' + String(element.className).split(' ')[0] : ''})`);
 }
 // Glyphs: each distinct non-ASCII character in its element's font, against U+0378.
@@ -137,7 +111,7 @@ impl Walk<'_> {
     /// The tenant's own data: every string of the simulator's state, and the packages' file names.
     fn data(&self) -> Vec<String> {
         let mut all = BTreeSet::new();
-        collect_strings(&sim_get(self.port, "/_sim/state"), &mut all);
+        strings_of(&sim_get(self.port, "/_sim/state"), &mut all);
         all.extend(self.files.iter().cloned());
         // The packages' names (their manifests name them after the file).
         all.extend(
@@ -157,7 +131,7 @@ impl Walk<'_> {
             .app
             .client
             .execute(
-                AUDIT,
+                &format!("{LATIN_JS}\n{AUDIT}"),
                 vec![
                     json!(self.data()),
                     json!(["[data-testid=licence-list]", "[data-testid=about-os]"]),
@@ -192,17 +166,6 @@ impl Walk<'_> {
             ));
         }
         self.findings.screens.push(screen.to_owned());
-    }
-}
-
-fn collect_strings(value: &Value, out: &mut BTreeSet<String>) {
-    match value {
-        Value::String(s) => {
-            out.insert(s.clone());
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
-        Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
-        _ => {}
     }
 }
 

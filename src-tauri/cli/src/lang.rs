@@ -105,11 +105,64 @@ fn fill(template: &str, params: &Map<String, Value>) -> String {
     out
 }
 
+/// `cli.<key>` in the chosen language, `{name}` placeholders filled from `params`; the English
+/// entry when the Korean one is missing, the key itself when both are (a test forbids both).
+pub fn say(key: &str, params: &[(&str, String)]) -> String {
+    let params: Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
+        .collect();
+    text(current(), key, &params)
+        .or_else(|| text(Lang::En, key, &params))
+        .unwrap_or_else(|| key.to_owned())
+}
+
+/// A sentence of the CLI's own: `say!("upload.uploaded")`, `say!("runs.discarded", id = id)`
+/// says `cli.<key>` in the chosen language (see [`say`]).
+#[macro_export]
+macro_rules! say {
+    ($key:literal $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::lang::say(
+            concat!("cli.", $key),
+            &[$((stringify!($name), ($value).to_string())),*],
+        )
+    };
+}
+
+/// [`say!`] with a count: `cli.<key>.one` when `count` is 1, else `cli.<key>.other`, with
+/// `{count}` filled.
+#[macro_export]
+macro_rules! say_n {
+    ($key:literal, $count:expr $(, $name:ident = $value:expr)* $(,)?) => {{
+        let count: usize = $count;
+        let key = if count == 1 {
+            concat!("cli.", $key, ".one")
+        } else {
+            concat!("cli.", $key, ".other")
+        };
+        $crate::lang::say(
+            key,
+            &[("count", count.to_string()) $(, (stringify!($name), ($value).to_string()))*],
+        )
+    }};
+}
+
+/// A machine word the English output always printed as it is (an enum's name, an image type, a
+/// backend): in Korean the catalog's `key` says it, in English (or without the entry) `english`.
+pub fn korean_or(key: &str, english: impl Into<String>) -> String {
+    let english = english.into();
+    match current() {
+        Lang::Ko => text(Lang::Ko, key, &Map::new()).unwrap_or(english),
+        Lang::En => english,
+    }
+}
+
 /// Words only the CLI prints.
 pub fn cli_word(lang: Lang, word: &str) -> &'static str {
     match (lang, word) {
         (Lang::Ko, "next") => "다음에 할 일",
-        (Lang::Ko, "details") => "자세히",
+        // The core's own English text, kept for support (docs/gui-contract.md, "Details").
+        (Lang::Ko, "details") => "기술 정보(원문)",
         (Lang::Ko, "problem") => "문제",
         (Lang::Ko, "warning") => "경고",
         (_, "next") => "next",
@@ -247,6 +300,74 @@ mod tests {
                     assert!(
                         found.as_deref().is_some_and(|t| !t.trim().is_empty()),
                         "{lang:?} {key}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Every `say!("key"…)` / `say_n!("key"…)` in the CLI's sources, with the placeholders it
+    /// fills, as catalog keys (`cli.<key>`, plural ones with `.one` and `.other`).
+    fn said_keys() -> Vec<(String, Vec<String>)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut keys = Vec::new();
+        for file in std::fs::read_dir(dir).expect("src").flatten() {
+            let source = std::fs::read_to_string(file.path()).expect("source");
+            // Not this test's own strings.
+            let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+            for (mark, plural) in [("say!(", false), ("say_n!(", true)] {
+                for (at, _) in source.match_indices(mark) {
+                    // Not in a comment (the macros' own docs show them).
+                    let line_start = source[..at].rfind('\n').map_or(0, |n| n + 1);
+                    if source[line_start..at].trim_start().starts_with("//") {
+                        continue;
+                    }
+                    // rustfmt may put the key on the next line.
+                    let rest = source[at + mark.len()..].trim_start();
+                    let Some(rest) = rest.strip_prefix('"') else {
+                        continue; // the macro's definition
+                    };
+                    let key = &rest[..rest.find('"').expect("closing quote")];
+                    let call = &rest[..rest.find(");").unwrap_or(rest.len())];
+                    let mut names: Vec<String> = call
+                        .split(',')
+                        .skip(if plural { 2 } else { 1 })
+                        .filter_map(|p| p.split_once('=').map(|(n, _)| n.trim().to_owned()))
+                        .collect();
+                    if plural {
+                        names.push("count".into());
+                        for form in ["one", "other"] {
+                            keys.push((format!("cli.{key}.{form}"), names.clone()));
+                        }
+                    } else {
+                        keys.push((format!("cli.{key}"), names));
+                    }
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn every_sentence_the_cli_says_is_in_both_catalogs_with_its_placeholders() {
+        let keys = said_keys();
+        assert!(keys.len() > 50, "found only {} keys", keys.len());
+        for (key, names) in keys {
+            for lang in [Lang::En, Lang::Ko] {
+                let source = if lang == Lang::En { EN } else { KO };
+                let template = entry(source, &key)
+                    .unwrap_or_else(|| panic!("{key} is missing from the {lang:?} catalog"));
+                let mut used: Vec<&str> = template
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|p| p.split_once('}').map(|(n, _)| n))
+                    .collect();
+                used.sort_unstable();
+                used.dedup();
+                for name in used {
+                    assert!(
+                        names.iter().any(|n| n == name),
+                        "{lang:?} {key} uses {{{name}}}, which the code does not fill"
                     );
                 }
             }
