@@ -1,7 +1,9 @@
 //! The language of what the CLI prints, and its sentences.
 //!
 //! Korean when `--lang ko` says so, else when the system locale does (`LC_ALL`, then
-//! `LC_MESSAGES`, then `LANG`, as POSIX orders them); English otherwise. The sentences for what
+//! `LC_MESSAGES`, then `LANG`, as POSIX orders them; when none is set — usual on Windows, and on
+//! macOS outside a terminal that sets `LANG` — the OS's preferred UI language through the
+//! `sys-locale` crate, as the app asks it); English otherwise. The sentences for what
 //! the core says as data — every error kind's title, message and next action, the deployment
 //! plan's findings — come from the app's own catalogs (`ui/i18n/en.js`, `ui/i18n/ko.js`, embedded
 //! at build time), so the window and the terminal say the same thing; the few words only the CLI
@@ -22,9 +24,12 @@ pub enum Lang {
 
 static CHOSEN: OnceLock<Lang> = OnceLock::new();
 
-/// Fixes the language for this process: `flag` (`--lang`), else the locale variables.
+/// Fixes the language for this process: `flag` (`--lang`), else the locale variables, else the
+/// OS's language.
 pub fn init(flag: Option<Lang>) {
-    let lang = flag.unwrap_or_else(|| from_locale(|name| std::env::var(name).ok()));
+    let lang = flag.unwrap_or_else(|| {
+        from_locale(|name| std::env::var(name).ok(), sys_locale::get_locale)
+    });
     let _ = CHOSEN.set(lang);
 }
 
@@ -34,11 +39,16 @@ pub fn current() -> Lang {
 }
 
 /// The language the locale variables ask for: the first of `LC_ALL`, `LC_MESSAGES`, `LANG` that
-/// is set and not empty decides (`ko`, `ko_KR.UTF-8`, `ko-KR` → Korean).
-pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Lang {
+/// is set and not empty decides (`ko`, `ko_KR.UTF-8`, `ko-KR` → Korean); without any, `os` (the
+/// OS's own answer: Windows' preferred UI language, macOS' preferred languages) does.
+pub fn from_locale(
+    var: impl Fn(&str) -> Option<String>,
+    os: impl FnOnce() -> Option<String>,
+) -> Lang {
     let value = ["LC_ALL", "LC_MESSAGES", "LANG"]
         .into_iter()
         .find_map(|name| var(name).filter(|v| !v.is_empty()))
+        .or_else(os)
         .unwrap_or_default();
     let language = value.split(['_', '-', '.', '@']).next().unwrap_or_default();
     if language.eq_ignore_ascii_case("ko") {
@@ -277,17 +287,30 @@ mod tests {
                     .map(|(_, v)| (*v).to_owned())
             }
         };
-        assert_eq!(from_locale(env(&[("LANG", "ko_KR.UTF-8")])), Lang::Ko);
+        let no_os = || None;
+        assert_eq!(from_locale(env(&[("LANG", "ko_KR.UTF-8")]), no_os), Lang::Ko);
         assert_eq!(
-            from_locale(env(&[("LC_ALL", "en_US.UTF-8"), ("LANG", "ko_KR.UTF-8")])),
+            from_locale(
+                env(&[("LC_ALL", "en_US.UTF-8"), ("LANG", "ko_KR.UTF-8")]),
+                no_os
+            ),
             Lang::En
         );
         assert_eq!(
-            from_locale(env(&[("LC_ALL", ""), ("LC_MESSAGES", "ko"), ("LANG", "C")])),
+            from_locale(
+                env(&[("LC_ALL", ""), ("LC_MESSAGES", "ko"), ("LANG", "C")]),
+                no_os
+            ),
             Lang::Ko
         );
-        assert_eq!(from_locale(env(&[("LANG", "C.UTF-8")])), Lang::En);
-        assert_eq!(from_locale(env(&[])), Lang::En);
+        assert_eq!(from_locale(env(&[("LANG", "C.UTF-8")]), no_os), Lang::En);
+        assert_eq!(from_locale(env(&[]), no_os), Lang::En);
+        // No POSIX variable (Windows, macOS apps): the OS's answer, a BCP 47 tag, decides.
+        let korean_os = || Some("ko-KR".to_owned());
+        assert_eq!(from_locale(env(&[]), korean_os), Lang::Ko);
+        assert_eq!(from_locale(env(&[("LC_ALL", "")]), korean_os), Lang::Ko);
+        // A POSIX variable that is set wins over the OS.
+        assert_eq!(from_locale(env(&[("LANG", "C")]), korean_os), Lang::En);
     }
 
     #[test]
