@@ -120,7 +120,8 @@ async fn every_table_fits_without_sideways_scrolling_at_900_and_1200_px() {
             }
             let result = measure(&app, &format!("step {step} ({lang})")).await;
             tables += result["tables"].as_u64().unwrap_or(0);
-            app.screenshot(&format!("fit-{width}-{lang}-step{step}")).await;
+            app.screenshot(&format!("fit-{width}-{lang}-step{step}"))
+                .await;
         }
         assert!(
             tables >= 2,

@@ -1,5 +1,6 @@
 //! The whole app in Korean, in the real window, on the Demo tenant (issue 13): every step (1–6),
-//! the profile screen, Help/About and Activity, and a few errors on the way (the service
+//! the profile screen, Help/About, Activity, the Fleet screen with a figure's gateways, and the
+//! move to ARM (the check, the "create ARM profile" form), and a few errors on the way (the service
 //! refusing, a damaged package, a deployment rule broken). On every screen it reads what a person
 //! sees — visible text, the chosen option of each menu, placeholders, tooltips and accessible
 //! names — and fails on
@@ -20,6 +21,7 @@ use crate::harness::{free_port, sim_get, sim_send, AppSession};
 use crate::wizard_flow::{package, update_group, usable, wait_read, wait_uploaded};
 use crate::APP;
 use asg_fota_testkit::korean::{strings_of, LATIN_JS};
+use asg_fota_testkit::scenario::control;
 use serde_json::{json, Value};
 
 /// Reads the screen (after `testkit::korean::LATIN_JS`, the rules shared with the CLI's Korean
@@ -92,6 +94,9 @@ for (const { text, element } of texts) {
 return { latin, missing, selfCheck, lang: document.documentElement.lang, count: texts.length };
 "#;
 
+/// The legacy profile the walk adds for the "create ARM profile" form (a name: data).
+const LEGACY_PROFILE: &str = "legacy-lab";
+
 /// What the walk found, screen by screen.
 #[derive(Default)]
 struct Findings {
@@ -121,6 +126,7 @@ impl Walk<'_> {
         );
         // The built-in profile's name (the CLI's `--profile "Demo tenant"`): a name, not a sentence.
         all.insert("Demo tenant".to_owned());
+        all.insert(LEGACY_PROFILE.to_owned());
         all.into_iter().collect()
     }
 
@@ -387,6 +393,67 @@ async fn every_screen_in_korean_has_no_english_sentence_and_no_missing_glyph() {
     app.wait_for("[data-testid=activity-row]").await;
     walk.audit("activity").await;
     app.click("[data-testid=activity-close]").await;
+
+    // The Fleet screen, then one figure's gateways (the drill-down table).
+    app.click("[data-testid=fleet-link]").await;
+    app.wait_for("[data-testid=fleet-row][data-level=group]")
+        .await;
+    walk.audit("fleet").await;
+    let drilled = app
+        .client
+        .execute(
+            "const b = [...document.querySelectorAll('[data-testid=fleet-figure]')].find((b) => /[1-9]/.test(b.firstChild.textContent)); if (b) b.click(); return Boolean(b);",
+            vec![],
+        )
+        .await
+        .expect("click a figure");
+    assert_eq!(drilled, json!(true), "the fleet has a figure above 0");
+    app.wait_for("[data-testid=fleet-drill-row]").await;
+    walk.audit("fleet-drill").await;
+
+    // The move to ARM: the check with a difference (a group renamed on the ARM side, so the
+    // table has rows), then the form that creates an ARM profile from a legacy one.
+    let state = sim_get(port, "/_sim/state");
+    let group = state["groups"][0]["id"]
+        .as_str()
+        .expect("a group")
+        .to_owned();
+    let plan = json!({"arm": {"rename_groups": {group: "Renamed on ARM"}}});
+    let (status, body) = control(port, "PUT", "/_sim/divergence", Some(&plan));
+    assert!((200..300).contains(&status), "divergence: {status} {body}");
+    app.click("[data-testid=profile-button]").await;
+    app.click("[data-testid=profile-migration]").await;
+    app.click("[data-testid=migration-run]").await;
+    app.wait_for("[data-testid=migration-item]").await;
+    walk.audit("migration").await;
+    // The create form is for a legacy profile: one is added to the profiles file (not signed
+    // in; the form only needs its settings) and chosen as "from".
+    let file = app.dirs.path().join("app-config").join("profiles.json");
+    let mut profiles: Value = std::fs::read(&file)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_else(|| json!({"version": 1}));
+    profiles["profiles"][LEGACY_PROFILE] =
+        json!({"backend": "legacy", "tenant_id": "00000000-0000-0000-0000-0000000000aa"});
+    std::fs::write(&file, profiles.to_string()).expect("write profiles.json");
+    app.click("[data-testid=migration-close]").await;
+    app.click("[data-testid=profile-button]").await;
+    app.click("[data-testid=profile-migration]").await;
+    app.wait_for(&format!(
+        "[data-testid=migration-from] option[value='{LEGACY_PROFILE}']"
+    ))
+    .await;
+    app.client
+        .execute(
+            "const s = document.querySelector('[data-testid=migration-from]'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+            vec![json!(LEGACY_PROFILE)],
+        )
+        .await
+        .expect("choose the legacy profile");
+    app.click("[data-testid=migration-create-open]").await;
+    app.wait_for("[data-testid=migration-create-form]").await;
+    walk.audit("migration-create").await;
+    app.click("[data-testid=migration-close]").await;
 
     let Findings {
         latin,

@@ -27,9 +27,8 @@ static CHOSEN: OnceLock<Lang> = OnceLock::new();
 /// Fixes the language for this process: `flag` (`--lang`), else the locale variables, else the
 /// OS's language.
 pub fn init(flag: Option<Lang>) {
-    let lang = flag.unwrap_or_else(|| {
-        from_locale(|name| std::env::var(name).ok(), sys_locale::get_locale)
-    });
+    let lang = flag
+        .unwrap_or_else(|| from_locale(|name| std::env::var(name).ok(), sys_locale::get_locale));
     let _ = CHOSEN.set(lang);
 }
 
@@ -288,7 +287,10 @@ mod tests {
             }
         };
         let no_os = || None;
-        assert_eq!(from_locale(env(&[("LANG", "ko_KR.UTF-8")]), no_os), Lang::Ko);
+        assert_eq!(
+            from_locale(env(&[("LANG", "ko_KR.UTF-8")]), no_os),
+            Lang::Ko
+        );
         assert_eq!(
             from_locale(
                 env(&[("LC_ALL", "en_US.UTF-8"), ("LANG", "ko_KR.UTF-8")]),
