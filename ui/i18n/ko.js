@@ -566,7 +566,7 @@ export default {
   'activity.filter.group': '디바이스 그룹',
   'activity.filter.groupHint': '이름 또는 ID',
   'activity.filter.gateway': '게이트웨이 또는 노드',
-  'activity.filter.gatewayHint': '디바이스 ID 또는 MAC 주소',
+  'activity.filter.gatewayHint': 'ID 또는 MAC 주소',
   'activity.filter.from': '시작일',
   'activity.filter.to': '종료일',
   'activity.all': '전체',
