@@ -58,3 +58,28 @@ async fn step2_shows_the_identity_of_a_picked_package_and_the_reason_for_a_damag
     app.screenshot("step2-en").await;
     app.close().await;
 }
+
+/// The harness itself: a test that panics with its window open must not leave tauri-driver
+/// (and with it WebKitWebDriver and the app) running — a piped `cargo test` then never ends.
+#[test]
+#[ignore = "needs a display and tauri-driver: run by `bash .ci/test`"]
+fn a_test_that_panics_with_its_window_open_leaves_no_driver_behind() {
+    let (pid_tx, pid_rx) = std::sync::mpsc::channel();
+    let failed = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async {
+            let app = AppSession::start(APP).await;
+            pid_tx.send(app.driver_pid()).expect("send pid");
+            app.wait_for("[data-testid=step-link-1]").await;
+            panic!("on purpose, with the window open");
+        })
+    })
+    .join();
+    assert!(failed.is_err(), "the thread should have panicked");
+    let pid = pid_rx.recv().expect("the session started");
+    // Reaped, not just killed: a zombie would still have its /proc entry.
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "tauri-driver {pid} is still there after the panic"
+    );
+}

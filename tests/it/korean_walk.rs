@@ -380,13 +380,10 @@ async fn every_screen_in_korean_has_no_english_sentence_and_no_missing_glyph() {
     app.click("[data-testid=help-button]").await;
     app.wait_for("[data-testid=help-dialog]").await;
     // About fills in when the shell has answered.
-    let version = app.wait_for("[data-testid=about-version]").await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while version.text().await.unwrap_or_default().trim() == "—"
-        && std::time::Instant::now() < deadline
-    {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.wait_text("[data-testid=about-version]", |v| {
+        !v.trim().is_empty() && v.trim() != "—"
+    })
+    .await;
     walk.audit("help").await;
     app.click("[data-testid=help-close]").await;
     app.click("[data-testid=activity-button]").await;

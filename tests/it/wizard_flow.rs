@@ -168,6 +168,45 @@ async fn the_six_steps_update_gateways_and_nodes_on_the_demo_tenant() {
     let after = wait_for_nodes(port, &chosen).await;
     app.screenshot("step6-en").await;
 
+    // Activity (the journal in the app) shows what this flow changed, in English, and Help its
+    // About: the user guide's light-theme pictures of both.
+    app.click("[data-testid=activity-button]").await;
+    app.wait_for("[data-testid=activity-row]").await;
+    let actions = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=activity-row]')]\
+             .map(r => r.cells[2].textContent + '/' + r.className);",
+            vec![],
+        )
+        .await
+        .expect("activity rows");
+    let actions: Vec<String> = serde_json::from_value(actions).expect("row texts");
+    for kind in ["Upload", "Deployment", "Restart", "Node update"] {
+        assert!(
+            actions.iter().any(|a| a.starts_with(&format!("{kind}/"))),
+            "Activity lists no {kind}: {actions:?}"
+        );
+    }
+    let restarts_ok = actions
+        .iter()
+        .filter(|a| a.starts_with("Restart/") && a.contains("result-ok"))
+        .count();
+    assert!(
+        restarts_ok >= chosen.len(),
+        "one restart per chosen gateway in Activity: {actions:?}"
+    );
+    app.screenshot("activity-en").await;
+    app.click("[data-testid=activity-close]").await;
+    app.click("[data-testid=help-button]").await;
+    app.wait_for("[data-testid=help-dialog]").await;
+    app.wait_text("[data-testid=about-version]", |v| {
+        !v.trim().is_empty() && v.trim() != "—"
+    })
+    .await;
+    app.screenshot("help-en").await;
+    app.click("[data-testid=help-close]").await;
+
     // The outcome, read from the simulator itself.
     let group_now = after["groups"]
         .as_array()

@@ -121,16 +121,13 @@ impl Holds {
         if !held.borrow().contains(&hold) {
             return;
         }
-        *self.lock_waiting().entry(hold).or_default() += 1;
+        // Counted while this future lives: released, or dropped because its client went away
+        // (a test kills the CLI while answers are held, and the server drops the request).
+        // Without the guard a dropped waiter stayed counted, and a later "two answers wait"
+        // could be true before anything new was held.
+        let _waiter = Waiter::count(self, hold);
         // The sender lives as long as any clone of `Holds`, which the waiting task holds itself.
         let _ = held.wait_for(|held| !held.contains(&hold)).await;
-        let mut waiting = self.lock_waiting();
-        if let Some(n) = waiting.get_mut(&hold) {
-            *n -= 1;
-            if *n == 0 {
-                waiting.remove(&hold);
-            }
-        }
     }
 
     /// Logs a method that reached a gateway.
@@ -150,6 +147,31 @@ impl Holds {
     /// Every logged call, oldest first.
     pub fn calls(&self) -> Vec<MethodCall> {
         self.calls.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// One waiter of a held kind, counted in `waiting` from its creation to its drop.
+struct Waiter<'a> {
+    holds: &'a Holds,
+    hold: Hold,
+}
+
+impl<'a> Waiter<'a> {
+    fn count(holds: &'a Holds, hold: Hold) -> Self {
+        *holds.lock_waiting().entry(hold).or_default() += 1;
+        Waiter { holds, hold }
+    }
+}
+
+impl Drop for Waiter<'_> {
+    fn drop(&mut self) {
+        let mut waiting = self.holds.lock_waiting();
+        if let Some(n) = waiting.get_mut(&self.hold) {
+            *n -= 1;
+            if *n == 0 {
+                waiting.remove(&self.hold);
+            }
+        }
     }
 }
 
@@ -179,5 +201,23 @@ mod tests {
             .expect("no panic");
         assert!(holds.held().is_empty());
         assert_eq!(holds.waiting(Hold::NodeUpdates), 0);
+    }
+
+    #[tokio::test]
+    async fn a_waiter_dropped_before_its_release_is_no_longer_counted() {
+        let holds = Holds::default();
+        holds.hold(Hold::MethodAnswers);
+        let waiting = tokio::spawn({
+            let holds = holds.clone();
+            async move { holds.pass(Hold::MethodAnswers).await }
+        });
+        while holds.waiting(Hold::MethodAnswers) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // What the server does with a request whose client was killed.
+        waiting.abort();
+        let _ = waiting.await;
+        assert_eq!(holds.waiting(Hold::MethodAnswers), 0);
+        assert!(holds.status().waiting.is_empty());
     }
 }

@@ -86,7 +86,7 @@ pub struct AppFs {
 /// One ASXipFS inode followed by its NUL-padded name.
 pub fn inode(mode: u32, size: usize, name: &str, offset: usize) -> Vec<u8> {
     let padded = name.len().div_ceil(4) * 4;
-    assert!(offset % 4 == 0 && size < 1 << 24 && padded / 4 < 64);
+    assert!(offset.is_multiple_of(4) && size < 1 << 24 && padded / 4 < 64);
     let mut out = Vec::new();
     out.extend_from_slice(&mode.to_le_bytes());
     out.extend_from_slice(&(size as u32).to_le_bytes());
@@ -98,7 +98,7 @@ pub fn inode(mode: u32, size: usize, name: &str, offset: usize) -> Vec<u8> {
 }
 
 fn pad4(bytes: &mut Vec<u8>) {
-    while bytes.len() % 4 != 0 {
+    while !bytes.len().is_multiple_of(4) {
         bytes.push(0);
     }
 }

@@ -188,6 +188,11 @@ pub fn expected_from_sim(snap: &Value) -> BTreeMap<String, (Vec<usize>, Vec<usiz
 
 /// A synthetic app package named `name` in `dir` (a real-time one with `real_time`).
 pub fn package(dir: &Path, name: &str, real_time: bool) -> PathBuf {
+    package_with_id(dir, name, real_time).0
+}
+
+/// [`package`], with the image id the package carries.
+pub fn package_with_id(dir: &Path, name: &str, real_time: bool) -> (PathBuf, String) {
     let spec = PackageSpec::app(&name[..name.len().min(32)]);
     let kind = if real_time {
         "RealTimeCapable"
@@ -201,7 +206,7 @@ pub fn package(dir: &Path, name: &str, real_time: bool) -> PathBuf {
     );
     let path = dir.join(format!("{name}.imagepackage"));
     std::fs::write(&path, built.bytes).expect("write package");
-    path
+    (path, spec.image_id.to_string())
 }
 
 /// The simulator already running on `port`, as the core's Demo tenant: the product's own

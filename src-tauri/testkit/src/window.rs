@@ -19,8 +19,9 @@ use serde_json::json;
 
 pub struct AppSession {
     pub client: Client,
+    // Before `dirs`: fields drop in order, and the app should be gone before its files are.
+    driver: Driver,
     pub dirs: tempfile::TempDir,
-    driver: Child,
     _turn: MutexGuard<'static, ()>,
 }
 
@@ -120,9 +121,14 @@ impl AppSession {
         AppSession {
             client,
             dirs,
-            driver,
+            driver: Driver(driver),
             _turn: turn,
         }
+    }
+
+    /// The process id of this session's tauri-driver.
+    pub fn driver_pid(&self) -> u32 {
+        self.driver.0.id()
     }
 
     /// What the file picker returns on its next use.
@@ -175,6 +181,26 @@ impl AppSession {
         }
         self.screenshot("failure").await;
         panic!("{css} [{name}] never reached the expected value (last: {last:?})")
+    }
+
+    /// Waits until `css` matches a visible element whose text satisfies `check` (content that
+    /// fills in when the shell has answered); returns the text.
+    pub async fn wait_text(&self, css: &str, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut last = String::new();
+        while Instant::now() < deadline {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                if let Ok(text) = element.text().await {
+                    if check(&text) {
+                        return text;
+                    }
+                    last = text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.screenshot("failure").await;
+        panic!("{css} never showed the expected text (last: {last:?})")
     }
 
     /// Replaces the text of an input as a person would: empties it, then types (WebKitWebDriver's
@@ -231,6 +257,16 @@ impl AppSession {
         let Some(dir) = std::env::var_os("ASG_FOTA_SCREENSHOT_DIR") else {
             return;
         };
+        // WebKitGTK under Xvfb hands out the last composited frame: let two frames pass so the
+        // picture shows what the DOM holds now (without this it lagged one state behind).
+        let _ = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 50)));",
+                vec![],
+            )
+            .await;
         let png = self.client.screenshot().await.expect("screenshot");
         let dir = PathBuf::from(dir);
         std::fs::create_dir_all(&dir).expect("screenshot dir");
@@ -250,21 +286,36 @@ impl AppSession {
     }
 
     /// Ends the session; the directories and the window turn go on to a restart.
-    async fn close_keeping_dirs(mut self) -> (tempfile::TempDir, MutexGuard<'static, ()>) {
+    async fn close_keeping_dirs(self) -> (tempfile::TempDir, MutexGuard<'static, ()>) {
         let _ = self.client.close().await;
+        drop(self.driver);
+        (self.dirs, self._turn)
+    }
+}
+
+/// tauri-driver, stopped when dropped — by [`AppSession::close`], and also when a test panics
+/// with its window open: a driver left running keeps WebKitWebDriver and the app alive, and a
+/// piped `cargo test` then never ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    /// SIGTERM first (a killed driver leaves WebKitWebDriver behind), SIGKILL after 10 s.
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.0.try_wait() {
+            return;
+        }
         let _ = Command::new("kill")
-            .args(["-TERM", &self.driver.id().to_string()])
+            .args(["-TERM", &self.0.id().to_string()])
             .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.driver.try_wait() {
-                return (self.dirs, self._turn);
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-        (self.dirs, self._turn)
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

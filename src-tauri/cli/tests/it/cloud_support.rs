@@ -5,14 +5,81 @@
 // Each test binary uses a different subset of these helpers.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use asg_fota_sim::{SimConfig, SimHandle, SimTiming};
 use serde_json::{json, Value};
 
 /// A real SDK-built package from `shared/fixtures/imagepackages`, beside the repository.
 pub use asg_fota_testkit::fixtures::fixture_path as fixture;
+
+/// A synthetic application package `name` in `dir` (real-time with `real_time`): its path as a
+/// string (what the CLI takes) and its image id.
+pub fn package(dir: &Path, name: &str, real_time: bool) -> (String, String) {
+    let (path, image_id) = asg_fota_testkit::scenario::package_with_id(dir, name, real_time);
+    (path_str(&path), image_id)
+}
+
+/// Kills the child when the test ends, however it ends.
+pub struct Running(pub Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `asg-fota-cli sim ARGS` as its own process and reads what it prints up to its
+/// "Running" line (URLs, secrets, profiles JSON).
+pub fn spawn_sim(args: &[&str]) -> (Running, String) {
+    let child = Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
+        .arg("sim")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the simulator starts");
+    let mut running = Running(child);
+    let stdout = running.0.stdout.take().expect("stdout");
+    let mut printed = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        let done = line.starts_with("Running");
+        printed.push_str(&line);
+        printed.push('\n');
+        if done {
+            break;
+        }
+    }
+    (running, printed)
+}
+
+/// A plain HTTP/1.0 request (no client crate) with an optional JSON body; returns the status
+/// line and the body.
+pub fn http_request(method: &str, url: &str, body: Option<&Value>) -> (String, String) {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_once('/').expect("path");
+    let mut stream = TcpStream::connect(host).expect("connect");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    write!(
+        stream,
+        "{method} /{path} HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("write");
+    let mut text = String::new();
+    stream.read_to_string(&mut text).expect("read");
+    let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
+    (
+        head.lines().next().unwrap_or("").to_owned(),
+        body.to_owned(),
+    )
+}
 
 pub fn path_str(path: &Path) -> String {
     path.to_str().unwrap().to_owned()

@@ -14,31 +14,10 @@
 
 use crate::cloud_support;
 
-use std::path::Path;
-
 use asg_fota_sim::SimHandle;
 use serde_json::{json, Value};
 
-use asg_fota_testkit::builder::{app_package, manifest_json, PackageSpec, SigningKey};
-use cloud_support::{arm_profile, legacy_profile, sim, text, Cli};
-
-/// Writes a synthetic application package into `dir`; returns its path and image id.
-pub(crate) fn package(dir: &Path, name: &str, real_time: bool) -> (String, String) {
-    let spec = PackageSpec::app(&name[..name.len().min(32)]);
-    let kind = if real_time {
-        "RealTimeCapable"
-    } else {
-        "Default"
-    };
-    let built = app_package(
-        &spec,
-        &manifest_json(&spec, name, Some(kind)),
-        &SigningKey::p256(),
-    );
-    let path = dir.join(format!("{name}.imagepackage"));
-    std::fs::write(&path, built.bytes).unwrap();
-    (path.to_str().unwrap().to_owned(), spec.image_id.to_string())
-}
+use cloud_support::{arm_profile, legacy_profile, package, sim, text, Cli};
 
 pub(crate) const HL: &str = "ASG210_HLApp_v1.2.3";
 pub(crate) const RT: &str = "ASG210_RTApp_v1.1.0_nodefw1.0.9";

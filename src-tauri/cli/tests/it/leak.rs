@@ -19,7 +19,8 @@
 //! under `.ci/with-keyring` with `--include-ignored`).
 
 use crate::cloud_support;
-use crate::flow::{gateways_with_nodes, package, HL, RT};
+use crate::cloud_support::package;
+use crate::flow::{gateways_with_nodes, HL, RT};
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -13,19 +13,10 @@ use asg_fota_sim::divergence::{DivergencePlan, PlaneDivergence};
 use asg_fota_sim::SimHandle;
 use serde_json::{json, Value};
 
-use asg_fota_testkit::builder::{app_package, manifest_json, PackageSpec, SigningKey};
 use cloud_support::{arm_profile, legacy_profile, sim, text, Cli};
 
 fn package(dir: &Path, name: &str) -> String {
-    let spec = PackageSpec::app(&name[..name.len().min(32)]);
-    let built = app_package(
-        &spec,
-        &manifest_json(&spec, name, Some("Default")),
-        &SigningKey::p256(),
-    );
-    let path = dir.join(format!("{name}.imagepackage"));
-    std::fs::write(&path, built.bytes).unwrap();
-    path.to_str().unwrap().to_owned()
+    cloud_support::package(dir, name, false).0
 }
 
 /// A CLI whose profiles file holds `legacy` and `arm`, both on `sim`.

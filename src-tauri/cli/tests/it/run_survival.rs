@@ -11,24 +11,13 @@
 //! the kill comes once the simulator reports answers waiting.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use asg_fota_testkit::builder::{app_package, manifest_json, PackageSpec, SigningKey};
+use crate::cloud_support::{self, http_request, spawn_sim, Running};
 use serde_json::{json, Value};
-
-/// Kills the child when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
@@ -36,22 +25,9 @@ fn bin() -> Command {
 
 /// A plain HTTP/1.0 request to the simulator's control API; returns the body as JSON.
 fn http(method: &str, url: &str, body: Option<&Value>) -> Value {
-    let rest = url.strip_prefix("http://").expect("http URL");
-    let (host, path) = rest.split_once('/').expect("path");
-    let mut stream = TcpStream::connect(host).expect("connect");
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    write!(
-        stream,
-        "{method} /{path} HTTP/1.0\r\nHost: {host}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("write");
-    let mut text = String::new();
-    stream.read_to_string(&mut text).expect("read");
-    let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
-    assert!(head.contains(" 200 "), "{method} {url}: {head}\n{body}");
-    serde_json::from_str(body).unwrap_or(Value::Null)
+    let (status, body) = http_request(method, url, body);
+    assert!(status.contains(" 200 "), "{method} {url}: {status}\n{body}");
+    serde_json::from_str(&body).unwrap_or(Value::Null)
 }
 
 /// The simulator process and what it printed.
@@ -64,23 +40,7 @@ struct Sim {
 }
 
 fn start_sim() -> Sim {
-    let mut child = bin()
-        .args(["sim", "--fast", "--gateways", "60", "--seed", "11"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the simulator starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut printed = String::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        let done = line.starts_with("Running");
-        printed.push_str(&line);
-        printed.push('\n');
-        if done {
-            break;
-        }
-    }
+    let (process, printed) = spawn_sim(&["--fast", "--gateways", "60", "--seed", "11"]);
     let field = |prefix: &str, pick: &dyn Fn(&str) -> bool| {
         printed
             .lines()
@@ -104,7 +64,7 @@ fn start_sim() -> Sim {
         profile: profiles["profiles"]["Simulator (ARM)"].clone(),
         secret,
         connection_string,
-        _process: Running(child),
+        _process: process,
     }
 }
 
@@ -212,20 +172,7 @@ impl Home {
 
 /// A signed synthetic application package in `dir`; returns its path.
 fn package(dir: &Path, name: &str, real_time: bool) -> String {
-    let spec = PackageSpec::app(&name[..name.len().min(32)]);
-    let kind = if real_time {
-        "RealTimeCapable"
-    } else {
-        "Default"
-    };
-    let built = app_package(
-        &spec,
-        &manifest_json(&spec, name, Some(kind)),
-        &SigningKey::p256(),
-    );
-    let path = dir.join(format!("{name}.imagepackage"));
-    std::fs::write(&path, built.bytes).unwrap();
-    path.to_str().unwrap().to_owned()
+    cloud_support::package(dir, name, real_time).0
 }
 
 fn state(sim: &Sim) -> Value {
@@ -238,6 +185,15 @@ fn holds(sim: &Sim, check_ins: bool, method_answers: bool) -> Value {
         .filter_map(|(on, kind)| on.then_some(kind))
         .collect();
     http("PUT", &format!("{}/holds", sim.control), Some(&json!(held)))
+}
+
+/// Lifts every hold and waits until no answer is counted as waiting any more, so that a later
+/// "n answers wait" counts only what is held after it.
+fn release_all(sim: &Sim) {
+    holds(sim, false, false);
+    wait_for(sim, "the held answers to drain", |s| {
+        s["waiting"].as_object().is_some_and(|w| w.is_empty())
+    });
 }
 
 /// Waits until `done` holds for the simulator's hold status (answers waiting, ...).
@@ -346,7 +302,7 @@ fn update_now_and_node_updates_survive_kill_9_and_resume_without_a_second_reques
     // SIGKILL: no chance to write anything more.
     running.0.kill().unwrap();
     running.0.wait().unwrap();
-    holds(&sim, false, false);
+    release_all(&sim);
 
     let interrupted = home.json(&["runs"]);
     let runs = interrupted.as_array().unwrap();
@@ -441,7 +397,7 @@ fn update_now_and_node_updates_survive_kill_9_and_resume_without_a_second_reques
     });
     running.0.kill().unwrap();
     running.0.wait().unwrap();
-    holds(&sim, false, false);
+    release_all(&sim);
 
     let interrupted = home.json(&["runs"]);
     let runs = interrupted.as_array().unwrap();

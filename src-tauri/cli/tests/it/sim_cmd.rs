@@ -1,63 +1,21 @@
 //! `asg-fota-cli sim`: the real binary starts the simulator, prints its URLs and profiles, serves,
 //! keeps its state file, and refuses a bad fault plan.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use crate::cloud_support::{http_request, spawn_sim};
 
 fn cli() -> Command {
     Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
-}
-
-/// Kills the child when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A plain HTTP/1.0 GET; returns the status line and the body.
-fn get(url: &str) -> (String, String) {
-    let rest = url.strip_prefix("http://").expect("http URL");
-    let (host, path) = rest.split_once('/').expect("path");
-    let mut stream = TcpStream::connect(host).expect("connect");
-    write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("write");
-    let mut text = String::new();
-    stream.read_to_string(&mut text).expect("read");
-    let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
-    (
-        head.lines().next().unwrap_or("").to_string(),
-        body.to_string(),
-    )
 }
 
 #[test]
 fn sim_prints_urls_and_profiles_then_serves_and_saves_its_state() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = dir.path().join("state.json");
-    let child = cli()
-        .args(["sim", "--gateways", "3", "--seed", "5", "--state"])
-        .arg(&state)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let mut running = Running(child);
-    let stdout = running.0.stdout.take().expect("stdout");
-    let mut printed = String::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        let done = line.starts_with("Running");
-        printed.push_str(&line);
-        printed.push('\n');
-        if done {
-            break;
-        }
-    }
+    let state_arg = state.to_str().expect("utf-8 path");
+    let (_running, printed) = spawn_sim(&["--gateways", "3", "--seed", "5", "--state", state_arg]);
     let control = printed
         .lines()
         .find_map(|l| l.trim().strip_prefix("control"))
@@ -77,7 +35,7 @@ fn sim_prints_urls_and_profiles_then_serves_and_saves_its_state() {
     );
     assert_eq!(profiles["profiles"]["Simulator (ARM)"]["backend"], "arm");
 
-    let (status, body) = get(&format!("{control}/state"));
+    let (status, body) = http_request("GET", &format!("{control}/state"), None);
     assert!(status.contains("200"), "{status}");
     let snapshot: serde_json::Value = serde_json::from_str(&body).expect("snapshot JSON");
     assert_eq!(snapshot["devices"].as_array().map(Vec::len), Some(3));

@@ -13,8 +13,8 @@ use std::time::Duration;
 use crate::workflow_support::*;
 use asg_fota_core::cloud::model::DeviceId;
 use asg_fota_core::workflow::rollout::{
-    continue_always, PhaseSummary, Resume, Rollout, RolloutEvent, RolloutSettings, RunOptions,
-    Stage,
+    continue_always, PhaseGate, PhaseSummary, Resume, Rollout, RolloutEvent, RolloutReport,
+    RolloutSettings, RunOptions, Stage,
 };
 use asg_fota_core::workflow::runs::Runs;
 use asg_fota_core::workflow::schedule::{Clock, FailureLimit, PhasePlan, Window};
@@ -76,6 +76,30 @@ async fn setup(seed: u64, fleet_size: usize, concurrency: usize) -> Setup {
         dir,
         rollout,
         field,
+    }
+}
+
+impl Setup {
+    /// Begins a registered run of `chosen` (nothing to resume) and runs it to its end.
+    async fn run_fresh(
+        &self,
+        chosen: &[DeviceId],
+        options: &RunOptions,
+        gate: PhaseGate<'_>,
+        sink: &(dyn Fn(RolloutEvent) + Send + Sync),
+    ) -> RolloutReport {
+        let run = self.rollout.begin(chosen, options).unwrap();
+        self.rollout
+            .run_in(
+                run,
+                chosen.to_vec(),
+                None,
+                options,
+                gate,
+                &CancellationToken::new(),
+                sink,
+            )
+            .await
     }
 }
 
@@ -249,19 +273,7 @@ async fn failing_canaries_stop_the_rollout_before_anyone_else_is_touched() {
         }
     };
     let (events, sink) = recorder::<RolloutEvent>();
-    let run = s.rollout.begin(&chosen, &options).unwrap();
-    let report = s
-        .rollout
-        .run_in(
-            run,
-            chosen.clone(),
-            None,
-            &options,
-            &gate,
-            &CancellationToken::new(),
-            &sink,
-        )
-        .await;
+    let report = s.run_fresh(&chosen, &options, &gate, &sink).await;
     assert_eq!(report.failed.len(), 2, "{report:#?}");
     assert_eq!(report.succeeded, vec![chosen[1].clone()]);
     assert_eq!(report.not_started, chosen[3..].to_vec());
@@ -316,19 +328,7 @@ async fn under_the_threshold_the_batches_go_in_order() {
         }
     };
     let (events, sink) = recorder::<RolloutEvent>();
-    let run = s.rollout.begin(&chosen, &options).unwrap();
-    let report = s
-        .rollout
-        .run_in(
-            run,
-            chosen.clone(),
-            None,
-            &options,
-            &gate,
-            &CancellationToken::new(),
-            &sink,
-        )
-        .await;
+    let report = s.run_fresh(&chosen, &options, &gate, &sink).await;
     assert_eq!(report.succeeded.len(), 7, "{report:#?}");
     assert_eq!(report.failed.len(), 1);
     assert_eq!(*asked.lock().unwrap(), ["canary", "batch 1"]);
@@ -380,18 +380,8 @@ async fn no_restart_is_sent_after_the_window_closes() {
             }
         }
     };
-    let run = s.rollout.begin(&chosen, &options).unwrap();
     let report = s
-        .rollout
-        .run_in(
-            run,
-            chosen.clone(),
-            None,
-            &options,
-            &continue_always,
-            &CancellationToken::new(),
-            &sink,
-        )
+        .run_fresh(&chosen, &options, &continue_always, &sink)
         .await;
     assert_eq!(report.succeeded, chosen[..2].to_vec(), "{report:#?}");
     assert_eq!(report.deferred, chosen[2..].to_vec());
