@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use asg_fota_testkit::korean::{latin_left, strings_of};
 use serde_json::{json, Value};
 
-use crate::cloud_support::{arm_profile, legacy_profile, sim, text, Cli};
-use crate::flow::{gateways_with_nodes, package, HL, RT};
+use crate::cloud_support::{arm_profile, legacy_profile, package, sim, text, Cli};
+use crate::flow::{gateways_with_nodes, HL, RT};
 
 fn hangul(text: &str) -> bool {
     text.chars().any(|c| ('\u{AC00}'..='\u{D7A3}').contains(&c))
