@@ -38,6 +38,18 @@ for (const n of document.querySelectorAll('.node-name')) {
   if (clipped && n.title !== n.textContent) problems.push(`node name "${n.textContent}" is cut without its full text`);
   if (!clipped && n.textContent.length > 0 && n.getClientRects().length === 0) problems.push('a node name is not drawn');
 }
+// A placeholder is read whole or not at all: its text, drawn in the input's font, fits the
+// input's content box (the Korean ones are longer than the English ones).
+const canvas = document.createElement('canvas').getContext('2d');
+for (const input of document.querySelectorAll('input[placeholder], textarea[placeholder]')) {
+  if (!visible(input) || input.value) continue;
+  const style = getComputedStyle(input);
+  canvas.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const text = input.getAttribute('placeholder');
+  const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  const needs = canvas.measureText(text).width;
+  if (needs > room + 1) problems.push(`placeholder "${text}" is cut: needs ${Math.round(needs)} px, has ${Math.round(room)}`);
+}
 for (const scroller of [document.documentElement, document.getElementById('main')]) {
   if (scroller.scrollWidth > scroller.clientWidth) problems.push(`${scroller.id || 'page'} scrolls sideways: ${scroller.scrollWidth} > ${scroller.clientWidth}`);
 }
@@ -89,7 +101,15 @@ async fn every_table_fits_without_sideways_scrolling_at_900_and_1200_px() {
     app.wait_for("[data-testid=gateway-row]").await;
     app.click("[data-testid=select-all]").await;
 
-    for (width, height) in [(900, 700), (1200, 800), (1920, 1080)] {
+    // English at three widths, then Korean (longer words, longer placeholders) at the narrowest.
+    for (width, height, lang) in [
+        (900, 700, "en"),
+        (1200, 800, "en"),
+        (1920, 1080, "en"),
+        (900, 700, "ko"),
+    ] {
+        app.click(&format!("[data-testid=lang-switch] [data-lang={lang}]"))
+            .await;
         set_size(&app, width, height).await;
         let mut tables = 0;
         for step in 1..=6 {
@@ -98,9 +118,10 @@ async fn every_table_fits_without_sideways_scrolling_at_900_and_1200_px() {
                 5 => drop(app.wait_for("[data-testid=gateway-row]").await),
                 _ => tokio::time::sleep(Duration::from_millis(600)).await,
             }
-            let result = measure(&app, &format!("step {step}")).await;
+            let result = measure(&app, &format!("step {step} ({lang})")).await;
             tables += result["tables"].as_u64().unwrap_or(0);
-            app.screenshot(&format!("fit-{width}-step{step}")).await;
+            app.screenshot(&format!("fit-{width}-{lang}-step{step}"))
+                .await;
         }
         assert!(
             tables >= 2,
@@ -109,7 +130,7 @@ async fn every_table_fits_without_sideways_scrolling_at_900_and_1200_px() {
         app.click("[data-testid=profile-button]").await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         measure(&app, "the profile screen").await;
-        app.screenshot(&format!("fit-{width}-profile")).await;
+        app.screenshot(&format!("fit-{width}-{lang}-profile")).await;
         app.client
             .execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));", vec![])
             .await

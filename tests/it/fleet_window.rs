@@ -246,6 +246,17 @@ async fn the_fleet_screen_shows_the_simulators_figures_and_the_migration_screen_
     app.click("[data-testid=fleet-link]").await;
     app.wait_for(COUNTED).await;
     app.screenshot("fleet-ko").await;
+    // The drill-down chosen in English is still open (the choice is kept): show it.
+    app.wait_for("[data-testid=fleet-drill-row]").await;
+    app.client
+        .execute(
+            "document.querySelector('[data-testid=fleet-drill-row]').scrollIntoView({block: 'center'});",
+            vec![],
+        )
+        .await
+        .expect("scroll to the drill-down");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    app.screenshot("fleet-drill-ko").await;
     app.click("[data-testid=profile-button]").await;
     app.click("[data-testid=profile-migration]").await;
     app.click("[data-testid=migration-run]").await;

@@ -1,5 +1,6 @@
 //! The whole app in Korean, in the real window, on the Demo tenant (issue 13): every step (1–6),
-//! the profile screen, Help/About and Activity, and a few errors on the way (the service
+//! the profile screen, Help/About, Activity, the Fleet screen with a figure's gateways, and the
+//! move to ARM (the check, the "create ARM profile" form), and a few errors on the way (the service
 //! refusing, a damaged package, a deployment rule broken). On every screen it reads what a person
 //! sees — visible text, the chosen option of each menu, placeholders, tooltips and accessible
 //! names — and fails on
@@ -19,43 +20,18 @@ use std::time::Duration;
 use crate::harness::{free_port, sim_get, sim_send, AppSession};
 use crate::wizard_flow::{package, update_group, usable, wait_read, wait_uploaded};
 use crate::APP;
+use asg_fota_testkit::korean::{strings_of, LATIN_JS};
+use asg_fota_testkit::scenario::control;
 use serde_json::{json, Value};
 
-/// Reads the screen: `arguments[0]` is the tenant's data (allowed as is), `arguments[1]` the
+/// Reads the screen (after `testkit::korean::LATIN_JS`, the rules shared with the CLI's Korean
+/// test): `arguments[0]` is the tenant's data (allowed as is), `arguments[1]` the
 /// selectors of regions that show only data (the licence list: crate names and licence ids; the
 /// OS's own name and version).
 /// Returns `{latin: [text], missing: [{char, text}], selfCheck}`.
 const AUDIT: &str = r#"
 const [data, dataRegions] = arguments;
-// Product and service names, and the service terms ko.js keeps in English as the SDK and ASG DM
-// do (Image ID, Component ID); "English" is the language's own name in the language menu.
-const PRODUCT = /\b(ASG FOTA|ASG210|ASG|FOTA|WIZ750SR(-Waton)?|WIZnet|Waton|Azure Sphere|Azure Resource Manager|Azure|Sphere|IoT Hub|IoT|HLApp|RTApp|BoardConfig|Image ID|Component ID|ARM|API|SDK|CSV|JSON|zip|MAC|IDs?|OS|URL|HTTPS?|MT3620|A7|M4|Microsoft|Entra|Secret Service|MIT|Linux|Windows|macOS|Ctrl|Cmd|Esc|Enter|Shift|UTC|UpdateAll|No3rdPartyAppUpdates|NoUpdates|Retail Evaluation|Retail|RetailEval|English|EN|kB|MB|GB|KB)\b/g;
 const dataSorted = [...new Set(data)].filter((s) => s.length >= 2).sort((a, b) => b.length - a.length);
-// The text without the tenant's data and the product names, taken away in either order (a
-// product name may be part of a data value, "ASG210-Gateways", or hold one, "Retail Evaluation").
-function latinLeft(text) {
-  const withoutData = (s) => {
-    for (const d of dataSorted) if (s.includes(d)) s = s.split(d).join(' ');
-    return s;
-  };
-  const orders = [withoutData(` ${text} `).replace(PRODUCT, ' '), withoutData(` ${text} `.replace(PRODUCT, ' '))];
-  const left = orders.map((s) => s
-    .replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, ' ')                 // addresses
-    .replace(/\S+@\S+\.\S+/g, ' ')                                 // e-mail addresses
-    .replace(/\S*[\/\\]\S*/g, ' ')                                  // paths
-    .replace(/\S+\.(imagepackage|zip|csv|json|log|txt|deb|rpm|AppImage|msi|exe|dmg)\b/gi, ' ')
-    .replace(/\S*\b[\w-]+\.[a-z][\w.-]*[a-z]\b/gi, ' ')           // host and file names
-    .replace(/\?\w+=\w+/g, ' ')                                     // address parameters
-    .replace(/\b[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\b/gi, ' ') // GUIDs
-    .replace(/\b([0-9a-f]{2}[:-]){5}[0-9a-f]{2}\b/gi, ' ')          // MAC addresses
-    .replace(/\b[0-9a-f]+…[0-9a-f]+\b/gi, ' ')                      // shortened ids
-    .replace(/\b(?=[0-9a-f]*\d)[0-9a-f]{6,}\b/gi, ' ')               // hex ids
-    .replace(/\bv?\d+(\.\d+)+([-+][\w.]+)?\b/gi, ' ')               // versions
-    .replace(/(^|\s)\.[a-z]+\b/gi, ' ')                               // file name extensions
-    .replace(PRODUCT, ' ')
-    .match(/[A-Za-z]{2,}/g));
-  return left[0] && left[1] ? (left[0].length <= left[1].length ? left[0] : left[1]) : null;
-}
 const inData = (node) => dataRegions.some((sel) => node.closest && node.closest(sel));
 const shown = (element) => {
   for (let n = element; n && n.nodeType === 1; n = n.parentElement) {
@@ -85,7 +61,7 @@ for (const element of document.querySelectorAll('select, [placeholder], [title],
 }
 const latin = [];
 for (const { text, check, element } of texts) {
-  const left = latinLeft(check || text);
+  const left = latinLeft(check || text, dataSorted);
   if (left) latin.push(`${text}   ← ${left.join(' ')}   (${element.tagName.toLowerCase()}${element.className ? '.' + String(element.className).split(' ')[0] : ''})`);
 }
 // Glyphs: each distinct non-ASCII character in its element's font, against U+0378.
@@ -118,6 +94,9 @@ for (const { text, element } of texts) {
 return { latin, missing, selfCheck, lang: document.documentElement.lang, count: texts.length };
 "#;
 
+/// The legacy profile the walk adds for the "create ARM profile" form (a name: data).
+const LEGACY_PROFILE: &str = "legacy-lab";
+
 /// What the walk found, screen by screen.
 #[derive(Default)]
 struct Findings {
@@ -137,7 +116,7 @@ impl Walk<'_> {
     /// The tenant's own data: every string of the simulator's state, and the packages' file names.
     fn data(&self) -> Vec<String> {
         let mut all = BTreeSet::new();
-        collect_strings(&sim_get(self.port, "/_sim/state"), &mut all);
+        strings_of(&sim_get(self.port, "/_sim/state"), &mut all);
         all.extend(self.files.iter().cloned());
         // The packages' names (their manifests name them after the file).
         all.extend(
@@ -147,6 +126,7 @@ impl Walk<'_> {
         );
         // The built-in profile's name (the CLI's `--profile "Demo tenant"`): a name, not a sentence.
         all.insert("Demo tenant".to_owned());
+        all.insert(LEGACY_PROFILE.to_owned());
         all.into_iter().collect()
     }
 
@@ -157,7 +137,7 @@ impl Walk<'_> {
             .app
             .client
             .execute(
-                AUDIT,
+                &format!("{LATIN_JS}\n{AUDIT}"),
                 vec![
                     json!(self.data()),
                     json!(["[data-testid=licence-list]", "[data-testid=about-os]"]),
@@ -192,17 +172,6 @@ impl Walk<'_> {
             ));
         }
         self.findings.screens.push(screen.to_owned());
-    }
-}
-
-fn collect_strings(value: &Value, out: &mut BTreeSet<String>) {
-    match value {
-        Value::String(s) => {
-            out.insert(s.clone());
-        }
-        Value::Array(items) => items.iter().for_each(|v| collect_strings(v, out)),
-        Value::Object(map) => map.values().for_each(|v| collect_strings(v, out)),
-        _ => {}
     }
 }
 
@@ -421,6 +390,67 @@ async fn every_screen_in_korean_has_no_english_sentence_and_no_missing_glyph() {
     app.wait_for("[data-testid=activity-row]").await;
     walk.audit("activity").await;
     app.click("[data-testid=activity-close]").await;
+
+    // The Fleet screen, then one figure's gateways (the drill-down table).
+    app.click("[data-testid=fleet-link]").await;
+    app.wait_for("[data-testid=fleet-row][data-level=group]")
+        .await;
+    walk.audit("fleet").await;
+    let drilled = app
+        .client
+        .execute(
+            "const b = [...document.querySelectorAll('[data-testid=fleet-figure]')].find((b) => /[1-9]/.test(b.firstChild.textContent)); if (b) b.click(); return Boolean(b);",
+            vec![],
+        )
+        .await
+        .expect("click a figure");
+    assert_eq!(drilled, json!(true), "the fleet has a figure above 0");
+    app.wait_for("[data-testid=fleet-drill-row]").await;
+    walk.audit("fleet-drill").await;
+
+    // The move to ARM: the check with a difference (a group renamed on the ARM side, so the
+    // table has rows), then the form that creates an ARM profile from a legacy one.
+    let state = sim_get(port, "/_sim/state");
+    let group = state["groups"][0]["id"]
+        .as_str()
+        .expect("a group")
+        .to_owned();
+    let plan = json!({"arm": {"rename_groups": {group: "Renamed on ARM"}}});
+    let (status, body) = control(port, "PUT", "/_sim/divergence", Some(&plan));
+    assert!((200..300).contains(&status), "divergence: {status} {body}");
+    app.click("[data-testid=profile-button]").await;
+    app.click("[data-testid=profile-migration]").await;
+    app.click("[data-testid=migration-run]").await;
+    app.wait_for("[data-testid=migration-item]").await;
+    walk.audit("migration").await;
+    // The create form is for a legacy profile: one is added to the profiles file (not signed
+    // in; the form only needs its settings) and chosen as "from".
+    let file = app.dirs.path().join("app-config").join("profiles.json");
+    let mut profiles: Value = std::fs::read(&file)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_else(|| json!({"version": 1}));
+    profiles["profiles"][LEGACY_PROFILE] =
+        json!({"backend": "legacy", "tenant_id": "00000000-0000-0000-0000-0000000000aa"});
+    std::fs::write(&file, profiles.to_string()).expect("write profiles.json");
+    app.click("[data-testid=migration-close]").await;
+    app.click("[data-testid=profile-button]").await;
+    app.click("[data-testid=profile-migration]").await;
+    app.wait_for(&format!(
+        "[data-testid=migration-from] option[value='{LEGACY_PROFILE}']"
+    ))
+    .await;
+    app.client
+        .execute(
+            "const s = document.querySelector('[data-testid=migration-from]'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+            vec![json!(LEGACY_PROFILE)],
+        )
+        .await
+        .expect("choose the legacy profile");
+    app.click("[data-testid=migration-create-open]").await;
+    app.wait_for("[data-testid=migration-create-form]").await;
+    walk.audit("migration-create").await;
+    app.click("[data-testid=migration-close]").await;
 
     let Findings {
         latin,

@@ -51,6 +51,7 @@ test('every message is a non-empty string and Korean messages are not English co
     'packages.field.imageId', 'packages.field.componentId',
     // Azure Sphere's own names of OS feeds, the app kinds as column heads, the ARM product name.
     'feed.Retail', 'feed.RetailEval', 'devices.col.hl', 'devices.col.rt', 'backend.arm',
+    'migration.diff.component_id',
   ]);
   for (const [key, value] of Object.entries(en)) {
     assert.equal(typeof value, 'string', key);

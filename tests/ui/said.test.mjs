@@ -55,6 +55,16 @@ test('every journal key the core writes has its sentence in both catalogs', () =
   }
 });
 
+test('every reason the compliance report gives as data has its sentence in both catalogs', () => {
+  const source = readFileSync(join(ROOT, 'src-tauri/core/src/workflow/compliance.rs'), 'utf8');
+  const keys = [...source.matchAll(/\bwhy\(\s*"(\w+)"/g)].map((m) => `fleet.reason.${m[1]}`);
+  assert.ok(keys.length >= 8, `only ${keys.length} keys found`);
+  for (const key of keys) {
+    assert.ok(en[key], `en ${key}`);
+    assert.ok(ko[key], `ko ${key}`);
+  }
+});
+
 test('saidText renders key and params in the user’s language, the English sentence as fallback', () => {
   setLanguage('ko');
   const text = saidText('plan.problem.too_many_hl_apps', { count: 2, max: 1 }, '2 HLApps are chosen');

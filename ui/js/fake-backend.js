@@ -521,12 +521,17 @@ function createTenant(params, emit) {
       for (const x of gateways.filter((y) => y.groupId === g.id)) {
         let status;
         let reason;
+        // `said.key` is a `fleet.reason.<key>` suffix, as the core's (src-tauri/core/src/workflow/compliance.rs).
+        let said;
         let sources = ['iot_hub_twin'];
-        if (!d) [status, reason, sources] = ['unknown', 'The group has no current deployment.', ['control_plane']];
-        else if (x.connectionState === 'Disconnected') [status, reason] = ['offline', 'The twin says the gateway is disconnected.'];
-        else if (x.hlAppVer === '1.3.0') [status, reason] = ['on_target', 'It reports the deployment’s versions.'];
-        else if (Date.parse(x.lastCheckIn) < Date.parse(d.date)) [status, reason, sources] = ['pending', 'It has not checked in since the deployment.', ['control_plane']];
-        else [status, reason, sources] = ['failed', `It checked in since the deployment and reports HLApp ${x.hlAppVer}.`, ['control_plane', 'iot_hub_twin']];
+        if (!d) [status, reason, said, sources] = ['unknown', 'the group has no deployment to measure against', { key: `no_deployment` }, ['control_plane']];
+        else if (x.connectionState === 'Disconnected') [status, reason, said] = ['offline', 'the twin says Disconnected', { key: `disconnected` }];
+        else if (x.hlAppVer === '1.3.0') [status, reason, said] = ['on_target', 'reports HLApp 1.3.0', { key: `on_target`, params: { versions: 'HLApp 1.3.0' } }];
+        else if (Date.parse(x.lastCheckIn) < Date.parse(d.date)) [status, reason, said, sources] = ['pending', 'not checked in since the deployment', { key: `not_checked_in` }, ['control_plane']];
+        else {
+          const params = { hl: x.hlAppVer || '-', rt: x.rtAppVer || '-', expected: 'HLApp 1.3.0' };
+          [status, reason, said, sources] = ['failed', `checked in since the deployment but reports HLApp ${params.hl} and RTApp ${params.rt}, expected ${params.expected}`, { key: `other_versions`, params }, ['control_plane', 'iot_hub_twin']];
+        }
         gw.total += 1;
         add(gw[statusKey[status]], x.deviceId, 1, sources);
         const list = nodes(x.deviceId);
@@ -537,7 +542,7 @@ function createTenant(params, emit) {
           nf.total += 1;
           add(nf[key], x.deviceId, 1, ['iot_hub_twin']);
         }
-        rows.push({ deviceId: x.deviceId, status, reason, connectionState: x.connectionState, hlAppVer: x.hlAppVer, rtAppVer: x.rtAppVer, lastCheckIn: x.lastCheckIn, nodesOutdated: outdated, nodesUpdating: 0, nodesTotal: list.length });
+        rows.push({ deviceId: x.deviceId, status, reason, said, connectionState: x.connectionState, hlAppVer: x.hlAppVer, rtAppVer: x.rtAppVer, lastCheckIn: x.lastCheckIn, nodesOutdated: outdated, nodesUpdating: 0, nodesTotal: list.length });
       }
       const target = d ? { deploymentId: d.id, deployedAt: d.date, images: d.images.map((i) => i.id), expected: 'HLApp 1.3.0', versionsKnown: true } : null;
       const entry = { groupId: g.id, groupName: g.name, productId: g.productId, productName: g.productName, updatePolicy: g.updatePolicy, policyBlocksApps: g.policyBlocksApps, target, gateways: gw, nodes: nf, rows, asOf: at };

@@ -185,9 +185,12 @@ export function migrationItems(report, all) {
   return all ? items : items.filter((i) => i.status !== 'matched');
 }
 
-/** An item's field differences as `field: from → to` parts (missing values as `—`). */
-export function differenceParts(item) {
-  return (item.differences || []).map((d) => `${d.field}: ${d.from == null ? '—' : d.from} → ${d.to == null ? '—' : d.to}`);
+/**
+ * An item's field differences as `field: from → to` parts (missing values as `—`); `label` names
+ * a field in the user's language (the core's field name when it has none).
+ */
+export function differenceParts(item, label = (field) => field) {
+  return (item.differences || []).map((d) => `${label(d.field)}: ${d.from == null ? '—' : d.from} → ${d.to == null ? '—' : d.to}`);
 }
 
 /** The default name of the ARM profile made from legacy profile `from`, not taken by `names`. */

@@ -18,7 +18,7 @@ import { announce, el, setAttr, setText } from './dom.js';
 import { formatDateTime, formatNumber, formatTime, t, tn } from './i18n.js';
 import { GATEWAY_FIGURES, NODE_FIGURES, REFRESH_INTERVALS, applyCompliance, countingProgress, drillDown, drillGroups, filterDrill, fleetRows, handoff, sourceKey } from './fleet-logic.js';
 import { shortId } from './logic.js';
-import { asOfText, errorNotice, searchBox, windowedTable } from './widgets.js';
+import { asOfText, errorNotice, saidText, searchBox, windowedTable } from './widgets.js';
 
 /** The value of `state.step` while the Fleet screen is shown (the steps are numbers). */
 export const FLEET = 'fleet';
@@ -437,8 +437,10 @@ function drillRow() {
       setText(group, r.groupName || '');
       setText(status, t(`fleet.status.${r.status}`));
       status.className = `vcell fleet-status is-${r.status}`;
-      setText(reason, r.reason || '');
-      setAttr(reason, 'title', r.reason || null);
+      // The core's reason as data (`fleet.reason.<key>`), its English sentence as the fallback.
+      const why = saidText(r.said && `fleet.reason.${r.said.key}`, r.said && r.said.params, r.reason);
+      setText(reason, why);
+      setAttr(reason, 'title', why || null);
       setText(connection, r.connectionState ? t(`conn.${r.connectionState}`) : '');
       setText(hl, r.hlAppVer || '—');
       setText(rt, r.rtAppVer || '—');

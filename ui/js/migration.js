@@ -11,7 +11,7 @@
 import { call, toBackendError } from './backend.js';
 import { createModal } from './dialog.js';
 import { announce, el, setAttr, setText } from './dom.js';
-import { formatDateTime, formatNumber, getLanguage, t, tn } from './i18n.js';
+import { formatDateTime, formatNumber, getLanguage, has, t, tn } from './i18n.js';
 import { differenceParts, migratedName, migrationFormProblems, migrationItems, migrationSides } from './fleet-logic.js';
 import { errorNotice, windowedTable } from './widgets.js';
 
@@ -259,7 +259,7 @@ function itemRow() {
       setAttr(key, 'title', item.key);
       setText(status, t(`migration.status.${item.status}`, { from: ctx.from, to: ctx.to }));
       status.className = `vcell migration-status is-${item.status}`;
-      const text = differenceParts(item).join('; ');
+      const text = differenceParts(item, (field) => (has(`migration.diff.${field}`) ? t(`migration.diff.${field}`) : field)).join('; ');
       setText(diff, text);
       setAttr(diff, 'title', text || null);
     },

@@ -68,7 +68,9 @@ export function errorNotice(actions) {
   const advice = el('p', { className: 'error-advice' });
   const button = el('button', { className: 'button small', attrs: { type: 'button' } });
   const summary = el('summary');
-  const detail = el('p', { className: 'error-detail-text' });
+  // The core's own English words, kept as they are for support: marked English so a screen
+  // reader reads them as English on a Korean screen (docs/gui-contract.md, "Details").
+  const detail = el('p', { className: 'error-detail-text', attrs: { lang: 'en' } });
   const details = el('details', { className: 'error-details', children: [summary, detail] });
   const body = el('div', { className: 'error-body', children: [el('p', { className: 'notice-text', children: [title, ' ', message] }), advice, details] });
   const box = el('div', { className: 'notice is-error', testid: 'error-notice', attrs: { role: 'alert' }, children: [body, button] });

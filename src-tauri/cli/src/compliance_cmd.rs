@@ -16,6 +16,7 @@ use clap::{Args, ValueEnum};
 
 use crate::context::{cancel_on_ctrl_c, table, when, write_stdout, Context, Output};
 use crate::update_now::{json_line, seconds};
+use crate::{say, say_n};
 
 #[derive(Args, Debug)]
 pub struct ComplianceArgs {
@@ -108,8 +109,8 @@ fn sources(figure: &Figure) -> String {
         .sources
         .iter()
         .map(|s| match s {
-            Source::ControlPlane => "control plane",
-            Source::IotHubTwin => "twin",
+            Source::ControlPlane => say!("source.control_plane"),
+            Source::IotHubTwin => say!("source.twin"),
         })
         .collect::<Vec<_>>()
         .join("+")
@@ -145,10 +146,10 @@ fn human(report: &ComplianceReport) -> String {
             );
             let target = match &group.target {
                 Some(t) if group.policy_blocks_apps => {
-                    format!("{} (policy blocks apps)", t.expected)
+                    say!("compliance.policy_blocks", target = t.expected)
                 }
                 Some(t) => t.expected.clone(),
-                None => "no deployment".to_owned(),
+                None => say!("compliance.no_deployment"),
             };
             let mut row = vec![label];
             row.extend(gateway_cells(&group.gateways));
@@ -157,62 +158,64 @@ fn human(report: &ComplianceReport) -> String {
             rows.push(row);
         }
     }
-    let mut total = vec!["TOTAL".to_owned()];
+    let mut total = vec![say!("col.total")];
     total.extend(gateway_cells(&report.gateways));
     total.extend(node_cells(&report.nodes));
     total.push(String::new());
     rows.push(total);
     let mut text = table(
         &[
-            "GROUP",
-            "GATEWAYS",
-            "ON TARGET",
-            "PENDING",
-            "FAILED",
-            "OFFLINE",
-            "UNKNOWN",
-            "NODES OUTDATED",
-            "UP TO DATE",
-            "UPDATING",
-            "TARGET",
+            &say!("col.group"),
+            &say!("col.gateways"),
+            &say!("col.on_target"),
+            &say!("col.pending"),
+            &say!("col.failed"),
+            &say!("col.offline"),
+            &say!("col.unknown"),
+            &say!("col.nodes_outdated"),
+            &say!("col.up_to_date"),
+            &say!("col.updating"),
+            &say!("col.target"),
         ],
         &rows,
     );
     text.push('\n');
     let figures = [
-        ("on target", GatewayStatus::OnTarget),
-        ("pending", GatewayStatus::Pending),
-        ("failed", GatewayStatus::Failed),
-        ("offline", GatewayStatus::Offline),
-        ("unknown", GatewayStatus::Unknown),
+        (say!("figure.on_target"), GatewayStatus::OnTarget),
+        (say!("figure.pending"), GatewayStatus::Pending),
+        (say!("figure.failed"), GatewayStatus::Failed),
+        (say!("figure.offline"), GatewayStatus::Offline),
+        (say!("figure.unknown"), GatewayStatus::Unknown),
     ];
     for (name, status) in figures {
         let f = report.gateways.figure(status);
         if f.count > 0 {
-            text.push_str(&format!(
-                "{name}: {} gateway{}, as of {}, from {}\n",
+            text.push_str(&say_n!(
+                "compliance.figure",
                 f.count,
-                if f.count == 1 { "" } else { "s" },
-                when(f.as_of),
-                sources(f)
+                name = name,
+                at = when(f.as_of),
+                sources = sources(f),
             ));
+            text.push('\n');
         }
     }
     let n = &report.nodes.outdated;
     if n.count > 0 {
-        text.push_str(&format!(
-            "nodes outdated: {} behind {} gateway{}, as of {}, from {}\n",
-            n.count,
+        text.push_str(&say_n!(
+            "compliance.nodes_outdated",
             n.gateways.len(),
-            if n.gateways.len() == 1 { "" } else { "s" },
-            when(n.as_of),
-            sources(n)
+            nodes = n.count,
+            at = when(n.as_of),
+            sources = sources(n),
         ));
+        text.push('\n');
     }
-    text.push_str(&format!(
-        "read {} – {}; list the gateways of a figure with --show STATUS\n",
-        when(Some(report.started_at)),
-        when(Some(report.as_of))
+    text.push_str(&say!(
+        "compliance.read",
+        from = when(Some(report.started_at)),
+        to = when(Some(report.as_of)),
     ));
+    text.push('\n');
     text
 }

@@ -214,13 +214,42 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// The columns `text` takes in a terminal: Hangul and other East Asian wide characters take two
+/// (without this, Korean table heads push every column out of line).
+pub fn columns(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0x303E
+            | 0x3041..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// `label: value` lines, the values in one column (`label:` padded to the widest label + 1).
+pub fn fields(lines: &[(String, String)]) -> String {
+    let width = lines.iter().map(|(l, _)| columns(l)).max().unwrap_or(0) + 1;
+    let mut out = String::new();
+    for (label, value) in lines {
+        let pad = width.saturating_sub(columns(label)) + 1;
+        out.push_str(&format!("{label}:{}{value}\n", " ".repeat(pad)));
+    }
+    out
+}
+
 /// Formats rows as left-aligned columns under a header.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| columns(h)).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
             if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell.chars().count());
+                *w = (*w).max(columns(cell));
             }
         }
     }
@@ -230,7 +259,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
             let last = i + 1 == cells.len();
             out.push_str(cell);
             if !last {
-                let pad = widths[i].saturating_sub(cell.chars().count()) + 2;
+                let pad = widths[i].saturating_sub(columns(cell)) + 2;
                 out.push_str(&" ".repeat(pad));
             }
         }
@@ -242,7 +271,8 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
     if rows.is_empty() {
-        out.push_str("(none)\n");
+        out.push_str(&crate::say!("none"));
+        out.push('\n');
     }
     out
 }

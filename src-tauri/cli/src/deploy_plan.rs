@@ -9,6 +9,7 @@ use asg_fota_core::workflow::deploy::PlannedDeployment;
 use asg_fota_core::workflow::plan::PlannedImage;
 
 use crate::context::{write_stdout, Context};
+use crate::say;
 
 /// Shows the plan and asks for confirmation. `Ok(())` means: create it.
 ///
@@ -42,8 +43,8 @@ pub fn review(ctx: &Context, planned: &PlannedDeployment, yes: bool) -> Result<(
         return Ok(());
     }
     eprint!(
-        "Create this deployment for {} device(s)? [y/N] ",
-        plan.reach_devices
+        "{} [y/N] ",
+        say!("deploy.confirm", devices = plan.reach_devices)
     );
     std::io::stderr().flush().ok();
     let mut answer = String::new();
@@ -59,26 +60,33 @@ pub fn review(ctx: &Context, planned: &PlannedDeployment, yes: bool) -> Result<(
 pub fn plan_text(planned: &PlannedDeployment) -> String {
     let plan = &planned.plan;
     let group = &planned.group;
-    let mut out = format!(
-        "Deployment plan for {}{} (update policy {}, {} device(s)):\n",
-        group
-            .product_name
-            .as_deref()
-            .map(|p| format!("{p}/"))
-            .unwrap_or_default(),
-        group.name,
-        group
+    let mut out = say!(
+        "plan.head",
+        group = format!(
+            "{}{}",
+            group
+                .product_name
+                .as_deref()
+                .map(|p| format!("{p}/"))
+                .unwrap_or_default(),
+            group.name
+        ),
+        policy = group
             .update_policy
             .as_ref()
-            .map_or_else(|| "unknown".to_owned(), |p| format!("{p:?}")),
-        plan.reach_devices,
+            .map_or_else(|| say!("unknown"), |p| format!("{p:?}")),
+        devices = plan.reach_devices,
     );
+    out.push('\n');
     let line = |sign: &str, image: &PlannedImage| {
         format!(
             "  {sign} {:<11} {} [{}]\n",
             image.kind.as_str(),
             image.label(),
-            image.component_id.as_deref().unwrap_or("component unknown")
+            image
+                .component_id
+                .clone()
+                .unwrap_or_else(|| say!("plan.component_unknown"))
         )
     };
     for image in &plan.diff.kept {
@@ -86,7 +94,10 @@ pub fn plan_text(planned: &PlannedDeployment) -> String {
     }
     for r in &plan.diff.replaced {
         out.push_str(&line("~", &r.to));
-        out.push_str(&format!("      replaces {}\n", r.from.label()));
+        out.push_str(&format!(
+            "      {}\n",
+            say!("plan.replaces", image = r.from.label())
+        ));
     }
     for image in &plan.diff.added {
         out.push_str(&line("+", image));

@@ -60,9 +60,12 @@ fn describe_twin(twin: &Twin, contract: &asg_fota_core::profiles::DeviceContract
             .unwrap_or_else(|| "-".to_owned())
     };
     let mut out = format!(
-        "device:      {}\nconnection:  {}\nlast seen:   {}\n{:<12} {}\n{:<12} {}\n{:<12} {}\n",
+        "{:<12} {}\n{:<12} {}\n{:<12} {}\n{:<12} {}\n{:<12} {}\n{:<12} {}\n",
+        format!("{}:", crate::say!("twin.device")),
         twin.device_id,
+        format!("{}:", crate::say!("twin.connection")),
         twin.connection_state.as_deref().unwrap_or("-"),
+        format!("{}:", crate::say!("twin.last_seen")),
         twin.last_activity_time.as_deref().unwrap_or("-"),
         format!("{}:", contract.hl_app_version_property),
         text(&contract.hl_app_version_property),
@@ -75,7 +78,7 @@ fn describe_twin(twin: &Twin, contract: &asg_fota_core::profiles::DeviceContract
         .reported(&contract.nodes_property)
         .and_then(|v| v.as_object())
     {
-        out.push_str("nodes:\n");
+        out.push_str(&format!("{}:\n", crate::say!("twin.nodes")));
         for (mac, node) in nodes {
             let field = |k: &str| node.get(k).and_then(|v| v.as_str()).unwrap_or("-");
             out.push_str(&format!(

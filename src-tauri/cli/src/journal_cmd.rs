@@ -8,6 +8,7 @@ use asg_fota_core::workflow::journal::{Action, JournalEntry, Outcome};
 use clap::Args;
 
 use crate::context::{table, when, Context, GlobalArgs, Output};
+use crate::say;
 
 #[derive(Args, Debug)]
 pub struct JournalArgs {
@@ -25,10 +26,18 @@ pub fn run(args: JournalArgs, global: GlobalArgs) -> Result<ExitCode> {
     let entries = journal.recent(args.limit)?;
     ctx.print(&entries, || {
         if entries.is_empty() {
-            return format!("The journal is empty ({}).\n", journal.path().display());
+            let empty = say!("journal.empty", file = journal.path().display());
+            return format!("{empty}\n");
         }
         table(
-            &["AT", "PROFILE", "ACTION", "RESULT", "TARGET", "DETAIL"],
+            &[
+                &say!("col.at"),
+                &say!("col.profile"),
+                &say!("col.action"),
+                &say!("col.result"),
+                &say!("col.target"),
+                &say!("col.detail"),
+            ],
             &entries.iter().map(row).collect::<Vec<_>>(),
         )
     })?;
@@ -39,13 +48,13 @@ fn row(entry: &JournalEntry) -> Vec<String> {
     let t = &entry.target;
     let mut target = Vec::new();
     if let Some(name) = t.group_name.as_ref().or(t.group_id.as_ref()) {
-        target.push(format!("group {name}"));
+        target.push(say!("journal.group", name = name));
     }
     if let Some(device) = &t.device_id {
-        target.push(format!("device {}", &device[..device.len().min(8)]));
+        target.push(say!("journal.device", id = &device[..device.len().min(8)]));
     }
     if let Some(mac) = &t.mac {
-        target.push(format!("node {mac}"));
+        target.push(say!("journal.node", mac = mac));
     }
     if let Some(file) = &t.file {
         target.push(file.clone());
@@ -56,27 +65,38 @@ fn row(entry: &JournalEntry) -> Vec<String> {
         target.push(t.image_ids.join("+"));
     }
     if let Some(deployment) = &t.deployment_id {
-        target.push(format!("deployment {deployment}"));
+        target.push(say!("journal.deployment", id = deployment));
     }
     vec![
         when(Some(entry.at)),
         entry.profile.clone(),
         match entry.action {
-            Action::Upload => "upload",
-            Action::Deploy => "deploy",
-            Action::Move => "move",
-            Action::Restart => "restart",
-            Action::NodeUpdate => "node update",
-        }
-        .into(),
+            Action::Upload => say!("action.upload"),
+            Action::Deploy => say!("action.deploy"),
+            Action::Move => say!("action.move"),
+            Action::Restart => say!("action.restart"),
+            Action::NodeUpdate => say!("action.node_update"),
+        },
         match entry.result {
-            Outcome::Ok => "ok",
-            Outcome::Failed => "FAILED",
-            Outcome::Skipped => "skipped",
-            Outcome::Pending => "pending (sent; outcome below or unknown)",
-        }
-        .into(),
+            Outcome::Ok => say!("journal.ok"),
+            Outcome::Failed => say!("result.failed"),
+            Outcome::Skipped => say!("journal.skipped"),
+            Outcome::Pending => say!("journal.pending"),
+        },
         target.join(", "),
-        entry.detail.clone(),
+        detail(entry),
     ]
+}
+
+/// The entry's detail: in Korean the sentence the core keyed (`journal.<key>`, as Activity
+/// shows it), else the English detail it wrote.
+fn detail(entry: &JournalEntry) -> String {
+    let lang = crate::lang::current();
+    match (&entry.said, lang) {
+        (Some(said), crate::lang::Lang::Ko) => {
+            crate::lang::text(lang, &format!("journal.{}", said.key), &said.params)
+                .unwrap_or_else(|| entry.detail.clone())
+        }
+        _ => entry.detail.clone(),
+    }
 }

@@ -1,7 +1,9 @@
 //! The language of what the CLI prints, and its sentences.
 //!
 //! Korean when `--lang ko` says so, else when the system locale does (`LC_ALL`, then
-//! `LC_MESSAGES`, then `LANG`, as POSIX orders them); English otherwise. The sentences for what
+//! `LC_MESSAGES`, then `LANG`, as POSIX orders them; when none is set — usual on Windows, and on
+//! macOS outside a terminal that sets `LANG` — the OS's preferred UI language through the
+//! `sys-locale` crate, as the app asks it); English otherwise. The sentences for what
 //! the core says as data — every error kind's title, message and next action, the deployment
 //! plan's findings — come from the app's own catalogs (`ui/i18n/en.js`, `ui/i18n/ko.js`, embedded
 //! at build time), so the window and the terminal say the same thing; the few words only the CLI
@@ -22,9 +24,11 @@ pub enum Lang {
 
 static CHOSEN: OnceLock<Lang> = OnceLock::new();
 
-/// Fixes the language for this process: `flag` (`--lang`), else the locale variables.
+/// Fixes the language for this process: `flag` (`--lang`), else the locale variables, else the
+/// OS's language.
 pub fn init(flag: Option<Lang>) {
-    let lang = flag.unwrap_or_else(|| from_locale(|name| std::env::var(name).ok()));
+    let lang = flag
+        .unwrap_or_else(|| from_locale(|name| std::env::var(name).ok(), sys_locale::get_locale));
     let _ = CHOSEN.set(lang);
 }
 
@@ -34,11 +38,16 @@ pub fn current() -> Lang {
 }
 
 /// The language the locale variables ask for: the first of `LC_ALL`, `LC_MESSAGES`, `LANG` that
-/// is set and not empty decides (`ko`, `ko_KR.UTF-8`, `ko-KR` → Korean).
-pub fn from_locale(var: impl Fn(&str) -> Option<String>) -> Lang {
+/// is set and not empty decides (`ko`, `ko_KR.UTF-8`, `ko-KR` → Korean); without any, `os` (the
+/// OS's own answer: Windows' preferred UI language, macOS' preferred languages) does.
+pub fn from_locale(
+    var: impl Fn(&str) -> Option<String>,
+    os: impl FnOnce() -> Option<String>,
+) -> Lang {
     let value = ["LC_ALL", "LC_MESSAGES", "LANG"]
         .into_iter()
         .find_map(|name| var(name).filter(|v| !v.is_empty()))
+        .or_else(os)
         .unwrap_or_default();
     let language = value.split(['_', '-', '.', '@']).next().unwrap_or_default();
     if language.eq_ignore_ascii_case("ko") {
@@ -105,11 +114,64 @@ fn fill(template: &str, params: &Map<String, Value>) -> String {
     out
 }
 
+/// `cli.<key>` in the chosen language, `{name}` placeholders filled from `params`; the English
+/// entry when the Korean one is missing, the key itself when both are (a test forbids both).
+pub fn say(key: &str, params: &[(&str, String)]) -> String {
+    let params: Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
+        .collect();
+    text(current(), key, &params)
+        .or_else(|| text(Lang::En, key, &params))
+        .unwrap_or_else(|| key.to_owned())
+}
+
+/// A sentence of the CLI's own: `say!("upload.uploaded")`, `say!("runs.discarded", id = id)`
+/// says `cli.<key>` in the chosen language (see [`say`]).
+#[macro_export]
+macro_rules! say {
+    ($key:literal $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::lang::say(
+            concat!("cli.", $key),
+            &[$((stringify!($name), ($value).to_string())),*],
+        )
+    };
+}
+
+/// [`say!`] with a count: `cli.<key>.one` when `count` is 1, else `cli.<key>.other`, with
+/// `{count}` filled.
+#[macro_export]
+macro_rules! say_n {
+    ($key:literal, $count:expr $(, $name:ident = $value:expr)* $(,)?) => {{
+        let count: usize = $count;
+        let key = if count == 1 {
+            concat!("cli.", $key, ".one")
+        } else {
+            concat!("cli.", $key, ".other")
+        };
+        $crate::lang::say(
+            key,
+            &[("count", count.to_string()) $(, (stringify!($name), ($value).to_string()))*],
+        )
+    }};
+}
+
+/// A machine word the English output always printed as it is (an enum's name, an image type, a
+/// backend): in Korean the catalog's `key` says it, in English (or without the entry) `english`.
+pub fn korean_or(key: &str, english: impl Into<String>) -> String {
+    let english = english.into();
+    match current() {
+        Lang::Ko => text(Lang::Ko, key, &Map::new()).unwrap_or(english),
+        Lang::En => english,
+    }
+}
+
 /// Words only the CLI prints.
 pub fn cli_word(lang: Lang, word: &str) -> &'static str {
     match (lang, word) {
         (Lang::Ko, "next") => "다음에 할 일",
-        (Lang::Ko, "details") => "자세히",
+        // The core's own English text, kept for support (docs/gui-contract.md, "Details").
+        (Lang::Ko, "details") => "기술 정보(원문)",
         (Lang::Ko, "problem") => "문제",
         (Lang::Ko, "warning") => "경고",
         (_, "next") => "next",
@@ -224,17 +286,33 @@ mod tests {
                     .map(|(_, v)| (*v).to_owned())
             }
         };
-        assert_eq!(from_locale(env(&[("LANG", "ko_KR.UTF-8")])), Lang::Ko);
+        let no_os = || None;
         assert_eq!(
-            from_locale(env(&[("LC_ALL", "en_US.UTF-8"), ("LANG", "ko_KR.UTF-8")])),
+            from_locale(env(&[("LANG", "ko_KR.UTF-8")]), no_os),
+            Lang::Ko
+        );
+        assert_eq!(
+            from_locale(
+                env(&[("LC_ALL", "en_US.UTF-8"), ("LANG", "ko_KR.UTF-8")]),
+                no_os
+            ),
             Lang::En
         );
         assert_eq!(
-            from_locale(env(&[("LC_ALL", ""), ("LC_MESSAGES", "ko"), ("LANG", "C")])),
+            from_locale(
+                env(&[("LC_ALL", ""), ("LC_MESSAGES", "ko"), ("LANG", "C")]),
+                no_os
+            ),
             Lang::Ko
         );
-        assert_eq!(from_locale(env(&[("LANG", "C.UTF-8")])), Lang::En);
-        assert_eq!(from_locale(env(&[])), Lang::En);
+        assert_eq!(from_locale(env(&[("LANG", "C.UTF-8")]), no_os), Lang::En);
+        assert_eq!(from_locale(env(&[]), no_os), Lang::En);
+        // No POSIX variable (Windows, macOS apps): the OS's answer, a BCP 47 tag, decides.
+        let korean_os = || Some("ko-KR".to_owned());
+        assert_eq!(from_locale(env(&[]), korean_os), Lang::Ko);
+        assert_eq!(from_locale(env(&[("LC_ALL", "")]), korean_os), Lang::Ko);
+        // A POSIX variable that is set wins over the OS.
+        assert_eq!(from_locale(env(&[("LANG", "C")]), korean_os), Lang::En);
     }
 
     #[test]
@@ -247,6 +325,74 @@ mod tests {
                     assert!(
                         found.as_deref().is_some_and(|t| !t.trim().is_empty()),
                         "{lang:?} {key}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Every `say!("key"…)` / `say_n!("key"…)` in the CLI's sources, with the placeholders it
+    /// fills, as catalog keys (`cli.<key>`, plural ones with `.one` and `.other`).
+    fn said_keys() -> Vec<(String, Vec<String>)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut keys = Vec::new();
+        for file in std::fs::read_dir(dir).expect("src").flatten() {
+            let source = std::fs::read_to_string(file.path()).expect("source");
+            // Not this test's own strings.
+            let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+            for (mark, plural) in [("say!(", false), ("say_n!(", true)] {
+                for (at, _) in source.match_indices(mark) {
+                    // Not in a comment (the macros' own docs show them).
+                    let line_start = source[..at].rfind('\n').map_or(0, |n| n + 1);
+                    if source[line_start..at].trim_start().starts_with("//") {
+                        continue;
+                    }
+                    // rustfmt may put the key on the next line.
+                    let rest = source[at + mark.len()..].trim_start();
+                    let Some(rest) = rest.strip_prefix('"') else {
+                        continue; // the macro's definition
+                    };
+                    let key = &rest[..rest.find('"').expect("closing quote")];
+                    let call = &rest[..rest.find(");").unwrap_or(rest.len())];
+                    let mut names: Vec<String> = call
+                        .split(',')
+                        .skip(if plural { 2 } else { 1 })
+                        .filter_map(|p| p.split_once('=').map(|(n, _)| n.trim().to_owned()))
+                        .collect();
+                    if plural {
+                        names.push("count".into());
+                        for form in ["one", "other"] {
+                            keys.push((format!("cli.{key}.{form}"), names.clone()));
+                        }
+                    } else {
+                        keys.push((format!("cli.{key}"), names));
+                    }
+                }
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn every_sentence_the_cli_says_is_in_both_catalogs_with_its_placeholders() {
+        let keys = said_keys();
+        assert!(keys.len() > 50, "found only {} keys", keys.len());
+        for (key, names) in keys {
+            for lang in [Lang::En, Lang::Ko] {
+                let source = if lang == Lang::En { EN } else { KO };
+                let template = entry(source, &key)
+                    .unwrap_or_else(|| panic!("{key} is missing from the {lang:?} catalog"));
+                let mut used: Vec<&str> = template
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|p| p.split_once('}').map(|(n, _)| n))
+                    .collect();
+                used.sort_unstable();
+                used.dedup();
+                for name in used {
+                    assert!(
+                        names.iter().any(|n| n == name),
+                        "{lang:?} {key} uses {{{name}}}, which the code does not fill"
                     );
                 }
             }

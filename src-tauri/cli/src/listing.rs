@@ -4,12 +4,13 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use asg_fota_core::cloud::model::{Deployment, Device, DeviceGroup, ImageInfo};
+use asg_fota_core::cloud::model::{Deployment, Device, DeviceGroup, ImageInfo, ImageState};
 use asg_fota_core::session::group_label;
 use clap::Args;
 use serde::Serialize;
 
 use crate::context::{or_dash, table, when, Context, Output};
+use crate::say;
 
 /// A verb that works on one device group.
 #[derive(Args, Debug)]
@@ -58,7 +59,15 @@ fn groups_table(views: &[GroupView]) -> String {
             ]
         })
         .collect();
-    table(&["GROUP", "UPDATE POLICY", "OS FEED", "ID"], &rows)
+    table(
+        &[
+            &say!("col.group"),
+            &say!("col.update_policy"),
+            &say!("col.os_feed"),
+            "ID",
+        ],
+        &rows,
+    )
 }
 
 pub async fn devices(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
@@ -81,7 +90,10 @@ pub async fn devices(ctx: &Context, args: GroupArgs) -> Result<ExitCode> {
                 ]
             })
             .collect();
-        table(&["DEVICE", "OS", "LAST UPDATE CHECK"], &rows)
+        table(
+            &[&say!("col.device"), "OS", &say!("col.last_update_check")],
+            &rows,
+        )
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -102,12 +114,41 @@ pub fn image_table(images: &[ImageInfo]) -> String {
                 i.id.to_string(),
                 or_dash(i.name.as_ref()),
                 or_dash(i.component_id.as_ref()),
-                or_dash(i.image_type.as_ref()),
-                format!("{:?}", i.state),
+                or_dash(i.image_type.as_ref().map(|t| image_type(t))),
+                image_state(&i.state),
             ]
         })
         .collect();
-    table(&["IMAGE", "NAME", "COMPONENT", "TYPE", "STATE"], &rows)
+    table(
+        &[
+            &say!("col.image"),
+            &say!("col.name"),
+            &say!("col.component"),
+            &say!("col.type"),
+            &say!("col.state"),
+        ],
+        &rows,
+    )
+}
+
+/// The legacy image type names the core gives (`Applications`, `CustomerBoardConfig`), in
+/// Korean as the app shows them.
+fn image_type(name: &str) -> String {
+    let key = match name {
+        "Applications" => "imageType.10",
+        "CustomerBoardConfig" => "imageType.21",
+        other => return other.to_owned(),
+    };
+    crate::lang::korean_or(key, name)
+}
+
+fn image_state(state: &ImageState) -> String {
+    match state {
+        ImageState::Ready => say!("image.ready"),
+        ImageState::Processing => say!("image.processing"),
+        ImageState::Failed => say!("image.failed"),
+        ImageState::Unknown => say!("image.unknown"),
+    }
 }
 
 #[derive(Serialize)]
@@ -155,5 +196,13 @@ fn deployments_table(views: &[DeploymentView]) -> String {
             ]
         })
         .collect();
-    table(&["", "DEPLOYMENT", "DATE", "IMAGES"], &rows)
+    table(
+        &[
+            "",
+            &say!("col.deployment"),
+            &say!("col.date"),
+            &say!("col.images"),
+        ],
+        &rows,
+    )
 }

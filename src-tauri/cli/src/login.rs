@@ -93,7 +93,7 @@ fn keep_iothub_connection_string(ctx: &Context, name: &str) -> Result<ExitCode> 
     ConnectionString::parse(&text).context("this is not an IoT Hub connection string")?;
     ctx.host
         .set_secret(name, SecretKind::IotHubConnectionString, &text)?;
-    eprintln!("The IoT Hub connection string of profile `{name}` is in the OS keychain.");
+    eprintln!("{}", crate::say!("login.iothub_kept", name = name));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -141,7 +141,7 @@ async fn sign_in_person(ctx: &Context, name: &str, no_browser: bool) -> Result<(
 pub async fn logout(ctx: &Context, _args: LogoutArgs) -> Result<ExitCode> {
     let (name, _) = ctx.profile()?;
     forget_profile_secrets(&name, ctx.host.keychain())?;
-    eprintln!("Profile `{name}` holds no secrets in the OS keychain any more.");
+    eprintln!("{}", crate::say!("login.forgotten", name = name));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -156,21 +156,40 @@ async fn whoami_of(ctx: &Context) -> Result<Identity> {
         .await
 }
 
+/// A plane or sign-in kind (`Legacy`, `ServicePrincipal`), in Korean from `cli.word.<name>`.
+fn word(name: String) -> String {
+    crate::lang::korean_or(&format!("cli.word.{name}"), name)
+}
+
+/// The core's scope (`Azure Sphere tenant <id>`, `catalog <resource id>`) in the chosen language.
+fn scope(scope: &str) -> String {
+    if let Some(id) = scope.strip_prefix("Azure Sphere tenant ") {
+        crate::say!("who.scope_tenant", id = id)
+    } else if let Some(id) = scope.strip_prefix("catalog ") {
+        crate::say!("who.scope_catalog", id = id)
+    } else {
+        scope.to_owned()
+    }
+}
+
 fn describe(who: &Identity) -> String {
-    format!(
-        "profile:  {}\nplane:    {:?}\nsign-in:  {:?}\naccount:  {}\ntenant:   {}\nscope:    {}\nroles:    {}\n",
-        who.profile,
-        who.plane,
-        who.sign_in,
-        or_dash(who.account.as_ref()),
-        or_dash(who.tenant.as_ref()),
-        who.scope,
-        if who.roles.is_empty() {
-            "-".to_owned()
-        } else {
-            who.roles.join(", ")
-        }
-    )
+    let roles = if who.roles.is_empty() {
+        "-".to_owned()
+    } else {
+        who.roles.join(", ")
+    };
+    crate::context::fields(&[
+        (crate::say!("who.profile"), who.profile.clone()),
+        (crate::say!("who.plane"), word(format!("{:?}", who.plane))),
+        (
+            crate::say!("who.sign_in"),
+            word(format!("{:?}", who.sign_in)),
+        ),
+        (crate::say!("who.account"), or_dash(who.account.as_ref())),
+        (crate::say!("who.tenant"), or_dash(who.tenant.as_ref())),
+        (crate::say!("who.scope"), scope(&who.scope)),
+        (crate::say!("who.roles"), roles),
+    ])
 }
 
 /// Reads a secret from `env`, else from a hidden prompt (a terminal) or the first line of stdin.

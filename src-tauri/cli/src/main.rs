@@ -47,7 +47,7 @@ struct Cli {
     global: context::GlobalArgs,
 
     /// The language of messages: `ko` or `en` (default: the system locale — LC_ALL,
-    /// LC_MESSAGES, LANG).
+    /// LC_MESSAGES, LANG — else the OS's display language).
     #[arg(long, global = true, value_enum, value_name = "LANG")]
     lang: Option<lang::Lang>,
 }

@@ -21,6 +21,7 @@ use asg_fota_core::profiles::{Backend, Profile};
 use clap::{Args, Subcommand};
 
 use crate::context::{table, Context, Output};
+use crate::say;
 
 /// Check and prepare the move from the legacy Azure Sphere API to ARM (legacy retires 2027-09-27).
 #[derive(Subcommand, Debug)]
@@ -122,10 +123,10 @@ async fn check_cmd(ctx: &Context, args: CheckArgs) -> Result<ExitCode> {
 
 fn status_text(status: ItemStatus, from: &str, to: &str) -> String {
     match status {
-        ItemStatus::Matched => "matched".to_owned(),
-        ItemStatus::MissingOnTo => format!("missing on {to}"),
-        ItemStatus::MissingOnFrom => format!("missing on {from}"),
-        ItemStatus::Differs => "differs".to_owned(),
+        ItemStatus::Matched => say!("migrate.matched"),
+        ItemStatus::MissingOnTo => say!("migrate.missing_on", profile = to),
+        ItemStatus::MissingOnFrom => say!("migrate.missing_on", profile = from),
+        ItemStatus::Differs => say!("migrate.differs"),
     }
 }
 
@@ -146,11 +147,21 @@ fn human(report: &MigrationReport, shown: &[&Item], from: &str, to: &str) -> Str
                 })
                 .collect::<Vec<_>>()
                 .join("; ");
+            let kind = serde_json::to_value(i.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
             vec![
-                serde_json::to_value(i.kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                // English keeps the machine word (`device_group`) it always printed.
+                match crate::lang::current() {
+                    crate::lang::Lang::En => kind,
+                    lang => crate::lang::text(
+                        lang,
+                        &format!("migration.kind.{kind}"),
+                        &serde_json::Map::new(),
+                    )
+                    .unwrap_or(kind),
+                },
                 i.key.clone(),
                 status_text(i.status, from, to),
                 details,
@@ -160,18 +171,33 @@ fn human(report: &MigrationReport, shown: &[&Item], from: &str, to: &str) -> Str
     let mut text = if rows.is_empty() {
         String::new()
     } else {
-        table(&["KIND", "ITEM", "STATUS", "DETAILS"], &rows)
+        table(
+            &[
+                &say!("col.kind"),
+                &say!("col.item"),
+                &say!("col.status"),
+                &say!("col.details"),
+            ],
+            &rows,
+        )
     };
     let c = report.counts;
-    text.push_str(&format!(
-        "{} matched, {} missing on {to}, {} missing on {from}, {} differ\n",
-        c.matched, c.missing_on_to, c.missing_on_from, c.differs
+    text.push_str(&say!(
+        "migrate.counts",
+        matched = c.matched,
+        missing_on_to = c.missing_on_to,
+        to = to,
+        missing_on_from = c.missing_on_from,
+        from = from,
+        differs = c.differs,
     ));
-    text.push_str(if report.all_matched() {
-        "Both profiles see the same products, groups, devices, images and deployments.\n"
+    text.push('\n');
+    text.push_str(&if report.all_matched() {
+        say!("migrate.same")
     } else {
-        "The profiles do not see the same tenant yet: fix the items above before switching.\n"
+        say!("migrate.not_same")
     });
+    text.push('\n');
     text
 }
 
@@ -221,7 +247,23 @@ fn profile_cmd(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
     let secrets =
         (ctx.host).save_migrated_profile(&args.from, &name, arm.clone(), args.make_active)?;
     for warning in &secrets.warnings {
-        eprintln!("warning: {warning}; store it for `{name}` with `asg-fota-cli login --profile {name:?}`");
+        let lang = crate::lang::current();
+        let store_it = say!(
+            "migrate.store_it",
+            name = name,
+            command = format!("asg-fota-cli login --profile {name:?}"),
+        );
+        match lang {
+            // English as it always was: the core's sentence, then what to do.
+            crate::lang::Lang::En => eprintln!("warning: {warning}; {store_it}"),
+            // The core's sentence is its own English: said in Korean, the original kept below.
+            crate::lang::Lang::Ko => eprintln!(
+                "{}: {} {store_it}\n  {}: {warning}",
+                crate::lang::cli_word(lang, "warning"),
+                say!("migrate.not_copied", from = args.from),
+                crate::lang::cli_word(lang, "details"),
+            ),
+        }
     }
     let copied = secrets.copied.iter().map(|k| k.as_str()).collect();
     let created = Created {
@@ -262,19 +304,25 @@ fn created_text(ctx: &Context, created: &Created, from: &str) -> String {
         .resource_group
         .as_deref()
         .unwrap_or_default();
-    let mut text = format!(
-        "Profile `{}` (ARM, catalog {catalog} in {resource_group}) saved in {}.\n",
-        created.name,
-        ctx.host.dirs().profiles_file().display()
+    let mut text = say!(
+        "migrate.saved",
+        name = created.name,
+        catalog = catalog,
+        resource_group = resource_group,
+        file = ctx.host.dirs().profiles_file().display(),
     );
+    text.push('\n');
     if !created.copied_secrets.is_empty() {
-        text.push_str(&format!(
-            "Copied from `{from}` in the OS keychain: {}.\n",
-            created.copied_secrets.join(", ")
+        text.push_str(&say!(
+            "migrate.copied",
+            from = from,
+            secrets = created.copied_secrets.join(", "),
         ));
+        text.push('\n');
     }
     text.push_str(&format!(
-        "Next: asg-fota-cli migrate check --from {from:?} --to {:?}\n",
+        "{}: asg-fota-cli migrate check --from {from:?} --to {:?}\n",
+        say!("next"),
         created.name
     ));
     text

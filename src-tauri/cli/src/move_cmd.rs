@@ -11,6 +11,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::context::{table, Context, Output};
+use crate::say;
 
 #[derive(Args, Debug)]
 pub struct MoveArgs {
@@ -46,15 +47,18 @@ pub async fn run(ctx: &Context, args: MoveArgs) -> Result<ExitCode> {
         let cells: Vec<Vec<String>> = rows
             .iter()
             .map(|r| {
-                let result = if r.moved { "moved" } else { "FAILED" };
-                vec![
-                    short(&r.device).to_owned(),
-                    r.group.clone(),
-                    result.to_owned(),
-                ]
+                let result = if r.moved {
+                    say!("move.moved")
+                } else {
+                    say!("result.failed")
+                };
+                vec![short(&r.device).to_owned(), r.group.clone(), result]
             })
             .collect();
-        table(&["DEVICE", "GROUP", "RESULT"], &cells)
+        table(
+            &[&say!("col.device"), &say!("col.group"), &say!("col.result")],
+            &cells,
+        )
     })?;
     Ok(crate::update_now::exit_code(rows.iter().all(|r| r.moved)))
 }

@@ -18,7 +18,8 @@ use asg_fota_core::workflow::runs::RunKind;
 use clap::Args;
 
 use crate::context::{or_dash, table, when, write_stdout, Context, Output};
-use crate::update_now::{exit_code, json_line, progress_printer, seconds, short};
+use crate::say;
+use crate::update_now::{exit_code, json_line, progress_printer, reason_text, seconds, short};
 
 #[derive(Args, Debug)]
 pub struct NodesArgs {
@@ -96,8 +97,8 @@ fn matrix_table(rows: &[NodeRow]) -> String {
         .iter()
         .map(|r| {
             let update = r.update.as_ref().map(|u| match u.percent {
-                Some(p) if u.state == "InProgress" => format!("{} {p}%", u.state),
-                _ => u.state.clone(),
+                Some(p) if u.state == "InProgress" => format!("{} {p}%", node_state(&u.state)),
+                _ => node_state(&u.state),
             });
             vec![
                 short(&r.gateway_id).to_owned(),
@@ -105,8 +106,12 @@ fn matrix_table(rows: &[NodeRow]) -> String {
                 or_dash(r.name.as_ref()),
                 or_dash(r.current.as_ref()),
                 or_dash(r.available.as_ref()),
-                or_dash(r.status.as_ref()),
-                if r.updatable { "yes" } else { "-" }.to_owned(),
+                or_dash(r.status.as_deref().map(node_state)),
+                if r.updatable {
+                    say!("yes")
+                } else {
+                    "-".to_owned()
+                },
                 or_dash(update),
                 when(Some(r.as_of)),
             ]
@@ -114,15 +119,15 @@ fn matrix_table(rows: &[NodeRow]) -> String {
         .collect();
     table(
         &[
-            "GATEWAY",
+            &say!("col.gateway"),
             "MAC",
-            "NAME",
-            "CURRENT",
-            "AVAILABLE",
-            "STATUS",
-            "UPDATE",
-            "IN FLIGHT",
-            "AS OF",
+            &say!("col.name"),
+            &say!("col.current"),
+            &say!("col.available"),
+            &say!("col.status"),
+            &say!("col.update"),
+            &say!("col.in_flight"),
+            &say!("col.as_of"),
         ],
         &cells,
     )
@@ -139,7 +144,13 @@ pub async fn update(ctx: &Context, args: UpdateNodeArgs) -> Result<ExitCode> {
         let (ok, failed) = (report.succeeded.len(), report.failed.len());
         let cancelled = report.cancelled.len();
         write_stdout(&format!(
-            "{ok} updated, {failed} failed, {cancelled} cancelled\n"
+            "{}\n",
+            say!(
+                "update_node.summary",
+                ok = ok,
+                failed = failed,
+                cancelled = cancelled,
+            )
         ))?;
     }
     Ok(exit_code(report.all_succeeded()))
@@ -164,7 +175,7 @@ async fn update_in(
     };
     if nodes.is_empty() {
         if !ctx.output.json {
-            write_stdout("no node needs an update\n")?;
+            write_stdout(&format!("{}\n", say!("update_node.none")))?;
         }
         return Ok(NodeUpdateReport::default());
     }
@@ -180,7 +191,10 @@ async fn update_in(
     };
     if !ctx.output.json {
         let (id, n) = (run.id(), nodes.len());
-        write_stdout(&format!("node update ({id}): {n} node(s)\n"))?;
+        write_stdout(&format!(
+            "{}\n",
+            say!("update_node.head", run = id, count = n)
+        ))?;
     }
     let print = progress_printer(ctx.output.json, describe);
     Ok(update_nodes_in(
@@ -218,16 +232,28 @@ async fn chosen_nodes(tenant: &Tenant, args: &UpdateNodeArgs) -> Result<Vec<Node
         .collect())
 }
 
+/// A node's status or update state as the gateway reports it, in the chosen language when it is
+/// one the device contract names; any other word is the device's own and shown as it is.
+fn node_state(state: &str) -> String {
+    match state {
+        "READY" => say!("node.ready"),
+        "InProgress" => say!("node.installing"),
+        "Succeeded" => say!("node.succeeded"),
+        "Failed" => say!("node.failed"),
+        other => other.to_owned(),
+    }
+}
+
 fn describe(event: &NodeEvent) -> String {
     let state = match event.state {
-        NodeStage::Requested => "requested".to_owned(),
-        NodeStage::InProgress => format!("in progress {}%", event.percent.unwrap_or(0)),
-        NodeStage::Succeeded => format!(
-            "updated to {}",
-            event.version.as_deref().unwrap_or("the new firmware")
-        ),
-        NodeStage::Failed => "FAILED".to_owned(),
-        NodeStage::Cancelled => "cancelled".to_owned(),
+        NodeStage::Requested => say!("stage.requested"),
+        NodeStage::InProgress => say!("node.in_progress", percent = event.percent.unwrap_or(0)),
+        NodeStage::Succeeded => match event.version.as_deref() {
+            Some(version) => say!("node.updated_to", version = version),
+            None => say!("node.updated"),
+        },
+        NodeStage::Failed => say!("result.failed"),
+        NodeStage::Cancelled => say!("result.cancelled"),
     };
     let mut line = format!(
         "{}  {}  {}  {state}",
@@ -237,7 +263,7 @@ fn describe(event: &NodeEvent) -> String {
     );
     if let Some(error) = &event.error {
         line.push_str(": ");
-        line.push_str(error);
+        line.push_str(&reason_text(event.kind, error));
     }
     line.push('\n');
     line

@@ -15,6 +15,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::context::{table, Context, Output};
+use crate::say;
 
 /// Manage profiles (named connection settings; secrets stay in the OS keychain).
 // Parsed once per process: the size difference between the variants costs nothing.
@@ -175,14 +176,10 @@ fn today() -> time::Date {
 /// `retires 2027-09-27 (N days left)`, or empty for profiles of other backends.
 pub fn retirement_text(r: Option<&Retirement>) -> String {
     match r {
-        Some(r) if r.days_left >= 0 => format!(
-            "legacy API retires {} ({} days left): see `migrate profile`",
-            r.retires_on, r.days_left
-        ),
-        Some(r) => format!(
-            "legacy API retired {} ({} days ago)",
-            r.retires_on, -r.days_left
-        ),
+        Some(r) if r.days_left >= 0 => {
+            say!("profile.retires", date = r.retires_on, days = r.days_left,)
+        }
+        Some(r) => say!("profile.retired", date = r.retires_on, days = -r.days_left),
         None => String::new(),
     }
 }
@@ -208,14 +205,22 @@ fn list(ctx: &Context) -> Result<ExitCode> {
 /// What `profile list` prints without `--json`.
 fn list_text(rows: &[ProfileRow]) -> String {
     table(
-        &["", "PROFILE", "BACKEND", "NOTE"],
+        &[
+            "",
+            &say!("col.profile"),
+            &say!("col.backend"),
+            &say!("col.note"),
+        ],
         &rows
             .iter()
             .map(|r| {
                 vec![
                     if r.active { "*" } else { "" }.to_owned(),
                     r.name.clone(),
-                    r.backend.to_string(),
+                    crate::lang::korean_or(
+                        &format!("backend.{}", r.backend),
+                        r.backend.to_string(),
+                    ),
                     retirement_text(r.retirement.as_ref()),
                 ]
             })
@@ -234,16 +239,16 @@ fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     let make_active = args.make_active;
     let saved = ctx.host.save_profile(&name, profile_of(args))?;
     if saved.secrets_removed {
-        eprintln!(
-            "The endpoints of `{name}` changed: its stored secrets were removed so they are not \
-             sent to the new addresses. Sign in again with `asg-fota-cli login`."
-        );
+        eprintln!("{}", say!("profile.secrets_removed", name = name));
     }
     if make_active {
         ctx.host.activate(&name)?;
     }
     let file = ctx.host.dirs().profiles_file();
-    eprintln!("Profile `{name}` saved in {}.", file.display());
+    eprintln!(
+        "{}",
+        say!("profile.saved", name = name, file = file.display())
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -324,11 +329,12 @@ fn secret_presence(ctx: &Context, name: &str, backend: Backend) -> Vec<SecretPre
 }
 
 fn show_text(view: &ProfileView) -> String {
-    let mut text = format!(
-        "profile: {}{}\n",
-        view.name,
-        if view.active { " (active)" } else { "" }
-    );
+    let mut text = if view.active {
+        say!("profile.show_active", name = view.name)
+    } else {
+        say!("profile.show", name = view.name)
+    };
+    text.push('\n');
     if view.retirement.is_some() {
         text.push_str(&retirement_text(view.retirement.as_ref()));
         text.push('\n');
@@ -338,11 +344,12 @@ fn show_text(view: &ProfileView) -> String {
     text.push('\n');
     for s in &view.secrets {
         let stored = match s.stored {
-            Some(true) => "stored in the OS keychain",
-            Some(false) => "not stored",
-            None => "unknown (the OS keychain is not reachable)",
+            Some(true) => say!("profile.stored"),
+            Some(false) => say!("profile.not_stored"),
+            None => say!("profile.keychain_unknown"),
         };
-        text.push_str(&format!("{}: {stored}\n", s.secret));
+        let secret = crate::lang::korean_or(&format!("cli.secret.{}", s.secret), s.secret);
+        text.push_str(&format!("{secret}: {stored}\n"));
     }
     text
 }
@@ -354,11 +361,15 @@ fn remove(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
     match ctx.host.remove_profile(&name) {
         // The settings are gone; only the keychain failed.
         Err(TenantError::Session(SessionError::Secret(err))) => {
-            eprintln!("warning: the secrets of `{name}` could not be deleted: {err}");
+            eprintln!(
+                "{}: {}: {err}",
+                crate::lang::cli_word(crate::lang::current(), "warning"),
+                say!("profile.not_deleted", name = name)
+            );
         }
         other => other?,
     }
-    eprintln!("Profile `{name}` removed.");
+    eprintln!("{}", say!("profile.removed", name = name));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -367,6 +378,6 @@ fn use_profile(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
         bail!("name the profile to use");
     };
     ctx.host.activate(&name)?;
-    eprintln!("Profile `{name}` is now the active profile.");
+    eprintln!("{}", say!("profile.active", name = name));
     Ok(ExitCode::SUCCESS)
 }

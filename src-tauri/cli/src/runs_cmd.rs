@@ -12,6 +12,7 @@ use asg_fota_core::workflow::runs::{InterruptedRun, RunKind};
 use clap::Args;
 
 use crate::context::{table, when, write_stdout, Context, GlobalArgs, Output};
+use crate::say;
 
 #[derive(Args, Debug)]
 pub struct RunsArgs {
@@ -28,14 +29,14 @@ pub fn run(args: RunsArgs, global: GlobalArgs) -> Result<ExitCode> {
     if let Some(id) = &args.discard {
         runs.discard(id)?;
         if !ctx.output.json {
-            write_stdout(&format!("the run {id} is discarded\n"))?;
+            write_stdout(&format!("{}\n", say!("runs.discarded", id = id)))?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let interrupted = runs.interrupted()?;
     ctx.print(&interrupted, || {
         if interrupted.is_empty() {
-            return "No interrupted runs.\n".to_owned();
+            return format!("{}\n", say!("runs.none"));
         }
         interrupted
             .iter()
@@ -49,22 +50,30 @@ pub fn run(args: RunsArgs, global: GlobalArgs) -> Result<ExitCode> {
 fn describe(run: &InterruptedRun) -> String {
     let plan = &run.plan;
     let (kind, resume) = match plan.kind {
-        RunKind::UpdateNow => ("update now", "update-now"),
-        RunKind::NodeUpdate => ("node update", "update-node"),
+        RunKind::UpdateNow => (say!("runs.update_now"), "update-now"),
+        RunKind::NodeUpdate => (say!("runs.node_update"), "update-node"),
     };
-    let mut text = format!(
-        "run {} ({kind}, profile {}, started {}{})\n",
-        plan.id,
-        plan.profile,
-        when(Some(plan.started)),
-        plan.group_name
-            .as_ref()
-            .map(|g| format!(", group {g}"))
-            .unwrap_or_default()
-    );
+    let mut text = match &plan.group_name {
+        Some(group) => say!(
+            "runs.head_group",
+            id = plan.id,
+            kind = kind,
+            profile = plan.profile,
+            started = when(Some(plan.started)),
+            group = group,
+        ),
+        None => say!(
+            "runs.head",
+            id = plan.id,
+            kind = kind,
+            profile = plan.profile,
+            started = when(Some(plan.started)),
+        ),
+    };
+    text.push('\n');
     match &run.paused {
-        Some(reason) => text.push_str(&format!("  paused: {reason}\n")),
-        None => text.push_str("  interrupted: the process running it ended before it finished\n"),
+        Some(reason) => text.push_str(&format!("  {}\n", say!("runs.paused", reason = reason))),
+        None => text.push_str(&format!("  {}\n", say!("runs.interrupted"))),
     }
     let rows: Vec<Vec<String>> = run
         .items
@@ -74,12 +83,14 @@ fn describe(run: &InterruptedRun) -> String {
                 item.device_id[..item.device_id.len().min(16)].to_owned(),
                 item.mac.clone().unwrap_or_else(|| "-".into()),
                 item.stage.clone(),
-                item.phase.clone().unwrap_or_else(|| "-".into()),
+                item.phase
+                    .as_deref()
+                    .map_or_else(|| "-".into(), crate::update_now::phase_name),
                 when(item.at),
                 match item.unconfirmed {
-                    Some(Action::Move) => "move sent, outcome unknown".into(),
-                    Some(Action::Restart) => "restart sent, outcome unknown".into(),
-                    Some(Action::NodeUpdate) => "node update sent, outcome unknown".into(),
+                    Some(Action::Move) => say!("runs.unconfirmed_move"),
+                    Some(Action::Restart) => say!("runs.unconfirmed_restart"),
+                    Some(Action::NodeUpdate) => say!("runs.unconfirmed_node_update"),
                     Some(_) | None => "-".into(),
                 },
             ]
@@ -87,12 +98,12 @@ fn describe(run: &InterruptedRun) -> String {
         .collect();
     for line in table(
         &[
-            "GATEWAY",
-            "NODE",
-            "LAST STAGE",
-            "PHASE",
-            "AT",
-            "UNCONFIRMED",
+            &say!("col.gateway"),
+            &say!("col.node"),
+            &say!("col.last_stage"),
+            &say!("col.phase"),
+            &say!("col.at"),
+            &say!("col.unconfirmed"),
         ],
         &rows,
     )
@@ -102,6 +113,10 @@ fn describe(run: &InterruptedRun) -> String {
         text.push_str(line);
         text.push('\n');
     }
-    text.push_str(&format!("  resume with: {resume} --resume {}\n", plan.id));
+    text.push_str(&format!(
+        "  {}: {resume} --resume {}\n",
+        say!("resume_with"),
+        plan.id
+    ));
     text
 }

@@ -31,6 +31,7 @@ use clap::Args;
 use futures_util::future::BoxFuture;
 
 use crate::context::{when, write_stdout, Context, Output};
+use crate::say;
 
 #[derive(Args, Debug)]
 pub struct UpdateNowArgs {
@@ -168,27 +169,28 @@ fn run_options(args: &UpdateNowArgs) -> Result<RunOptions> {
 fn phase_gate(yes: bool, json: bool) -> impl Fn(PhaseSummary) -> BoxFuture<'static, bool> {
     move |summary: PhaseSummary| {
         Box::pin(async move {
-            let line = format!(
-                "phase {} done: {} on target, {} failed so far; next: {} ({} gateways, {} left)",
-                summary.finished,
-                summary.succeeded,
-                summary.failed,
-                summary.next,
-                summary.next_size,
-                summary.remaining
+            let line = say!(
+                "phase.done",
+                finished = phase_name(&summary.finished),
+                succeeded = summary.succeeded,
+                failed = summary.failed,
+                next = phase_name(&summary.next),
+                size = summary.next_size,
+                remaining = summary.remaining,
             );
             if yes {
                 if !json {
-                    let _ = write_stdout(&format!("{line}; going on (--yes)\n"));
+                    let _ = write_stdout(&format!("{line}{}\n", say!("phase.going_on")));
                 }
                 return true;
             }
             if !std::io::stdin().is_terminal() {
-                eprintln!("asg-fota-cli: {line}; not going on without --yes (no terminal to ask)");
+                eprintln!("asg-fota-cli: {line}{}", say!("phase.not_going_on"));
                 return false;
             }
             tokio::task::spawn_blocking(move || {
-                eprint!("{line}\ncontinue with {}? [y/N] ", summary.next);
+                let next = phase_name(&summary.next);
+                eprint!("{line}\n{} [y/N] ", say!("phase.continue", next = next));
                 let mut answer = String::new();
                 std::io::stdin().read_line(&mut answer).is_ok()
                     && matches!(answer.trim(), "y" | "Y" | "yes" | "YES")
@@ -298,6 +300,40 @@ fn resumed(tenant: &Tenant, id: &str, options: &mut RunOptions) -> Result<Planne
     ))
 }
 
+/// A phase's name as the core gives it (`canary`, `batch 2`) in the chosen language.
+pub fn phase_name(name: &str) -> String {
+    match name.strip_prefix("batch ") {
+        _ if name == "canary" => say!("phase.canary"),
+        Some(n) => say!("phase.batch", n = n),
+        None => name.to_owned(),
+    }
+}
+
+/// A failure threshold in words.
+fn limit_text(limit: &asg_fota_core::workflow::schedule::FailureLimit) -> String {
+    use asg_fota_core::workflow::schedule::FailureLimit;
+    match limit {
+        FailureLimit::Count(n) => say!("phase.limit_count", n = n),
+        FailureLimit::Percent(p) => say!("phase.limit_percent", p = p),
+    }
+}
+
+/// A failure's reason: the core's English sentence, or in Korean its kind's message (the
+/// sentence itself has the values; the kind's message says what happened in the person's words,
+/// as the app's step 5 does).
+pub fn reason_text(kind: Option<&str>, english: &str) -> String {
+    let lang = crate::lang::current();
+    match (lang, kind) {
+        (crate::lang::Lang::Ko, Some(kind)) => {
+            let kind = asg_fota_core::kinds::fold(kind);
+            let key = format!("errors.{kind}.message");
+            crate::lang::text(lang, &key, &serde_json::Map::new())
+                .unwrap_or_else(|| english.to_owned())
+        }
+        _ => english.to_owned(),
+    }
+}
+
 /// The first line of a run: its id, size, group, target, phases and window.
 fn headline(
     run: &ActiveRun,
@@ -305,26 +341,27 @@ fn headline(
     rollout: &asg_fota_core::workflow::rollout::Rollout,
     options: &RunOptions,
 ) -> String {
-    let mut head = format!(
-        "update now ({}): {} gateway(s) to {} (on target = {})",
-        run.id(),
-        chosen.len(),
-        rollout.group().name,
-        rollout.target().describe()
+    let mut head = say!(
+        "update_now.head",
+        run = run.id(),
+        count = chosen.len(),
+        group = rollout.group().name,
+        target = rollout.target().describe(),
     );
     if let Some(p) = &options.phases {
         let batch = match p.batch {
-            0 => "the rest".to_owned(),
+            0 => say!("phase.the_rest"),
             n => n.to_string(),
         };
-        head.push_str(&format!(
-            "; phases: canary {}, batches of {batch}, stop when {}",
-            p.canary,
-            p.max_failed.describe()
+        head.push_str(&say!(
+            "update_now.phases",
+            canary = p.canary,
+            batch = batch,
+            limit = limit_text(&p.max_failed),
         ));
     }
     if let Some(w) = &options.window {
-        head.push_str(&format!("; restarts only in {}", w.describe()));
+        head.push_str(&say!("update_now.window", window = w.describe()));
     }
     head.push('\n');
     head
@@ -343,9 +380,12 @@ async fn wait_for_window(
     let opens = window.opens_at(now);
     if !json {
         let _ = write_stdout(&format!(
-            "waiting for the maintenance window {} (opens {})\n",
-            window.describe(),
-            when(Some(opens))
+            "{}\n",
+            say!(
+                "update_now.waiting",
+                window = window.describe(),
+                opens = when(Some(opens)),
+            )
         ));
     }
     until_open(window, &Clock::system(), cancel).await;
@@ -353,14 +393,14 @@ async fn wait_for_window(
 
 fn describe(event: &RolloutEvent) -> String {
     let stage = match event.stage {
-        Stage::Requested => "requested",
-        Stage::Moved => "moved into the group",
-        Stage::Restarting => "restarting",
-        Stage::CheckedIn => "checked in",
-        Stage::OnTarget => "on target",
-        Stage::Failed => "FAILED",
-        Stage::Cancelled => "cancelled",
-        Stage::Deferred => "deferred (window closed)",
+        Stage::Requested => say!("stage.requested"),
+        Stage::Moved => say!("stage.moved"),
+        Stage::Restarting => say!("stage.restarting"),
+        Stage::CheckedIn => say!("stage.checked_in"),
+        Stage::OnTarget => say!("stage.on_target"),
+        Stage::Failed => say!("result.failed"),
+        Stage::Cancelled => say!("result.cancelled"),
+        Stage::Deferred => say!("stage.deferred"),
     };
     let mut line = format!(
         "{}  {}  {stage}",
@@ -368,46 +408,50 @@ fn describe(event: &RolloutEvent) -> String {
         short(&event.device_id)
     );
     if let Some(phase) = &event.phase {
-        line.push_str(&format!(" [{phase}]"));
+        line.push_str(&format!(" [{}]", phase_name(phase)));
     }
     if let (Some(hl), Some(rt)) = (&event.hl_app_ver, &event.rt_app_ver) {
         line.push_str(&format!(" (HLApp {hl}, RTApp {rt})"));
     }
     if let Some(reason) = &event.reason {
         line.push_str(": ");
-        line.push_str(reason);
+        line.push_str(&reason_text(event.kind, reason));
     }
     line.push('\n');
     line
 }
 
 fn summary(report: &RolloutReport) -> String {
-    let mut text = format!(
-        "{} on target, {} failed, {} cancelled",
-        report.succeeded.len(),
-        report.failed.len(),
-        report.cancelled.len()
+    let mut text = say!(
+        "update_now.summary",
+        succeeded = report.succeeded.len(),
+        failed = report.failed.len(),
+        cancelled = report.cancelled.len(),
     );
     if !report.deferred.is_empty() {
-        text.push_str(&format!(
-            ", {} deferred to the next window",
-            report.deferred.len()
-        ));
+        text.push_str(&say!("update_now.deferred", count = report.deferred.len()));
     }
     if !report.not_started.is_empty() {
-        text.push_str(&format!(", {} not started", report.not_started.len()));
+        text.push_str(&say!(
+            "update_now.not_started",
+            count = report.not_started.len()
+        ));
     }
     text.push('\n');
     for steps in &report.cancelled_steps {
         text.push_str(&format!(
-            "  cancelled {}: {}\n",
-            &steps.device_id[..steps.device_id.len().min(16)],
-            steps.describe()
+            "  {}\n",
+            say!(
+                "update_now.cancelled_steps",
+                device = &steps.device_id[..steps.device_id.len().min(16)],
+                steps = steps.describe(),
+            )
         ));
     }
     if let (Some(reason), Some(run)) = (&report.stopped, &report.run_id) {
         text.push_str(&format!(
-            "{reason}\nresume with: update-now --resume {run}\n"
+            "{reason}\n{}: update-now --resume {run}\n",
+            say!("resume_with")
         ));
     } else if !report.all_on_target() {
         let ids: Vec<&str> = report
@@ -417,7 +461,8 @@ fn summary(report: &RolloutReport) -> String {
             .chain(report.cancelled.iter().map(|d| d.as_str()))
             .collect();
         text.push_str(&format!(
-            "retry with: update-now --group <GROUP> {}\n",
+            "{}: update-now --group <GROUP> {}\n",
+            say!("retry_with"),
             ids.join(" ")
         ));
     }

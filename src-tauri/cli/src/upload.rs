@@ -16,6 +16,7 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::context::{cancel_on_ctrl_c, table, Context, Output};
+use crate::say;
 
 #[derive(Args, Debug)]
 pub struct UploadArgs {
@@ -79,7 +80,7 @@ fn report_failures(results: &[UploadResult]) {
         let why = result
             .error
             .as_ref()
-            .map_or("cancelled", |e| e.message.as_str());
+            .map_or_else(|| say!("result.cancelled"), |e| e.message.clone());
         eprintln!("asg-fota-cli: {}: {why}", result.file);
     }
 }
@@ -97,16 +98,23 @@ fn upload_table(results: &[UploadResult]) -> String {
                     .as_ref()
                     .map_or_else(|| "-".into(), |p| p.kind.clone()),
                 match r.outcome {
-                    UploadOutcome::Uploaded => "uploaded",
-                    UploadOutcome::Skipped => "already in the tenant (skipped)",
-                    UploadOutcome::Failed => "FAILED",
-                    UploadOutcome::Cancelled => "cancelled",
-                }
-                .to_owned(),
+                    UploadOutcome::Uploaded => say!("upload.uploaded"),
+                    UploadOutcome::Skipped => say!("upload.skipped"),
+                    UploadOutcome::Failed => say!("result.failed"),
+                    UploadOutcome::Cancelled => say!("result.cancelled"),
+                },
             ]
         })
         .collect();
-    table(&["FILE", "IMAGE", "KIND", "RESULT"], &cells)
+    table(
+        &[
+            &say!("col.file"),
+            &say!("col.image"),
+            &say!("col.kind"),
+            &say!("col.result"),
+        ],
+        &cells,
+    )
 }
 
 #[derive(Serialize)]
@@ -131,8 +139,13 @@ fn deploy_text(view: &DeployView) -> String {
         text.push_str(&upload_table(&view.uploads));
         text.push('\n');
     }
+    let lang = crate::lang::current();
     for warning in &view.created.plan.warnings {
-        text.push_str(&format!("warning: {}\n", warning.message));
+        text.push_str(&format!(
+            "{}: {}\n",
+            crate::lang::cli_word(lang, "warning"),
+            crate::lang::finding(lang, "warning", warning)
+        ));
     }
     let images: Vec<String> = view
         .created
@@ -141,13 +154,14 @@ fn deploy_text(view: &DeployView) -> String {
         .iter()
         .map(ToString::to_string)
         .collect();
-    text.push_str(&format!(
-        "Deployment {} created for {} ({} devices): {}\n",
-        view.created.deployment.id,
-        view.group,
-        view.created.plan.reach_devices,
-        images.join(", ")
+    text.push_str(&say!(
+        "deploy.created",
+        id = view.created.deployment.id,
+        group = view.group,
+        devices = view.created.plan.reach_devices,
+        images = images.join(", "),
     ));
+    text.push('\n');
     text
 }
 

@@ -9,6 +9,7 @@
 pub mod builder;
 pub mod cloud;
 pub mod fixtures;
+pub mod korean;
 pub mod scenario;
 #[cfg(feature = "window")]
 pub mod window;

@@ -220,26 +220,6 @@ impl AppSession {
         panic!("{css} {what} never reached the expected value (last: {last:?})")
     }
 
-    /// Waits until `css` matches a visible element whose text satisfies `check` (content that
-    /// fills in when the shell has answered); returns the text.
-    pub async fn wait_text(&self, css: &str, check: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut last = String::new();
-        while Instant::now() < deadline {
-            if let Ok(element) = self.client.find(Locator::Css(css)).await {
-                if let Ok(text) = element.text().await {
-                    if check(&text) {
-                        return text;
-                    }
-                    last = text;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        self.screenshot("failure").await;
-        panic!("{css} never showed the expected text (last: {last:?})")
-    }
-
     /// Replaces the text of an input as a person would: empties it, then types (WebKitWebDriver's
     /// "clear" refuses some inputs, so emptying goes through the page with an `input` event).
     pub async fn type_into(&self, css: &str, text: &str) {
@@ -365,20 +345,35 @@ impl Driver {
 }
 
 impl Drop for Driver {
-    /// SIGTERM to the group first (a killed driver leaves WebKitWebDriver behind), SIGKILL to
-    /// what is left after 10 s.
+    /// The driver first, alone, as a graceful close always did (a killed driver leaves
+    /// WebKitWebDriver behind, so SIGTERM); then the app gets 5 s to end by itself — after a
+    /// deleted session it is already closing and must be left to write its web storage (the
+    /// theme choice) — and only what is still there then is stopped: SIGTERM to the group,
+    /// SIGKILL 5 s later.
     fn drop(&mut self) {
-        self.signal_group("-TERM");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            let _ = self.0.try_wait();
-            if !self.group_alive() {
-                let _ = self.0.wait();
-                return;
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let until = |seconds: u64, done: &mut dyn FnMut() -> bool| {
+            let deadline = Instant::now() + Duration::from_secs(seconds);
+            while Instant::now() < deadline {
+                if done() {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
-            std::thread::sleep(Duration::from_millis(100));
+            false
+        };
+        until(10, &mut || matches!(self.0.try_wait(), Ok(Some(_))));
+        if until(5, &mut || !self.group_alive()) {
+            let _ = self.0.wait();
+            return;
         }
-        self.signal_group("-KILL");
+        self.signal_group("-TERM");
+        if !until(5, &mut || !self.group_alive()) {
+            self.signal_group("-KILL");
+        }
+        let _ = self.0.kill();
         let _ = self.0.wait();
     }
 }

@@ -191,8 +191,17 @@ impl Cli {
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_in("C.UTF-8", args)
+    }
+
+    /// [`Cli::run`] in the locale `lang` (`LANG`; `LC_ALL` and `LC_MESSAGES` cleared, so the
+    /// machine's own locale never decides what a test reads).
+    pub fn run_in(&self, lang: &str, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_asg-fota-cli"))
             .args(args)
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", lang)
             // Cleared first, so that only what the test sets reaches the CLI (a test may put
             // `ASG_FOTA_REFRESH_TOKEN` into `env` itself).
             .env_remove("ASG_FOTA_PROFILE")

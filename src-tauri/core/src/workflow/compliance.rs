@@ -48,6 +48,7 @@ use tokio::sync::Semaphore;
 
 use super::fleet::{reported_text, ConnectionState, Fleet};
 use super::groups::current_deployment_of;
+use super::journal::Said;
 use super::nodes::nodes_of;
 use super::plan::policy_blocks_apps;
 use super::rollout::{expected_versions, TargetVersions};
@@ -269,8 +270,10 @@ pub struct TargetView {
 pub struct GatewayCompliance {
     pub device_id: DeviceId,
     pub status: GatewayStatus,
-    /// Why, in words.
+    /// Why, in English words (logs, old front ends).
     pub reason: String,
+    /// Why, as data: `fleet.reason.<key>` in the UI's catalogs with `params` (versions).
+    pub said: Said,
     pub connection_state: ConnectionState,
     pub hl_app_ver: Option<String>,
     pub rt_app_ver: Option<String>,
@@ -632,27 +635,53 @@ impl Target {
     }
 }
 
+/// Why a gateway has its status: the English sentence and the same as a key with its values.
+#[derive(Debug, Clone, PartialEq)]
+struct Why {
+    text: String,
+    said: Said,
+}
+
+/// `fleet.reason.<key>` with `params`, and its English `text`.
+fn why(key: &str, params: serde_json::Value, text: impl Into<String>) -> Why {
+    Why {
+        text: text.into(),
+        said: Said {
+            key: key.to_owned(),
+            params: match params {
+                serde_json::Value::Object(map) => map,
+                _ => serde_json::Map::new(),
+            },
+        },
+    }
+}
+
 /// One gateway's status and why (pure: the device record, its twin and the target in).
 fn classify(
     device: &Device,
     twin: Option<&Twin>,
     target: Option<&Target>,
     contract: &DeviceContract,
-) -> (GatewayStatus, String, &'static [Source]) {
+) -> (GatewayStatus, Why, &'static [Source]) {
+    let none = serde_json::Value::Null;
     const PLANE: &[Source] = &[Source::ControlPlane];
     const TWIN: &[Source] = &[Source::IotHubTwin];
     const BOTH: &[Source] = &[Source::ControlPlane, Source::IotHubTwin];
     let Some(twin) = twin else {
         return (
             GatewayStatus::Unknown,
-            "no device twin on the IoT Hub".into(),
+            why("no_twin", none, "no device twin on the IoT Hub"),
             TWIN,
         );
     };
     let Some(target) = target else {
         return (
             GatewayStatus::Unknown,
-            "the group has no deployment to measure against".into(),
+            why(
+                "no_deployment",
+                none,
+                "the group has no deployment to measure against",
+            ),
             PLANE,
         );
     };
@@ -660,14 +689,18 @@ fn classify(
         ConnectionState::Disconnected => {
             return (
                 GatewayStatus::Offline,
-                "the twin says Disconnected".into(),
+                why("disconnected", none, "the twin says Disconnected"),
                 TWIN,
             )
         }
         ConnectionState::Unknown => {
             return (
                 GatewayStatus::Unknown,
-                "the twin names no known connection state".into(),
+                why(
+                    "unknown_connection",
+                    none,
+                    "the twin names no known connection state",
+                ),
                 TWIN,
             )
         }
@@ -679,7 +712,11 @@ fn classify(
     if versions.is_known() && versions.met_by(hl.as_deref(), rt.as_deref()) {
         return (
             GatewayStatus::OnTarget,
-            format!("reports {}", versions.describe()),
+            why(
+                "on_target",
+                serde_json::json!({"versions": versions.describe()}),
+                format!("reports {}", versions.describe()),
+            ),
             TWIN,
         );
     }
@@ -692,24 +729,35 @@ fn classify(
     if !checked_in_since {
         return (
             GatewayStatus::Pending,
-            "not checked in since the deployment".into(),
+            why(
+                "not_checked_in",
+                none,
+                "not checked in since the deployment",
+            ),
             PLANE,
         );
     }
     if !versions.is_known() {
         return (
             GatewayStatus::Unknown,
-            "the deployment's image names carry no versions to compare".into(),
+            why(
+                "no_versions",
+                none,
+                "the deployment's image names carry no versions to compare",
+            ),
             PLANE,
         );
     }
+    let (hl, rt) = (hl.as_deref().unwrap_or("-"), rt.as_deref().unwrap_or("-"));
+    let expected = versions.describe();
     (
         GatewayStatus::Failed,
-        format!(
-            "checked in since the deployment but reports HLApp {} and RTApp {}, expected {}",
-            hl.as_deref().unwrap_or("-"),
-            rt.as_deref().unwrap_or("-"),
-            versions.describe()
+        why(
+            "other_versions",
+            serde_json::json!({"hl": hl, "rt": rt, "expected": expected}),
+            format!(
+                "checked in since the deployment but reports HLApp {hl} and RTApp {rt}, expected {expected}"
+            ),
         ),
         BOTH,
     )
@@ -776,7 +824,8 @@ impl GroupCompliance {
         self.rows.push(GatewayCompliance {
             device_id: device.id.clone(),
             status,
-            reason,
+            reason: reason.text,
+            said: reason.said,
             connection_state: ConnectionState::of(twin_ref),
             hl_app_ver: twin_ref.and_then(|t| reported_text(t, &contract.hl_app_version_property)),
             rt_app_ver: twin_ref.and_then(|t| reported_text(t, &contract.rt_app_version_property)),
@@ -899,7 +948,7 @@ mod tests {
         ];
         for (i, (d, tw, tg, want)) in cases.into_iter().enumerate() {
             let (got, reason, _) = classify(&d, tw.as_ref(), tg, &contract);
-            assert_eq!(got, want, "case {i}: {reason}");
+            assert_eq!(got, want, "case {i}: {}", reason.text);
         }
         let unversioned = target(deployed, None);
         let tw = twin("Connected", "1.0.0", "1.0.0", none);
