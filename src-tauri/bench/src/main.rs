@@ -119,6 +119,15 @@ fn main() {
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     let wants = |name: &str| args.only.iter().any(|o| o == name);
     let mut report = report::Report::new(args.runs);
+    report.binaries = [
+        ("app", &args.app),
+        ("bare window", &args.bare),
+        ("CLI", &args.cli),
+    ]
+    .iter()
+    .filter_map(|(what, path)| path.as_ref().map(|p| format!("{what} `{}`", p.display())))
+    .collect::<Vec<_>>()
+    .join(", ");
     if wants("upload") {
         report.upload = Some(upload::run(args.runs).await?);
         report.write(&args.out)?;

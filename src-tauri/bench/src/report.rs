@@ -104,6 +104,8 @@ pub struct SizeFigure {
 /// `asg-fota-cli compliance --json` over 10,000 gateways, timed per plane (issue 14): what the
 /// CLI's ignored benchmark test printed, read back from its output.
 pub struct ComplianceFigure {
+    /// The profile cargo built the test in (`release`, or `test` = debug), from its output.
+    pub build: String,
     pub plane: String,
     pub runs: Vec<f64>,
     pub json_kib: u64,
@@ -111,6 +113,8 @@ pub struct ComplianceFigure {
 
 pub struct Report {
     runs: usize,
+    /// The binaries measured, named in each section's run line (`app target/debug/asg-fota`).
+    pub binaries: String,
     pub upload: Option<Vec<UploadFigure>>,
     pub listing: Option<Vec<ListingFigure>>,
     pub fanout: Option<Vec<FanoutFigure>>,
@@ -174,6 +178,7 @@ impl Report {
     pub fn new(runs: usize) -> Report {
         Report {
             runs,
+            binaries: String::new(),
             upload: None,
             listing: None,
             fanout: None,
@@ -188,7 +193,7 @@ impl Report {
     /// Writes the sections this run measured into `out`, keeping the others (see the module doc).
     pub fn write(&self, out: &Path) -> anyhow::Result<()> {
         let old = std::fs::read_to_string(out).unwrap_or_default();
-        let fresh = self.sections(&run_line(self.runs))?;
+        let fresh = self.sections(&run_line(self.runs, &self.binaries))?;
         // The analysis of misses is written by a person after reading a run's figures; it is read
         // at run time so that rewriting it needs no rebuild.
         let analysis = std::fs::read_to_string(ANALYSIS)
@@ -497,13 +502,14 @@ impl Report {
         match compliance {
             Err(why) => writeln!(md, "Not measured: {why}\n")?,
             Ok(figures) => {
-                writeln!(md, "| plane | median | runs | JSON |")?;
-                writeln!(md, "|---|---|---|---|")?;
+                writeln!(md, "| build | plane | median | runs | JSON |")?;
+                writeln!(md, "|---|---|---|---|---|")?;
                 for f in figures {
                     let runs: Vec<String> = f.runs.iter().map(|r| format!("{r:.2} s")).collect();
                     writeln!(
                         md,
-                        "| {} | {:.2} s | {} | {} KiB |",
+                        "| {} | {} | {:.2} s | {} | {} KiB |",
+                        f.build,
                         f.plane,
                         median(&f.runs),
                         runs.join(", "),
@@ -571,6 +577,14 @@ pub fn compliance_from_log(log: Option<&Path>) -> Measured<Vec<ComplianceFigure>
 }
 
 fn parse_compliance(text: &str) -> Vec<ComplianceFigure> {
+    // cargo's "Finished `release` profile [optimized]" line names the build.
+    let build = text
+        .lines()
+        .find_map(|l| l.split("Finished `").nth(1))
+        .and_then(|rest| rest.split('`').next())
+        .map(|profile| if profile == "test" { "debug" } else { profile })
+        .unwrap_or("unknown")
+        .to_owned();
     let mut out: Vec<ComplianceFigure> = Vec::new();
     for line in text.lines() {
         let Some((plane, rest)) = line.split_once(" run ") else {
@@ -591,6 +605,7 @@ fn parse_compliance(text: &str) -> Vec<ComplianceFigure> {
         match out.iter_mut().find(|f| f.plane == plane) {
             Some(f) => f.runs.push(seconds),
             None => out.push(ComplianceFigure {
+                build: build.clone(),
                 plane: plane.trim().to_owned(),
                 runs: vec![seconds],
                 json_kib: kib,
@@ -612,7 +627,7 @@ fn header() -> String {
 }
 
 /// The line naming this run: date, commit, machine, repetitions.
-fn run_line(runs: usize) -> String {
+fn run_line(runs: usize, binaries: &str) -> String {
     let date = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
@@ -623,8 +638,13 @@ fn run_line(runs: usize) -> String {
     } else {
         " with uncommitted changes"
     };
+    let binaries = if binaries.is_empty() {
+        String::new()
+    } else {
+        format!("; {binaries}")
+    };
     format!(
-        "*Run: {date}, commit `{commit}`{dirty}; {}; median of {runs} runs unless said otherwise.*\n",
+        "*Run: {date}, commit `{commit}`{dirty}; {}{binaries}; median of {runs} runs unless said otherwise.*\n",
         machine()
     )
 }
@@ -768,7 +788,7 @@ mod tests {
 
     #[test]
     fn the_compliance_benchmarks_lines_are_read_per_plane() {
-        let log = "running 1 test\nlegacy run 0: 5.56 s, 14072 KB of JSON\nlegacy run 1: 6.78 s, 14072 KB of JSON\n\
+        let log = "    Finished `release` profile [optimized] target(s) in 1s\nrunning 1 test\nlegacy run 0: 5.56 s, 14072 KB of JSON\nlegacy run 1: 6.78 s, 14072 KB of JSON\n\
                    arm run 0: 4.38 s, 14074 KB of JSON\ntest fleet_compliance::benchmark ... ok\n";
         let figures = parse_compliance(log);
         let got: Vec<(&str, Vec<f64>, u64)> = figures
@@ -782,6 +802,7 @@ mod tests {
                 ("arm", vec![4.38], 14074)
             ]
         );
+        assert!(figures.iter().all(|f| f.build == "release"));
         assert!(parse_compliance("running 0 tests\n").is_empty());
     }
 
