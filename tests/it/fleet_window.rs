@@ -187,6 +187,15 @@ async fn the_fleet_screen_shows_the_simulators_figures_and_the_migration_screen_
         t.contains(&pending["Frozen"].len().to_string())
     })
     .await;
+    // Two painted frames, so the screenshot shows the choice (WebKit may not have painted yet).
+    app.client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             requestAnimationFrame(() => requestAnimationFrame(() => done(null)));",
+            vec![],
+        )
+        .await
+        .expect("a painted frame");
     app.screenshot("fleet-handoff-en").await;
     app.click("[data-testid=fleet-to-step5]").await;
     assert_eq!(selected_in_step5(&app, "Frozen").await, pending["Frozen"]);

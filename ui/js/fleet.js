@@ -390,6 +390,7 @@ export function mountFleetScreen(section, actions) {
         lastQuery = fleet.query;
       }
       setText(drillCount, tn('fleet.drillCount', filtered.length, { total: formatNumber(drill.rows.length) }));
+      drillCount.dataset.count = String(filtered.length);
       headerCells.forEach((c, i) => setText(c, t(columns[i])));
       table.update(filtered);
       // Steps 5 and 6 work on one group: a drill-down spanning several offers a choice of group.

@@ -54,14 +54,17 @@ pub struct RunArgs {
     /// The Markdown report to write.
     #[arg(long, default_value = "docs/benchmarks.md")]
     out: PathBuf,
-    /// Benchmarks to run (comma-separated): upload, listing, fanout, window, table, fleet, size
-    /// (other names, such as `.ci/bench`'s `compliance`, are not the runner's and are ignored).
+    /// Benchmarks to run (comma-separated): upload, listing, fanout, window, table, fleet, size,
+    /// compliance (read from `--compliance-log`: the CLI's benchmark test runs in `.ci/bench`).
     #[arg(
         long,
         value_delimiter = ',',
         default_value = "upload,listing,fanout,window,table,fleet,size"
     )]
     only: Vec<String>,
+    /// What the CLI's compliance benchmark test printed (`compliance`).
+    #[arg(long)]
+    compliance_log: Option<PathBuf>,
     /// Repetitions of each timed figure (the median is reported).
     #[arg(long, default_value_t = 5)]
     runs: usize,
@@ -116,6 +119,15 @@ fn main() {
 async fn run(args: RunArgs) -> anyhow::Result<()> {
     let wants = |name: &str| args.only.iter().any(|o| o == name);
     let mut report = report::Report::new(args.runs);
+    report.binaries = [
+        ("app", &args.app),
+        ("bare window", &args.bare),
+        ("CLI", &args.cli),
+    ]
+    .iter()
+    .filter_map(|(what, path)| path.as_ref().map(|p| format!("{what} `{}`", p.display())))
+    .collect::<Vec<_>>()
+    .join(", ");
     if wants("upload") {
         report.upload = Some(upload::run(args.runs).await?);
         report.write(&args.out)?;
@@ -142,6 +154,10 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     if wants("size") {
         report.size = Some(size::measure(&args));
+        report.write(&args.out)?;
+    }
+    if wants("compliance") {
+        report.compliance = Some(report::compliance_from_log(args.compliance_log.as_deref()));
         report.write(&args.out)?;
     }
     println!("wrote {}", args.out.display());

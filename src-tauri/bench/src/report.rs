@@ -1,6 +1,9 @@
-//! The figures and `docs/benchmarks.md`: machine, date, commit, and per figure the measurement,
-//! its limit, the ratio and PASS/MISS. Rewritten after every benchmark so a run stopped half-way
-//! still leaves what it measured.
+//! The figures and `docs/benchmarks.md`: per section the run it comes from (date, commit,
+//! machine, repetitions), and per figure the measurement, its limit, the ratio and PASS/MISS.
+//! Written after every benchmark so a run stopped half-way still leaves what it measured. A run
+//! replaces only the sections it measured: the others are kept byte for byte with their own run
+//! line (`--only upload` leaves the table's figures of an earlier run in place), a section not in
+//! the file yet is added, and the hand-written analysis is appended anew.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -106,8 +109,20 @@ pub struct SizeFigure {
     pub installed: Vec<(String, Measured<u64>)>,
 }
 
+/// `asg-fota-cli compliance --json` over 10,000 gateways, timed per plane (issue 14): what the
+/// CLI's ignored benchmark test printed, read back from its output.
+pub struct ComplianceFigure {
+    /// The profile cargo built the test in (`release`, or `test` = debug), from its output.
+    pub build: String,
+    pub plane: String,
+    pub runs: Vec<f64>,
+    pub json_kib: u64,
+}
+
 pub struct Report {
     runs: usize,
+    /// The binaries measured, named in each section's run line (`app target/debug/asg-fota`).
+    pub binaries: String,
     pub upload: Option<Vec<UploadFigure>>,
     pub listing: Option<Vec<ListingFigure>>,
     pub fanout: Option<Vec<FanoutFigure>>,
@@ -116,6 +131,7 @@ pub struct Report {
     /// The Fleet screen's drill-down table (issue 14).
     pub fleet: Option<Measured<Vec<Interaction>>>,
     pub size: Option<SizeFigure>,
+    pub compliance: Option<Measured<Vec<ComplianceFigure>>>,
 }
 
 fn verdict(ok: bool) -> &'static str {
@@ -170,6 +186,7 @@ impl Report {
     pub fn new(runs: usize) -> Report {
         Report {
             runs,
+            binaries: String::new(),
             upload: None,
             listing: None,
             fanout: None,
@@ -177,12 +194,19 @@ impl Report {
             table: None,
             fleet: None,
             size: None,
+            compliance: None,
         }
     }
 
+    /// Writes the sections this run measured into `out`, keeping the others (see the module doc).
     pub fn write(&self, out: &Path) -> anyhow::Result<()> {
-        let mut md = String::new();
-        self.render(&mut md)?;
+        let old = std::fs::read_to_string(out).unwrap_or_default();
+        let fresh = self.sections(&run_line(self.runs, &self.binaries))?;
+        // The analysis of misses is written by a person after reading a run's figures; it is read
+        // at run time so that rewriting it needs no rebuild.
+        let analysis = std::fs::read_to_string(ANALYSIS)
+            .unwrap_or_else(|e| format!("## Analysis\n\n(not found: {ANALYSIS}: {e})\n"));
+        let md = merge(&old, &header(), &fresh, &analysis);
         if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -190,49 +214,28 @@ impl Report {
         Ok(())
     }
 
-    fn render(&self, md: &mut String) -> std::fmt::Result {
-        let date = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
-        let commit = command("git", &["rev-parse", "--short", "HEAD"]);
-        let dirty = command("git", &["status", "--porcelain", "--untracked-files=no"]);
-        writeln!(md, "# Benchmarks (issue 6)\n")?;
-        writeln!(
-            md,
-            "Written by `bash .ci/bench` (the crate `src-tauri/bench`); do not edit by hand. Every \
-             figure is a ratio of two things measured side by side in the same run on the same \
-             machine, because absolute times on shared machines drift. Benchmarks are not tests: \
-             each one checks that the work was really done and fails loudly otherwise.\n"
-        )?;
-        writeln!(md, "- Machine: {}", machine())?;
-        writeln!(md, "- Date: {date}")?;
-        writeln!(
-            md,
-            "- Commit: `{commit}`{}",
-            if dirty == "unknown" || dirty.is_empty() {
-                ""
-            } else {
-                " (with uncommitted changes in the tree)"
+    /// The sections this run measured, each opening with its heading and then `run`.
+    fn sections(&self, run: &str) -> Result<Vec<String>, std::fmt::Error> {
+        type Render = fn(&Report, &mut String) -> std::fmt::Result;
+        let renders: [Render; 8] = [
+            Report::render_upload,
+            Report::render_listing,
+            Report::render_fanout,
+            Report::render_window,
+            Report::render_table,
+            Report::render_fleet,
+            Report::render_compliance,
+            Report::render_size,
+        ];
+        let mut out = Vec::new();
+        for render in renders {
+            let mut md = String::new();
+            render(self, &mut md)?;
+            if let Some((heading, rest)) = md.split_once('\n') {
+                out.push(format!("{heading}\n\n{run}{rest}"));
             }
-        )?;
-        writeln!(
-            md,
-            "- Repetitions: median of {} runs unless said otherwise\n",
-            self.runs
-        )?;
-        self.render_upload(md)?;
-        self.render_listing(md)?;
-        self.render_fanout(md)?;
-        self.render_window(md)?;
-        self.render_table(md)?;
-        self.render_fleet(md)?;
-        self.render_size(md)?;
-        // The analysis of misses is written by a person after reading a run's figures; it is read
-        // at run time so that rewriting it needs no rebuild.
-        let analysis = std::fs::read_to_string(ANALYSIS)
-            .unwrap_or_else(|e| format!("## Analysis\n\n(not found: {ANALYSIS}: {e})\n"));
-        writeln!(md, "{analysis}")?;
-        Ok(())
+        }
+        Ok(out)
     }
 
     fn render_upload(&self, md: &mut String) -> std::fmt::Result {
@@ -451,12 +454,16 @@ impl Report {
         writeln!(
             md,
             "The Fleet screen on a Demo tenant of 10,000 gateways (`ASG_FOTA_DEMO_GATEWAYS=10000`): \
-             opening it reads the compliance report (every group's device pages, batched twin \
-             queries); the drill-down from the fleet's \"unknown\" figure (no deployment yet: all \
-             10,000 gateways) fills the windowed table, which is then filtered and scrolled. Each \
-             interaction is timed in the real window like the device table above. Goal: every \
+             opening it reads the compliance report (every group's device pages, groups side by \
+             side, batched twin queries) and draws the figures as pages are counted: the first \
+             figures and the end of the counting are timed from the same click. The drill-down \
+             from the fleet's \"unknown\" figure (no deployment yet: all 10,000 gateways) fills \
+             the windowed table, which is then filtered and scrolled with the same checks as the \
+             device table above (rows listed, a device id to its own row, the last row reached). \
+             Each interaction is timed in the real window like the device table. Goal: every \
              interaction with the table < 100 ms (opening the screen is a read of the whole \
-             tenant, reported for scale).\n"
+             tenant, reported for scale). The run line names the app binary: a debug build \
+             (`target/debug`) is far slower than the release build `.ci/bench` makes.\n"
         )?;
         Self::render_interactions(md, fleet)
     }
@@ -500,6 +507,48 @@ impl Report {
         Self::render_interactions(md, table)
     }
 
+    fn render_compliance(&self, md: &mut String) -> std::fmt::Result {
+        let Some(compliance) = &self.compliance else {
+            return Ok(());
+        };
+        writeln!(md, "## Fleet compliance (10,000 gateways)\n")?;
+        writeln!(
+            md,
+            "The ignored test `benchmark_compliance_on_10000_gateways` of the CLI (`cargo test \
+             --release -p asg-fota-cli --test it fleet_compliance::benchmark_compliance_on_10000_gateways \
+             -- --ignored --exact --nocapture`, left out of `.ci/test` by `--skip benchmark_`) runs \
+             `asg-fota-cli compliance --json` three times per plane on a simulated fleet of \
+             10,000 gateways (5 groups of 2,000, no deployment: every gateway is read and \
+             classified, every twin queried), timed from the process start to its exit: sign-in, \
+             each group's device pages (legacy 100, ARM 50 per page; groups side by side), 250 \
+             batched twin queries (40 ids each), the report and its JSON (one row per gateway, \
+             the ids behind every figure). `.ci/bench` runs it and this section is written from \
+             what it printed. Reported for scale: there is no goal. Load average when written: {}.\n",
+            load_average()
+        )?;
+        match compliance {
+            Err(why) => writeln!(md, "Not measured: {why}\n")?,
+            Ok(figures) => {
+                writeln!(md, "| build | plane | median | runs | JSON |")?;
+                writeln!(md, "|---|---|---|---|---|")?;
+                for f in figures {
+                    let runs: Vec<String> = f.runs.iter().map(|r| format!("{r:.2} s")).collect();
+                    writeln!(
+                        md,
+                        "| {} | {} | {:.2} s | {} | {} KiB |",
+                        f.build,
+                        f.plane,
+                        median(&f.runs),
+                        runs.join(", "),
+                        f.json_kib
+                    )?;
+                }
+                writeln!(md)?;
+            }
+        }
+        Ok(())
+    }
+
     fn render_size(&self, md: &mut String) -> std::fmt::Result {
         let Some(size) = &self.size else {
             return Ok(());
@@ -538,10 +587,266 @@ impl Report {
     }
 }
 
+/// The figures of the CLI's compliance benchmark from what it printed: lines like
+/// `legacy run 0: 5.56 s, 14072 KB of JSON`, grouped by plane in the order they came.
+pub fn compliance_from_log(log: Option<&Path>) -> Measured<Vec<ComplianceFigure>> {
+    let log = log.ok_or_else(|| NotMeasured("no --compliance-log".into()))?;
+    let text =
+        std::fs::read_to_string(log).map_err(|e| NotMeasured(format!("{}: {e}", log.display())))?;
+    let figures = parse_compliance(&text);
+    if figures.is_empty() {
+        let tail: String = text.lines().rev().take(5).collect::<Vec<_>>().join(" / ");
+        return Err(NotMeasured(format!(
+            "the benchmark printed no run (its last lines: {tail})"
+        )));
+    }
+    Ok(figures)
+}
+
+fn parse_compliance(text: &str) -> Vec<ComplianceFigure> {
+    // cargo's "Finished `release` profile [optimized]" line names the build.
+    let build = text
+        .lines()
+        .find_map(|l| l.split("Finished `").nth(1))
+        .and_then(|rest| rest.split('`').next())
+        .map(|profile| if profile == "test" { "debug" } else { profile })
+        .unwrap_or("unknown")
+        .to_owned();
+    let mut out: Vec<ComplianceFigure> = Vec::new();
+    for line in text.lines() {
+        let Some((plane, rest)) = line.split_once(" run ") else {
+            continue;
+        };
+        let Some((_, rest)) = rest.split_once(": ") else {
+            continue;
+        };
+        let mut numbers = rest
+            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|p| !p.is_empty());
+        let (Some(Ok(seconds)), Some(Ok(kib))) = (
+            numbers.next().map(str::parse::<f64>),
+            numbers.next().map(str::parse::<u64>),
+        ) else {
+            continue;
+        };
+        match out.iter_mut().find(|f| f.plane == plane) {
+            Some(f) => f.runs.push(seconds),
+            None => out.push(ComplianceFigure {
+                build: build.clone(),
+                plane: plane.trim().to_owned(),
+                runs: vec![seconds],
+                json_kib: kib,
+            }),
+        }
+    }
+    out
+}
+
+/// The file's opening: what it is (the run of each section is named in the section).
+fn header() -> String {
+    "# Benchmarks (issue 6)\n\n\
+     Written by `bash .ci/bench` (the crate `src-tauri/bench`); do not edit by hand. Every \
+     figure is a ratio of two things measured side by side in the same run on the same machine, \
+     because absolute times on shared machines drift. Benchmarks are not tests: each one checks \
+     that the work was really done and fails loudly otherwise. A run replaces only the sections \
+     it measured (`BENCH_ONLY`), so each section names the run it comes from.\n\n"
+        .to_owned()
+}
+
+/// The line naming this run: date, commit, machine, repetitions.
+fn run_line(runs: usize, binaries: &str) -> String {
+    let date = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let commit = command("git", &["rev-parse", "--short", "HEAD"]);
+    let dirty = command("git", &["status", "--porcelain", "--untracked-files=no"]);
+    let dirty = if dirty == "unknown" || dirty.is_empty() {
+        ""
+    } else {
+        " with uncommitted changes"
+    };
+    let binaries = if binaries.is_empty() {
+        String::new()
+    } else {
+        format!("; {binaries}")
+    };
+    format!(
+        "*Run: {date}, commit `{commit}`{dirty}; {}{binaries}; median of {runs} runs unless said otherwise.*\n",
+        machine()
+    )
+}
+
+/// The one-minute load average, or `unknown`.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A Markdown file cut at its `## ` headings: what comes before the first, then each section
+/// (heading line included) in order.
+fn split_sections(md: &str) -> (String, Vec<String>) {
+    let mut preamble = String::new();
+    let mut sections: Vec<String> = Vec::new();
+    for line in md.split_inclusive('\n') {
+        if line.starts_with("## ") {
+            sections.push(String::new());
+        }
+        match sections.last_mut() {
+            Some(section) => section.push_str(line),
+            None => preamble.push_str(line),
+        }
+    }
+    (preamble, sections)
+}
+
+fn heading(section: &str) -> &str {
+    section.lines().next().unwrap_or_default().trim_end()
+}
+
+/// The new file: `header`, then the sections of `old` in their order — replaced by the `fresh`
+/// section of the same heading, kept byte for byte otherwise (those of the hand-written
+/// `analysis` left out) —, then the `fresh` sections `old` did not have, then `analysis`. A kept
+/// section without a run line of its own (written when one header named the run of all) gets
+/// the run line of that header, so every section still says which run it comes from.
+pub fn merge(old: &str, header: &str, fresh: &[String], analysis: &str) -> String {
+    let (preamble, sections) = split_sections(old);
+    let (_, analysis_sections) = split_sections(analysis);
+    let hand: Vec<&str> = analysis_sections.iter().map(|s| heading(s)).collect();
+    let old_run = legacy_run_line(&preamble);
+    let mut out = header.to_owned();
+    let mut used = vec![false; fresh.len()];
+    for section in &sections {
+        let title = heading(section);
+        if hand.contains(&title) {
+            continue;
+        }
+        match fresh.iter().position(|f| heading(f) == title) {
+            Some(i) => {
+                out.push_str(&fresh[i]);
+                used[i] = true;
+            }
+            None => match (&old_run, section.contains("\n*Run: ")) {
+                (Some(run), false) => {
+                    let (first, rest) = section.split_once('\n').unwrap_or((section, ""));
+                    out.push_str(&format!("{first}\n\n{run}{rest}"));
+                }
+                _ => out.push_str(section),
+            },
+        }
+    }
+    for (section, used) in fresh.iter().zip(used) {
+        if !used {
+            out.push_str(section);
+        }
+    }
+    out.push_str(analysis);
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    out
+}
+
+/// The run line the old single header gave (`- Machine:`, `- Date:`, `- Commit:` lines), if any.
+fn legacy_run_line(preamble: &str) -> Option<String> {
+    let field = |name: &str| {
+        preamble
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("- {name}: ")))
+            .map(str::trim)
+    };
+    let date = field("Date")?;
+    let commit = field("Commit").unwrap_or("unknown");
+    let machine = field("Machine").unwrap_or("unknown machine");
+    let reps = field("Repetitions").unwrap_or("");
+    Some(format!(
+        "*Run: {date}, commit {commit}; {machine}; {reps}.*\n"
+    ))
+}
+
 fn list_ms(values: &[f64]) -> String {
     values
         .iter()
         .map(|v| format!("{:.1}", v * 1e3))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OLD: &str = "# Benchmarks\n\nintro\n\n\
+        - Machine: Box\n- Date: 2026-01-01\n- Commit: `aaa`\n- Repetitions: median of 5 runs\n\n\
+        ## Upload\n\nold upload\n| a | b |\n\n\
+        ## Listing\n\n*Run: 2026-02-02, commit `bbb`; Box; median of 3.*\nold listing \u{2014} kept\n\n\
+        ## Analysis\n\nold analysis\n\n## Hand note\n\nold hand\n";
+
+    #[test]
+    fn a_run_replaces_its_sections_keeps_the_others_byte_for_byte_and_adds_new_ones() {
+        let fresh = vec![
+            "## Upload\n\n*Run: now*\nnew upload\n\n".to_owned(),
+            "## Fleet compliance\n\n*Run: now*\nnew section\n\n".to_owned(),
+        ];
+        let analysis = "## Analysis\n\nnew analysis\n\n## Hand note\n\nnew hand\n";
+        let md = merge(OLD, "# Benchmarks\n\nheader\n\n", &fresh, analysis);
+        let (_, sections) = split_sections(&md);
+        let titles: Vec<&str> = sections.iter().map(|s| heading(s)).collect();
+        assert_eq!(
+            titles,
+            [
+                "## Upload",
+                "## Listing",
+                "## Fleet compliance",
+                "## Analysis",
+                "## Hand note"
+            ]
+        );
+        assert_eq!(sections[0], fresh[0], "measured: replaced");
+        // Kept byte for byte: it has its own run line.
+        let (_, old_sections) = split_sections(OLD);
+        assert_eq!(sections[1], old_sections[1]);
+        assert_eq!(sections[2], fresh[1], "new: appended before the analysis");
+        assert!(md.ends_with(analysis), "the analysis anew, once");
+        assert_eq!(md.matches("old analysis").count(), 0);
+        assert!(md.starts_with("# Benchmarks\n\nheader\n\n## Upload"));
+    }
+
+    #[test]
+    fn the_compliance_benchmarks_lines_are_read_per_plane() {
+        let log = "    Finished `release` profile [optimized] target(s) in 1s\nrunning 1 test\nlegacy run 0: 5.56 s, 14072 KB of JSON\nlegacy run 1: 6.78 s, 14072 KB of JSON\n\
+                   arm run 0: 4.38 s, 14074 KB of JSON\ntest fleet_compliance::benchmark ... ok\n";
+        let figures = parse_compliance(log);
+        let got: Vec<(&str, Vec<f64>, u64)> = figures
+            .iter()
+            .map(|f| (f.plane.as_str(), f.runs.clone(), f.json_kib))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("legacy", vec![5.56, 6.78], 14072),
+                ("arm", vec![4.38], 14074)
+            ]
+        );
+        assert!(figures.iter().all(|f| f.build == "release"));
+        assert!(parse_compliance("running 0 tests\n").is_empty());
+    }
+
+    #[test]
+    fn a_kept_section_of_an_old_run_gets_that_runs_date_and_commit() {
+        let fresh = vec!["## Listing\n\n*Run: now*\nnew listing\n\n".to_owned()];
+        let md = merge(OLD, "# B\n\n", &fresh, "## Analysis\n\nA\n");
+        let (_, sections) = split_sections(&md);
+        assert_eq!(
+            sections[0],
+            "## Upload\n\n*Run: 2026-01-01, commit `aaa`; Box; median of 5 runs.*\n\nold upload\n| a | b |\n\n"
+        );
+        // Merging again changes nothing in it: it now has its run line.
+        let again = merge(&md, "# B\n\n", &fresh, "## Analysis\n\nA\n");
+        assert_eq!(again, md);
+        // A first run writes every section it has into an empty file.
+        let first = merge("", "# B\n\n", &fresh, "## Analysis\n\nA\n");
+        assert_eq!(first, format!("# B\n\n{}## Analysis\n\nA\n", fresh[0]));
+    }
 }

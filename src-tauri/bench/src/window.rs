@@ -407,29 +407,25 @@ pub(crate) fn timed(action: &str) -> String {
 /// Rows in the table benchmark's group: the demo fleet of 50,000 gateways over five groups.
 const ROWS: usize = 10_000;
 
-/// How many gateways step 5 lists after its filter: the count its "Select all (n)" button names.
-async fn listed(driver: &Driver, session: &str) -> anyhow::Result<usize> {
-    let text = driver
+/// How many rows `table` lists after its filter (its `count` expression, read after a frame).
+async fn listed(
+    driver: &Driver,
+    session: &str,
+    table: &TableUnderTest<'_>,
+) -> anyhow::Result<usize> {
+    let value = driver
         .script(
             session,
-            "const done = arguments[arguments.length - 1];
-             requestAnimationFrame(() => {
-               const b = document.querySelector('[data-testid=select-all]');
-               done(b ? b.textContent : '');
-             });",
+            &format!(
+                "const done = arguments[arguments.length - 1];
+                 requestAnimationFrame(() => done(String({})));",
+                table.count
+            ),
         )
         .await?;
-    let text = text.as_str().unwrap_or_default();
-    let digits: String = text
-        .rsplit('(')
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
-    digits
-        .parse()
-        .with_context(|| format!("select-all says {text:?}"))
+    let text = value.as_str().unwrap_or_default();
+    text.parse()
+        .with_context(|| format!("the table says it lists {text:?} rows"))
 }
 
 /// The rows the windowed table has built: device ids in order and the first and last
@@ -441,17 +437,25 @@ struct Rendered {
     last_index: usize,
 }
 
-async fn rendered(driver: &Driver, session: &str) -> anyhow::Result<Rendered> {
+async fn rendered(
+    driver: &Driver,
+    session: &str,
+    table: &TableUnderTest<'_>,
+) -> anyhow::Result<Rendered> {
     let v = driver
         .script(
             session,
-            "const done = arguments[arguments.length - 1];
-             requestAnimationFrame(() => {
-               const rows = [...document.querySelectorAll('[data-testid=gateway-row]')];
-               const index = rows.map((r) => Number(r.getAttribute('aria-rowindex')));
-               done({ ids: rows.map((r) => r.dataset.deviceId),
-                      first: Math.min(...index), last: Math.max(...index) });
-             });",
+            &format!(
+                "const done = arguments[arguments.length - 1];
+                 requestAnimationFrame(() => {{
+                   const rows = [...document.querySelectorAll({row:?})];
+                   const index = rows.map((r) => Number(r.getAttribute('aria-rowindex')));
+                   done({{ ids: rows.map((r) => r.getAttribute({id:?})),
+                          first: Math.min(...index), last: Math.max(...index) }});
+                 }});",
+                row = table.row,
+                id = table.id_attr
+            ),
         )
         .await?;
     let ids = v["ids"]
@@ -511,25 +515,9 @@ async fn table_steps(driver: &Driver, session: &str) -> anyhow::Result<Vec<Inter
 }
 
 async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Vec<Interaction>> {
-    let started = Instant::now();
-    while driver.count(session, APP_MARKER).await? == 0 {
-        if started.elapsed() > Duration::from_secs(60) {
-            bail!("step 1 never showed a group-row");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for_step1(driver, session).await?;
     let mut out = Vec::new();
-    let mut measure = |name: &str, value: Value| -> anyhow::Result<f64> {
-        let ms = value
-            .as_f64()
-            .ok_or_else(|| anyhow!("{name}: the window answered {value}"))?;
-        println!("table: {name}: {ms:.1} ms");
-        out.push(Interaction {
-            name: name.to_owned(),
-            ms,
-        });
-        Ok(ms)
-    };
+    let mut measure = recorder("table", &mut out);
     // Choose the group with the most devices, then open step 5 and wait for its rows.
     driver
         .script(
@@ -555,14 +543,50 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
         )
         .await?;
     measure("open step 5 (gateways_list + first render)", open)?;
-    // The work must really have been done: 10,000 rows behind the windowed table.
-    let total = listed(driver, session).await?;
-    if total != ROWS {
-        bail!("step 5 lists {total} gateways, not {ROWS}");
+    let table = TableUnderTest {
+        input: "[data-testid=gateway-filter] input, input[data-testid=gateway-filter]",
+        row: "[data-testid=gateway-row]",
+        id_attr: "data-device-id",
+        // The count step 5's "Select all (n)" button names.
+        count: "(document.querySelector('[data-testid=select-all]') || { textContent: '' }).textContent.split('(').pop().replace(/\\D/g, '')",
+        rows: ROWS,
+    };
+    filter_and_scroll(driver, session, &table, &mut measure).await?;
+    drop(measure);
+    Ok(out)
+}
+
+/// A windowed table under test: its filter box and rows (CSS), the attribute holding a row's
+/// device id, a JavaScript expression giving how many rows it lists after its filter, and how
+/// many it lists unfiltered.
+pub(crate) struct TableUnderTest<'a> {
+    pub input: &'a str,
+    pub row: &'a str,
+    pub id_attr: &'a str,
+    pub count: &'a str,
+    pub rows: usize,
+}
+
+/// The interactions every windowed table is timed on, each checked: the table lists
+/// `table.rows`; typing "a" then "ab" in its filter narrows the rows, a whole device id to
+/// exactly its own row, and clearing brings all back; scrolling one page down, to the middle and
+/// to the end each builds rows further down, the last one at the end; then the floor again. The
+/// floor (an empty action: one painted frame) is measured first. Each figure goes to `measure`;
+/// a check that fails stops the run (a fast wrong answer is no figure).
+pub(crate) async fn filter_and_scroll(
+    driver: &Driver,
+    session: &str,
+    table: &TableUnderTest<'_>,
+    measure: &mut impl FnMut(&str, Value) -> anyhow::Result<f64>,
+) -> anyhow::Result<()> {
+    let rows = table.rows;
+    let total = listed(driver, session, table).await?;
+    if total != rows {
+        bail!("the table lists {total} rows, not {rows}");
     }
-    let first = rendered(driver, session).await?;
+    let first = rendered(driver, session, table).await?;
     if first.ids.is_empty() || first.first_index != 2 {
-        bail!("step 5 shows no rows from the top: {first:?}");
+        bail!("the table shows no rows from the top: {first:?}");
     }
     // The floor: an empty action still waits for one painted frame. Measured after the table
     // has settled (a second after it appeared) and again at the end.
@@ -571,28 +595,29 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
     measure("nothing (one painted frame: the floor)", v)?;
     let filter = |text: &str| {
         timed(&format!(
-            "const box = document.querySelector('[data-testid=gateway-filter] input, input[data-testid=gateway-filter]');
+            "const box = document.querySelector({input:?});
              box.value = {text:?};
-             box.dispatchEvent(new Event('input', {{ bubbles: true }}));"
+             box.dispatchEvent(new Event('input', {{ bubbles: true }}));",
+            input = table.input
         ))
     };
     let v = driver.script(session, &filter("a")).await?;
     measure("filter: type one character", v)?;
-    let one = listed(driver, session).await?;
+    let one = listed(driver, session, table).await?;
     let v = driver.script(session, &filter("ab")).await?;
     measure("filter: type a second character", v)?;
-    let two = listed(driver, session).await?;
+    let two = listed(driver, session, table).await?;
     // Device ids are 128 hex digits, so "a" keeps nearly every row and "ab" fewer; the exact
     // count is checked with a whole device id, which only its own row can match.
-    if !(0 < two && two <= one && one <= ROWS) {
-        bail!("filtering by \"a\" then \"ab\" left {one} then {two} of {ROWS} rows");
+    if !(0 < two && two <= one && one <= rows) {
+        bail!("filtering by \"a\" then \"ab\" left {one} then {two} of {rows} rows");
     }
     let id = first.ids[0].clone();
     let v = driver.script(session, &filter(&id)).await?;
     measure("filter: paste a whole device id", v)?;
-    let only = rendered(driver, session).await?;
-    let count = listed(driver, session).await?;
-    if count != 1 || only.ids != [id.clone()] {
+    let only = rendered(driver, session, table).await?;
+    let count = listed(driver, session, table).await?;
+    if count != 1 || !only.ids.iter().all(|i| i.eq_ignore_ascii_case(&id)) || only.ids.len() != 1 {
         bail!(
             "filtering by device {id} left {count} rows, showing {:?}",
             only.ids
@@ -600,22 +625,23 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
     }
     let v = driver.script(session, &filter("")).await?;
     measure("filter: clear (all rows back)", v)?;
-    let back = listed(driver, session).await?;
-    if back != ROWS {
-        bail!("clearing the filter brought back {back} rows, not {ROWS}");
+    let back = listed(driver, session, table).await?;
+    if back != rows {
+        bail!("clearing the filter brought back {back} rows, not {rows}");
     }
-    println!("table: {ROWS} rows; \"a\" keeps {one}, \"ab\" {two}, a device id 1");
+    println!("{rows} rows; \"a\" keeps {one}, \"ab\" {two}, a device id 1");
     let scroll = |to: &str| {
         timed(&format!(
-            "let s = document.querySelector('[data-testid=gateway-row]').parentElement;
+            "let s = document.querySelector({row:?}).parentElement;
              while (s && s.scrollHeight <= s.clientHeight + 1) s = s.parentElement;
              if (!s) throw new Error('no scrolling container');
              s.scrollTop = {to};
-             await new Promise((r) => requestAnimationFrame(r));"
+             await new Promise((r) => requestAnimationFrame(r));",
+            row = table.row
         ))
     };
     // Each scroll must show rows further down that were not built before.
-    let mut seen = rendered(driver, session).await?;
+    let mut seen = rendered(driver, session, table).await?;
     for (name, to) in [
         ("scroll one page down", "s.scrollTop + s.clientHeight"),
         ("scroll to the middle", "s.scrollHeight / 2"),
@@ -623,7 +649,7 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
     ] {
         let v = driver.script(session, &scroll(to)).await?;
         measure(name, v)?;
-        let now = rendered(driver, session).await?;
+        let now = rendered(driver, session, table).await?;
         let new_rows = now.ids.iter().filter(|id| !seen.ids.contains(id)).count();
         if now.last_index <= seen.last_index || new_rows == 0 {
             bail!("{name}: the rows did not move on ({seen:?} → {now:?})");
@@ -633,65 +659,20 @@ async fn table_interactions(driver: &Driver, session: &str) -> anyhow::Result<Ve
     // The table draws on the animation frame after the scroll event, which may come after the
     // frame `rendered` waits for: give the last row a moment to be built.
     for _ in 0..20 {
-        if seen.last_index == ROWS + 1 {
+        if seen.last_index == rows + 1 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        seen = rendered(driver, session).await?;
+        seen = rendered(driver, session, table).await?;
     }
-    if seen.last_index != ROWS + 1 {
+    if seen.last_index != rows + 1 {
         bail!(
-            "scrolled to the end, the last row shown is row {} of {ROWS}",
+            "scrolled to the end, the last row shown is row {} of {rows}",
             seen.last_index - 1
         );
     }
     let v = driver.script(session, &timed("")).await?;
     measure("nothing again (the floor at the end)", v)?;
-    Ok(out)
-}
-
-/// The interactions every windowed table is timed on: type one character in its filter `input`
-/// (a CSS selector), a second, clear it; scroll the table holding the first `row` one page down,
-/// to the middle and to the end. Each figure goes to `measure`.
-pub(crate) async fn filter_and_scroll(
-    driver: &Driver,
-    session: &str,
-    input: &str,
-    row: &str,
-    measure: &mut impl FnMut(&str, Value) -> anyhow::Result<f64>,
-) -> anyhow::Result<()> {
-    let filter = |text: &str| {
-        timed(&format!(
-            "const box = document.querySelector({input:?});
-             box.value = {text:?};
-             box.dispatchEvent(new Event('input', {{ bubbles: true }}));"
-        ))
-    };
-    for (name, text) in [
-        ("filter: type one character", "a"),
-        ("filter: type a second character", "ab"),
-        ("filter: clear (all rows back)", ""),
-    ] {
-        let v = driver.script(session, &filter(text)).await?;
-        measure(name, v)?;
-    }
-    let scroll = |to: &str| {
-        timed(&format!(
-            "let s = document.querySelector({row:?}).parentElement;
-             while (s && s.scrollHeight <= s.clientHeight + 1) s = s.parentElement;
-             if (!s) throw new Error('no scrolling container');
-             s.scrollTop = {to};
-             await new Promise((r) => requestAnimationFrame(r));"
-        ))
-    };
-    for (name, to) in [
-        ("scroll one page down", "s.scrollTop + s.clientHeight"),
-        ("scroll to the middle", "s.scrollHeight / 2"),
-        ("scroll to the end", "s.scrollHeight"),
-    ] {
-        let v = driver.script(session, &scroll(to)).await?;
-        measure(name, v)?;
-    }
     Ok(())
 }
 

@@ -397,30 +397,18 @@ pub fn sim_get(port: u16, path: &str) -> serde_json::Value {
 }
 
 /// Sends `method` with a JSON `body` to the simulator's control API (`PUT /_sim/holds`, ...)
-/// and reads the JSON answer (`null` when there is none).
+/// and reads the JSON answer (`null` when there is none). The request goes through
+/// [`crate::scenario::control`], the one plain-HTTP path to the simulator.
 pub fn sim_send(
     port: u16,
     method: &str,
     path: &str,
     body: Option<&serde_json::Value>,
 ) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let mut stream =
-        std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the simulator");
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read");
-    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let (_, body) = crate::scenario::control(port, method, path, body);
     if body.trim().is_empty() {
         return serde_json::Value::Null;
     }
-    serde_json::from_str(body)
+    serde_json::from_str(&body)
         .unwrap_or_else(|error| panic!("{path}: not JSON ({error}): {body:.200}"))
 }
