@@ -268,15 +268,58 @@ impl AppSession {
             .args(["-TERM", &self.driver.id().to_string()])
             .status();
         let deadline = Instant::now() + Duration::from_secs(10);
+        let mut ended = false;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.driver.try_wait() {
-                return (self.dirs, self._turn);
+                ended = true;
+                break;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        if !ended {
+            let _ = self.driver.kill();
+            let _ = self.driver.wait();
+        }
+        // The app may outlive its driver (seen once: orphaned, it kept its single-instance name,
+        // so a restart on the same directories handed over to it and never opened a window).
+        end_app_of(&self.dirs.path().join("app-config"));
         (self.dirs, self._turn)
+    }
+}
+
+/// Ends (SIGKILL) every `asg-fota` process started with `ASG_FOTA_CONFIG_DIR=config` — only
+/// this session's app — and waits until they are gone.
+fn end_app_of(config: &Path) {
+    let wanted = format!("ASG_FOTA_CONFIG_DIR={}", config.display()).into_bytes();
+    let ours = || -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let pid = e.file_name().to_str()?.parse::<u32>().ok()?;
+                let exe = std::fs::read_link(e.path().join("exe")).ok()?;
+                let name = exe.file_name()?.to_str()?.to_owned();
+                if !name.starts_with("asg-fota") || name == "asg-fota-cli" {
+                    return None;
+                }
+                let environ = std::fs::read(e.path().join("environ")).ok()?;
+                environ
+                    .split(|b| *b == 0)
+                    .any(|var| var == wanted.as_slice())
+                    .then(|| pid.to_string())
+            })
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = ours();
+        if left.is_empty() || Instant::now() > deadline {
+            return;
+        }
+        let _ = Command::new("kill").arg("-KILL").args(&left).status();
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
