@@ -446,6 +446,9 @@ function drillRow() {
       setText(hl, r.hlAppVer || '—');
       setText(rt, r.rtAppVer || '—');
       setText(checkIn, r.lastCheckIn ? formatDateTime(r.lastCheckIn) : '—');
+      // Below 1400 px the connection and check-in columns step aside (styles.css): the status
+      // cell keeps them as its tooltip.
+      setAttr(status, 'title', [connection.textContent, r.lastCheckIn ? `${t('fleet.col.checkIn')}: ${checkIn.textContent}` : ''].filter(Boolean).join(' · ') || null);
       setText(nodes, r.nodesTotal ? t('fleet.nodesCell', { outdated: r.nodesOutdated, total: r.nodesTotal }) : '—');
     },
   };
