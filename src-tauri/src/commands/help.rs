@@ -132,7 +132,7 @@ async fn write_diagnostics(
 ) -> Result<Saved, CommandError> {
     let secrets = connection.known_secrets().await;
     let journal = connection.host.journal();
-    let mut about = serde_json::to_value(about(&logs)).unwrap_or_default();
+    let mut about = serde_json::to_value(about(logs)).unwrap_or_default();
     if let Some(map) = about.as_object_mut() {
         // The licence list is in every build; the zip need not carry it.
         map.remove("licences");

@@ -11,9 +11,11 @@ use asg_fota_core::secrets::Sensitive;
 use crate::tenant::TenantConnection;
 use crate::wire::{CommandError, ProfileList, ProfileView, SecretWhat, SessionInfo, SignInPrompt};
 
-/// The profile screen opens with this.
+/// The profile screen opens with this. Async, so it runs off the main thread: it asks the
+/// keychain about every profile that is not the Demo tenant, and a slow Secret Service (or a
+/// macOS keychain prompt) must not freeze the window.
 #[tauri::command]
-pub(crate) fn profiles_list(
+pub(crate) async fn profiles_list(
     connection: State<'_, TenantConnection>,
 ) -> Result<ProfileList, CommandError> {
     let (active, states) = connection.host.profile_states()?;
