@@ -84,16 +84,7 @@ async fn measure(app: &AppSession, what: &str) -> Value {
 #[tokio::test]
 #[ignore = "needs a display and tauri-driver: run by `bash .ci/test`"]
 async fn every_table_fits_without_sideways_scrolling_at_900_and_1200_px() {
-    let port = free_port();
-    let app = AppSession::start_with(
-        APP,
-        &[
-            ("ASG_FOTA_DEMO_PORT", port.to_string()),
-            ("ASG_FOTA_DEMO_FAST", "1".to_owned()),
-        ],
-    )
-    .await;
-    app.wait_for("[data-testid=group-row]").await;
+    let (app, _) = AppSession::start_demo(APP, &[]).await;
     // The first group: its gateways (step 5) and their nodes (step 6). The Demo tenant starts
     // without deployments, so step 4 shows its empty line, not a table.
     app.click("[data-testid=group-row]").await;

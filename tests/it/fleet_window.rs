@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::harness::{free_port, AppSession};
+use crate::harness::AppSession;
 use crate::APP;
 use asg_fota_testkit::scenario::{self, expected_from_sim, figure_from_sim, id_where, snapshot};
 use fantoccini::Locator;
@@ -77,16 +77,7 @@ async fn texts(app: &AppSession, css: &str, attr: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a display and tauri-driver: run by `bash .ci/test`"]
 async fn the_fleet_screen_shows_the_simulators_figures_and_the_migration_screen_its_differences() {
-    let port = free_port();
-    let app = AppSession::start_with(
-        APP,
-        &[
-            ("ASG_FOTA_DEMO_PORT", port.to_string()),
-            ("ASG_FOTA_DEMO_FAST", "1".to_owned()),
-        ],
-    )
-    .await;
-    app.wait_for("[data-testid=group-row]").await;
+    let (app, port) = AppSession::start_demo(APP, &[]).await;
 
     // The partial rollout, through the product's own clients, on the app's simulator.
     let work = tempfile::tempdir().expect("temp dir");

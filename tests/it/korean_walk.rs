@@ -17,7 +17,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::harness::{free_port, sim_get, sim_send, AppSession};
+use crate::harness::{sim_get, sim_send, AppSession};
 use crate::wizard_flow::{package, update_group, usable, wait_read, wait_uploaded};
 use crate::APP;
 use asg_fota_testkit::korean::{strings_of, LATIN_JS};
@@ -189,17 +189,7 @@ fn refuse_reads(port: u16) {
 #[tokio::test]
 #[ignore = "needs a display and tauri-driver: run by `bash .ci/test`"]
 async fn every_screen_in_korean_has_no_english_sentence_and_no_missing_glyph() {
-    let port = free_port();
-    let app = AppSession::start_with(
-        APP,
-        &[
-            ("ASG_FOTA_DEMO_PORT", port.to_string()),
-            ("ASG_FOTA_DEMO_FAST", "1".to_owned()),
-            ("LANG", "ko_KR.UTF-8".to_owned()),
-        ],
-    )
-    .await;
-    app.wait_for("[data-testid=group-row]").await;
+    let (app, port) = AppSession::start_demo(APP, &[("LANG", "ko_KR.UTF-8".to_owned())]).await;
     // The OS locale chose Korean; the switch makes sure of it whatever the machine's locales.
     app.click("[data-testid=lang-switch] [data-lang=ko]").await;
     let mut walk = Walk {

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use crate::harness::{free_port, sim_get, sim_send, AppSession};
+use crate::harness::{sim_get, sim_send, AppSession};
 use crate::APP;
 use serde_json::{json, Value};
 
@@ -87,17 +87,8 @@ async fn wait_for_cancel(app: &AppSession, shown: bool) {
 /// session, the simulator's port, the group's online gateways (lower-case ids) and how many
 /// gateways it holds.
 async fn step5_on_a_big_group() -> (AppSession, u16, Vec<String>, usize) {
-    let port = free_port();
-    let app = AppSession::start_with(
-        APP,
-        &[
-            ("ASG_FOTA_DEMO_PORT", port.to_string()),
-            ("ASG_FOTA_DEMO_FAST", "1".to_owned()),
-            ("ASG_FOTA_DEMO_GATEWAYS", "120".to_owned()),
-        ],
-    )
-    .await;
-    app.wait_for("[data-testid=group-row]").await;
+    let (app, port) =
+        AppSession::start_demo(APP, &[("ASG_FOTA_DEMO_GATEWAYS", "120".to_owned())]).await;
 
     // A group whose policy takes updates, with more online gateways than the concurrency.
     let state = sim_get(port, "/_sim/state");

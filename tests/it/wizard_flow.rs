@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::harness::{free_port, sim_get, AppSession};
+use crate::harness::{sim_get, AppSession};
 use crate::APP;
 use asg_fota_testkit::builder::{app_package, manifest_json, PackageSpec, SigningKey};
 use fantoccini::Locator;
@@ -29,19 +29,10 @@ fn id_of(device: &Value) -> String {
 #[tokio::test]
 #[ignore = "needs a display and tauri-driver: run by `bash .ci/test`"]
 async fn the_six_steps_update_gateways_and_nodes_on_the_demo_tenant() {
-    let port = free_port();
-    let app = AppSession::start_with(
-        APP,
-        &[
-            ("ASG_FOTA_DEMO_PORT", port.to_string()),
-            ("ASG_FOTA_DEMO_FAST", "1".to_owned()),
-        ],
-    )
-    .await;
+    let (app, port) = AppSession::start_demo(APP, &[]).await;
 
     // Step 1: the groups appear; the test chooses one whose policy takes app updates and that
     // holds online gateways with nodes, and one online gateway from another group to be moved.
-    app.wait_for("[data-testid=group-row]").await;
     let state = sim_get(port, "/_sim/state");
     let devices = state["devices"].as_array().expect("devices");
     let (group, product) = update_group(&state);

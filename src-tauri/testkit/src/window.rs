@@ -46,6 +46,21 @@ impl AppSession {
         Self::start_in(app, tempfile::tempdir().expect("temp dir"), turn, env).await
     }
 
+    /// The app on a Demo tenant of its own (a free port, fast timings, plus `extra` variables),
+    /// once step 1 shows its groups; returns the session and the simulator's port (for
+    /// `sim_get` / `sim_send`).
+    pub async fn start_demo(app: &str, extra: &[(&str, String)]) -> (AppSession, u16) {
+        let port = free_port();
+        let mut env = vec![
+            ("ASG_FOTA_DEMO_PORT", port.to_string()),
+            ("ASG_FOTA_DEMO_FAST", "1".to_owned()),
+        ];
+        env.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
+        let session = Self::start_with(app, &env).await;
+        session.wait_for("[data-testid=group-row]").await;
+        (session, port)
+    }
+
     /// Ends this session and starts the app `app` again on the same directories (settings,
     /// window state, web storage and logs survive, as across a real restart).
     pub async fn restart(self, app: &str, env: &[(&str, String)]) -> AppSession {
