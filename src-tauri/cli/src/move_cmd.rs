@@ -43,24 +43,27 @@ pub async fn run(ctx: &Context, args: MoveArgs) -> Result<ExitCode> {
             eprintln!("asg-fota-cli: {}: {error}", short(&row.device));
         }
     }
-    ctx.print(&rows, || {
-        let cells: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| {
-                let result = if r.moved {
-                    say!("move.moved")
-                } else {
-                    say!("result.failed")
-                };
-                vec![short(&r.device).to_owned(), r.group.clone(), result]
-            })
-            .collect();
-        table(
-            &[&say!("col.device"), &say!("col.group"), &say!("col.result")],
-            &cells,
-        )
-    })?;
+    ctx.print(&rows, || rows_table(&rows))?;
     Ok(crate::update_now::exit_code(rows.iter().all(|r| r.moved)))
+}
+
+/// The human table: device, group, result.
+fn rows_table(rows: &[MoveRow]) -> String {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let result = if r.moved {
+                say!("move.moved")
+            } else {
+                say!("result.failed")
+            };
+            vec![short(&r.device).to_owned(), r.group.clone(), result]
+        })
+        .collect();
+    table(
+        &[&say!("col.device"), &say!("col.group"), &say!("col.result")],
+        &cells,
+    )
 }
 
 async fn move_in(tenant: &Tenant, args: &MoveArgs) -> Result<Vec<MoveRow>> {
