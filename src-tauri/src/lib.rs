@@ -10,6 +10,7 @@ mod demo;
 mod diagnostics;
 mod logging;
 mod picker;
+mod rendering;
 mod runs;
 mod settings;
 mod tenant;
@@ -33,6 +34,8 @@ pub(crate) struct AppState {
 
 /// Starts the desktop app; called by `main`.
 pub fn run() {
+    // Before anything else: the choice is read from the environment by WebKit when it starts.
+    let rendering = rendering::choose();
     crash::install_panic_hook();
     let mut builder = tauri::Builder::default();
     // Registered first, so a second launch hands over before anything else starts.
@@ -59,7 +62,7 @@ pub fn run() {
                 }
             }
         })
-        .setup(|app| {
+        .setup(move |app| {
             crash::remember_app(app.handle());
             window_state::check_restored(app.handle());
             app.manage(window_state::SaveOnChange::default());
@@ -83,7 +86,11 @@ pub fn run() {
                 config_dir.join("update-settings.json"),
             ));
             updates::spawn_startup_check(app.handle());
-            tracing::info!(version = env!("CARGO_PKG_VERSION"), "ASG FOTA started");
+            tracing::info!(
+                version = env!("CARGO_PKG_VERSION"),
+                rendering = rendering.label(),
+                "ASG FOTA started"
+            );
             // Open the active profile's session while the web view loads, so step 1 does not
             // wait for the Demo tenant to start and sign in. A failure here is not shown: the
             // first command that needs the session opens it again and reports why.
