@@ -112,36 +112,36 @@ function openFleet() {
   if (heading) heading.focus();
 }
 
-function mountFleetPanel(main) {
-  const section = document.createElement('section');
-  section.className = 'step-panel fleet-panel';
-  section.dataset.step = FLEET;
+/**
+ * A panel whose content is built the first time it is shown: only the opening step is drawn
+ * before the first paint (building all seven panels cost the cold start ~100 ms of layout and
+ * style work for screens nobody had opened yet). Hidden panels are not updated either.
+ */
+function lazyPanel(main, section, isShown, mount) {
   main.append(section);
-  const view = app.screens.fleet.mount(section);
+  let view = null;
   views.push({
     update(v) {
-      section.hidden = v.step !== FLEET;
-      if (!section.hidden) view.update(v);
+      section.hidden = !isShown(v);
+      if (section.hidden) return;
+      if (!view) view = mount(section);
+      view.update(v);
     },
   });
 }
 
 function mountPanels() {
   const main = document.getElementById('main');
-  mountFleetPanel(main);
+  const fleet = document.createElement('section');
+  fleet.className = 'step-panel fleet-panel';
+  fleet.dataset.step = FLEET;
+  lazyPanel(main, fleet, (v) => v.step === FLEET, (section) => app.screens.fleet.mount(section));
   for (const step of STEPS) {
     const section = document.createElement('section');
     section.className = 'step-panel';
     section.dataset.step = String(step.number);
     section.setAttribute('aria-labelledby', `step-${step.number}-title`);
-    main.append(section);
-    const view = app.steps[step.id].mount(section, step);
-    views.push({
-      update(v) {
-        section.hidden = v.step !== step.number;
-        if (!section.hidden) view.update(v);
-      },
-    });
+    lazyPanel(main, section, (v) => v.step === step.number, (el) => app.steps[step.id].mount(el, step));
   }
 }
 
