@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { applyCompliance, countingProgress, differenceParts, drillDown, drillGroups, filterDrill, fleetRows, handoff, migratedName, migrationFormProblems, migrationItems, migrationSides, sourceKey } from '../../ui/js/fleet-logic.js';
+import { applyCompliance, countingProgress, differenceParts, drillDown, drillGroups, filterDrill, fleetRows, handoff, migratedName, prepareDrillDown, migrationFormProblems, migrationItems, migrationSides, sourceKey } from '../../ui/js/fleet-logic.js';
 
 const fig = (ids, sources = ['iot_hub_twin']) => ({ count: ids.length, gateways: ids, asOf: ids.length ? '2026-12-02T10:00:00Z' : null, sources: ids.length ? sources : [] });
 const row = (deviceId, status) => ({ deviceId, status, reason: `${status} because`, connectionState: 'Connected', hlAppVer: '1.2.3', rtAppVer: null, lastCheckIn: null, nodesOutdated: 1, nodesUpdating: 0, nodesTotal: 2 });
@@ -23,6 +23,21 @@ const report = {
   nodes: { total: 8 },
   products: [{ productId: 'p1', productName: 'P', gateways: {}, nodes: {}, groups: [group('g1', 'Field', ['AA', 'BB'], ['CC'], ['AA', 'CC']), group('g2', 'Lab', ['DD'], [], ['DD'])] }],
 };
+
+test('a drill-down made ahead is the same as one made on the click, and rows are made once per group', () => {
+  const fresh = JSON.parse(JSON.stringify(report));
+  const onClick = drillDown(JSON.parse(JSON.stringify(report)), 'fleet', 'nodes.outdated');
+  prepareDrillDown(fresh);
+  const ahead = drillDown(fresh, 'fleet', 'nodes.outdated');
+  assert.deepEqual(ahead, onClick);
+  const again = drillDown(fresh, 'group:g1', 'gateways.failed');
+  assert.equal(again.rows[0], ahead.rows.find((r) => r.deviceId === 'cc'), 'the same row object, not a copy');
+  // A group still being counted has no rows to make; an id without a row still shows.
+  const counting = { products: [{ productId: 'p', groups: [{ ...fresh.products[0].groups[0], counting: true, rows: undefined }] }] };
+  prepareDrillDown(counting);
+  assert.deepEqual(drillDown(counting, 'fleet', 'gateways.failed').rows.map((r) => [r.deviceId, r.status]), [['cc', 'unknown']]);
+  prepareDrillDown(null);
+});
 
 test('the rows are the fleet, then each product followed by its groups', () => {
   const rows = fleetRows(report);

@@ -16,7 +16,7 @@
 import { call, channel } from './backend.js';
 import { announce, el, setAttr, setText } from './dom.js';
 import { formatDateTime, formatNumber, formatTime, t, tn } from './i18n.js';
-import { GATEWAY_FIGURES, NODE_FIGURES, REFRESH_INTERVALS, applyCompliance, countingProgress, drillDown, drillGroups, filterDrill, fleetRows, handoff, sourceKey } from './fleet-logic.js';
+import { GATEWAY_FIGURES, NODE_FIGURES, REFRESH_INTERVALS, applyCompliance, countingProgress, drillDown, drillGroups, filterDrill, fleetRows, handoff, prepareDrillDown, sourceKey } from './fleet-logic.js';
 import { shortId } from './logic.js';
 import { asOfText, errorNotice, saidText, searchBox, windowedTable } from './widgets.js';
 
@@ -77,6 +77,8 @@ export function createFleetScreen(app) {
     const drill = old ? { ...old, ...drillDown(report, old.rowKey, old.figure) } : null;
     app.patch('fleet', { status: 'ok', report, progress: null, drill });
     announce(t('fleet.loaded', { time: formatTime(report.asOf) }));
+    // The gateways behind every figure are made ready after this frame, not on the first click.
+    setTimeout(() => prepareDrillDown(report), 0);
   }
 
   async function loadRetirement() {
@@ -315,6 +317,11 @@ export function mountFleetScreen(section, actions) {
   let lastQuery = null;
   let filtered = [];
   let shownDrill = null;
+  // The hand-off's groups follow the filtered rows and the chosen group only.
+  let lastGroupsOf = null;
+  let lastHandoff = null;
+  let groups = [];
+  let chosen = null;
 
   return {
     update(view) {
@@ -392,10 +399,13 @@ export function mountFleetScreen(section, actions) {
       setText(drillCount, tn('fleet.drillCount', filtered.length, { total: formatNumber(drill.rows.length) }));
       drillCount.dataset.count = String(filtered.length);
       headerCells.forEach((c, i) => setText(c, t(columns[i])));
-      table.update(filtered);
       // Steps 5 and 6 work on one group: a drill-down spanning several offers a choice of group.
-      const groups = drillGroups(filtered);
-      const chosen = handoff(filtered, fleet.handoff);
+      if (filtered !== lastGroupsOf || fleet.handoff !== lastHandoff) {
+        groups = drillGroups(filtered);
+        chosen = handoff(filtered, fleet.handoff);
+        lastGroupsOf = filtered;
+        lastHandoff = fleet.handoff;
+      }
       const several = groups.length > 1;
       handoffBox.hidden = !several;
       handoffHint.hidden = !several;
@@ -408,6 +418,9 @@ export function mountFleetScreen(section, actions) {
       setText(toStep6, tn('fleet.toStep6', n));
       toStep5.disabled = n === 0;
       toStep6.disabled = n === 0;
+      // Last: the table reads the layout (its scroll position and height), which is then done once
+      // for everything above.
+      table.update(filtered);
     },
   };
 }

@@ -238,7 +238,8 @@ export function windowedTable({ className, rowHeight, header, buildRow, keyOf, l
     // WebKit moves scrollTop on the layout after rows are swapped under a view scrolled to the
     // very end (back by the height of the rows taken out, though the content keeps its height),
     // so the last rows could never be reached: put it back. Found by the table benchmark.
-    if (viewport.scrollTop !== scrollTop) viewport.scrollTop = scrollTop;
+    // Only asked at the end of the list: reading scrollTop after the swap forces a second layout.
+    if (scrollTop > 0 && range.end >= items.length && viewport.scrollTop !== scrollTop) viewport.scrollTop = scrollTop;
   }
 
   // Up/Down (and Page Up/Down, Ctrl+Home/End) move the focus to the same cell of another row,
