@@ -67,13 +67,17 @@ pub(crate) fn choose() -> Rendering {
         forced: forced.as_deref(),
         configured: std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_some()
             || std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_some(),
-        software_gl: std::env::var("LIBGL_ALWAYS_SOFTWARE").is_ok_and(|v| !v.is_empty() && v != "0"),
+        software_gl: std::env::var("LIBGL_ALWAYS_SOFTWARE")
+            .is_ok_and(|v| !v.is_empty() && v != "0"),
         render_node: has_render_node(),
     };
     let rendering = decide(facts);
     if rendering == Rendering::Cpu {
         std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    } else if facts.forced.is_some_and(|v| v.trim().eq_ignore_ascii_case("gpu")) {
+    } else if facts
+        .forced
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gpu"))
+    {
         std::env::remove_var("WEBKIT_DISABLE_COMPOSITING_MODE");
     }
     rendering
@@ -100,29 +104,50 @@ mod tests {
     #[test]
     fn no_render_node_draws_on_the_cpu() {
         assert_eq!(decide(Facts::default()), Rendering::Cpu);
-        let gpu = Facts { render_node: true, ..Facts::default() };
+        let gpu = Facts {
+            render_node: true,
+            ..Facts::default()
+        };
         assert_eq!(decide(gpu), Rendering::Default);
     }
 
     #[test]
     fn software_gl_draws_on_the_cpu_even_with_a_render_node() {
-        let facts = Facts { render_node: true, software_gl: true, ..Facts::default() };
+        let facts = Facts {
+            render_node: true,
+            software_gl: true,
+            ..Facts::default()
+        };
         assert_eq!(decide(facts), Rendering::Cpu);
     }
 
     #[test]
     fn the_environment_already_set_is_left_alone() {
-        let facts = Facts { configured: true, ..Facts::default() };
+        let facts = Facts {
+            configured: true,
+            ..Facts::default()
+        };
         assert_eq!(decide(facts), Rendering::AsConfigured);
     }
 
     #[test]
     fn the_forced_choice_wins() {
-        let cpu = Facts { forced: Some("CPU"), render_node: true, ..Facts::default() };
+        let cpu = Facts {
+            forced: Some("CPU"),
+            render_node: true,
+            ..Facts::default()
+        };
         assert_eq!(decide(cpu), Rendering::Cpu);
-        let gpu = Facts { forced: Some(" gpu "), configured: true, ..Facts::default() };
+        let gpu = Facts {
+            forced: Some(" gpu "),
+            configured: true,
+            ..Facts::default()
+        };
         assert_eq!(decide(gpu), Rendering::Default);
-        let unknown = Facts { forced: Some("fast"), ..Facts::default() };
+        let unknown = Facts {
+            forced: Some("fast"),
+            ..Facts::default()
+        };
         assert_eq!(decide(unknown), Rendering::Cpu);
     }
 }

@@ -59,7 +59,9 @@ test('an interrupted run counts what was done, what was not started and what is 
   assert.deepEqual(interruptedCounts(run), { total: 3, onTarget: 1, unconfirmed: 1, notStarted: 1 });
   const list = [{ kind: 'update_now', startedAt: '2026-12-01T00:00:00Z' }, { kind: 'node_update', startedAt: '2026-12-02T00:00:00Z' }, { kind: 'update_now', startedAt: '2026-12-02T00:00:00Z' }];
   assert.deepEqual(interruptedOf(list, 'update_now').map((r) => r.startedAt), ['2026-12-02T00:00:00Z', '2026-12-01T00:00:00Z']);
-  assert.deepEqual(runEnding({ run: 'update-1', stopped: 'window closed', deferred: ['a', 'b'], notStarted: [] }), { stopped: 'window closed', deferred: 2, notStarted: 0, runId: 'update-1' });
+  assert.deepEqual(runEnding({ run: 'update-1', stopped: 'window closed', deferred: ['a', 'b'], notStarted: [] }), { stopped: 'window closed', stoppedSaid: null, deferred: 2, notStarted: 0, runId: 'update-1' });
+  const said = { key: 'window_closed', params: { window: '22:00-05:00 (UTC+09:00)', count: 2 } };
+  assert.deepEqual(runEnding({ run: 'update-1', stopped: 'window closed', stoppedSaid: said, deferred: ['a', 'b'] }).stoppedSaid, said);
   assert.equal(runEnding(null), null);
 });
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import en from '../../ui/i18n/en.js';
 import ko from '../../ui/i18n/ko.js';
 import { setLanguage } from '../../ui/js/i18n.js';
-import { saidText, reasonText } from '../../ui/js/widgets.js';
+import { phaseName, reasonText, saidText, stopText } from '../../ui/js/widgets.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const snake = (name) => name.replace(/[A-Z]/g, (c, i) => (i ? '_' : '') + c.toLowerCase());
@@ -77,4 +77,37 @@ test('saidText renders key and params in the user’s language, the English sent
   setLanguage('en');
   assert.equal(reasonText('device_offline', 'the gateway is offline'), 'the gateway is offline');
   assert.equal(saidText('journal.moved', { group: 'Field Test' }, 'moved into Field Test'), 'Moved into Field Test.');
+});
+
+test('every reason a run stops early for is said as data, with its sentence in both catalogs (issue 13)', () => {
+  const source = readFileSync(join(ROOT, 'src-tauri/core/src/workflow/rollout.rs'), 'utf8');
+  // Each `report.stopped = Some(…)` is followed by its `stopped_said`: none is English only.
+  const sentences = [...source.matchAll(/report\.stopped = Some\(/g)].length;
+  const keys = [...source.matchAll(/report\.stopped_said = Some\(Said::new\(\s*"(\w+)"/g)].map((m) => `runs.stop.${m[1]}`);
+  assert.ok(keys.length >= 3, `only ${keys.length} keys found`);
+  assert.equal(keys.length, sentences, 'a stop reason without its said form');
+  for (const key of keys) {
+    assert.ok(en[key], `en ${key}`);
+    assert.ok(ko[key], `ko ${key}`);
+  }
+});
+
+test('a stopped or paused run says why in Korean, its phase names too; the English sentence only without said', () => {
+  const latin = /[A-Za-z]{2,}/;
+  setLanguage('ko');
+  const said = { key: 'threshold', params: { phase: 'canary', failed: 2, done: 3, limit: '10%' } };
+  const english = 'the rollout stopped after the canary phase: 2 of 3 gateways failed (more than 10% failed); look at the failures, then resume the run to go on';
+  const text = stopText(said, english);
+  assert.ok(!latin.test(text), text);
+  assert.match(text, new RegExp(ko['runs.phaseName.canary']));
+  assert.match(text, /10%/);
+  const batch = stopText({ key: 'not_continued', params: { phase: 'batch 2' } }, 'x');
+  assert.ok(!latin.test(batch) && batch.includes('2'), batch);
+  assert.ok(!latin.test(stopText({ key: 'window_closed', params: { window: '22:00-05:00 (UTC+09:00)', count: 3 } }, 'x').replace('UTC', '')));
+  assert.equal(phaseName('batch 12'), ko['runs.phaseName.batch'].replace('{n}', '12'));
+  // A run paused by an older version has only the English sentence: shown as it is.
+  assert.equal(stopText(null, 'old words'), 'old words');
+  setLanguage('en');
+  assert.equal(stopText(said, english), english);
+  assert.equal(phaseName('canary'), 'canary');
 });

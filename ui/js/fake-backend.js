@@ -411,7 +411,7 @@ function createTenant(params, emit) {
       if (phaseIndex + 1 >= phases.length) return done();
       const next = phases[phaseIndex + 1];
       run.ask({ type: 'phase', finished: phases[phaseIndex].name, next: next.name, nextSize: next.ids.length, succeeded: succeeded.length, failed: failed.length, remaining: notStarted().length }, (go) => {
-        if (!go) return done({ notStarted: notStarted(), stopped: `the rollout was stopped after the ${phases[phaseIndex].name} phase; resume the run to go on` });
+        if (!go) return done({ notStarted: notStarted(), stopped: `the rollout was stopped after the ${phases[phaseIndex].name} phase; resume the run to go on`, stoppedSaid: { key: `not_continued`, params: { phase: phases[phaseIndex].name } } });
         phaseIndex += 1;
         startPhase();
       });
@@ -476,6 +476,8 @@ function createTenant(params, emit) {
     interrupted.set('update-20261202-031500-4be2a1', {
       runId: 'update-20261202-031500-4be2a1', kind: 'update_now', startedAt: '2026-12-02T03:15:00Z', groupId: g.id, groupName: g.name,
       paused: 'the rollout was stopped after the canary phase; resume the run to go on',
+      // `said.key` is a `runs.stop.<key>` suffix, as the core's (workflow/rollout.rs).
+      pausedSaid: { key: `not_continued`, params: { phase: 'canary' } },
       options: { canary: 3, batch: 5, maxFailed: '1', window: '02:00-05:00', windowTz: '+09:00' },
       items: ids.map((deviceId, i) => ({ deviceId, stage: stage(i), ...(i < 3 ? { phase: 'canary', at: '2026-12-02T03:21:40Z' } : {}), ...(i === 2 ? { unconfirmed: 'restart' } : {}) })),
     });

@@ -113,13 +113,15 @@ export function interruptedOf(runs, kind) {
 }
 
 /**
- * What an "update now" run's `done` message adds to its summary: `{ stopped, deferred,
- * notStarted, runId }` (`stopped` is the core's own words, null when the run finished).
+ * What an "update now" run's `done` message adds to its summary: `{ stopped, stoppedSaid,
+ * deferred, notStarted, runId }` (`stopped` is the core's own English words and `stoppedSaid`
+ * the same as data, both null when the run finished).
  */
 export function runEnding(done) {
   if (!done) return null;
   return {
     stopped: done.stopped || null,
+    stoppedSaid: done.stoppedSaid || null,
     deferred: (done.deferred || []).length,
     notStarted: (done.notStarted || []).length,
     runId: done.run || null,

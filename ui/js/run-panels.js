@@ -6,6 +6,7 @@
 import { el, setAttr, setText } from './dom.js';
 import { formatDateTime, t, tn } from './i18n.js';
 import { formatCountdown, interruptedCounts, localOffset, windowState } from './fleet-runs.js';
+import { phaseName, stopText } from './widgets.js';
 
 /**
  * Step 5's collapsed "Phases and maintenance window" options. `onChange(field, value)` gets
@@ -60,8 +61,8 @@ export function phasePrompt({ onAnswer }) {
     update(prompt) {
       card.hidden = !prompt;
       if (!prompt) return;
-      setText(text, t('runs.phaseDone', { finished: prompt.finished, succeeded: prompt.succeeded, failed: prompt.failed, next: prompt.next, nextSize: prompt.nextSize, remaining: prompt.remaining }));
-      setText(go, t('runs.phaseContinue', { next: prompt.next }));
+      setText(text, t('runs.phaseDone', { finished: phaseName(prompt.finished), succeeded: prompt.succeeded, failed: prompt.failed, next: phaseName(prompt.next), nextSize: prompt.nextSize, remaining: prompt.remaining }));
+      setText(go, t('runs.phaseContinue', { next: phaseName(prompt.next) }));
       setText(stop, t('runs.phaseStop'));
     },
   };
@@ -124,7 +125,7 @@ function interruptedRow(run, busy, onResume, onDiscard) {
   const facts = [tn('runs.interruptedItems', c.total, { onTarget: c.onTarget, notStarted: c.notStarted })];
   if (c.unconfirmed) facts.push(tn('runs.interruptedUnconfirmed', c.unconfirmed));
   const body = el('p', { className: 'small-text', text: facts.join(' ') });
-  const why = el('p', { className: 'muted small-text', text: run.paused ? t('runs.interruptedPaused', { reason: run.paused }) : t('runs.interruptedCrash') });
+  const why = el('p', { className: 'muted small-text', text: run.paused ? t('runs.interruptedPaused', { reason: stopText(run.pausedSaid, run.paused) }) : t('runs.interruptedCrash') });
   const resume = el('button', { className: 'button primary', testid: 'run-resume', attrs: { type: 'button' }, text: t('runs.resume'), on: { click: () => onResume(run) } });
   const discard = el('button', { className: 'button subtle', testid: 'run-discard', attrs: { type: 'button' }, text: t('runs.discard'), on: { click: () => onDiscard(run) } });
   resume.disabled = busy;

@@ -42,8 +42,29 @@ export function saidText(key, params, fallback) {
   if (!key || !has(key)) return String(fallback || '');
   const values = { ...(params && typeof params === 'object' ? params : {}) };
   if (typeof values.kind === 'string') values.kind = errorParts({ kind: values.kind }).title;
+  if (typeof values.phase === 'string') values.phase = phaseName(values.phase);
   if (typeof values.policy === 'string' && has(`policy.${values.policy}`)) values.policy = t(`policy.${values.policy}`);
   return t(key, values);
+}
+
+/**
+ * A phase of a phased run as the core names it (`canary`, `batch 2`) in the user's language;
+ * any other name as it is.
+ */
+export function phaseName(name) {
+  const text = String(name || '');
+  if (text === 'canary') return t('runs.phaseName.canary');
+  const batch = /^batch (\d+)$/.exec(text);
+  return batch ? t('runs.phaseName.batch', { n: batch[1] }) : text;
+}
+
+/**
+ * Why a run stopped early and stays resumable (`stopped` of a `done` message, `paused` of an
+ * interrupted run): its `said` form (`runs.stop.<key>`) in the user's language, the core's
+ * English sentence for a run that has none (paused by an older version).
+ */
+export function stopText(said, english) {
+  return saidText(said && said.key ? `runs.stop.${said.key}` : null, said && said.params, english);
 }
 
 /**

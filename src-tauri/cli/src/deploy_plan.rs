@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use asg_fota_core::workflow::deploy::PlannedDeployment;
 use asg_fota_core::workflow::plan::PlannedImage;
 
@@ -22,14 +22,14 @@ pub fn review(ctx: &Context, planned: &PlannedDeployment, yes: bool) -> Result<(
     let plan = &planned.plan;
     if plan.is_blocked() {
         ctx.print(planned, || plan_text(planned))?;
+        let lang = crate::lang::current();
         let problems: Vec<String> = plan
             .problems
             .iter()
-            .map(|p| format!("  - {}", p.message))
+            .map(|p| format!("  - {}", crate::lang::finding(lang, "problem", p)))
             .collect();
-        bail!(
-            "the deployment was not created because the preflight found problems:\n{}",
-            problems.join("\n")
+        return Err(
+            crate::refusal!("error.preflight_failed", problems = problems.join("\n")).into(),
         );
     }
     // With --json the result printed afterwards carries the plan; people get the text on stderr.
@@ -52,7 +52,7 @@ pub fn review(ctx: &Context, planned: &PlannedDeployment, yes: bool) -> Result<(
     if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
         Ok(())
     } else {
-        bail!("nothing was created: the deployment was not confirmed")
+        Err(crate::refusal!("error.not_confirmed").into())
     }
 }
 

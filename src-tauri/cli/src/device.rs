@@ -95,7 +95,7 @@ fn describe_twin(twin: &Twin, contract: &asg_fota_core::profiles::DeviceContract
 pub async fn invoke(ctx: &Context, args: InvokeArgs) -> Result<ExitCode> {
     let device = DeviceId::parse(&args.device)?;
     let payload: serde_json::Value = serde_json::from_str(&args.payload)
-        .with_context(|| format!("--payload is not JSON: {}", args.payload))?;
+        .with_context(|| crate::refusal!("error.payload_not_json", payload = args.payload))?;
     let timeouts = MethodTimeouts {
         response: Duration::from_secs(args.timeout),
         ..MethodTimeouts::default()
@@ -120,8 +120,8 @@ fn report_answer(ctx: &Context, answer: &MethodResponse, method: &str) -> Result
     let ok = (200..300).contains(&answer.status);
     if !ok {
         eprintln!(
-            "asg-fota-cli: the device answered {} to {method}",
-            answer.status
+            "asg-fota-cli: {}",
+            crate::say!("device.answered", status = answer.status, method = method)
         );
     }
     Ok(crate::update_now::exit_code(ok))

@@ -117,10 +117,7 @@ fn fill(template: &str, params: &Map<String, Value>) -> String {
 /// `cli.<key>` in the chosen language, `{name}` placeholders filled from `params`; the English
 /// entry when the Korean one is missing, the key itself when both are (a test forbids both).
 pub fn say(key: &str, params: &[(&str, String)]) -> String {
-    let params: Map<String, Value> = params
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
-        .collect();
+    let params = params_of(params);
     text(current(), key, &params)
         .or_else(|| text(Lang::En, key, &params))
         .unwrap_or_else(|| key.to_owned())
@@ -182,49 +179,196 @@ pub fn cli_word(lang: Lang, word: &str) -> &'static str {
     }
 }
 
-/// The core's error kind behind `error` (the first typed error in its chain) with its params.
-fn core_kind(error: &anyhow::Error) -> Option<(&'static str, Map<String, Value>)> {
+/// A failure the CLI finds itself (a missing argument, a profile that cannot do what was asked,
+/// a file that is not JSON): said as the catalog key `cli.error.<key>` with its values, so that
+/// it is told in the chosen language. Its `Display` is the English sentence, what scripts read.
+/// Made with [`refusal!`]; used as an error or as an error's context.
+#[derive(Debug)]
+pub struct Refusal {
+    key: &'static str,
+    params: Vec<(&'static str, String)>,
+}
+
+impl Refusal {
+    pub fn new(key: &'static str, params: Vec<(&'static str, String)>) -> Refusal {
+        Refusal { key, params }
+    }
+
+    /// The sentence in `lang` (English when the entry is missing, the key when both are).
+    pub fn said(&self, lang: Lang) -> String {
+        let params = params_of(&self.params);
+        text(lang, self.key, &params)
+            .or_else(|| text(Lang::En, self.key, &params))
+            .unwrap_or_else(|| self.key.to_owned())
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.said(Lang::En))
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+/// A [`Refusal`] with the sentence `cli.<key>`: `refusal!("error.no_profile_name")`,
+/// `refusal!("error.profile_exists", name = name)`.
+#[macro_export]
+macro_rules! refusal {
+    ($key:literal $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::lang::Refusal::new(
+            concat!("cli.", $key),
+            vec![$((stringify!($name), ($value).to_string())),*],
+        )
+    };
+}
+
+fn params_of(params: &[(&str, String)]) -> Map<String, Value> {
+    params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Value::String(v.clone())))
+        .collect()
+}
+
+/// The core's error kind behind `error` (the first typed error in its chain) with its params,
+/// and, where the CLI can say it more exactly than the kind's message (the group or profile
+/// asked for, the value that is not a threshold), that sentence's catalog key.
+fn core_kind(
+    error: &anyhow::Error,
+) -> Option<(&'static str, Map<String, Value>, Option<&'static str>)> {
     use asg_fota_core::cloud::CloudError;
     use asg_fota_core::inspect::InspectError;
+    use asg_fota_core::profiles::ProfileError;
+    use asg_fota_core::secrets::SecretError;
     use asg_fota_core::session::SessionError;
     use asg_fota_core::tenant::{cloud_params, TenantError};
     use asg_fota_core::workflow::deploy::DeployError;
+    use asg_fota_core::workflow::runs::RunError;
+    use asg_fota_core::workflow::schedule::ScheduleError;
+    let one = |k: &str, v: &str| {
+        let mut params = Map::new();
+        params.insert(k.to_owned(), v.to_owned().into());
+        params
+    };
+    let session = |e: &SessionError| -> (&'static str, Map<String, Value>, Option<&'static str>) {
+        match e {
+            SessionError::GroupNotFound { spec, known } => {
+                let mut params = one("group", spec);
+                params.insert("known".into(), known.join(", ").into());
+                (e.kind(), params, Some("cli.error.group_not_found"))
+            }
+            SessionError::AmbiguousGroup { spec, candidates } => {
+                let mut params = one("group", spec);
+                params.insert("candidates".into(), candidates.join(", ").into());
+                (e.kind(), params, Some("cli.error.ambiguous_group"))
+            }
+            SessionError::Profile(p) => profile(p, e.kind()),
+            _ => (e.kind(), Map::new(), None),
+        }
+    };
+    fn profile(
+        e: &ProfileError,
+        kind: &'static str,
+    ) -> (&'static str, Map<String, Value>, Option<&'static str>) {
+        let mut params = Map::new();
+        match e {
+            ProfileError::NotFound { name, known } => {
+                params.insert("name".into(), name.clone().into());
+                params.insert("known".into(), known.join(", ").into());
+                (kind, params, Some("cli.error.unknown_profile"))
+            }
+            ProfileError::Damaged { path, .. } => {
+                params.insert("file".into(), path.display().to_string().into());
+                (kind, params, None)
+            }
+            _ => (kind, params, None),
+        }
+    }
     error.chain().find_map(|cause| {
         if let Some(e) = cause.downcast_ref::<TenantError>() {
-            return Some((e.kind(), e.params()));
+            return Some(match e {
+                TenantError::Session(s) => {
+                    let (kind, mut params, said) = session(s);
+                    params.extend(e.params());
+                    (kind, params, said)
+                }
+                _ => (e.kind(), e.params(), None),
+            });
         }
         if let Some(e) = cause.downcast_ref::<CloudError>() {
-            return Some((e.kind(), cloud_params(e)));
+            return Some((e.kind(), cloud_params(e), None));
         }
         if let Some(e) = cause.downcast_ref::<SessionError>() {
-            return Some((e.kind(), Map::new()));
+            return Some(session(e));
+        }
+        if let Some(e) = cause.downcast_ref::<ProfileError>() {
+            let kind = match e {
+                ProfileError::Damaged { .. } => "config_damaged",
+                _ => "profile",
+            };
+            return Some(profile(e, kind));
+        }
+        if let Some(e) = cause.downcast_ref::<SecretError>() {
+            let kind = match e {
+                SecretError::Unavailable { .. } => "keychain_unavailable",
+                _ => "keychain",
+            };
+            return Some((kind, Map::new(), None));
         }
         if let Some(e) = cause.downcast_ref::<DeployError>() {
-            return Some((e.kind(), Map::new()));
+            return Some((e.kind(), Map::new(), None));
+        }
+        if let Some(e) = cause.downcast_ref::<RunError>() {
+            return Some((e.kind(), Map::new(), None));
+        }
+        if let Some(e) = cause.downcast_ref::<ScheduleError>() {
+            let said = match e {
+                ScheduleError::Limit(_) => "cli.error.not_a_limit",
+                ScheduleError::Window(_) => "cli.error.not_a_window",
+                ScheduleError::Offset(_) => "cli.error.not_an_offset",
+            };
+            return Some(("invalid_input", one("value", e.value()), Some(said)));
         }
         if let Some(e) = cause.downcast_ref::<InspectError>() {
             let mut params = Map::new();
             params.insert("file".into(), e.path().display().to_string().into());
-            return Some((e.kind(), params));
+            return Some((e.kind(), params, None));
         }
         None
     })
 }
 
 /// What the CLI prints for a failed command: in English the error itself (unchanged for
-/// scripts that read it); in Korean the kind's title and message, the next action, then the
-/// core's English detail (an error without a typed kind is printed as it is).
+/// scripts that read it). In Korean: for a failure of the core, the kind's title and message (or
+/// the CLI's more exact sentence), the next action, then the core's English detail; for one the
+/// CLI found itself, its sentence (and the English detail when it wraps another error); anything
+/// else as an internal error with its English detail. No English sentence outside the detail.
 pub fn error_report(lang: Lang, error: &anyhow::Error) -> String {
     let english = format!("asg-fota-cli: {error:#}");
     if lang == Lang::En {
         return english;
     }
-    // An error the CLI made itself (no typed kind) keeps its own words.
-    match core_kind(error) {
-        Some((core, params)) => {
-            kind_report(lang, core, &params, &format!("{error:#}")).unwrap_or(english)
+    let detail = format!("{error:#}");
+    // The CLI's own words about what it was doing, when it said any (outermost first).
+    let refusal = error.downcast_ref::<Refusal>().map(|r| r.said(lang));
+    let report = match core_kind(error) {
+        Some((core, params, said)) => {
+            let message = said.and_then(|key| text(lang, key, &params));
+            kind_report_with(lang, core, &params, message, &detail)
         }
-        None => english,
+        None if refusal.is_some() => {
+            let mut out = format!("asg-fota-cli: {}", refusal.unwrap_or_default());
+            if error.chain().count() > 1 {
+                out.push_str(&format!("\n  {}: {detail}", cli_word(lang, "details")));
+            }
+            return out;
+        }
+        None => kind_report(lang, "internal", &Map::new(), &detail),
+    };
+    let report = report.unwrap_or(english);
+    match refusal {
+        Some(said) => format!("asg-fota-cli: {said}\n{report}"),
+        None => report,
     }
 }
 
@@ -236,16 +380,46 @@ pub fn kind_report(
     params: &Map<String, Value>,
     detail: &str,
 ) -> Option<String> {
+    kind_report_with(lang, core, params, None, detail)
+}
+
+/// [`kind_report`] with `message` said instead of the kind's own message when given.
+fn kind_report_with(
+    lang: Lang,
+    core: &str,
+    params: &Map<String, Value>,
+    message: Option<String>,
+    detail: &str,
+) -> Option<String> {
     let kind = asg_fota_core::kinds::fold(core);
     let part = |name: &str| text(lang, &format!("errors.{kind}.{name}"), params);
+    let message = match message {
+        Some(m) => m,
+        None => part("message")?,
+    };
     Some(format!(
-        "asg-fota-cli: {}: {}\n  {}: {}\n  {}: {detail}",
+        "asg-fota-cli: {}: {message}\n  {}: {}\n  {}: {detail}",
         part("title")?,
-        part("message")?,
         cli_word(lang, "next"),
         part("action")?,
         cli_word(lang, "details"),
     ))
+}
+
+/// One item's failure on its own line (a file that was not uploaded, a device not moved): the
+/// core's English `english` in English; in another language the title and message of the core's
+/// error `kind` (with `params`), then the English on a details line.
+pub fn failure_line(kind: &str, params: &Map<String, Value>, english: &str) -> String {
+    let lang = current();
+    let gui = asg_fota_core::kinds::fold(kind);
+    let part = |name: &str| text(lang, &format!("errors.{gui}.{name}"), params);
+    match (lang, part("title"), part("message")) {
+        (Lang::Ko, Some(title), Some(message)) => format!(
+            "{title}: {message}\n  {}: {english}",
+            cli_word(lang, "details")
+        ),
+        _ => english.to_owned(),
+    }
 }
 
 /// A plan finding (`plan.<problem|warning>.<kind>`) in `lang`; the core's English sentence when
@@ -340,7 +514,7 @@ mod tests {
             let source = std::fs::read_to_string(file.path()).expect("source");
             // Not this test's own strings.
             let source = source.split("#[cfg(test)]").next().unwrap_or_default();
-            for (mark, plural) in [("say!(", false), ("say_n!(", true)] {
+            for (mark, plural) in [("say!(", false), ("say_n!(", true), ("refusal!(", false)] {
                 for (at, _) in source.match_indices(mark) {
                     // Not in a comment (the macros' own docs show them).
                     let line_start = source[..at].rfind('\n').map_or(0, |n| n + 1);

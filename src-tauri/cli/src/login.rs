@@ -10,7 +10,7 @@
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result};
 use asg_fota_core::cloud::iothub::ConnectionString;
 use asg_fota_core::profiles::{Backend, Profile};
 use asg_fota_core::secrets::{SecretKey, SecretKind, Sensitive};
@@ -65,14 +65,14 @@ pub struct LogoutArgs {
 pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     let (name, profile) = ctx.profile()?;
     if profile.backend == Backend::Demo {
-        bail!("profile `{name}` is the Demo tenant: it needs no sign-in");
+        return Err(crate::refusal!("error.demo_needs_no_sign_in", name = name).into());
     }
     // Ask the keychain once before anything else, so that a missing keychain is reported before
     // a person types a secret or approves a code that could then not be kept.
     ctx.host
         .keychain()
         .retrieve(&SecretKey::new(&name, SecretKind::RefreshToken))
-        .context("the sign-in could not be kept")?;
+        .context(crate::refusal!("error.sign_in_not_kept"))?;
     if args.iothub_connection_string {
         return keep_iothub_connection_string(ctx, &name);
     }
@@ -88,9 +88,9 @@ pub async fn login(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
 }
 
 fn keep_iothub_connection_string(ctx: &Context, name: &str) -> Result<ExitCode> {
-    let text = read_secret(IOTHUB_CONNECTION_STRING_ENV, "IoT Hub connection string")?;
+    let text = read_secret(IOTHUB_CONNECTION_STRING_ENV)?;
     // Check the shape before storing, so a typo is caught now and not at the first restart.
-    ConnectionString::parse(&text).context("this is not an IoT Hub connection string")?;
+    ConnectionString::parse(&text).context(crate::refusal!("error.not_a_connection_string"))?;
     ctx.host
         .set_secret(name, SecretKind::IotHubConnectionString, &text)?;
     eprintln!("{}", crate::say!("login.iothub_kept", name = name));
@@ -108,12 +108,9 @@ async fn sign_in_service_principal(
         ctx.host.save_profile(name, profile.clone())?;
     }
     if profile.service_principal_client_id.is_none() {
-        bail!(
-            "profile `{name}` names no service principal: pass --client-id ID (the \
-             application id of the app registration)"
-        );
+        return Err(crate::refusal!("error.no_service_principal", name = name).into());
     }
-    let secret = read_secret(CLIENT_SECRET_ENV, "client secret")?;
+    let secret = read_secret(CLIENT_SECRET_ENV)?;
     ctx.host
         .set_secret(name, SecretKind::ClientSecret, &secret)?;
     // A secret the identity platform refuses is not kept: the next command would only fail
@@ -122,7 +119,7 @@ async fn sign_in_service_principal(
         ctx.host
             .keychain()
             .delete(&SecretKey::new(name, SecretKind::ClientSecret))?;
-        return Err(err.context("the client secret was not kept"));
+        return Err(err.context(crate::refusal!("error.secret_not_kept")));
     }
     Ok(())
 }
@@ -193,26 +190,34 @@ fn describe(who: &Identity) -> String {
 }
 
 /// Reads a secret from `env`, else from a hidden prompt (a terminal) or the first line of stdin.
-fn read_secret(env: &str, what: &str) -> Result<Sensitive<String>> {
+fn read_secret(env: &str) -> Result<Sensitive<String>> {
     if let Ok(value) = std::env::var(env) {
         if !value.is_empty() {
             return Ok(Sensitive::new(value));
         }
     }
     let value = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password(format!("{what} (input hidden): "))
-            .with_context(|| format!("cannot read the {what} from the terminal"))?
+        let prompt = match env {
+            CLIENT_SECRET_ENV => crate::say!("login.prompt_client_secret"),
+            _ => crate::say!("login.prompt_connection_string"),
+        };
+        rpassword::prompt_password(format!("{prompt}: "))
+            .with_context(|| crate::refusal!("error.cannot_read_terminal"))?
     } else {
         let mut line = String::new();
         std::io::stdin()
             .lock()
             .read_line(&mut line)
-            .with_context(|| format!("cannot read the {what} from stdin"))?;
+            .with_context(|| crate::refusal!("error.cannot_read_stdin"))?;
         line
     };
     let value = Sensitive::<String>::new(value.trim().to_owned());
     if value.is_empty() {
-        bail!("no {what} given: set {env} or type it at the prompt");
+        return Err(match env {
+            CLIENT_SECRET_ENV => crate::refusal!("error.no_client_secret", env = env),
+            _ => crate::refusal!("error.no_connection_string", env = env),
+        }
+        .into());
     }
     Ok(value)
 }

@@ -15,7 +15,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result};
 use asg_fota_core::migrate::{arm_profile_from_legacy, Item, ItemStatus, MigrationReport};
 use asg_fota_core::profiles::{Backend, Profile};
 use clap::{Args, Subcommand};
@@ -96,10 +96,14 @@ pub async fn run(ctx: &Context, command: MigrateCommand) -> Result<ExitCode> {
 fn named(ctx: &Context, name: &str, allowed: Backend, flag: &str) -> Result<()> {
     let profile = ctx.host.profiles()?.get(name)?;
     if profile.backend != allowed && profile.backend != Backend::Demo {
-        bail!(
-            "{flag} names `{name}`, a {} profile; it must be a {allowed} profile (or the Demo tenant)",
-            profile.backend
-        );
+        return Err(crate::refusal!(
+            "error.wrong_backend",
+            flag = flag,
+            name = name,
+            backend = backend_word(profile.backend),
+            allowed = backend_word(allowed),
+        )
+        .into());
     }
     Ok(())
 }
@@ -201,13 +205,18 @@ fn human(report: &MigrationReport, shown: &[&Item], from: &str, to: &str) -> Str
     text
 }
 
+/// A backend's name: as the profile file spells it in English, the catalog's word in Korean.
+fn backend_word(backend: Backend) -> String {
+    crate::lang::korean_or(&format!("cli.word.{backend:?}"), backend.to_string())
+}
+
 /// The value of a flag, else asked for on a terminal.
 fn ask(value: Option<String>, what: &str, flag: &str) -> Result<String> {
     if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
         return Ok(v);
     }
     if !std::io::stdin().is_terminal() {
-        bail!("{what} is needed: pass {flag}");
+        return Err(crate::refusal!("error.value_needed", what = what, flag = flag).into());
     }
     eprint!("{what}: ");
     std::io::stderr().flush().ok();
@@ -215,10 +224,10 @@ fn ask(value: Option<String>, what: &str, flag: &str) -> Result<String> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .context("cannot read the answer")?;
+        .context(crate::refusal!("error.cannot_read_answer"))?;
     let line = line.trim().to_owned();
     if line.is_empty() {
-        bail!("{what} is needed: pass {flag}");
+        return Err(crate::refusal!("error.value_needed", what = what, flag = flag).into());
     }
     Ok(line)
 }
@@ -233,9 +242,17 @@ struct Created {
 
 fn profile_cmd(ctx: &Context, args: ProfileArgs) -> Result<ExitCode> {
     let (legacy, name) = source_and_name(ctx, &args)?;
-    let subscription = ask(args.subscription_id, "Subscription id", "--subscription-id")?;
-    let resource_group = ask(args.resource_group, "Resource group", "--resource-group")?;
-    let catalog = ask(args.catalog, "Catalog", "--catalog")?;
+    let subscription = ask(
+        args.subscription_id,
+        &say!("ask.subscription_id"),
+        "--subscription-id",
+    )?;
+    let resource_group = ask(
+        args.resource_group,
+        &say!("ask.resource_group"),
+        "--resource-group",
+    )?;
+    let catalog = ask(args.catalog, &say!("ask.catalog"), "--catalog")?;
     let arm = arm_profile_from_legacy(
         &name,
         &legacy,
@@ -284,14 +301,16 @@ fn source_and_name(ctx: &Context, args: &ProfileArgs) -> Result<(Profile, String
         .clone()
         .unwrap_or_else(|| format!("{}-arm", args.from));
     if ctx.host.profiles()?.profiles.contains_key(&name) && !args.replace {
-        bail!("profile `{name}` exists already: pass --replace to overwrite it, or --name NAME");
+        return Err(crate::refusal!("error.profile_exists_rename", name = name).into());
     }
     if legacy.backend != Backend::Legacy {
         let from = &args.from;
-        bail!(
-            "`{from}` is a {} profile; `migrate profile` starts from a legacy one",
-            legacy.backend
-        );
+        return Err(crate::refusal!(
+            "error.not_legacy",
+            from = from,
+            backend = backend_word(legacy.backend)
+        )
+        .into());
     }
     Ok((legacy, name))
 }

@@ -32,6 +32,9 @@ struct MoveRow {
     moved: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// The core's kind of `error`, to say it in the person's language (not in `--json`).
+    #[serde(skip)]
+    kind: Option<&'static str>,
 }
 
 pub async fn run(ctx: &Context, args: MoveArgs) -> Result<ExitCode> {
@@ -40,7 +43,11 @@ pub async fn run(ctx: &Context, args: MoveArgs) -> Result<ExitCode> {
         .await?;
     for row in &rows {
         if let Some(error) = &row.error {
-            eprintln!("asg-fota-cli: {}: {error}", short(&row.device));
+            let said = match row.kind {
+                Some(kind) => crate::lang::failure_line(kind, &serde_json::Map::new(), error),
+                None => error.clone(),
+            };
+            eprintln!("asg-fota-cli: {}: {said}", short(&row.device));
         }
     }
     ctx.print(&rows, || rows_table(&rows))?;
@@ -82,6 +89,7 @@ async fn move_in(tenant: &Tenant, args: &MoveArgs) -> Result<Vec<MoveRow>> {
             device: text.trim().to_owned(),
             group: label.clone(),
             moved: result.is_ok(),
+            kind: result.as_ref().err().map(|e| e.kind()),
             error: result.err().map(|e| e.to_string()),
         });
     }

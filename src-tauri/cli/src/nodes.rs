@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use asg_fota_core::cloud::model::DeviceId;
 use asg_fota_core::session::Session;
 use asg_fota_core::tenant::Tenant;
@@ -217,10 +217,10 @@ async fn chosen_nodes(tenant: &Tenant, args: &UpdateNodeArgs) -> Result<Vec<Node
         return Ok(outdated(&tenant.nodes(&ids).await?));
     }
     let Some((device, macs)) = args.targets.split_first() else {
-        bail!("name a gateway and the MACs of its nodes, or use --all-outdated");
+        return Err(crate::refusal!("error.no_gateway").into());
     };
     if macs.is_empty() {
-        bail!("name at least one node MAC after the gateway, or use --all-outdated");
+        return Err(crate::refusal!("error.no_mac").into());
     }
     let gateway_id = DeviceId::parse(device)?;
     Ok(macs

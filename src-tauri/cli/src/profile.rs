@@ -5,7 +5,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use asg_fota_core::migrate::{retirement, Retirement};
 use asg_fota_core::profiles::{Backend, IotHubAuth, IotHubSettings, Profile};
 use asg_fota_core::secrets::{SecretKey, SecretKind};
@@ -230,10 +230,7 @@ fn list_text(rows: &[ProfileRow]) -> String {
 
 fn add(ctx: &Context, args: AddArgs) -> Result<ExitCode> {
     if ctx.host.profiles()?.profiles.contains_key(&args.name) && !args.replace {
-        bail!(
-            "profile `{}` exists already: pass --replace to overwrite it",
-            args.name
-        );
+        return Err(crate::refusal!("error.profile_exists", name = args.name).into());
     }
     let name = args.name.clone();
     let make_active = args.make_active;
@@ -356,16 +353,24 @@ fn show_text(view: &ProfileView) -> String {
 
 fn remove(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
     let Some(name) = args.name else {
-        bail!("name the profile to remove");
+        return Err(crate::refusal!("error.name_profile_to_remove").into());
     };
     match ctx.host.remove_profile(&name) {
         // The settings are gone; only the keychain failed.
         Err(TenantError::Session(SessionError::Secret(err))) => {
-            eprintln!(
-                "{}: {}: {err}",
-                crate::lang::cli_word(crate::lang::current(), "warning"),
-                say!("profile.not_deleted", name = name)
+            let lang = crate::lang::current();
+            let (warning, said) = (
+                crate::lang::cli_word(lang, "warning"),
+                say!("profile.not_deleted", name = name),
             );
+            match lang {
+                crate::lang::Lang::En => eprintln!("{warning}: {said}: {err}"),
+                // The keychain's own words are English: kept on a details line.
+                crate::lang::Lang::Ko => eprintln!(
+                    "{warning}: {said}\n  {}: {err}",
+                    crate::lang::cli_word(lang, "details")
+                ),
+            }
         }
         other => other?,
     }
@@ -375,7 +380,7 @@ fn remove(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
 
 fn use_profile(ctx: &Context, args: NameArgs) -> Result<ExitCode> {
     let Some(name) = args.name else {
-        bail!("name the profile to use");
+        return Err(crate::refusal!("error.name_profile_to_use").into());
     };
     ctx.host.activate(&name)?;
     eprintln!("{}", say!("profile.active", name = name));

@@ -72,7 +72,10 @@ fn describe(run: &InterruptedRun) -> String {
     };
     text.push('\n');
     match &run.paused {
-        Some(reason) => text.push_str(&format!("  {}\n", say!("runs.paused", reason = reason))),
+        Some(reason) => {
+            let reason = crate::update_now::stop_text(run.paused_said.as_ref(), reason);
+            text.push_str(&format!("  {}\n", say!("runs.paused", reason = reason)));
+        }
         None => text.push_str(&format!("  {}\n", say!("runs.interrupted"))),
     }
     let rows: Vec<Vec<String>> = run

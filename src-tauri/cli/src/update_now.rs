@@ -18,7 +18,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result};
 use asg_fota_core::cloud::model::{DeviceGroupId, DeviceId};
 use asg_fota_core::tenant::Tenant;
 use asg_fota_core::workflow::rollout::{
@@ -109,7 +109,7 @@ pub fn seconds(value: f64, what: &str) -> Result<Duration> {
     Duration::try_from_secs_f64(value)
         .ok()
         .filter(|d| !d.is_zero())
-        .with_context(|| format!("{what} must be a positive number of seconds, not {value}"))
+        .with_context(|| crate::refusal!("error.not_seconds", what = what, value = value))
 }
 
 /// The first 16 characters of a device id, enough to tell gateways apart in a terminal.
@@ -150,9 +150,8 @@ fn run_options(args: &UpdateNowArgs) -> Result<RunOptions> {
         Some(text) => {
             let offset = match &args.window_tz {
                 Some(tz) => parse_offset(tz)?,
-                None => crate::context::local_offset().context(
-                    "this machine's UTC offset cannot be read; give it with --window-tz",
-                )?,
+                None => crate::context::local_offset()
+                    .context(crate::refusal!("error.no_local_offset"))?,
             };
             Some(Window::parse(text, offset)?)
         }
@@ -281,7 +280,7 @@ async fn chosen_run(
         chosen = devices.into_iter().map(|d| d.id).collect();
     }
     if chosen.is_empty() {
-        bail!("the group {} has no devices", group.name);
+        return Err(crate::refusal!("error.group_empty", group = group.name).into());
     }
     Ok((group.id, chosen, None, None))
 }
@@ -334,6 +333,69 @@ pub fn reason_text(kind: Option<&str>, english: &str) -> String {
     }
 }
 
+/// Why a run stopped early and stays resumable: the core's English sentence, or in another
+/// language its `said` form (`runs.stop.<key>`, as the app's step 5 says it).
+pub fn stop_text(said: Option<&asg_fota_core::workflow::journal::Said>, english: &str) -> String {
+    let lang = crate::lang::current();
+    let Some(said) = said.filter(|_| lang != crate::lang::Lang::En) else {
+        return english.to_owned();
+    };
+    let mut params = said.params.clone();
+    if let Some(serde_json::Value::String(phase)) = params.get("phase") {
+        let name = phase_name(phase);
+        params.insert("phase".into(), name.into());
+    }
+    crate::lang::text(lang, &format!("runs.stop.{}", said.key), &params)
+        .unwrap_or_else(|| english.to_owned())
+}
+
+/// The versions a gateway must report to be on target, in words (the core's
+/// `TargetVersions::describe`, said in the chosen language).
+fn target_text(target: &asg_fota_core::workflow::rollout::TargetVersions) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = &target.hl_app {
+        parts.push(format!("HLApp {v}"));
+    }
+    if let Some(v) = &target.rt_app {
+        parts.push(format!("RTApp {v}"));
+    }
+    for v in &target.unplaced {
+        parts.push(say!("target.unplaced", version = v));
+    }
+    if parts.is_empty() {
+        say!("target.stable")
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// What was done to a cancelled gateway, in words (the core's `GatewaySteps::describe`, said in
+/// the chosen language).
+fn steps_text(steps: &asg_fota_core::workflow::rollout::GatewaySteps) -> String {
+    let mut done = Vec::new();
+    if steps.moved {
+        done.push(say!("steps.moved"));
+    }
+    if steps.restart_sent {
+        done.push(say!("steps.restart_sent"));
+    }
+    if steps.checked_in {
+        done.push(say!("steps.checked_in"));
+    }
+    let not = if !steps.restart_sent {
+        say!("steps.no_restart")
+    } else if !steps.checked_in {
+        say!("steps.not_checked_in")
+    } else {
+        say!("steps.not_on_target")
+    };
+    if done.is_empty() {
+        say!("steps.nothing", not = not)
+    } else {
+        say!("steps.done", done = done.join(", "), not = not)
+    }
+}
+
 /// The first line of a run: its id, size, group, target, phases and window.
 fn headline(
     run: &ActiveRun,
@@ -346,7 +408,7 @@ fn headline(
         run = run.id(),
         count = chosen.len(),
         group = rollout.group().name,
-        target = rollout.target().describe(),
+        target = target_text(rollout.target()),
     );
     if let Some(p) = &options.phases {
         let batch = match p.batch {
@@ -444,13 +506,14 @@ fn summary(report: &RolloutReport) -> String {
             say!(
                 "update_now.cancelled_steps",
                 device = &steps.device_id[..steps.device_id.len().min(16)],
-                steps = steps.describe(),
+                steps = steps_text(steps),
             )
         ));
     }
     if let (Some(reason), Some(run)) = (&report.stopped, &report.run_id) {
         text.push_str(&format!(
-            "{reason}\n{}: update-now --resume {run}\n",
+            "{}\n{}: update-now --resume {run}\n",
+            stop_text(report.stopped_said.as_ref(), reason),
             say!("resume_with")
         ));
     } else if !report.all_on_target() {

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use asg_fota_core::cloud::model::ImageId;
 use asg_fota_core::session::group_label;
 use asg_fota_core::tenant::Tenant;
@@ -77,10 +77,14 @@ fn succeeded(result: &UploadResult) -> bool {
 
 fn report_failures(results: &[UploadResult]) {
     for result in results.iter().filter(|r| !succeeded(r)) {
-        let why = result
-            .error
-            .as_ref()
-            .map_or_else(|| say!("result.cancelled"), |e| e.message.clone());
+        let why = result.error.as_ref().map_or_else(
+            || say!("result.cancelled"),
+            |e| {
+                let mut params = serde_json::Map::new();
+                params.insert("file".into(), result.file.clone().into());
+                crate::lang::failure_line(&e.kind, &params, &e.message)
+            },
+        );
         eprintln!("asg-fota-cli: {}: {why}", result.file);
     }
 }
@@ -185,7 +189,7 @@ async fn deploy_in(ctx: &Context, tenant: &Tenant, args: &DeployArgs) -> Result<
     };
     report_failures(&uploads);
     if !uploads.iter().all(succeeded) {
-        bail!("no deployment was created because a package could not be uploaded");
+        return Err(crate::refusal!("error.upload_failed_no_deployment").into());
     }
     let images = image_ids(&args.images, &uploads);
     // The tenant plans again right before creating, refuses what the service or the devices

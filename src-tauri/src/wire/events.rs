@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use asg_fota_core::workflow::journal::Said;
 use asg_fota_core::workflow::nodes::{
     NodeEvent, NodeFailure, NodeRef, NodeStage, NodeUpdateReport,
 };
@@ -181,6 +182,9 @@ pub(crate) struct UpdateNowDone {
     /// Why the run stopped early and stays resumable.
     #[serde(skip_serializing_if = "Option::is_none")]
     stopped: Option<String>,
+    /// `stopped` as data: the UI says `runs.stop.<key>` with its params.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped_said: Option<Said>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -233,6 +237,7 @@ impl From<RolloutReport> for UpdateNowEvent {
             deferred: ids(r.deferred),
             not_started: ids(r.not_started),
             stopped: r.stopped,
+            stopped_said: r.stopped_said,
         })
     }
 }
@@ -252,6 +257,9 @@ pub(crate) struct InterruptedRunView {
     /// Why it stopped, when on purpose; absent after a crash.
     #[serde(skip_serializing_if = "Option::is_none")]
     paused: Option<String>,
+    /// `paused` as data (`runs.stop.<key>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paused_said: Option<Said>,
     #[serde(skip_serializing_if = "Option::is_none")]
     options: Option<UpdateNowOptions>,
     items: Vec<LastKnownView>,
@@ -287,6 +295,7 @@ impl From<InterruptedRun> for InterruptedRunView {
             group_id: r.plan.group_id,
             group_name: r.plan.group_name,
             paused: r.paused,
+            paused_said: r.paused_said,
             options,
             items: r
                 .items

@@ -34,7 +34,7 @@ import { loadable } from '../store.js';
 import { csvExportButton } from '../activity.js';
 import { GATEWAY_COLUMNS, gatewayExportRow } from '../export.js';
 import { mountPanelHead } from '../wizard.js';
-import { asOfText, copyButton, errorNotice, errorParts, missingCard, reasonText, searchBox, windowedTable } from '../widgets.js';
+import { asOfText, copyButton, errorNotice, errorParts, missingCard, phaseName, reasonText, searchBox, stopText, windowedTable } from '../widgets.js';
 
 const initialGateways = () => ({ ...loadable(), groupId: null, query: '', selected: new Set(), runId: null, running: false, starting: false, runDevices: [], timelines: {}, detail: null, lastAction: null, ...initialRunState() });
 
@@ -114,7 +114,7 @@ export function createDevicesStep(app) {
   function onMessage(run, message) {
     if (message.type === 'phase') {
       app.patch('gateways', { prompt: message });
-      announce(t('runs.phaseDone', { ...message }));
+      announce(t('runs.phaseDone', { ...message, finished: phaseName(message.finished), next: phaseName(message.next) }));
     } else if (message.type === 'waiting') {
       app.patch('gateways', { waitingUntil: message.opensAt });
     }
@@ -439,7 +439,7 @@ export function mountDevicesStep(section, step, actions) {
         run.classList.toggle('has-failures', s.failed > 0);
         windowNote.update(gw.options, gw.waitingUntil, gw.running);
         const e = gw.ending;
-        const ended = e && !gw.running ? [e.stopped ? t('runs.stopped', { reason: e.stopped }) : '', e.deferred ? tn('runs.deferred', e.deferred) : '', e.notStarted ? tn('runs.notStarted', e.notStarted) : ''].filter(Boolean).join(' ') : '';
+        const ended = e && !gw.running ? [e.stopped ? t('runs.stopped', { reason: stopText(e.stoppedSaid, e.stopped) }) : '', e.deferred ? tn('runs.deferred', e.deferred) : '', e.notStarted ? tn('runs.notStarted', e.notStarted) : ''].filter(Boolean).join(' ') : '';
         setText(endingText, ended);
         endingText.hidden = !ended;
       }
@@ -548,7 +548,7 @@ function renderTimeline(ol, events) {
       const li = el('li', { className: `timeline-item status-${e.status}` });
       li.dataset.status = e.status;
       li.append(el('span', { className: 'timeline-status', text: t(`status.${e.status}`) }), el('time', { className: 'timeline-time muted', text: formatTime(e.at), attrs: { datetime: e.at || '' } }));
-      if (e.phase) li.append(el('span', { className: 'timeline-phase muted small-text', testid: 'timeline-phase', text: t('runs.phase', { phase: e.phase }) }));
+      if (e.phase) li.append(el('span', { className: 'timeline-phase muted small-text', testid: 'timeline-phase', text: t('runs.phase', { phase: phaseName(e.phase) }) }));
       // The kind in the user's language; the reason in English is the core's own words.
       if (e.kind && e.kind !== 'cancelled') li.append(el('strong', { className: 'timeline-kind', text: errorParts({ kind: e.kind }).title }));
       if (e.reason) li.append(el('p', { className: 'timeline-reason', text: reasonText(e.kind, e.reason) }));

@@ -7,6 +7,7 @@ mod field_parity;
 mod fleet_compliance;
 mod flow;
 mod inspect;
+mod korean_errors;
 mod korean_output;
 mod leak;
 mod migrate_check;

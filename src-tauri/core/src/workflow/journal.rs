@@ -144,6 +144,19 @@ pub struct Said {
     pub params: serde_json::Map<String, serde_json::Value>,
 }
 
+impl Said {
+    /// The catalog key `key` with `params` (a JSON object; anything else is no params).
+    pub fn new(key: &str, params: serde_json::Value) -> Said {
+        Said {
+            key: key.to_owned(),
+            params: match params {
+                serde_json::Value::Object(map) => map,
+                _ => serde_json::Map::new(),
+            },
+        }
+    }
+}
+
 /// An entry's detail as a writer gives it: the English sentence, and optionally what it says as
 /// data. A plain `&str`/`String` is a sentence alone.
 #[derive(Debug, Clone)]
@@ -155,16 +168,9 @@ pub struct Detail {
 impl Detail {
     /// The sentence `text`, said as the catalog key `key` with `params` (a JSON object).
     pub fn said(key: &str, params: serde_json::Value, text: impl Into<String>) -> Self {
-        let params = match params {
-            serde_json::Value::Object(map) => map,
-            _ => serde_json::Map::new(),
-        };
         Self {
             text: text.into(),
-            said: Some(Said {
-                key: key.to_owned(),
-                params,
-            }),
+            said: Some(Said::new(key, params)),
         }
     }
 

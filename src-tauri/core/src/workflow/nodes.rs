@@ -467,6 +467,8 @@ impl NodeRun<'_> {
                             "cancelled; an update the gateway already started still finishes"
                                 .into(),
                         ),
+                        // The kind says it in the person's language (the sentence is English).
+                        kind: Some("cancelled"),
                         ..EventDetail::default()
                     },
                 ),

@@ -71,7 +71,7 @@ use tokio_util::sync::CancellationToken;
 use super::fleet::{reported_text, ConnectionState, Fleet};
 use serde_json::json;
 
-use super::journal::{Action, Detail, JournalError, Outcome, RunMark, Target};
+use super::journal::{Action, Detail, JournalError, Outcome, RunMark, Said, Target};
 use super::runs::{ActiveRun, RunError, RunHistory, RunKind, RunPlan, Runs, StageLine};
 use super::schedule::{Clock, Phase, PhasePlan, Window};
 use super::version::FirmwareVersion;
@@ -224,6 +224,12 @@ pub struct RolloutReport {
     /// Why the run stopped early and stays resumable.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// `stopped` as data: `runs.stop.<key>` of the front ends' catalogs with its values
+    /// (`threshold` {phase, failed, done, limit}, `not_continued` {phase}, `window_closed`
+    /// {window, count}); `phase` is the core's phase name (`canary`, `batch 2`), `limit` a
+    /// [`FailureLimit`](super::schedule::FailureLimit) as typed (`3`, `10%`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_said: Option<Said>,
 }
 
 impl RolloutReport {
@@ -524,17 +530,30 @@ impl Rollout {
                         .is_some_and(|p| p.max_failed.exceeded(failed, done)),
                 };
                 if summary.threshold_exceeded {
-                    let limit = options.phases.as_ref().map(|p| p.max_failed.describe());
+                    let limit = options.phases.as_ref().map(|p| &p.max_failed);
                     report.stopped = Some(format!(
                         "the rollout stopped after the {} phase: {failed} of {done} gateways \
                          failed ({}); look at the failures, then resume the run to go on",
                         summary.finished,
-                        limit.unwrap_or_default()
+                        limit.map(|l| l.describe()).unwrap_or_default()
+                    ));
+                    report.stopped_said = Some(Said::new(
+                        "threshold",
+                        serde_json::json!({
+                            "phase": summary.finished,
+                            "failed": failed,
+                            "done": done,
+                            "limit": limit.map(|l| l.spec()).unwrap_or_default(),
+                        }),
                     ));
                 } else if !cancel.is_cancelled() && !gate(summary).await {
                     report.stopped = Some(format!(
                         "the rollout was stopped after the {} phase; resume the run to go on",
                         phases[i - 1].name
+                    ));
+                    report.stopped_said = Some(Said::new(
+                        "not_continued",
+                        serde_json::json!({ "phase": phases[i - 1].name }),
                     ));
                 }
                 if report.stopped.is_some() {
@@ -575,16 +594,20 @@ impl Rollout {
         }
         if !report.deferred.is_empty() {
             let window = options.window.map(|w| w.describe()).unwrap_or_default();
-            report.stopped.get_or_insert_with(|| {
-                format!(
+            if report.stopped.is_none() {
+                report.stopped = Some(format!(
                     "the maintenance window {window} closed: {} gateway(s) were not restarted; \
                      resume the run in the next window",
                     report.deferred.len()
-                )
-            });
+                ));
+                report.stopped_said = Some(Said::new(
+                    "window_closed",
+                    serde_json::json!({ "window": window, "count": report.deferred.len() }),
+                ));
+            }
         }
         match &report.stopped {
-            Some(reason) => run.pause(reason),
+            Some(reason) => run.pause(reason, report.stopped_said.as_ref()),
             None => run.end(&report),
         }
         report

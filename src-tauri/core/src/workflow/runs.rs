@@ -35,7 +35,7 @@ use std::sync::{Mutex, OnceLock};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::journal::{Action, Journal, JournalEntry, Outcome};
+use super::journal::{Action, Journal, JournalEntry, Outcome, Said};
 
 /// The run directory's name inside the data directory.
 pub const RUNS_DIR: &str = "runs";
@@ -244,6 +244,11 @@ pub struct InterruptedRun {
     /// `None` for a crash or a kill.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused: Option<String>,
+    /// `paused` as data (`runs.stop.<key>`, see [`RolloutReport::stopped_said`]).
+    ///
+    /// [`RolloutReport::stopped_said`]: super::rollout::RolloutReport::stopped_said
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused_said: Option<Said>,
     pub items: Vec<LastKnown>,
 }
 
@@ -484,6 +489,7 @@ impl Runs {
         let gateways = plan.gateways();
         self.check_free(&gateways, Some(id))?;
         let _ = std::fs::remove_file(self.dir.join(id).join("paused"));
+        let _ = std::fs::remove_file(self.dir.join(id).join("paused.said"));
         let run = ActiveRun::open(self.clone(), id.to_owned(), gateways, lock)?;
         Ok((run, plan))
     }
@@ -545,9 +551,15 @@ impl Runs {
                 .ok()
                 .map(|t| t.trim().to_owned())
                 .filter(|t| !t.is_empty());
+            // Written beside `paused` since the reason is also said as data; a run paused by an
+            // older version has none, a damaged one is ignored (the English sentence remains).
+            let paused_said = std::fs::read(self.dir.join(&id).join("paused.said"))
+                .ok()
+                .and_then(|bytes| serde_json::from_slice(&bytes).ok());
             out.push(InterruptedRun {
                 items: self.last_known(&plan, &history)?,
                 paused,
+                paused_said,
                 plan,
             });
         }
@@ -747,12 +759,18 @@ impl ActiveRun {
         }
     }
 
-    /// Leaves the run resumable, saying why it stopped (a window closed, a phase not continued).
-    pub fn pause(self, reason: &str) {
+    /// Leaves the run resumable, saying why it stopped (a window closed, a phase not continued),
+    /// in English and, when given, as data.
+    pub fn pause(self, reason: &str, said: Option<&Said>) {
         let Some(runs) = &self.runs else { return };
         let path = runs.dir.join(&self.id).join("paused");
         if let Err(error) = write_synced(&path, reason.as_bytes()) {
             tracing::warn!(%error, run = %self.id, "the pause of the run was not recorded");
+        }
+        let path = runs.dir.join(&self.id).join("paused.said");
+        let bytes = said.and_then(|s| serde_json::to_vec(s).ok());
+        if let Some(Err(error)) = bytes.map(|b| write_synced(&path, &b)) {
+            tracing::warn!(%error, run = %self.id, "the reason of the pause was not recorded");
         }
     }
 }

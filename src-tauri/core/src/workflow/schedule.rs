@@ -54,6 +54,14 @@ impl FailureLimit {
         }
     }
 
+    /// The limit as [`FailureLimit::parse`] reads it: `3`, `10%`.
+    pub fn spec(&self) -> String {
+        match self {
+            FailureLimit::Count(n) => n.to_string(),
+            FailureLimit::Percent(p) => format!("{p}%"),
+        }
+    }
+
     pub fn describe(&self) -> String {
         match self {
             FailureLimit::Count(n) => format!("more than {n} failed"),
@@ -274,6 +282,15 @@ pub enum ScheduleError {
     Window(String),
     #[error("'{0}' is not a UTC offset; give +09:00, -05:30 or UTC")]
     Offset(String),
+}
+
+impl ScheduleError {
+    /// The text that was refused, as typed.
+    pub fn value(&self) -> &str {
+        match self {
+            ScheduleError::Limit(v) | ScheduleError::Window(v) | ScheduleError::Offset(v) => v,
+        }
+    }
 }
 
 /// Where a run reads the time: the system clock, or one a test sets.
