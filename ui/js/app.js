@@ -10,7 +10,7 @@
 import { backendMode, call, runsInFlight, toBackendError } from './backend.js';
 import { listenForClose } from './close-guard.js';
 import { confirmDialog } from './dialog.js';
-import { translateStatic } from './dom.js';
+import { lazyMount, translateStatic } from './dom.js';
 import { getLanguage, initialLanguage, setLanguage, t } from './i18n.js';
 import { mountHeader, storedLanguage } from './header.js';
 import { mountHeaderTools } from './help.js';
@@ -188,24 +188,54 @@ async function reattachRuns() {
   selectStep(first.number);
 }
 
+const LOCALE_KEY = 'asg-fota.os-locale';
+
+function rememberedLocale() {
+  try {
+    return localStorage.getItem(LOCALE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function useLocale(osLocale) {
+  setLanguage(initialLanguage({ stored: storedLanguage(), osLocale }), osLocale);
+}
+
+/** The app's facts (version, OS locale, log folder): the language follows the OS locale. */
+function applyAppInfo(appInfo) {
+  const osLocale = appInfo && appInfo.locale ? appInfo.locale : navigator.language;
+  useLocale(osLocale);
+  state.appInfo = appInfo;
+  try {
+    if (appInfo && appInfo.locale) localStorage.setItem(LOCALE_KEY, appInfo.locale);
+  } catch {
+    // Storage may be unavailable (a private web view): the next start waits for app_info.
+  }
+}
+
 async function start() {
   // Marks for the cold-start benchmark's trace (`BENCH_TRACE=1`): where the first paint's time goes.
   performance.mark('app:modules-loaded');
   if (state.mode !== 'browser') app.steps.group.prefetchCached();
-  let appInfo = null;
-  try {
-    appInfo = await call('app_info');
-  } catch {
-    appInfo = null; // Outside the app: fall back to the browser's language below.
-  }
-  const osLocale = appInfo && appInfo.locale ? appInfo.locale : navigator.language;
-  setLanguage(initialLanguage({ stored: storedLanguage(), osLocale }), osLocale);
-  state.appInfo = appInfo;
+  // Outside the app there is no app_info: the browser's language is used below.
+  const info = call('app_info').catch(() => null);
+  // The OS locale seen at the last start draws the first frame without waiting for the round
+  // trip; the answer then corrects it (the first start ever waits for it).
+  const remembered = rememberedLocale();
+  if (remembered) {
+    useLocale(remembered);
+    info.then((appInfo) => {
+      applyAppInfo(appInfo);
+      render();
+    });
+  } else applyAppInfo(await info);
 
   guardReloadKeys();
   listenForClose();
-  migrationScreen = mountMigrationScreen({ onProfilesChanged: () => {} });
-  profileScreen = mountProfileScreen({ confirm: confirmDialog, onSession, openMigration: (from) => migrationScreen.open(from) });
+  // Built when first opened: neither shows at start.
+  migrationScreen = lazyMount(() => mountMigrationScreen({ onProfilesChanged: () => {} }));
+  profileScreen = lazyMount(() => mountProfileScreen({ confirm: confirmDialog, onSession, openMigration: (from) => migrationScreen.open(from) }));
   views.push(mountHeader({ onLanguage: render, openProfile: () => profileScreen.open() }));
   views.push(mountHeaderTools());
   views.push(mountStepRail(document.getElementById('step-rail'), { onSelect: selectStep }));

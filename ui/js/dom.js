@@ -93,3 +93,25 @@ export async function copyText(text) {
   if (focused && typeof focused.focus === 'function') focused.focus();
   return ok;
 }
+
+/**
+ * A dialog or screen built the first time it is used, so that nothing hidden is built before the
+ * first paint. Any method call builds it with `mount()` and forwards; until then the methods named
+ * in `idle` answer their given value without building (`update` of a dialog nobody opened yet has
+ * nothing to draw; `isOpen` is false).
+ */
+export function lazyMount(mount, idle = { update: undefined }) {
+  let built = null;
+  return new Proxy(
+    {},
+    {
+      get(_, name) {
+        if (!built && Object.prototype.hasOwnProperty.call(idle, name)) return () => idle[name];
+        return (...args) => {
+          if (!built) built = mount();
+          return built[name](...args);
+        };
+      },
+    },
+  );
+}

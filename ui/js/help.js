@@ -8,7 +8,7 @@
 
 import { call } from './backend.js';
 import { confirmDialog, createModal, modalOpen } from './dialog.js';
-import { el, setAttr, setText } from './dom.js';
+import { el, lazyMount, setAttr, setText } from './dom.js';
 import { formatDateTime, formatNumber, t } from './i18n.js';
 import { errorLine, mountActivity } from './activity.js';
 import { mountThemeSwitch } from './theme.js';
@@ -36,8 +36,9 @@ function visible(css, root = document) {
 /** Mounts the header tools; returns `{ update(view) }`. */
 export function mountHeaderTools() {
   const theme = mountThemeSwitch(document.querySelector('[data-testid="theme-select"]'));
-  const activity = mountActivity();
-  const help = mountHelpDialog();
+  // Both built when first opened (neither shows at start).
+  const activity = lazyMount(mountActivity, { update: undefined, isOpen: false });
+  const help = lazyMount(mountHelpDialog);
   const activityButton = document.querySelector('[data-testid="activity-button"]');
   const helpButton = document.querySelector('[data-testid="help-button"]');
   activityButton.addEventListener('click', () => activity.open());
