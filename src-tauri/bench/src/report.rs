@@ -406,7 +406,10 @@ impl Report {
              answers); this is what the goal is about. The **first start ever** has nothing \
              saved: step 1 waits for the Demo tenant to start, sign in and list its groups (≈ 15 \
              requests). The bare window is started twice the same way, so both sides have the same \
-             warm WebKit and font caches.\n"
+             warm WebKit and font caches. Without a GPU render node (this machine) the app turns \
+             WebKitGTK's compositing off and draws on the CPU (`src-tauri/src/rendering.rs`); the \
+             bare window keeps WebKit's default. Single runs scatter by ±0.5 s on both sides \
+             (mostly before the page exists, in GTK's and Mesa's start-up): read the medians.\n"
         )?;
         match window {
             Err(why) => writeln!(md, "Not measured: {why}\n")?,
