@@ -408,8 +408,9 @@ impl Report {
              requests). The bare window is started twice the same way, so both sides have the same \
              warm WebKit and font caches. Without a GPU render node (this machine) the app turns \
              WebKitGTK's compositing off and draws on the CPU (`src-tauri/src/rendering.rs`); the \
-             bare window keeps WebKit's default. Single runs scatter by ±0.5 s on both sides \
-             (mostly before the page exists, in GTK's and Mesa's start-up): read the medians.\n"
+             bare window keeps WebKit's default. Single app starts now and then take ≈ 0.5 s \
+             longer before the page exists (between the app's set-up and the page's navigation \
+             start); the runs are listed below each table: see the analysis.\n"
         )?;
         match window {
             Err(why) => writeln!(md, "Not measured: {why}\n")?,
