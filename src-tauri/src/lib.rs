@@ -47,7 +47,11 @@ pub fn run() {
         // Size, position and maximized state come back as the person left them: the plugin
         // restores them and saves them on exit; `window_state` also saves each change (a kill or
         // crash is no exit) and keeps the restored window on a monitor and above the minimum.
-        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(window_state::flags())
+                .build(),
+        )
         .plugin(reload_guard())
         // Closing the window while a run is in flight asks first (the run goes on, or is
         // stopped cleanly through `close_after_runs`): it is never dropped.
@@ -60,6 +64,16 @@ pub fn run() {
                 if commands::runs::hold_close(window.app_handle(), &runs) {
                     api.prevent_close();
                 }
+            }
+        })
+        // The window is created hidden (tauri.conf.json) and shown once its page has loaded.
+        // Without a GPU, WebKitGTK draws the page on the CPU, and a window shown before the web
+        // process can paint makes the UI thread wait for it, up to 0.5 s, before the page even
+        // starts loading (seen as start-ups ~0.5 s slower now and then, docs/benchmarks.md);
+        // on every system it also spares the person a blank white frame.
+        .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                show_main_window(webview.app_handle());
             }
         })
         .setup(move |app| {
@@ -86,6 +100,13 @@ pub fn run() {
                 config_dir.join("update-settings.json"),
             ));
             updates::spawn_startup_check(app.handle());
+            // Should the page never finish loading, the window shows anyway, with whatever the
+            // web view has (an error page), rather than never.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(SHOW_AT_THE_LATEST).await;
+                show_main_window(&handle);
+            });
             tracing::info!(
                 version = env!("CARGO_PKG_VERSION"),
                 rendering = rendering.label(),
@@ -189,6 +210,20 @@ fn reload_guard() -> tauri::plugin::TauriPlugin<tauri::Wry> {
         builder
             .js_init_script("window.__ASG_FOTA_BLOCK_RELOAD__ = true;")
             .build()
+    }
+}
+
+/// How long after set-up the hidden window is shown even if its page has not loaded.
+const SHOW_AT_THE_LATEST: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Shows the main window if it is still hidden (the page has loaded, or the fallback fired).
+fn show_main_window(app: &tauri::AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        if !window.is_visible().unwrap_or(false) {
+            if let Err(error) = window.show() {
+                tracing::warn!(%error, "the window could not be shown");
+            }
+        }
     }
 }
 

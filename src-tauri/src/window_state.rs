@@ -19,9 +19,10 @@ use tauri_plugin_window_state::{AppHandleExt, StateFlags};
 /// dozens of events a second).
 pub(crate) const SAVE_AFTER: Duration = Duration::from_millis(400);
 
-/// What is saved when the window changes: everything the plugin restores except visibility, so
-/// a state written while the window happened to be hidden never opens an invisible window.
-fn flags() -> StateFlags {
+/// What is saved and restored: everything but visibility. A state written while the window
+/// happened to be hidden never opens an invisible window, and a restored state never shows the
+/// window before its page has loaded (`lib.rs` shows it then).
+pub(crate) fn flags() -> StateFlags {
     StateFlags::all() & !StateFlags::VISIBLE
 }
 
