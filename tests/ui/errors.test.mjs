@@ -83,3 +83,20 @@ test('the notice text: params filled, missing ones dropped, unknown kinds read a
   assert.ok(HANGUL.test(korean.title) && HANGUL.test(korean.text));
   setLanguage('en');
 });
+
+test('issue 13: the Demo tenant not starting, a tenant to choose and a node failure are said as what happened', () => {
+  setLanguage('ko');
+  const tenant = errorParts({ kind: 'choose_tenant', message: 'profile `f` names no Azure Sphere tenant', params: { profile: 'f', tenants: 't1 (Plant A), t2 (Plant B)' } });
+  assert.match(tenant.text, /\(f: t1 \(Plant A\), t2 \(Plant B\)\)/);
+  assert.equal(tenant.action, 'open_settings');
+  const demo = errorParts({ kind: 'demo_unavailable', message: 'The Demo tenant could not start: port in use' });
+  assert.equal(demo.action, 'open_settings', 'the way out is another profile');
+  assert.ok(HANGUL.test(demo.text) && !/\{|\}/.test(demo.text), demo.text);
+  assert.equal(demo.detail, 'The Demo tenant could not start: port in use');
+  for (const kind of ['node_not_found', 'node_busy', 'node_no_firmware', 'node_update_failed']) {
+    const parts = errorParts({ kind, message: 'x' });
+    assert.equal(parts.kind, kind);
+    assert.notEqual(parts.title, ko['errors.internal.title'], kind);
+  }
+  setLanguage('en');
+});

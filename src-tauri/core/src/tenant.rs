@@ -93,23 +93,11 @@ impl TenantError {
     /// Non-secret values a front end may show beside the message (the profile, a setting, the
     /// wait the service asked for).
     pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut params = serde_json::Map::new();
         match self {
-            TenantError::Session(SessionError::NotSignedIn { profile, .. })
-            | TenantError::Session(SessionError::NoIotHub { profile, .. }) => {
-                params.insert("profile".into(), profile.clone().into());
-            }
-            TenantError::Session(SessionError::MissingSetting {
-                profile, setting, ..
-            }) => {
-                params.insert("profile".into(), profile.clone().into());
-                params.insert("setting".into(), (*setting).into());
-            }
-            TenantError::Session(SessionError::Cloud(e))
-            | TenantError::Deploy(DeployError::Cloud(e)) => return cloud_params(e),
-            _ => {}
+            TenantError::Session(e) => e.params(),
+            TenantError::Deploy(DeployError::Cloud(e)) => cloud_params(e),
+            _ => serde_json::Map::new(),
         }
-        params
     }
 }
 

@@ -121,6 +121,9 @@ mod tests {
         ("connect", "network"),
         ("connection_reset", "network"),
         ("transport", "network"),
+        ("redirected", "network"),
+        ("response_too_large", "service"),
+        ("endless_paging", "service"),
         ("operation_failed", "operation_failed"),
         ("deadline_exceeded", "timed_out"),
         ("cancelled", "cancelled"),
@@ -134,16 +137,16 @@ mod tests {
         ("keychain", "keychain"),
         ("not_signed_in", "signed_out"),
         ("missing_setting", "profile"),
-        ("choose_tenant", "profile"),
+        ("choose_tenant", "choose_tenant"),
         ("no_iothub", "profile"),
-        ("demo_needs_simulator", "internal"),
+        ("demo_needs_simulator", "demo_unavailable"),
         ("no_refresh_token", "signed_out"),
         ("group_not_found", "not_found"),
         ("ambiguous_group", "invalid_input"),
         // DeployError, TenantError
         ("preflight_failed", "preflight_failed"),
         ("journal", "journal"),
-        ("demo_start", "internal"),
+        ("demo_start", "demo_unavailable"),
         ("policy_blocks_updates", "policy_blocks_updates"),
         // InspectError and upload failures
         ("io", "io"),
@@ -153,6 +156,12 @@ mod tests {
         // Rollout failures
         ("restart_rejected", "restart_rejected"),
         ("timed_out", "timed_out"),
+        // Node failures (workflow/nodes.rs)
+        ("unknown_node", "node_not_found"),
+        ("node_busy", "node_busy"),
+        ("no_firmware_available", "node_no_firmware"),
+        ("update_rejected", "node_update_failed"),
+        ("node_update_failed", "node_update_failed"),
         // Runs (one run per gateway at a time)
         ("run_in_flight", "run_in_flight"),
         ("run_ended", "not_found"),
@@ -173,6 +182,33 @@ mod tests {
         for (core, gui) in TABLE {
             assert_eq!(fold(core), *gui, "fold({core:?})");
         }
+    }
+
+    /// Issue 13: a kind with a real meaning is said as that meaning, never as "internal error".
+    #[test]
+    fn no_core_kind_with_a_meaning_folds_into_internal() {
+        let generic: Vec<&str> = TABLE
+            .iter()
+            .filter(|(core, gui)| {
+                *gui == "internal" && !matches!(*core, "internal" | "a_kind_nobody_made_yet")
+            })
+            .map(|(core, _)| *core)
+            .collect();
+        assert!(generic.is_empty(), "fold into internal: {generic:?}");
+    }
+
+    #[test]
+    fn a_session_error_carries_its_values_as_params() {
+        let choose = CommandError::from(TenantError::Session(SessionError::ChooseTenant {
+            profile: "field".into(),
+            found: vec!["t1 (Plant A)".into(), "t2 (Plant B)".into()],
+        }));
+        assert_eq!(choose.kind, "choose_tenant");
+        assert_eq!(choose.params["profile"], "field");
+        assert_eq!(choose.params["tenants"], "t1 (Plant A), t2 (Plant B)");
+        let demo = CommandError::from(TenantError::DemoStart("port in use".into()));
+        assert_eq!(demo.kind, "demo_unavailable");
+        assert_eq!(demo.message, "The Demo tenant could not start: port in use");
     }
 
     #[test]
