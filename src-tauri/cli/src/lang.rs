@@ -263,7 +263,7 @@ fn core_kind(
                 (e.kind(), params, Some("cli.error.ambiguous_group"))
             }
             SessionError::Profile(p) => profile(p, e.kind()),
-            _ => (e.kind(), Map::new(), None),
+            _ => (e.kind(), e.params(), None),
         }
     };
     fn profile(

@@ -84,6 +84,22 @@ async fn every_failure_is_told_in_korean_in_a_korean_locale() {
     check(&["profile", "remove"], true, &[]);
     check(&["profile", "add", "sim", "--backend", "demo"], true, &[]);
     check(&["update-node", &one], true, &[]);
+    // A node the gateway does not list: said as that (issue 13), not as an internal error.
+    let unknown_node = check(
+        &[
+            "update-node",
+            &one,
+            "02:00:00:00:00:99",
+            "--poll-interval",
+            "0.05",
+        ],
+        true,
+        &[],
+    );
+    assert!(
+        !unknown_node.contains("내부 오류") && unknown_node.contains("MAC 주소의 노드"),
+        "{unknown_node}"
+    );
     check(
         &[
             "update-now",
