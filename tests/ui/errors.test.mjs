@@ -100,3 +100,23 @@ test('issue 13: the Demo tenant not starting, a tenant to choose and a node fail
   }
   setLanguage('en');
 });
+
+test('a reason names a more exact message, in both catalogs with the same placeholders; the kind’s own without it', () => {
+  const reasons = Object.keys(en).filter((k) => /^errors\.[a-z_]+\.reason\.[a-z_]+$/.test(k));
+  assert.ok(reasons.length >= 10, reasons.join(' '));
+  const params = Object.keys(CONTRACT.errors.params);
+  for (const key of reasons) {
+    assert.equal(typeof ko[key], 'string', `ko ${key}`);
+    assert.ok(HANGUL.test(ko[key]), `ko ${key} is not Korean`);
+    assert.deepEqual(placeholdersOf(ko[key]).sort(), placeholdersOf(en[key]).sort(), key);
+    for (const name of placeholdersOf(en[key])) assert.ok(params.includes(name), `${key} uses {${name}}`);
+  }
+  setLanguage('ko');
+  const empty = errorParts({ kind: 'invalid_input', message: 'The value is empty: paste the secret and try again.', params: { reason: 'empty_secret' } });
+  assert.equal(empty.text, ko['errors.invalid_input.reason.empty_secret']);
+  const other = errorParts({ kind: 'invalid_input', message: 'x', params: { reason: 'run_other_profile', profile: 'field', run: 'update-1' } });
+  assert.match(other.text, /\(field\)/);
+  const unknownReason = errorParts({ kind: 'invalid_input', message: 'x', params: { reason: 'not_in_the_catalog' } });
+  assert.equal(unknownReason.text, ko['errors.invalid_input.message'].replace(/\s*\([^()]*\{\w+\}[^()]*\)/g, ''));
+  setLanguage('en');
+});

@@ -15,11 +15,14 @@ import { errorAction, visibleRange } from './logic.js';
  * catalogs put every placeholder in parentheses, dropped whole when a value is missing), the
  * `action` id (`errorAction`) with its label `actionText`, and `detail`, the core's English
  * message for the "Details" disclosure. A kind the catalogs do not know reads as `unknown`.
+ * `params.reason` names a more exact message, `errors.<kind>.reason.<reason>`, used instead of
+ * the kind's own when the catalogs have it (an empty secret, a run of another profile…).
  */
 export function errorParts(error) {
   const kind = has(`errors.${error.kind}.title`) ? error.kind : 'unknown';
   const params = error.params && typeof error.params === 'object' ? error.params : {};
-  const text = t(`errors.${kind}.message`, params)
+  const exact = typeof params.reason === 'string' ? `errors.${kind}.reason.${params.reason}` : '';
+  const text = t(exact && has(exact) ? exact : `errors.${kind}.message`, params)
     .replace(/\s*\([^()]*\{\w+\}[^()]*\)/g, '')
     .replace(/\{\w+\}/g, '')
     .replace(/ {2,}/g, ' ');

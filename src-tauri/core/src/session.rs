@@ -1003,6 +1003,7 @@ impl SessionError {
                 }
             }
             SessionError::Cloud(e) => return crate::tenant::cloud_params(e),
+            SessionError::Profile(e) => return e.params(),
             _ => {}
         }
         params

@@ -59,7 +59,8 @@ impl From<CloudError> for CommandError {
 
 impl From<RunError> for CommandError {
     fn from(error: RunError) -> Self {
-        Self::new(error.kind(), error.to_string())
+        let params = error.params();
+        Self::new(error.kind(), error.to_string()).with_params(params)
     }
 }
 
@@ -209,6 +210,77 @@ mod tests {
         let demo = CommandError::from(TenantError::DemoStart("port in use".into()));
         assert_eq!(demo.kind, "demo_unavailable");
         assert_eq!(demo.message, "The Demo tenant could not start: port in use");
+    }
+
+    /// Every `reason` the core gives an error is a more exact message in both catalogs (the
+    /// window and the CLI say it instead of the kind's own), with the placeholders it fills.
+    #[test]
+    fn every_reason_of_an_error_has_its_message_in_both_catalogs() {
+        use asg_fota_core::profiles::ProfileError;
+        let profile = |e: ProfileError| CommandError::from(TenantError::from(e));
+        let errors = [
+            TenantError::EmptySecret.into(),
+            TenantError::DemoSignsItselfIn.into(),
+            CommandError::from(RunError::OtherKind {
+                id: "update-1".into(),
+                how: "a node update run",
+            }),
+            RunError::OtherProfile {
+                id: "update-1".into(),
+                profile: "field".into(),
+            }
+            .into(),
+            RunError::DamagedPlan {
+                id: "update-1".into(),
+                what: "no group",
+            }
+            .into(),
+            asg_fota_core::cloud::model::DeviceId::parse("abc")
+                .expect_err("too short")
+                .into(),
+            CloudError::InvalidInput {
+                what: "service URL",
+                reason: "not https".into(),
+            }
+            .into(),
+            CloudError::InvalidInput {
+                what: "IoT Hub connection string",
+                reason: "no HostName".into(),
+            }
+            .into(),
+            profile(ProfileError::Invalid {
+                profile: "field".into(),
+                field: "api_base_url",
+                reason: "not a URL".into(),
+            }),
+            profile(ProfileError::InvalidName {
+                name: "a/b".into(),
+                reason: "it contains a slash".into(),
+            }),
+        ];
+        let catalogs = [
+            ("en", include_str!("../../../ui/i18n/en.js")),
+            ("ko", include_str!("../../../ui/i18n/ko.js")),
+        ];
+        for error in errors {
+            let reason = error.params["reason"].as_str().expect("a reason");
+            let key = format!("'errors.{}.reason.{reason}': '", error.kind);
+            for (lang, catalog) in catalogs {
+                let line = catalog
+                    .lines()
+                    .find_map(|l| l.trim_start().strip_prefix(&key))
+                    .unwrap_or_else(|| panic!("{lang}: no {key}"));
+                for (name, _) in line.match_indices('{').filter_map(|(i, _)| {
+                    let rest = &line[i + 1..];
+                    rest.find('}').map(|end| (&rest[..end], ()))
+                }) {
+                    assert!(
+                        error.params.contains_key(name),
+                        "{lang} {key} uses {{{name}}}, which the error does not carry"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
