@@ -637,6 +637,10 @@ export default {
   'help.updateInstall': 'Install and restart',
   'help.updateInstalled': 'Version {version} is installed; ASG FOTA restarts.',
   'help.updateDownload': 'Download it from {url}.',
+  'help.updateManual.not_packaged': 'This copy was not installed from a package the app can replace (it was built from source or started outside its AppImage), so it cannot update itself. Install the new version from the releases page.',
+  'help.updateManual.appimage_read_only': 'This AppImage is in a folder the app cannot write to, so it cannot replace itself. Download the new AppImage and put it in place of this one, or move this one to a folder of yours.',
+  'help.updateManual.no_privileges': 'Installing a package needs administrator rights (pkexec or sudo), which this system does not give the app. Download the new package and install it as an administrator.',
+  'help.updateManual.unsigned_build': 'This copy was built without the project’s update key, so it cannot check or install updates itself. Download the new installer and run it.',
   // Runs that survive (issue 11): phases, maintenance window, interrupted runs, closing.
   'status.deferred': 'Deferred: window closed',
   'status.not_started': 'Not started (phase)',
@@ -809,6 +813,7 @@ export default {
   'migration.create': 'Create profile',
   'migration.created': 'Profile “{name}” created.',
   'migration.copied': 'Copied from the keychain: {secrets}.',
+  'migration.notCopied': 'Could not be copied in the keychain: {secrets}. Store it for {name} on the profile screen.',
   'migration.secret.client-secret': 'service-principal secret',
   'migration.secret.iothub-connection-string': 'IoT Hub connection string',
 

@@ -634,6 +634,10 @@ export default {
   'help.updateInstall': '설치 후 다시 시작',
   'help.updateInstalled': '버전 {version}이(가) 설치되었습니다. ASG FOTA를 다시 시작합니다.',
   'help.updateDownload': '{url}에서 내려받으세요.',
+  'help.updateManual.not_packaged': '이 사본은 앱이 교체할 수 있는 패키지로 설치되지 않아(소스에서 빌드했거나 설치 파일 밖에서 실행) 스스로 업데이트할 수 없습니다. 릴리스 페이지에서 새 버전을 설치하세요.',
+  'help.updateManual.appimage_read_only': '이 실행 파일이 앱이 쓸 수 없는 폴더에 있어 스스로 교체할 수 없습니다. 새 파일을 내려받아 지금 파일 자리에 두거나, 지금 파일을 내 폴더로 옮기세요.',
+  'help.updateManual.no_privileges': '패키지를 설치하려면 관리자 권한이 필요한데, 이 시스템은 앱에 그 권한을 주지 않습니다. 새 패키지를 내려받아 관리자 권한으로 설치하세요.',
+  'help.updateManual.unsigned_build': '이 사본은 프로젝트의 업데이트 키 없이 빌드되어 업데이트를 스스로 확인하거나 설치할 수 없습니다. 새 설치 파일을 내려받아 실행하세요.',
   // Runs that survive (issue 11): phases, maintenance window, interrupted runs, closing.
   'status.deferred': '보류: 유지보수 시간 종료',
   'status.not_started': '시작 안 함(단계)',
@@ -806,6 +810,7 @@ export default {
   'migration.create': '프로필 만들기',
   'migration.created': '“{name}” 프로필을 만들었습니다.',
   'migration.copied': '키체인에서 복사함: {secrets}.',
+  'migration.notCopied': '키체인에서 복사하지 못함: {secrets}. 프로필 화면에서 {name}에 저장하세요.',
   'migration.secret.client-secret': '서비스 주체 비밀',
   'migration.secret.iothub-connection-string': 'IoT Hub 연결 문자열',
 

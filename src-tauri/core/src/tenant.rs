@@ -406,7 +406,10 @@ impl TenantHost {
             match copy {
                 Ok(true) => answer.copied.push(kind),
                 Ok(false) => {}
-                Err(why) => answer.warnings.push(format!("the {} {why}", kind.as_str())),
+                Err(why) => {
+                    answer.not_copied.push(kind);
+                    answer.warnings.push(format!("the {} {why}", kind.as_str()));
+                }
             }
         }
         Ok(answer)
@@ -645,6 +648,9 @@ impl TenantHost {
 #[derive(Debug, Default)]
 pub struct MigratedSecrets {
     pub copied: Vec<SecretKind>,
+    /// The secrets that could not be copied, one `warnings` sentence each (its English, with
+    /// the keychain's error) for a front end to say in its language.
+    pub not_copied: Vec<SecretKind>,
     pub warnings: Vec<String>,
 }
 
