@@ -120,3 +120,12 @@ test('a reason names a more exact message, in both catalogs with the same placeh
   assert.equal(unknownReason.text, ko['errors.invalid_input.message'].replace(/\s*\([^()]*\{\w+\}[^()]*\)/g, ''));
   setLanguage('en');
 });
+
+test('a profile setting is named by its label on the profile screen, any other name as it is', () => {
+  setLanguage('ko');
+  const missing = errorParts({ kind: 'profile', message: 'profile `p` has no `tenant_id`', params: { profile: 'p', setting: 'tenant_id' } });
+  assert.ok(missing.text.includes(`(p: ${ko['profile.field.tenantId']})`), missing.text);
+  const odd = errorParts({ kind: 'profile', message: 'x', params: { profile: 'p', setting: 'something_new' } });
+  assert.ok(odd.text.includes('(p: something_new)'), odd.text);
+  setLanguage('en');
+});
