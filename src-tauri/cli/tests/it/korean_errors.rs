@@ -134,7 +134,11 @@ async fn every_failure_is_told_in_korean_in_a_korean_locale() {
         true,
         &["{nope"],
     );
-    check(&["twin", "not-a-device-id"], true, &["not-a-device-id"]);
+    let bad_id = check(&["twin", "not-a-device-id"], true, &["not-a-device-id"]);
+    assert!(
+        bad_id.contains("16진수 128자"),
+        "a bad device id is said exactly (errors.invalid_input.reason.device_id): {bad_id}"
+    );
     check(&["login"], true, &[]);
     check(
         &["migrate", "check", "--from", "sim", "--to", "sim"],
