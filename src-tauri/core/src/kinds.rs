@@ -46,6 +46,16 @@ pub const GUI_KINDS: &[&str] = &[
     "internal",
 ];
 
+/// The kind a journal entry's sentence names (`said.params.kind`) as the GUI's: as [`fold`],
+/// except that a node update's `update_failed` — the node's code before it became
+/// `node_update_failed` — is the node's failure, not the app updater's.
+pub fn fold_journal(core_kind: &str, node_update: bool) -> &'static str {
+    match core_kind {
+        "update_failed" if node_update => "node_update_failed",
+        other => fold(other),
+    }
+}
+
 /// The core's kind (of a `CloudError`, `SessionError`, `TenantError`, `InspectError`, a rollout
 /// or node failure, an upload failure) as the GUI's kind.
 pub fn fold(core_kind: &str) -> &'static str {

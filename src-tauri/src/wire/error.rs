@@ -16,9 +16,9 @@ use asg_fota_core::tenant::{cloud_params, TenantError};
 use asg_fota_core::workflow::runs::RunError;
 use asg_fota_core::workflow::schedule::ScheduleError;
 
-pub(crate) use asg_fota_core::kinds::fold;
 #[cfg(test)]
 pub(crate) use asg_fota_core::kinds::GUI_KINDS;
+pub(crate) use asg_fota_core::kinds::{fold, fold_journal};
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct CommandError {
@@ -183,6 +183,16 @@ mod tests {
         for (core, gui) in TABLE {
             assert_eq!(fold(core), *gui, "fold({core:?})");
         }
+    }
+
+    /// A node update journaled before its failure became `node_update_failed` said
+    /// `update_failed`: in the Activity view it is the node's failure, not the app updater's.
+    #[test]
+    fn journal_kinds_of_node_updates() {
+        assert_eq!(fold_journal("update_failed", true), "node_update_failed");
+        assert_eq!(fold_journal("update_failed", false), "update_failed");
+        assert_eq!(fold_journal("node_busy", true), "node_busy");
+        assert_eq!(fold_journal("unknown_node", false), "node_not_found");
     }
 
     /// Issue 13: a kind with a real meaning is said as that meaning, never as "internal error".

@@ -196,6 +196,14 @@ async fn every_failure_is_told_in_korean_in_a_korean_locale() {
     );
     sim.set_faults(serde_json::from_value(json!({})).unwrap());
 
+    // The journal of those failures (the refused upload's entry, its target the package's name):
+    // a failed entry names its kind by the kind's Korean title, not by the core's code.
+    let journal = check(&["journal"], false, &["ASG210_HLApp_v1.2.3"]);
+    assert!(
+        journal.contains("실패: 요청이 거부됨") && !journal.contains("rejected"),
+        "the refused upload's entry: {journal}"
+    );
+
     // Nobody signed in and no keychain to look in (the test's environment has none).
     let mut signed_out = Cli::new(&sim, legacy_profile(&sim));
     signed_out
