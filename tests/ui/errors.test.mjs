@@ -83,3 +83,49 @@ test('the notice text: params filled, missing ones dropped, unknown kinds read a
   assert.ok(HANGUL.test(korean.title) && HANGUL.test(korean.text));
   setLanguage('en');
 });
+
+test('issue 13: the Demo tenant not starting, a tenant to choose and a node failure are said as what happened', () => {
+  setLanguage('ko');
+  const tenant = errorParts({ kind: 'choose_tenant', message: 'profile `f` names no Azure Sphere tenant', params: { profile: 'f', tenants: 't1 (Plant A), t2 (Plant B)' } });
+  assert.match(tenant.text, /\(f: t1 \(Plant A\), t2 \(Plant B\)\)/);
+  assert.equal(tenant.action, 'open_settings');
+  const demo = errorParts({ kind: 'demo_unavailable', message: 'The Demo tenant could not start: port in use' });
+  assert.equal(demo.action, 'open_settings', 'the way out is another profile');
+  assert.ok(HANGUL.test(demo.text) && !/\{|\}/.test(demo.text), demo.text);
+  assert.equal(demo.detail, 'The Demo tenant could not start: port in use');
+  for (const kind of ['node_not_found', 'node_busy', 'node_no_firmware', 'node_update_failed']) {
+    const parts = errorParts({ kind, message: 'x' });
+    assert.equal(parts.kind, kind);
+    assert.notEqual(parts.title, ko['errors.internal.title'], kind);
+  }
+  setLanguage('en');
+});
+
+test('a reason names a more exact message, in both catalogs with the same placeholders; the kind’s own without it', () => {
+  const reasons = Object.keys(en).filter((k) => /^errors\.[a-z_]+\.reason\.[a-z_]+$/.test(k));
+  assert.ok(reasons.length >= 10, reasons.join(' '));
+  const params = Object.keys(CONTRACT.errors.params);
+  for (const key of reasons) {
+    assert.equal(typeof ko[key], 'string', `ko ${key}`);
+    assert.ok(HANGUL.test(ko[key]), `ko ${key} is not Korean`);
+    assert.deepEqual(placeholdersOf(ko[key]).sort(), placeholdersOf(en[key]).sort(), key);
+    for (const name of placeholdersOf(en[key])) assert.ok(params.includes(name), `${key} uses {${name}}`);
+  }
+  setLanguage('ko');
+  const empty = errorParts({ kind: 'invalid_input', message: 'The value is empty: paste the secret and try again.', params: { reason: 'empty_secret' } });
+  assert.equal(empty.text, ko['errors.invalid_input.reason.empty_secret']);
+  const other = errorParts({ kind: 'invalid_input', message: 'x', params: { reason: 'run_other_profile', profile: 'field', run: 'update-1' } });
+  assert.match(other.text, /\(field\)/);
+  const unknownReason = errorParts({ kind: 'invalid_input', message: 'x', params: { reason: 'not_in_the_catalog' } });
+  assert.equal(unknownReason.text, ko['errors.invalid_input.message'].replace(/\s*\([^()]*\{\w+\}[^()]*\)/g, ''));
+  setLanguage('en');
+});
+
+test('a profile setting is named by its label on the profile screen, any other name as it is', () => {
+  setLanguage('ko');
+  const missing = errorParts({ kind: 'profile', message: 'profile `p` has no `tenant_id`', params: { profile: 'p', setting: 'tenant_id' } });
+  assert.ok(missing.text.includes(`(p: ${ko['profile.field.tenantId']})`), missing.text);
+  const odd = errorParts({ kind: 'profile', message: 'x', params: { profile: 'p', setting: 'something_new' } });
+  assert.ok(odd.text.includes('(p: something_new)'), odd.text);
+  setLanguage('en');
+});

@@ -926,7 +926,7 @@ function createTenant(params, emit) {
       const made = { ...legacy, name, backend: 'arm', sphereTenantId: null, subscriptionId, resourceGroup, catalog, signedIn: false, builtIn: false };
       profiles.set(name, made);
       const copied = [legacy.hasClientSecret ? 'client-secret' : null, legacy.hasIothubConnectionString ? 'iothub-connection-string' : null].filter(Boolean);
-      return { profile: publicProfile(made), copied, warnings: [] };
+      return { profile: publicProfile(made), copied, notCopied: [], warnings: [] };
     },
     legacy_retirement: async () => ({ retiresOn: '2027-09-27', daysLeft: Math.round((Date.parse('2027-09-27T00:00:00Z') - Date.parse(`${now().slice(0, 10)}T00:00:00Z`)) / 86400000) }),
   };

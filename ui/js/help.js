@@ -9,7 +9,7 @@
 import { call } from './backend.js';
 import { confirmDialog, createModal, modalOpen } from './dialog.js';
 import { el, lazyMount, setAttr, setText } from './dom.js';
-import { formatDateTime, formatNumber, t } from './i18n.js';
+import { formatDateTime, formatNumber, getLanguage, has, t } from './i18n.js';
 import { errorLine, mountActivity } from './activity.js';
 import { mountThemeSwitch } from './theme.js';
 
@@ -29,6 +29,18 @@ export function isCommand(event, key, mac = /Mac|iPhone|iPad/.test(navigator.pla
 const isMac = () => /Mac|iPhone|iPad/.test(navigator.platform || '');
 
 /** A visible element matching `css`, or null. */
+/**
+ * Why this installation cannot update itself, from `update_check`'s `install`: the shell's
+ * `hint` in English (it names the exact command or folder); in another language the catalog's
+ * `help.updateManual.<reason>` (the shell's hint is English), the hint only for a reason the
+ * catalogs do not know.
+ */
+export function manualHint(install) {
+  const key = `help.updateManual.${install && install.reason}`;
+  if (getLanguage() !== 'en' && has(key)) return t(key);
+  return (install && install.hint) || '';
+}
+
 function visible(css, root = document) {
   return [...root.querySelectorAll(css)].find((node) => node.getClientRects().length > 0 && !node.closest('[hidden], [inert]')) || null;
 }
@@ -146,7 +158,7 @@ function mountHelpDialog() {
     const { version } = answer.update;
     const available = t('help.updateAvailable', { version });
     if (!answer.install.inApp) {
-      return [available, answer.install.hint || '', t('help.updateDownload', { url: answer.install.downloadUrl })].filter(Boolean).join(' ');
+      return [available, manualHint(answer.install), t('help.updateDownload', { url: answer.install.downloadUrl })].filter(Boolean).join(' ');
     }
     const ok = await confirmDialog({ title: available, lines: [answer.update.notes || ''].filter(Boolean), ok: t('help.updateInstall') });
     if (!ok) return available;

@@ -210,7 +210,11 @@ export function mountMigrationScreen({ onProfilesChanged }) {
       const c = local.created;
       const parts = [t('migration.created', { name: c.profile.name })];
       if (c.copied.length) parts.push(t('migration.copied', { secrets: c.copied.map((k) => t(`migration.secret.${k}`)) }));
-      for (const w of c.warnings) parts.push(w);
+      // What could not be copied: the shell's English sentences (with the keychain's error) in
+      // English; in another language the catalog's, naming the secrets.
+      const notCopied = Array.isArray(c.notCopied) ? c.notCopied : [];
+      if (getLanguage() === 'en' || !notCopied.length) for (const w of c.warnings) parts.push(w);
+      else parts.push(t('migration.notCopied', { secrets: notCopied.map((k) => t(`migration.secret.${k}`)), name: c.profile.name }));
       setText(createdLine, parts.join(' '));
     }
 

@@ -398,7 +398,10 @@ export function mountProfileScreen({ onSession, confirm, openMigration }) {
       setText(codeCopy, t('packages.copy'));
       setAttr(codeCopy, 'aria-label', t('packages.copyLabel', { field: t('profile.code'), value: local.device.userCode }));
       setText(url, local.device.verificationUri);
-      setText(codeMessage, local.device.message);
+      // The identity service's own instructions are in its language (English from Entra ID
+      // unless asked otherwise): the same advice from the catalogs, the service's words on hover.
+      setText(codeMessage, t('profile.codeHelp'));
+      setAttr(codeMessage, 'title', local.device.message || null);
       setText(countdown, t('profile.expiresIn', { time: clock(secondsLeft(local.device.expiresAt, Date.now())) }));
       setText(codeCancel, t('common.cancel'));
     }

@@ -15,11 +15,20 @@ import { errorAction, visibleRange } from './logic.js';
  * catalogs put every placeholder in parentheses, dropped whole when a value is missing), the
  * `action` id (`errorAction`) with its label `actionText`, and `detail`, the core's English
  * message for the "Details" disclosure. A kind the catalogs do not know reads as `unknown`.
+ * A `setting` param reads as its label on the profile screen.
+ * `params.reason` names a more exact message, `errors.<kind>.reason.<reason>`, used instead of
+ * the kind's own when the catalogs have it (an empty secret, a run of another profile…).
  */
 export function errorParts(error) {
   const kind = has(`errors.${error.kind}.title`) ? error.kind : 'unknown';
-  const params = error.params && typeof error.params === 'object' ? error.params : {};
-  const text = t(`errors.${kind}.message`, params)
+  const params = { ...(error.params && typeof error.params === 'object' ? error.params : {}) };
+  // A profile setting is named as the profile screen labels it (`tenant_id` → "Tenant ID").
+  if (typeof params.setting === 'string') {
+    const label = `profile.field.${params.setting.replace(/_([a-z])/g, (_, c) => c.toUpperCase())}`;
+    if (has(label)) params.setting = t(label);
+  }
+  const exact = typeof params.reason === 'string' ? `errors.${kind}.reason.${params.reason}` : '';
+  const text = t(exact && has(exact) ? exact : `errors.${kind}.message`, params)
     .replace(/\s*\([^()]*\{\w+\}[^()]*\)/g, '')
     .replace(/\{\w+\}/g, '')
     .replace(/ {2,}/g, ' ');

@@ -89,12 +89,20 @@ fn row(entry: &JournalEntry) -> Vec<String> {
 }
 
 /// The entry's detail: in Korean the sentence the core keyed (`journal.<key>`, as Activity
-/// shows it), else the English detail it wrote.
+/// shows it; a `kind` param as its GUI kind's title), else the English detail it wrote.
 fn detail(entry: &JournalEntry) -> String {
     let lang = crate::lang::current();
     match (&entry.said, lang) {
         (Some(said), crate::lang::Lang::Ko) => {
-            crate::lang::text(lang, &format!("journal.{}", said.key), &said.params)
+            let mut params = said.params.clone();
+            if let Some(kind) = params.get("kind").and_then(|k| k.as_str()) {
+                let gui =
+                    asg_fota_core::kinds::fold_journal(kind, entry.action == Action::NodeUpdate);
+                let title = crate::lang::text(lang, &format!("errors.{gui}.title"), &params)
+                    .unwrap_or_else(|| gui.to_owned());
+                params.insert("kind".into(), title.into());
+            }
+            crate::lang::text(lang, &format!("journal.{}", said.key), &params)
                 .unwrap_or_else(|| entry.detail.clone())
         }
         _ => entry.detail.clone(),

@@ -263,7 +263,7 @@ fn core_kind(
                 (e.kind(), params, Some("cli.error.ambiguous_group"))
             }
             SessionError::Profile(p) => profile(p, e.kind()),
-            _ => (e.kind(), Map::new(), None),
+            _ => (e.kind(), e.params(), None),
         }
     };
     fn profile(
@@ -277,11 +277,7 @@ fn core_kind(
                 params.insert("known".into(), known.join(", ").into());
                 (kind, params, Some("cli.error.unknown_profile"))
             }
-            ProfileError::Damaged { path, .. } => {
-                params.insert("file".into(), path.display().to_string().into());
-                (kind, params, None)
-            }
-            _ => (kind, params, None),
+            _ => (kind, e.params(), None),
         }
     }
     error.chain().find_map(|cause| {
@@ -319,7 +315,7 @@ fn core_kind(
             return Some((e.kind(), Map::new(), None));
         }
         if let Some(e) = cause.downcast_ref::<RunError>() {
-            return Some((e.kind(), Map::new(), None));
+            return Some((e.kind(), e.params(), None));
         }
         if let Some(e) = cause.downcast_ref::<ScheduleError>() {
             let said = match e {
@@ -395,7 +391,7 @@ fn kind_report_with(
     let part = |name: &str| text(lang, &format!("errors.{kind}.{name}"), params);
     let message = match message {
         Some(m) => m,
-        None => part("message")?,
+        None => kind_message(lang, kind, params)?,
     };
     Some(format!(
         "asg-fota-cli: {}: {message}\n  {}: {}\n  {}: {detail}",
@@ -406,6 +402,17 @@ fn kind_report_with(
     ))
 }
 
+/// The message of the GUI kind `kind`: the more exact `errors.<kind>.reason.<reason>` when
+/// `params` names a `reason` the catalog has (an empty secret, a run of another profile…), else
+/// `errors.<kind>.message` — as the window's `errorParts` chooses.
+fn kind_message(lang: Lang, kind: &str, params: &Map<String, Value>) -> Option<String> {
+    params
+        .get("reason")
+        .and_then(Value::as_str)
+        .and_then(|reason| text(lang, &format!("errors.{kind}.reason.{reason}"), params))
+        .or_else(|| text(lang, &format!("errors.{kind}.message"), params))
+}
+
 /// One item's failure on its own line (a file that was not uploaded, a device not moved): the
 /// core's English `english` in English; in another language the title and message of the core's
 /// error `kind` (with `params`), then the English on a details line.
@@ -413,7 +420,7 @@ pub fn failure_line(kind: &str, params: &Map<String, Value>, english: &str) -> S
     let lang = current();
     let gui = asg_fota_core::kinds::fold(kind);
     let part = |name: &str| text(lang, &format!("errors.{gui}.{name}"), params);
-    match (lang, part("title"), part("message")) {
+    match (lang, part("title"), kind_message(lang, gui, params)) {
         (Lang::Ko, Some(title), Some(message)) => format!(
             "{title}: {message}\n  {}: {english}",
             cli_word(lang, "details")

@@ -128,7 +128,19 @@ async fn sign_in_person(ctx: &Context, name: &str, no_browser: bool) -> Result<(
     // Armed before the prompt is shown, so a Ctrl-C right after it still cancels cleanly.
     let cancel = cancel_on_ctrl_c().await;
     let pending = ctx.host.start_sign_in(name, cancel).await?;
-    eprintln!("{}", pending.prompt.message);
+    // The identity service's own instructions are English (what English output has always
+    // shown); another language says the same from the catalogs.
+    match crate::lang::current() {
+        crate::lang::Lang::En => eprintln!("{}", pending.prompt.message),
+        _ => eprintln!(
+            "{}",
+            crate::say!(
+                "login.device_code",
+                url = pending.prompt.verification_uri,
+                code = pending.prompt.user_code
+            )
+        ),
+    }
     if !no_browser {
         pending.open_browser();
     }

@@ -31,6 +31,12 @@ pub const GUI_KINDS: &[&str] = &[
     "keychain",
     "config_damaged",
     "profile",
+    "choose_tenant",
+    "demo_unavailable",
+    "node_not_found",
+    "node_busy",
+    "node_no_firmware",
+    "node_update_failed",
     "journal",
     "run_in_flight",
     "update_busy",
@@ -40,6 +46,16 @@ pub const GUI_KINDS: &[&str] = &[
     "internal",
 ];
 
+/// The kind a journal entry's sentence names (`said.params.kind`) as the GUI's: as [`fold`],
+/// except that a node update's `update_failed` — the node's code before it became
+/// `node_update_failed` — is the node's failure, not the app updater's.
+pub fn fold_journal(core_kind: &str, node_update: bool) -> &'static str {
+    match core_kind {
+        "update_failed" if node_update => "node_update_failed",
+        other => fold(other),
+    }
+}
+
 /// The core's kind (of a `CloudError`, `SessionError`, `TenantError`, `InspectError`, a rollout
 /// or node failure, an upload failure) as the GUI's kind.
 pub fn fold(core_kind: &str) -> &'static str {
@@ -47,14 +63,25 @@ pub fn fold(core_kind: &str) -> &'static str {
         "unauthorized" | "not_signed_in" | "no_refresh_token" => "signed_out",
         "sign_in" => "sign_in_failed",
         "not_found" | "group_not_found" => "not_found",
-        "service" | "decode" => "service",
-        "timeout" | "connect" | "connection_reset" | "transport" => "network",
+        // An answer too large or a listing that never ends is the service misbehaving.
+        "service" | "decode" | "response_too_large" | "endless_paging" => "service",
+        // A redirect is never followed: something between the app and the service (a proxy, a
+        // captive portal) answered instead of it.
+        "timeout" | "connect" | "connection_reset" | "transport" | "redirected" => "network",
         "timed_out" | "deadline_exceeded" => "timed_out",
         "invalid_input" | "ambiguous_group" => "invalid_input",
         // A run that has finished cannot be resumed or attached to.
         "run_ended" => "not_found",
         "io" | "file" => "io",
-        "profile" | "missing_setting" | "choose_tenant" | "no_iothub" => "profile",
+        "profile" | "missing_setting" | "no_iothub" => "profile",
+        // The Demo tenant's simulator did not start, or a caller opened the Demo tenant without
+        // starting it: either way the person can only restart the app or choose another profile.
+        "demo_start" | "demo_needs_simulator" => "demo_unavailable",
+        // A node run's failures (workflow/nodes.rs). The node's `update_failed` of earlier
+        // versions is not folded here: it is the app updater's GUI kind.
+        "unknown_node" => "node_not_found",
+        "no_firmware_available" => "node_no_firmware",
+        "update_rejected" => "node_update_failed",
         // The app updater (updates.rs).
         "update_network" => "network",
         "update_install" | "update_endpoint" | "update_none" => "update_failed",

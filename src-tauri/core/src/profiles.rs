@@ -561,6 +561,35 @@ pub enum ProfileError {
     },
 }
 
+impl ProfileError {
+    /// Non-secret values a front end may say the error with: the file, the profile, the setting,
+    /// and `reason` (a catalog key under `errors.profile.reason.`) for a bad setting or name.
+    pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut params = serde_json::Map::new();
+        match self {
+            ProfileError::Invalid { profile, field, .. } => {
+                params.insert("reason".into(), "invalid_setting".into());
+                params.insert("profile".into(), profile.clone().into());
+                params.insert("setting".into(), (*field).into());
+            }
+            ProfileError::InvalidName { name, .. } => {
+                params.insert("reason".into(), "invalid_name".into());
+                params.insert("profile".into(), name.clone().into());
+            }
+            ProfileError::NotFound { name, .. } => {
+                params.insert("profile".into(), name.clone().into());
+            }
+            ProfileError::Damaged { path, .. }
+            | ProfileError::UnsupportedVersion { path, .. }
+            | ProfileError::SecretInFile { path, .. }
+            | ProfileError::Io { path, .. } => {
+                params.insert("file".into(), path.display().to_string().into());
+            }
+        }
+        params
+    }
+}
+
 /// Field names that must never appear in the file: a hand-edited secret is refused with a clear
 /// message rather than the generic "unknown field".
 const SECRET_LOOKING_FIELDS: [&str; 6] = [

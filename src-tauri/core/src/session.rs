@@ -979,6 +979,35 @@ impl SessionError {
             SessionError::AmbiguousGroup { .. } => "ambiguous_group",
         }
     }
+
+    /// Non-secret values a front end may show beside the message: the profile, the setting it
+    /// lacks, the tenants an account sees (ids and names), the wait the service asked for.
+    pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut params = serde_json::Map::new();
+        match self {
+            SessionError::NotSignedIn { profile, .. }
+            | SessionError::NoIotHub { profile, .. }
+            | SessionError::DemoNeedsSimulator { profile } => {
+                params.insert("profile".into(), profile.clone().into());
+            }
+            SessionError::MissingSetting {
+                profile, setting, ..
+            } => {
+                params.insert("profile".into(), profile.clone().into());
+                params.insert("setting".into(), (*setting).into());
+            }
+            SessionError::ChooseTenant { profile, found } => {
+                params.insert("profile".into(), profile.clone().into());
+                if !found.is_empty() {
+                    params.insert("tenants".into(), found.join(", ").into());
+                }
+            }
+            SessionError::Cloud(e) => return crate::tenant::cloud_params(e),
+            SessionError::Profile(e) => return e.params(),
+            _ => {}
+        }
+        params
+    }
 }
 
 #[cfg(test)]

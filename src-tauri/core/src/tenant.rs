@@ -69,9 +69,12 @@ pub enum TenantError {
     /// The Demo tenant's simulator did not start.
     #[error("The Demo tenant could not start: {0}")]
     DemoStart(String),
-    /// The request cannot be done as asked (an empty secret, signing the Demo tenant in…).
-    #[error("{0}")]
-    InvalidInput(String),
+    /// A secret to store is empty: it would look like a sign-in and fail later.
+    #[error("The value is empty: paste the secret and try again.")]
+    EmptySecret,
+    /// A sign-in was asked for the Demo tenant, which signs itself in.
+    #[error("The Demo tenant signs itself in; there is nothing to do.")]
+    DemoSignsItselfIn,
     /// The group's update policy keeps application updates from its devices.
     #[error("{0}")]
     PolicyBlocksUpdates(String),
@@ -85,7 +88,7 @@ impl TenantError {
             TenantError::Deploy(e) => e.kind(),
             TenantError::Journal(_) => "journal",
             TenantError::DemoStart(_) => "demo_start",
-            TenantError::InvalidInput(_) => "invalid_input",
+            TenantError::EmptySecret | TenantError::DemoSignsItselfIn => "invalid_input",
             TenantError::PolicyBlocksUpdates(_) => "policy_blocks_updates",
         }
     }
@@ -93,23 +96,18 @@ impl TenantError {
     /// Non-secret values a front end may show beside the message (the profile, a setting, the
     /// wait the service asked for).
     pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut params = serde_json::Map::new();
+        let reason = |key: &str| {
+            let mut params = serde_json::Map::new();
+            params.insert("reason".into(), key.into());
+            params
+        };
         match self {
-            TenantError::Session(SessionError::NotSignedIn { profile, .. })
-            | TenantError::Session(SessionError::NoIotHub { profile, .. }) => {
-                params.insert("profile".into(), profile.clone().into());
-            }
-            TenantError::Session(SessionError::MissingSetting {
-                profile, setting, ..
-            }) => {
-                params.insert("profile".into(), profile.clone().into());
-                params.insert("setting".into(), (*setting).into());
-            }
-            TenantError::Session(SessionError::Cloud(e))
-            | TenantError::Deploy(DeployError::Cloud(e)) => return cloud_params(e),
-            _ => {}
+            TenantError::Session(e) => e.params(),
+            TenantError::Deploy(DeployError::Cloud(e)) => cloud_params(e),
+            TenantError::EmptySecret => reason("empty_secret"),
+            TenantError::DemoSignsItselfIn => reason("demo_signs_itself_in"),
+            _ => serde_json::Map::new(),
         }
-        params
     }
 }
 
@@ -118,6 +116,19 @@ pub fn cloud_params(error: &CloudError) -> serde_json::Map<String, serde_json::V
     let mut params = serde_json::Map::new();
     if let Some(wait) = error.retry_after() {
         params.insert("retryAfterSeconds".into(), wait.as_secs().into());
+    }
+    // A value a person typed or pasted, named so the front end can say which (never the value:
+    // it may be a secret).
+    if let CloudError::InvalidInput { what, .. } = error {
+        let reason = match *what {
+            "device id" => Some("device_id"),
+            "service URL" => Some("service_url"),
+            "IoT Hub connection string" => Some("iothub_connection_string"),
+            _ => None,
+        };
+        if let Some(reason) = reason {
+            params.insert("reason".into(), reason.into());
+        }
     }
     params
 }
@@ -395,7 +406,10 @@ impl TenantHost {
             match copy {
                 Ok(true) => answer.copied.push(kind),
                 Ok(false) => {}
-                Err(why) => answer.warnings.push(format!("the {} {why}", kind.as_str())),
+                Err(why) => {
+                    answer.not_copied.push(kind);
+                    answer.warnings.push(format!("the {} {why}", kind.as_str()));
+                }
             }
         }
         Ok(answer)
@@ -568,9 +582,7 @@ impl TenantHost {
     ) -> Result<(), TenantError> {
         self.profiles()?.get(name)?;
         if value.expose().trim().is_empty() {
-            return Err(TenantError::InvalidInput(
-                "The value is empty: paste the secret and try again.".into(),
-            ));
+            return Err(TenantError::EmptySecret);
         }
         Ok(self.keychain.persist(&SecretKey::new(name, kind), value)?)
     }
@@ -603,9 +615,7 @@ impl TenantHost {
     ) -> Result<PendingSignIn, TenantError> {
         let profile = self.profiles()?.get(name)?;
         if profile.backend == Backend::Demo {
-            return Err(TenantError::InvalidInput(
-                "The Demo tenant signs itself in; there is nothing to do.".into(),
-            ));
+            return Err(TenantError::DemoSignsItselfIn);
         }
         let config = SessionConfig::from_profile(name, &profile)?;
         let (identity, prompt) = session::start_device_code_sign_in(&config).await?;
@@ -638,6 +648,9 @@ impl TenantHost {
 #[derive(Debug, Default)]
 pub struct MigratedSecrets {
     pub copied: Vec<SecretKind>,
+    /// The secrets that could not be copied, one `warnings` sentence each (its English, with
+    /// the keychain's error) for a front end to say in its language.
+    pub not_copied: Vec<SecretKind>,
     pub warnings: Vec<String>,
 }
 

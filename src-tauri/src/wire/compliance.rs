@@ -210,6 +210,9 @@ impl From<&ComplianceReport> for ComplianceDone {
 pub(crate) struct MigratedProfile {
     pub(crate) profile: ProfileView,
     pub(crate) copied: Vec<&'static str>,
+    /// The secrets that could not be copied (the UI says so in the user's language; `warnings`
+    /// holds the English with the keychain's error).
+    pub(crate) not_copied: Vec<&'static str>,
     pub(crate) warnings: Vec<String>,
 }
 
@@ -218,6 +221,7 @@ impl MigratedProfile {
         Self {
             profile,
             copied: secrets.copied.iter().map(|k| k.as_str()).collect(),
+            not_copied: secrets.not_copied.iter().map(|k| k.as_str()).collect(),
             warnings: secrets.warnings,
         }
     }

@@ -16,9 +16,9 @@ use asg_fota_core::tenant::{cloud_params, TenantError};
 use asg_fota_core::workflow::runs::RunError;
 use asg_fota_core::workflow::schedule::ScheduleError;
 
-pub(crate) use asg_fota_core::kinds::fold;
 #[cfg(test)]
 pub(crate) use asg_fota_core::kinds::GUI_KINDS;
+pub(crate) use asg_fota_core::kinds::{fold, fold_journal};
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct CommandError {
@@ -59,7 +59,8 @@ impl From<CloudError> for CommandError {
 
 impl From<RunError> for CommandError {
     fn from(error: RunError) -> Self {
-        Self::new(error.kind(), error.to_string())
+        let params = error.params();
+        Self::new(error.kind(), error.to_string()).with_params(params)
     }
 }
 
@@ -121,6 +122,9 @@ mod tests {
         ("connect", "network"),
         ("connection_reset", "network"),
         ("transport", "network"),
+        ("redirected", "network"),
+        ("response_too_large", "service"),
+        ("endless_paging", "service"),
         ("operation_failed", "operation_failed"),
         ("deadline_exceeded", "timed_out"),
         ("cancelled", "cancelled"),
@@ -134,16 +138,16 @@ mod tests {
         ("keychain", "keychain"),
         ("not_signed_in", "signed_out"),
         ("missing_setting", "profile"),
-        ("choose_tenant", "profile"),
+        ("choose_tenant", "choose_tenant"),
         ("no_iothub", "profile"),
-        ("demo_needs_simulator", "internal"),
+        ("demo_needs_simulator", "demo_unavailable"),
         ("no_refresh_token", "signed_out"),
         ("group_not_found", "not_found"),
         ("ambiguous_group", "invalid_input"),
         // DeployError, TenantError
         ("preflight_failed", "preflight_failed"),
         ("journal", "journal"),
-        ("demo_start", "internal"),
+        ("demo_start", "demo_unavailable"),
         ("policy_blocks_updates", "policy_blocks_updates"),
         // InspectError and upload failures
         ("io", "io"),
@@ -153,6 +157,12 @@ mod tests {
         // Rollout failures
         ("restart_rejected", "restart_rejected"),
         ("timed_out", "timed_out"),
+        // Node failures (workflow/nodes.rs)
+        ("unknown_node", "node_not_found"),
+        ("node_busy", "node_busy"),
+        ("no_firmware_available", "node_no_firmware"),
+        ("update_rejected", "node_update_failed"),
+        ("node_update_failed", "node_update_failed"),
         // Runs (one run per gateway at a time)
         ("run_in_flight", "run_in_flight"),
         ("run_ended", "not_found"),
@@ -172,6 +182,114 @@ mod tests {
     fn every_core_kind_folds_into_the_gui_kind_of_the_table() {
         for (core, gui) in TABLE {
             assert_eq!(fold(core), *gui, "fold({core:?})");
+        }
+    }
+
+    /// A node update journaled before its failure became `node_update_failed` said
+    /// `update_failed`: in the Activity view it is the node's failure, not the app updater's.
+    #[test]
+    fn journal_kinds_of_node_updates() {
+        assert_eq!(fold_journal("update_failed", true), "node_update_failed");
+        assert_eq!(fold_journal("update_failed", false), "update_failed");
+        assert_eq!(fold_journal("node_busy", true), "node_busy");
+        assert_eq!(fold_journal("unknown_node", false), "node_not_found");
+    }
+
+    /// Issue 13: a kind with a real meaning is said as that meaning, never as "internal error".
+    #[test]
+    fn no_core_kind_with_a_meaning_folds_into_internal() {
+        let generic: Vec<&str> = TABLE
+            .iter()
+            .filter(|(core, gui)| {
+                *gui == "internal" && !matches!(*core, "internal" | "a_kind_nobody_made_yet")
+            })
+            .map(|(core, _)| *core)
+            .collect();
+        assert!(generic.is_empty(), "fold into internal: {generic:?}");
+    }
+
+    #[test]
+    fn a_session_error_carries_its_values_as_params() {
+        let choose = CommandError::from(TenantError::Session(SessionError::ChooseTenant {
+            profile: "field".into(),
+            found: vec!["t1 (Plant A)".into(), "t2 (Plant B)".into()],
+        }));
+        assert_eq!(choose.kind, "choose_tenant");
+        assert_eq!(choose.params["profile"], "field");
+        assert_eq!(choose.params["tenants"], "t1 (Plant A), t2 (Plant B)");
+        let demo = CommandError::from(TenantError::DemoStart("port in use".into()));
+        assert_eq!(demo.kind, "demo_unavailable");
+        assert_eq!(demo.message, "The Demo tenant could not start: port in use");
+    }
+
+    /// Every `reason` the core gives an error is a more exact message in both catalogs (the
+    /// window and the CLI say it instead of the kind's own), with the placeholders it fills.
+    #[test]
+    fn every_reason_of_an_error_has_its_message_in_both_catalogs() {
+        use asg_fota_core::profiles::ProfileError;
+        let profile = |e: ProfileError| CommandError::from(TenantError::from(e));
+        let errors = [
+            TenantError::EmptySecret.into(),
+            TenantError::DemoSignsItselfIn.into(),
+            CommandError::from(RunError::OtherKind {
+                id: "update-1".into(),
+                how: "a node update run",
+            }),
+            RunError::OtherProfile {
+                id: "update-1".into(),
+                profile: "field".into(),
+            }
+            .into(),
+            RunError::DamagedPlan {
+                id: "update-1".into(),
+                what: "no group",
+            }
+            .into(),
+            asg_fota_core::cloud::model::DeviceId::parse("abc")
+                .expect_err("too short")
+                .into(),
+            CloudError::InvalidInput {
+                what: "service URL",
+                reason: "not https".into(),
+            }
+            .into(),
+            CloudError::InvalidInput {
+                what: "IoT Hub connection string",
+                reason: "no HostName".into(),
+            }
+            .into(),
+            profile(ProfileError::Invalid {
+                profile: "field".into(),
+                field: "api_base_url",
+                reason: "not a URL".into(),
+            }),
+            profile(ProfileError::InvalidName {
+                name: "a/b".into(),
+                reason: "it contains a slash".into(),
+            }),
+        ];
+        let catalogs = [
+            ("en", include_str!("../../../ui/i18n/en.js")),
+            ("ko", include_str!("../../../ui/i18n/ko.js")),
+        ];
+        for error in errors {
+            let reason = error.params["reason"].as_str().expect("a reason");
+            let key = format!("'errors.{}.reason.{reason}': '", error.kind);
+            for (lang, catalog) in catalogs {
+                let line = catalog
+                    .lines()
+                    .find_map(|l| l.trim_start().strip_prefix(&key))
+                    .unwrap_or_else(|| panic!("{lang}: no {key}"));
+                for (name, _) in line.match_indices('{').filter_map(|(i, _)| {
+                    let rest = &line[i + 1..];
+                    rest.find('}').map(|end| (&rest[..end], ()))
+                }) {
+                    assert!(
+                        error.params.contains_key(name),
+                        "{lang} {key} uses {{{name}}}, which the error does not carry"
+                    );
+                }
+            }
         }
     }
 

@@ -14,7 +14,7 @@ mod views;
 pub(crate) use compliance::*;
 #[cfg(test)]
 pub(crate) use error::GUI_KINDS;
-pub(crate) use error::{fold, CommandError};
+pub(crate) use error::{fold, fold_journal, CommandError};
 pub(crate) use events::*;
 pub(crate) use profiles::*;
 pub(crate) use views::*;

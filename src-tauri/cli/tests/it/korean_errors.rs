@@ -84,6 +84,22 @@ async fn every_failure_is_told_in_korean_in_a_korean_locale() {
     check(&["profile", "remove"], true, &[]);
     check(&["profile", "add", "sim", "--backend", "demo"], true, &[]);
     check(&["update-node", &one], true, &[]);
+    // A node the gateway does not list: said as that (issue 13), not as an internal error.
+    let unknown_node = check(
+        &[
+            "update-node",
+            &one,
+            "02:00:00:00:00:99",
+            "--poll-interval",
+            "0.05",
+        ],
+        true,
+        &[],
+    );
+    assert!(
+        !unknown_node.contains("내부 오류") && unknown_node.contains("MAC 주소의 노드"),
+        "{unknown_node}"
+    );
     check(
         &[
             "update-now",
@@ -118,7 +134,11 @@ async fn every_failure_is_told_in_korean_in_a_korean_locale() {
         true,
         &["{nope"],
     );
-    check(&["twin", "not-a-device-id"], true, &["not-a-device-id"]);
+    let bad_id = check(&["twin", "not-a-device-id"], true, &["not-a-device-id"]);
+    assert!(
+        bad_id.contains("16진수 128자"),
+        "a bad device id is said exactly (errors.invalid_input.reason.device_id): {bad_id}"
+    );
     check(&["login"], true, &[]);
     check(
         &["migrate", "check", "--from", "sim", "--to", "sim"],
@@ -175,6 +195,14 @@ async fn every_failure_is_told_in_korean_in_a_korean_locale() {
         &[],
     );
     sim.set_faults(serde_json::from_value(json!({})).unwrap());
+
+    // The journal of those failures (the refused upload's entry, its target the package's name):
+    // a failed entry names its kind by the kind's Korean title, not by the core's code.
+    let journal = check(&["journal"], false, &["ASG210_HLApp_v1.2.3"]);
+    assert!(
+        journal.contains("실패: 요청이 거부됨") && !journal.contains("rejected"),
+        "the refused upload's entry: {journal}"
+    );
 
     // Nobody signed in and no keychain to look in (the test's environment has none).
     let mut signed_out = Cli::new(&sim, legacy_profile(&sim));

@@ -218,7 +218,7 @@ pub struct NodeEvent {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// With `Failed`: a stable code (`node_busy`, `unknown_node`, `device_offline`, `timed_out`,
-    /// `update_failed`, ...).
+    /// `node_update_failed`, ...). Not `update_failed`: that is the app updater's kind.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<&'static str>,
     #[serde(with = "time::serde::rfc3339")]
@@ -710,7 +710,7 @@ impl NodeRun<'_> {
                         .and_then(|u| u.error)
                         .unwrap_or_else(|| "no reason given".into());
                     return NodeEnd::Failed(
-                        "update_failed",
+                        "node_update_failed",
                         format!("the gateway reports the node update failed: {error}; retry it"),
                     );
                 }

@@ -785,10 +785,9 @@ impl ResumedRun {
     /// another profile's, finished, or in flight).
     pub fn take(runs: &Runs, profile: &str, id: &str) -> Result<ResumedRun, RunError> {
         let (run, plan) = runs.resume_as(id, RunKind::UpdateNow, profile)?;
-        let damaged = |what: &str| {
-            RunError::NotResumable(format!(
-                "the run {id}'s plan has {what}; discard the run and start a new one"
-            ))
+        let damaged = |what: &'static str| RunError::DamagedPlan {
+            id: id.to_owned(),
+            what,
         };
         let group = plan.group_id.clone().ok_or_else(|| damaged("no group"))?;
         let devices = plan

@@ -162,9 +162,18 @@ pub enum RunError {
         #[source]
         source: serde_json::Error,
     },
-    /// The run exists but cannot be taken up this way (another kind of run, another profile).
-    #[error("{0}")]
-    NotResumable(String),
+    /// The run exists but is another kind of run (`how`: "an update-now run", "a node update
+    /// run").
+    #[error("the run {id} is {how}; resume it as one")]
+    OtherKind { id: String, how: &'static str },
+    /// The run was made with another profile.
+    #[error(
+        "the run {id} was made with the profile {profile}; switch to that profile to resume it"
+    )]
+    OtherProfile { id: String, profile: String },
+    /// The run's plan lacks what a resume needs (`what`: "no group", "a damaged device id").
+    #[error("the run {id}'s plan has {what}; discard the run and start a new one")]
+    DamagedPlan { id: String, what: &'static str },
     #[error(transparent)]
     Journal(#[from] super::journal::JournalError),
 }
@@ -176,9 +185,33 @@ impl RunError {
             RunError::Busy { .. } | RunError::InFlight(_) => "run_in_flight",
             RunError::Unknown(_) => "not_found",
             RunError::Ended(_) => "run_ended",
-            RunError::NotResumable(_) => "invalid_input",
+            RunError::OtherKind { .. }
+            | RunError::OtherProfile { .. }
+            | RunError::DamagedPlan { .. } => "invalid_input",
             RunError::Io { .. } | RunError::Parse { .. } | RunError::Journal(_) => "journal",
         }
+    }
+
+    /// Non-secret values a front end may say the error with: `reason` (a catalog key under
+    /// `errors.<kind>.reason.`) and the run and profile it names.
+    pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut params = serde_json::Map::new();
+        let (reason, id) = match self {
+            RunError::OtherKind { id, .. } => ("run_other_kind", id),
+            RunError::OtherProfile { id, profile } => {
+                params.insert("profile".into(), profile.clone().into());
+                ("run_other_profile", id)
+            }
+            RunError::DamagedPlan { id, .. } => ("run_damaged_plan", id),
+            RunError::Busy { run, .. } | RunError::InFlight(run) => {
+                params.insert("run".into(), run.clone().into());
+                return params;
+            }
+            _ => return params,
+        };
+        params.insert("reason".into(), reason.into());
+        params.insert("run".into(), id.clone().into());
+        params
     }
 }
 
@@ -508,15 +541,16 @@ impl Runs {
                 RunKind::UpdateNow => "an update-now run",
                 RunKind::NodeUpdate => "a node update run",
             };
-            return Err(RunError::NotResumable(format!(
-                "the run {id} is {how}; resume it as one"
-            )));
+            return Err(RunError::OtherKind {
+                id: id.to_owned(),
+                how,
+            });
         }
         if plan.profile != profile {
-            return Err(RunError::NotResumable(format!(
-                "the run {id} was made with the profile {}; switch to that profile to resume it",
-                plan.profile
-            )));
+            return Err(RunError::OtherProfile {
+                id: id.to_owned(),
+                profile: plan.profile.clone(),
+            });
         }
         self.resume(id)
     }
