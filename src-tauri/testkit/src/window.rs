@@ -104,7 +104,17 @@ impl AppSession {
         }
         let port = free_port();
         let native_port = free_port();
-        let driver = Command::new("tauri-driver")
+        let mut driver = Command::new("tauri-driver");
+        // Pictures are taken with WebKit's compositing on: with it off (the app's choice without
+        // a GPU, src-tauri/src/rendering.rs) WebKitWebDriver's screenshot stopped answering after
+        // a few pictures of the Korean walk (2026-12-03; cause in WebKit not found). The pixels
+        // are the same either way; the tests without pictures keep the app's own choice.
+        if std::env::var_os("ASG_FOTA_SCREENSHOT_DIR").is_some()
+            && std::env::var_os("ASG_FOTA_RENDERING").is_none()
+        {
+            driver.env("ASG_FOTA_RENDERING", "gpu");
+        }
+        let driver = driver
             .args([
                 "--port",
                 &port.to_string(),
