@@ -352,46 +352,30 @@ pub fn stop_text(said: Option<&asg_fota_core::workflow::journal::Said>, english:
 /// The versions a gateway must report to be on target, in words (the core's
 /// `TargetVersions::describe`, said in the chosen language).
 fn target_text(target: &asg_fota_core::workflow::rollout::TargetVersions) -> String {
-    let mut parts = Vec::new();
-    if let Some(v) = &target.hl_app {
-        parts.push(format!("HLApp {v}"));
-    }
-    if let Some(v) = &target.rt_app {
-        parts.push(format!("RTApp {v}"));
-    }
-    for v in &target.unplaced {
-        parts.push(say!("target.unplaced", version = v));
-    }
-    if parts.is_empty() {
-        say!("target.stable")
-    } else {
-        parts.join(", ")
-    }
+    target.describe_with(
+        |v| say!("target.unplaced", version = v),
+        || say!("target.stable"),
+    )
 }
 
 /// What was done to a cancelled gateway, in words (the core's `GatewaySteps::describe`, said in
 /// the chosen language).
 fn steps_text(steps: &asg_fota_core::workflow::rollout::GatewaySteps) -> String {
-    let mut done = Vec::new();
-    if steps.moved {
-        done.push(say!("steps.moved"));
-    }
-    if steps.restart_sent {
-        done.push(say!("steps.restart_sent"));
-    }
-    if steps.checked_in {
-        done.push(say!("steps.checked_in"));
-    }
-    let not = if !steps.restart_sent {
-        say!("steps.no_restart")
-    } else if !steps.checked_in {
-        say!("steps.not_checked_in")
-    } else {
-        say!("steps.not_on_target")
+    use asg_fota_core::workflow::rollout::Step;
+    let word = |step| match step {
+        Step::Moved => say!("steps.moved"),
+        Step::RestartSent => say!("steps.restart_sent"),
+        Step::CheckedIn => say!("steps.checked_in"),
+        Step::NoRestart => say!("steps.no_restart"),
+        Step::NotCheckedIn => say!("steps.not_checked_in"),
+        Step::NotOnTarget => say!("steps.not_on_target"),
     };
+    let (done, not) = steps.steps();
+    let not = word(not);
     if done.is_empty() {
         say!("steps.nothing", not = not)
     } else {
+        let done: Vec<String> = done.into_iter().map(word).collect();
         say!("steps.done", done = done.join(", "), not = not)
     }
 }

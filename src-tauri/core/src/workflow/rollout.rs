@@ -288,6 +288,20 @@ impl TargetVersions {
 
     /// The expectation in words, for messages.
     pub fn describe(&self) -> String {
+        self.describe_with(
+            |v| format!("an app at {v}"),
+            || "stable versions after the check-in".to_owned(),
+        )
+    }
+
+    /// The expectation in words, with the two phrases that are not a product name and a version
+    /// said by the caller: an unplaced version, and no version known (the CLI says them in the
+    /// user's language; [`describe`](Self::describe) in English).
+    pub fn describe_with(
+        &self,
+        unplaced: impl Fn(&FirmwareVersion) -> String,
+        stable: impl FnOnce() -> String,
+    ) -> String {
         let mut parts = Vec::new();
         if let Some(v) = &self.hl_app {
             parts.push(format!("HLApp {v}"));
@@ -295,11 +309,9 @@ impl TargetVersions {
         if let Some(v) = &self.rt_app {
             parts.push(format!("RTApp {v}"));
         }
-        for v in &self.unplaced {
-            parts.push(format!("an app at {v}"));
-        }
+        parts.extend(self.unplaced.iter().map(unplaced));
         if parts.is_empty() {
-            "stable versions after the check-in".to_owned()
+            stable()
         } else {
             parts.join(", ")
         }
@@ -816,31 +828,57 @@ pub struct GatewaySteps {
     pub checked_in: bool,
 }
 
+/// One step of a gateway's update, done or the first one not seen ([`GatewaySteps::steps`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Moved,
+    RestartSent,
+    CheckedIn,
+    NoRestart,
+    NotCheckedIn,
+    NotOnTarget,
+}
+
 impl GatewaySteps {
     /// The steps in words: "moved, restart sent, not yet checked in".
     pub fn describe(&self) -> String {
-        let mut done = Vec::new();
-        if self.moved {
-            done.push("it was moved into the group");
-        }
-        if self.restart_sent {
-            done.push("its restart was sent");
-        }
-        if self.checked_in {
-            done.push("it checked in");
-        }
-        let not = if !self.restart_sent {
-            "no restart was sent"
-        } else if !self.checked_in {
-            "it was not yet seen checking in"
-        } else {
-            "it was not yet seen on target"
+        let (done, not) = self.steps();
+        let word = |step| match step {
+            Step::Moved => "it was moved into the group",
+            Step::RestartSent => "its restart was sent",
+            Step::CheckedIn => "it checked in",
+            Step::NoRestart => "no restart was sent",
+            Step::NotCheckedIn => "it was not yet seen checking in",
+            Step::NotOnTarget => "it was not yet seen on target",
         };
+        let not = word(not);
         if done.is_empty() {
             format!("nothing was changed ({not})")
         } else {
+            let done: Vec<&str> = done.into_iter().map(word).collect();
             format!("{}; {not}", done.join(", "))
         }
+    }
+
+    /// What was done, in order, and the first step not seen, as data: what
+    /// [`describe`](Self::describe) says in English and the CLI in the user's language.
+    pub fn steps(&self) -> (Vec<Step>, Step) {
+        let done = [
+            (self.moved, Step::Moved),
+            (self.restart_sent, Step::RestartSent),
+            (self.checked_in, Step::CheckedIn),
+        ]
+        .into_iter()
+        .filter_map(|(happened, step)| happened.then_some(step))
+        .collect();
+        let not = if !self.restart_sent {
+            Step::NoRestart
+        } else if !self.checked_in {
+            Step::NotCheckedIn
+        } else {
+            Step::NotOnTarget
+        };
+        (done, not)
     }
 }
 
