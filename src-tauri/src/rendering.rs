@@ -72,13 +72,12 @@ pub(crate) fn choose() -> Rendering {
         render_node: has_render_node(),
     };
     let rendering = decide(facts);
-    if rendering == Rendering::Cpu {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    } else if facts
-        .forced
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("gpu"))
-    {
-        std::env::remove_var("WEBKIT_DISABLE_COMPOSITING_MODE");
+    match rendering {
+        Rendering::Cpu => std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1"),
+        // WebKit's default: a variable that says otherwise can only be here when "gpu" was
+        // forced over it (else the decision is `AsConfigured`).
+        Rendering::Default => std::env::remove_var("WEBKIT_DISABLE_COMPOSITING_MODE"),
+        Rendering::AsConfigured => {}
     }
     rendering
 }
